@@ -1,0 +1,93 @@
+package dev.fibservice;
+
+import dev.fibservice.compute.ComputeJob;
+import dev.fibservice.config.Settings;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.transport.Transport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A running fib-service node: its Vert.x instance, its ports, and the ordered way to stop it. */
+public final class FibService {
+
+  private static final Logger log = LoggerFactory.getLogger(FibService.class);
+
+  private final Vertx vertx;
+  private final NodeInfo node;
+  private final MainVerticle main;
+
+  private FibService(Vertx vertx, NodeInfo node, MainVerticle main) {
+    this.vertx = vertx;
+    this.node = node;
+    this.main = main;
+  }
+
+  /** Builds the Vert.x instance the settings describe and deploys the node on it. */
+  public static Future<FibService> start(Settings settings) {
+    Transport transport = transport(settings.getString(Settings.TRANSPORT));
+    VertxOptions options = new VertxOptions().setEventLoopPoolSize(settings.getInt(Settings.EVENT_LOOPS));
+    Vertx vertx = Vertx.builder().with(options).withTransport(transport).build();
+    ComputeJob.registerCodecs(vertx.eventBus());
+    NodeInfo node = new NodeInfo(settings, settings.getString(Settings.NODE_NAME), transport.name(), NodeInfo.currentVersion());
+    for (String line : settings.describe()) {
+      log.info("config {}", line);
+    }
+    MainVerticle main = new MainVerticle(node);
+    return vertx.deployVerticle(main)
+      .map(id -> new FibService(vertx, node, main))
+      .recover(failure -> vertx.close().transform(ar -> Future.failedFuture(failure)));
+  }
+
+  /**
+   * The transport asked for, or NIO with a warning when it cannot load here (another OS, a missing
+   * native library): an unavailable choice never stops the service.
+   */
+  static Transport transport(String choice) {
+    Transport wanted = switch (choice) {
+      case "epoll" -> Transport.EPOLL;
+      case "io_uring" -> Transport.IO_URING;
+      case "nio" -> Transport.NIO;
+      default -> Transport.nativeTransport();
+    };
+    if (wanted == null) {
+      if (!"auto".equals(choice)) {
+        log.warn("transport {} is not available on this platform; using nio", choice);
+      }
+      return Transport.NIO;
+    }
+    if (!wanted.available()) {
+      log.warn("transport {} is not available ({}); using nio", wanted.name(), wanted.unavailabilityCause());
+      return Transport.NIO;
+    }
+    return wanted;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public NodeInfo node() {
+    return node;
+  }
+
+  public int httpPort() {
+    return main.httpPort();
+  }
+
+  public int tcpPort() {
+    return main.tcpPort();
+  }
+
+  /**
+   * Graceful stop: the servers stop accepting and in-flight requests finish (up to shutdown.graceMs),
+   * then the workers and Vert.x itself close.
+   */
+  public Future<Void> stop() {
+    log.info("stopping: draining in-flight requests (grace {} ms)", node.settings().getInt(Settings.SHUTDOWN_GRACE_MS));
+    return main.drainFrontEnds()
+      .transform(ar -> vertx.close())
+      .onComplete(ar -> log.info("stopped"));
+  }
+}

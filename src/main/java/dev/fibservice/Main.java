@@ -1,0 +1,124 @@
+package dev.fibservice;
+
+import dev.fibservice.config.ConfigException;
+import dev.fibservice.config.Settings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/** The command line: {@code java -jar fib-service.jar [options]} starts the service. */
+@Command(name = "fib-service", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+  sortOptions = false, usageHelpAutoWidth = true,
+  description = "Fibonacci over HTTP, TCP and the event bus, without ever blocking an event loop.",
+  footer = {"", "Precedence: flag > environment (FIB_*) > config file > built-in default.",
+    "Exit codes: 0 stopped cleanly, 1 failed at start, 2 bad command line or configuration."})
+public final class Main implements Callable<Integer> {
+
+  /** Exit code for a bad flag or configuration value. */
+  static final int EXIT_CONFIG = 2;
+
+  private static final Path DEFAULT_CONF = Path.of("conf", "config.json");
+
+  @Option(names = "--conf", paramLabel = "FILE",
+    description = "JSON config file (default: conf/config.json when it exists)")
+  Path conf;
+
+  @Option(names = "--host", description = "bind address for HTTP and TCP (default 127.0.0.1)")
+  String host;
+
+  @Option(names = "--http-port", paramLabel = "PORT", description = "HTTP port, 0 = any free port (default 8080)")
+  String httpPort;
+
+  @Option(names = "--tcp-port", paramLabel = "PORT", description = "TCP port, 0 = any free port (default 25000)")
+  String tcpPort;
+
+  @Option(names = "--instances", paramLabel = "N", description = "HTTP and TCP verticle instances (default: cores)")
+  String instances;
+
+  @Option(names = "--worker-instances", paramLabel = "N", description = "Fibonacci worker instances (default: cores)")
+  String workerInstances;
+
+  @Option(names = "--transport", paramLabel = "NAME", description = "auto, epoll, io_uring or nio (default auto)")
+  String transport;
+
+  @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE",
+    description = "set any config key, e.g. --set fib.timeoutMs=5000 (repeatable)")
+  Map<String, String> sets = new LinkedHashMap<>();
+
+  public static void main(String[] args) {
+    CommandLine cli = new CommandLine(new Main());
+    cli.setParameterExceptionHandler((ex, a) -> {
+      ex.getCommandLine().getErr().println("fib-service: " + ex.getMessage() + " (see --help)");
+      return EXIT_CONFIG;
+    });
+    System.exit(cli.execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Settings settings;
+    try {
+      settings = settings(System.getenv());
+    } catch (ConfigException e) {
+      System.err.println("fib-service: " + e.getMessage());
+      return EXIT_CONFIG;
+    }
+    Logger log = LoggerFactory.getLogger(Main.class);
+    FibService service;
+    try {
+      service = FibService.start(settings).await();
+    } catch (Exception e) {
+      log.error("start-up failed: {}", e.getMessage(), e);
+      return 1;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Signals.onTerminate(() -> {
+      try {
+        service.stop().await(settings.getInt(Settings.SHUTDOWN_GRACE_MS) + 10_000L, TimeUnit.MILLISECONDS);
+      } catch (Exception e) {
+        log.warn("graceful stop did not complete: {}", e.toString());
+      } finally {
+        stopped.countDown();
+      }
+    });
+    stopped.await();
+    return 0;
+  }
+
+  /** Flags, environment and file, merged by precedence and validated. */
+  Settings settings(Map<String, String> env) {
+    Map<String, String> flags = new LinkedHashMap<>(sets);
+    putIf(flags, Settings.HOST.name(), host);
+    putIf(flags, Settings.HTTP_PORT.name(), httpPort);
+    putIf(flags, Settings.TCP_PORT.name(), tcpPort);
+    putIf(flags, Settings.INSTANCES.name(), instances);
+    putIf(flags, Settings.WORKER_INSTANCES.name(), workerInstances);
+    putIf(flags, Settings.TRANSPORT.name(), transport);
+    Path file = conf != null ? conf : DEFAULT_CONF;
+    return Settings.load(file, conf != null, env, flags);
+  }
+
+  private static void putIf(Map<String, String> flags, String key, String value) {
+    if (value != null) {
+      flags.put(key, value);
+    }
+  }
+
+  /** The version from the jar manifest. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"fib-service " + NodeInfo.currentVersion() + " (Vert.x " + NodeInfo.vertxVersion() + ", Java "
+        + Runtime.version() + ")"};
+    }
+  }
+}

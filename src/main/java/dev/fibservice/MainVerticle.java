@@ -1,0 +1,121 @@
+package dev.fibservice;
+
+import dev.fibservice.compute.ComputeGateway;
+import dev.fibservice.compute.FibonacciVerticle;
+import dev.fibservice.config.Settings;
+import dev.fibservice.http.HttpVerticle;
+import dev.fibservice.tcp.TcpVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.VerticleBase;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
+import java.util.function.ToIntFunction;
+
+/**
+ * Deploys the node: workers and their gateway first (so the front ends never see NO_HANDLERS), then
+ * the HTTP and TCP front ends, one instance per event loop on a shared port.
+ */
+public final class MainVerticle extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(MainVerticle.class);
+
+  private final NodeInfo node;
+  private final List<String> frontEnds = new ArrayList<>();
+  private volatile int httpPort = -1;
+  private volatile int tcpPort = -1;
+
+  public MainVerticle(NodeInfo node) {
+    this.node = node;
+  }
+
+  @Override
+  public Future<?> start() {
+    Settings settings = node.settings();
+    int instances = settings.getInt(Settings.INSTANCES);
+    int heavy = settings.getInt(Settings.WORKER_INSTANCES);
+    int light = settings.getInt(Settings.FIB_LIGHT_WORKERS);
+    AtomicInteger httpIndex = new AtomicInteger();
+    return workers(Addresses.WORKER_HEAVY, "heavy", heavy)
+      .compose(v -> workers(Addresses.WORKER_LIGHT, "light", light))
+      .compose(v -> vertx.deployVerticle(() -> new ComputeGateway(settings), new DeploymentOptions().setInstances(instances)))
+      .compose(v -> shared(settings.getInt(Settings.HTTP_PORT), instances,
+        port -> new HttpVerticle(node, port, "http-" + httpIndex.incrementAndGet()), HttpVerticle::actualPort))
+      .compose(port -> {
+        httpPort = port;
+        return shared(settings.getInt(Settings.TCP_PORT), instances, p -> new TcpVerticle(node, p), TcpVerticle::actualPort);
+      })
+      .onSuccess(port -> {
+        tcpPort = port;
+        log.info("fib-service {} node {} ready: HTTP on {}:{}, TCP on {}:{}, {} HTTP/TCP instances, {} heavy + {} light"
+            + " workers, {} event loops, transport {}", node.version(), node.name(), settings.getString(Settings.HOST),
+          httpPort, settings.getString(Settings.HOST), tcpPort, instances, heavy, light,
+          settings.getInt(Settings.EVENT_LOOPS), node.transport());
+      });
+  }
+
+  private Future<Void> workers(String address, String lane, int count) {
+    if (count == 0) {
+      return Future.succeededFuture();
+    }
+    AtomicInteger index = new AtomicInteger();
+    DeploymentOptions options = new DeploymentOptions()
+      .setThreadingModel(ThreadingModel.WORKER)
+      .setInstances(count)
+      // a pool of their own: heavy maths never takes the threads other blocking work needs
+      .setWorkerPoolName("fib-" + lane)
+      .setWorkerPoolSize(count);
+    return vertx.deployVerticle(() -> new FibonacciVerticle(address, node.name() + "/" + lane + "-" + index.incrementAndGet()),
+      options).mapEmpty();
+  }
+
+  /**
+   * Deploys {@code instances} verticles on one port. Port 0 is resolved by the first instance, whose
+   * actual port the others then share (Vert.x shares a listening socket only for a fixed port).
+   */
+  private <V extends VerticleBase> Future<Integer> shared(int port, int instances, IntFunction<V> factory,
+                                                           ToIntFunction<V> actualPort) {
+    List<V> first = new ArrayList<>();
+    return vertx.deployVerticle(() -> {
+        V v = factory.apply(port);
+        first.add(v);
+        return v;
+      }, new DeploymentOptions())
+      .compose(id -> {
+        frontEnds.add(id);
+        int actual = actualPort.applyAsInt(first.get(0));
+        if (instances == 1) {
+          return Future.succeededFuture(actual);
+        }
+        return vertx.deployVerticle(() -> factory.apply(actual), new DeploymentOptions().setInstances(instances - 1))
+          .map(id2 -> {
+            frontEnds.add(id2);
+            return actual;
+          });
+      });
+  }
+
+  /** Stops the front ends first: they stop accepting and finish in-flight requests within the grace period. */
+  public Future<Void> drainFrontEnds() {
+    List<Future<Void>> undeploys = new ArrayList<>();
+    for (String id : frontEnds) {
+      undeploys.add(vertx.undeploy(id));
+    }
+    frontEnds.clear();
+    return Future.join(undeploys).mapEmpty();
+  }
+
+  public int httpPort() {
+    return httpPort;
+  }
+
+  public int tcpPort() {
+    return tcpPort;
+  }
+}

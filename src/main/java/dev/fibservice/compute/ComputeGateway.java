@@ -1,0 +1,107 @@
+package dev.fibservice.compute;
+
+import dev.fibservice.Addresses;
+import dev.fibservice.ServiceError;
+import dev.fibservice.config.Settings;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The public face of the workers, on an event loop: consumes {@code fib.compute}, validates the body,
+ * admits it under the node's in-flight cap (503 at once when full), picks the light or heavy lane,
+ * enforces the deadline (504, and the worker is told to stop) and honours {@code fib.cancel}.
+ */
+public final class ComputeGateway extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(ComputeGateway.class);
+
+  private final Settings settings;
+  private final Map<String, ComputeJob> running = new HashMap<>();
+  private FibRequest.Limits limits;
+  private Admission admission;
+  private boolean lightLane;
+  private long timeoutMs;
+  private DeliveryOptions toWorker;
+
+  public ComputeGateway(Settings settings) {
+    this.settings = settings;
+  }
+
+  @Override
+  public Future<?> start() {
+    limits = FibRequest.Limits.from(settings);
+    admission = Admission.of(vertx, settings.getInt(Settings.FIB_MAX_IN_FLIGHT));
+    lightLane = settings.getInt(Settings.FIB_LIGHT_WORKERS) > 0;
+    timeoutMs = settings.getInt(Settings.FIB_TIMEOUT_MS);
+    // The gateway's own timer answers 504 first; this bus timeout only reclaims a reply that never comes.
+    toWorker = new DeliveryOptions().setLocalOnly(true).setSendTimeout(2 * timeoutMs + 60_000);
+    return Future.join(
+      vertx.eventBus().consumer(Addresses.FIB_COMPUTE, this::compute).completion(),
+      vertx.eventBus().consumer(Addresses.FIB_CANCEL, this::cancel).completion());
+  }
+
+  private void compute(Message<Object> message) {
+    FibRequest request;
+    try {
+      request = FibRequest.fromJson(message.body(), limits);
+    } catch (ServiceError e) {
+      message.fail(e.status(), e.getMessage());
+      return;
+    }
+    boolean light = lightLane && request.light();
+    if (!admission.tryAcquire(light)) {
+      message.fail(ServiceError.UNAVAILABLE, "busy: " + admission.max() + " computations are already queued or"
+        + " running on this node (fib.maxInFlight); retry shortly");
+      return;
+    }
+    String id = message.headers().get(Addresses.REQUEST_ID_HEADER);
+    if (id == null) {
+      id = Long.toHexString(ThreadLocalRandom.current().nextLong());
+    }
+    ComputeJob job = new ComputeJob(id, request);
+    running.put(id, job);
+    boolean[] answered = {false};
+    long timer = vertx.setTimer(timeoutMs, t -> {
+      answered[0] = true;
+      job.cancel();
+      message.fail(ServiceError.TIMEOUT, "F(" + request.n() + ") with algorithm " + request.algorithm().wireName()
+        + " did not finish within fib.timeoutMs = " + timeoutMs + " ms and was cancelled");
+    });
+    String lane = light ? Addresses.WORKER_LIGHT : Addresses.WORKER_HEAVY;
+    vertx.eventBus().<ComputeResult>request(lane, job, toWorker).onComplete(ar -> {
+      admission.release(light);
+      running.remove(job.id(), job);
+      vertx.cancelTimer(timer);
+      if (answered[0]) {
+        return;
+      }
+      if (ar.succeeded()) {
+        message.reply(ar.result().body().toJson());
+      } else {
+        ServiceError error = ServiceError.from(ar.cause());
+        if (error.status() == ServiceError.INTERNAL) {
+          log.error("job {} failed: {}", job.id(), error.getMessage());
+        }
+        message.fail(error.status(), error.getMessage());
+      }
+    });
+  }
+
+  private void cancel(Message<Object> message) {
+    if (message.body() instanceof JsonObject body && body.getValue("id") instanceof String id) {
+      ComputeJob job = running.get(id);
+      if (job != null) {
+        job.cancel();
+      }
+    }
+  }
+}

@@ -1,0 +1,118 @@
+package dev.fibservice.compute;
+
+import dev.fibservice.ServiceError;
+import dev.fibservice.config.Settings;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * One validated request: n within the algorithm's limit. The same parsing and the same wording serve
+ * HTTP, TCP and the event bus, so a client sees one set of rules whatever it speaks.
+ */
+public record FibRequest(int n, Algorithm algorithm) {
+
+  /** The largest n each algorithm accepts. */
+  public record Limits(int recursive, int iterative, int doubling) {
+
+    public static Limits from(Settings settings) {
+      return new Limits(settings.getInt(Settings.FIB_MAX_RECURSIVE), settings.getInt(Settings.FIB_MAX_ITERATIVE),
+        settings.getInt(Settings.FIB_MAX_DOUBLING));
+    }
+
+    public int maxN(Algorithm algorithm) {
+      return switch (algorithm) {
+        case RECURSIVE -> recursive;
+        case ITERATIVE -> iterative;
+        case DOUBLING -> doubling;
+      };
+    }
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject().put("n", n).put("algorithm", algorithm.wireName());
+  }
+
+  public boolean light() {
+    return Fibonacci.isLight(algorithm, n);
+  }
+
+  /** From text (an HTTP path or query parameter, a TCP line); a null algorithm means the default. */
+  public static FibRequest parse(String nText, String algorithmText, Limits limits) {
+    Algorithm algorithm = algorithm(algorithmText);
+    if (nText == null || nText.isEmpty()) {
+      throw bad("n is missing; expected a whole number from 0 to " + limits.maxN(algorithm), nText);
+    }
+    if (!nText.matches("[+-]?\\d+")) {
+      throw bad("n must be a whole number, got '" + abbreviate(nText) + "'", nText);
+    }
+    if (nText.startsWith("-") && !nText.matches("-0+")) {
+      throw bad("n must not be negative, got " + abbreviate(nText), nText);
+    }
+    String digits = nText.replaceFirst("^[+-]?0*(?=\\d)", "");
+    long n = digits.length() > 10 ? Long.MAX_VALUE : Long.parseLong(digits);
+    return checked(n, algorithm, limits, nText);
+  }
+
+  /** From an event-bus body: {"n": int, "algorithm": "..."} with algorithm optional. */
+  public static FibRequest fromJson(Object body, Limits limits) {
+    if (!(body instanceof JsonObject json)) {
+      throw ServiceError.badRequest("body must be a JSON object like {\"n\":30,\"algorithm\":\"doubling\"}",
+        new JsonObject().put("param", "body"));
+    }
+    Object algorithmRaw = json.getValue("algorithm");
+    if (algorithmRaw != null && !(algorithmRaw instanceof String)) {
+      throw ServiceError.badRequest("algorithm must be a string, one of " + Algorithm.NAMES,
+        new JsonObject().put("param", "algorithm").put("value", String.valueOf(algorithmRaw)));
+    }
+    Algorithm algorithm = algorithm((String) algorithmRaw);
+    Object nRaw = json.getValue("n");
+    if (nRaw == null) {
+      throw bad("n is missing; expected a whole number from 0 to " + limits.maxN(algorithm), null);
+    }
+    if (!(nRaw instanceof Integer || nRaw instanceof Long)) {
+      throw bad("n must be a JSON integer, got " + abbreviate(nRaw instanceof String s ? "'" + s + "'"
+        : String.valueOf(nRaw)), String.valueOf(nRaw));
+    }
+    long n = ((Number) nRaw).longValue();
+    if (n < 0) {
+      throw bad("n must not be negative, got " + n, String.valueOf(n));
+    }
+    return checked(n, algorithm, limits, String.valueOf(n));
+  }
+
+  private static FibRequest checked(long n, Algorithm algorithm, Limits limits, String raw) {
+    int max = limits.maxN(algorithm);
+    if (n > max) {
+      throw ServiceError.badRequest("n = " + abbreviate(raw) + " is above the limit of algorithm "
+          + algorithm.wireName() + " (n <= " + max + ")",
+        new JsonObject().put("param", "n").put("value", abbreviate(raw)).put("algorithm", algorithm.wireName())
+          .put("max", max));
+    }
+    return new FibRequest((int) n, algorithm);
+  }
+
+  private static Algorithm algorithm(String text) {
+    if (text == null) {
+      return Algorithm.DOUBLING;
+    }
+    Algorithm algorithm = Algorithm.fromWireName(text);
+    if (algorithm == null) {
+      throw ServiceError.badRequest("unknown algorithm '" + abbreviate(text) + "'; expected one of "
+        + Algorithm.NAMES, new JsonObject().put("param", "algorithm").put("value", abbreviate(text))
+        .put("accepted", Algorithm.NAMES));
+    }
+    return algorithm;
+  }
+
+  private static ServiceError bad(String message, String value) {
+    JsonObject detail = new JsonObject().put("param", "n");
+    if (value != null) {
+      detail.put("value", abbreviate(value));
+    }
+    return ServiceError.badRequest(message, detail);
+  }
+
+  /** Echoes user input back at most 40 characters long. */
+  static String abbreviate(String text) {
+    return text.length() <= 40 ? text : text.substring(0, 37) + "...";
+  }
+}

@@ -1,0 +1,61 @@
+package dev.fibservice.compute;
+
+import dev.fibservice.ServiceError;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.math.BigInteger;
+import java.util.concurrent.CancellationException;
+
+/**
+ * Does the maths, and nothing else, on a worker thread (deployed with ThreadingModel.WORKER). It only
+ * takes jobs the {@link ComputeGateway} of this node has admitted, from a node-local address.
+ */
+public final class FibonacciVerticle extends VerticleBase {
+
+  /** Failure code for a computation stopped because its requester gave up or its deadline passed. */
+  public static final int CANCELLED = 499;
+
+  private static final Logger log = LoggerFactory.getLogger(FibonacciVerticle.class);
+
+  private final String address;
+  private final String name;
+
+  /**
+   * @param address the lane's node-local address
+   * @param name    what replies show in "worker": node and worker, e.g. {@code host-42/heavy-2}
+   */
+  public FibonacciVerticle(String address, String name) {
+    this.address = address;
+    this.name = name;
+  }
+
+  @Override
+  public Future<?> start() {
+    return vertx.eventBus().<ComputeJob>localConsumer(address, this::compute).completion();
+  }
+
+  private void compute(Message<ComputeJob> message) {
+    ComputeJob job = message.body();
+    FibRequest request = job.request();
+    try {
+      if (job.cancelled()) {
+        throw new CancellationException("cancelled before start");
+      }
+      long start = System.nanoTime();
+      BigInteger value = Fibonacci.compute(request.algorithm(), request.n(), job::cancelled);
+      String digits = Fibonacci.decimal(value, job::cancelled);
+      long micros = (System.nanoTime() - start) / 1000;
+      message.reply(new ComputeResult(request, digits, micros, name));
+    } catch (CancellationException e) {
+      log.debug("job {} F({}) {} cancelled", job.id(), request.n(), request.algorithm().wireName());
+      message.fail(CANCELLED, "cancelled");
+    } catch (RuntimeException | OutOfMemoryError e) {
+      log.error("job {} F({}) {} failed", job.id(), request.n(), request.algorithm().wireName(), e);
+      message.fail(ServiceError.INTERNAL, "computation failed: " + e);
+    }
+  }
+}

@@ -1,0 +1,69 @@
+package dev.fibservice.config;
+
+import java.util.List;
+import java.util.Locale;
+
+/** One configuration key: its dotted name, type, default, accepted range and meaning. */
+public record Key(String name, Type type, Object defaultValue, long min, long max, List<String> choices,
+                  String description) {
+
+  /** The value kinds a key can hold. */
+  public enum Type {
+    /** A whole number in [min, max]. */
+    INT,
+    /** A whole number in [min, max], or the word "auto" (resolved at start, e.g. to the CPU count). */
+    INT_OR_AUTO,
+    /** true or false. */
+    BOOLEAN,
+    /** Free text. */
+    STRING,
+    /** One word out of {@link #choices()}. */
+    CHOICE
+  }
+
+  static Key integer(String name, long def, long min, long max, String description) {
+    return new Key(name, Type.INT, def, min, max, List.of(), description);
+  }
+
+  static Key intOrAuto(String name, long min, long max, String description) {
+    return new Key(name, Type.INT_OR_AUTO, "auto", min, max, List.of(), description);
+  }
+
+  static Key bool(String name, boolean def, String description) {
+    return new Key(name, Type.BOOLEAN, def, 0, 0, List.of(), description);
+  }
+
+  static Key string(String name, String def, String description) {
+    return new Key(name, Type.STRING, def, 0, 0, List.of(), description);
+  }
+
+  static Key choice(String name, String def, List<String> choices, String description) {
+    return new Key(name, Type.CHOICE, def, 0, 0, choices, description);
+  }
+
+  /** The environment variable that overrides this key: {@code http.port} is {@code FIB_HTTP_PORT}. */
+  public String envName() {
+    StringBuilder env = new StringBuilder("FIB_");
+    for (char c : name.toCharArray()) {
+      if (c == '.') {
+        env.append('_');
+      } else if (Character.isUpperCase(c)) {
+        env.append('_').append(c);
+      } else {
+        env.append(Character.toUpperCase(c));
+      }
+    }
+    return env.toString().toUpperCase(Locale.ROOT);
+  }
+
+  /** The accepted values, as shown in errors and in the README. */
+  public String accepted() {
+    return switch (type) {
+      case INT -> "an integer from " + min + " to " + max;
+      case INT_OR_AUTO -> "\"auto\" or an integer from " + min + " to " + max;
+      case BOOLEAN -> "true or false";
+      case STRING -> "a string";
+      case CHOICE -> "one of " + String.join(", ", choices);
+    };
+  }
+}

@@ -1,0 +1,291 @@
+package dev.fibservice.config;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * The effective configuration: built-in defaults, overridden by the config file, then by {@code FIB_*}
+ * environment variables, then by command-line flags. Every key is validated once, here, at start.
+ */
+public final class Settings {
+
+  private static final long MAX_PORT = 65535;
+
+  public static final Key HOST = Key.string("host", "127.0.0.1",
+    "Address the HTTP and TCP servers bind to (0.0.0.0 for all interfaces)");
+  public static final Key INSTANCES = Key.intOrAuto("instances", 1, 256,
+    "HTTP and TCP verticle instances; auto = one per CPU core");
+  public static final Key WORKER_INSTANCES = Key.intOrAuto("workerInstances", 1, 256,
+    "FibonacciVerticle worker instances for heavy computations; auto = one per CPU core");
+  public static final Key EVENT_LOOPS = Key.intOrAuto("eventLoops", 1, 256,
+    "Vert.x event-loop threads; auto = one per CPU core");
+  public static final Key TRANSPORT = Key.choice("transport", "auto", List.of("auto", "epoll", "io_uring", "nio"),
+    "Network transport; auto = native epoll where available, else NIO");
+  public static final Key NODE_NAME = Key.string("node.name", "auto",
+    "Name of this node in replies and logs; auto = <hostname>-<pid>");
+  public static final Key HTTP_PORT = Key.integer("http.port", 8080, 0, MAX_PORT,
+    "HTTP port; 0 picks a free port (logged at start)");
+  public static final Key HELLO_MAX_REPEAT = Key.integer("http.maxRepeat", 100000, 1, 1000000,
+    "Largest accepted /hello?repeat=N");
+  public static final Key TCP_PORT = Key.integer("tcp.port", 25000, 0, MAX_PORT,
+    "TCP line-protocol port; 0 picks a free port (logged at start)");
+  public static final Key TCP_MAX_LINE = Key.integer("tcp.maxLineBytes", 64, 8, 65536,
+    "Longest accepted TCP request line in bytes; a longer line gets an error and the connection closes");
+  public static final Key TCP_MAX_PIPELINED = Key.integer("tcp.maxPipelined", 32, 1, 100000,
+    "Lines one TCP connection may have in flight; beyond it the server stops reading that connection");
+  public static final Key TCP_IDLE_SECONDS = Key.integer("tcp.idleTimeoutSeconds", 300, 1, 86400,
+    "A TCP connection idle this long is closed");
+  public static final Key FIB_TIMEOUT_MS = Key.integer("fib.timeoutMs", 30000, 1, 3600000,
+    "Deadline of one computation; past it the request gets 504 and the computation is cancelled");
+  public static final Key FIB_MAX_IN_FLIGHT = Key.integer("fib.maxInFlight", 256, 1, 1000000,
+    "Computations queued or running per lane (light, heavy) on this node; beyond it 503 with Retry-After");
+  public static final Key FIB_LIGHT_WORKERS = Key.integer("fib.lightWorkers", 1, 0, 64,
+    "Worker instances reserved for cheap computations, so huge ones never starve small ones; 0 = no light lane");
+  public static final Key FIB_MAX_RECURSIVE = Key.integer("fib.maxN.recursive", 45, 0, 92,
+    "Largest n for algorithm=recursive");
+  public static final Key FIB_MAX_ITERATIVE = Key.integer("fib.maxN.iterative", 200000, 0, 100_000_000,
+    "Largest n for algorithm=iterative");
+  public static final Key FIB_MAX_DOUBLING = Key.integer("fib.maxN.doubling", 10_000_000, 0, 1_000_000_000,
+    "Largest n for algorithm=doubling");
+  public static final Key SHUTDOWN_GRACE_MS = Key.integer("shutdown.graceMs", 10000, 0, 600000,
+    "On SIGTERM, how long in-flight requests may take to finish before they are cut off");
+
+  /** Every key, in the order of the README's table. */
+  public static final List<Key> KEYS = List.of(HOST, INSTANCES, WORKER_INSTANCES, EVENT_LOOPS, TRANSPORT, NODE_NAME,
+    HTTP_PORT, HELLO_MAX_REPEAT, TCP_PORT, TCP_MAX_LINE, TCP_MAX_PIPELINED, TCP_IDLE_SECONDS,
+    FIB_TIMEOUT_MS, FIB_MAX_IN_FLIGHT, FIB_LIGHT_WORKERS, FIB_MAX_RECURSIVE, FIB_MAX_ITERATIVE, FIB_MAX_DOUBLING,
+    SHUTDOWN_GRACE_MS);
+
+  private static final Map<String, Key> BY_NAME = KEYS.stream()
+    .collect(Collectors.toMap(Key::name, Function.identity(), (a, b) -> a, LinkedHashMap::new));
+
+  private final Map<String, Object> values;
+  private final Map<String, String> sources;
+
+  private Settings(Map<String, Object> values, Map<String, String> sources) {
+    this.values = Collections.unmodifiableMap(values);
+    this.sources = Collections.unmodifiableMap(sources);
+  }
+
+  /** Built-in defaults only. */
+  public static Settings defaults() {
+    return load(null, false, Map.of(), Map.of());
+  }
+
+  /**
+   * Resolves the configuration.
+   *
+   * @param confFile    the JSON config file, or null for none
+   * @param confRequired whether a missing file is an error (it was named explicitly) or just skipped
+   * @param env         the process environment; only {@code FIB_*} names that match a key are read
+   * @param flags       key name to raw value, from the command line
+   * @throws ConfigException naming the first bad key, its source and the accepted values
+   */
+  public static Settings load(Path confFile, boolean confRequired, Map<String, String> env, Map<String, String> flags) {
+    Map<String, Object> values = new LinkedHashMap<>();
+    Map<String, String> sources = new LinkedHashMap<>();
+    for (Key key : KEYS) {
+      values.put(key.name(), key.defaultValue());
+      sources.put(key.name(), "default");
+    }
+    if (confFile != null) {
+      JsonObject file = readFile(confFile, confRequired);
+      if (file != null) {
+        String source = confFile.toString();
+        flatten("", file, (name, raw) -> set(values, sources, name, raw, source));
+      }
+    }
+    for (Key key : KEYS) {
+      String raw = env.get(key.envName());
+      if (raw != null) {
+        set(values, sources, key.name(), raw, "environment " + key.envName());
+      }
+    }
+    flags.forEach((name, raw) -> set(values, sources, name, raw, "command line"));
+    resolveAuto(values);
+    return new Settings(values, sources);
+  }
+
+  private static JsonObject readFile(Path file, boolean required) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (NoSuchFileException e) {
+      if (required) {
+        throw new ConfigException("config file " + file + " does not exist");
+      }
+      return null;
+    } catch (IOException e) {
+      throw new ConfigException("config file " + file + " cannot be read: " + e.getMessage());
+    }
+    try {
+      return new JsonObject(text);
+    } catch (DecodeException | ClassCastException e) {
+      throw new ConfigException("config file " + file + " is not a JSON object: " + firstLine(e.getMessage()));
+    }
+  }
+
+  private static String firstLine(String text) {
+    if (text == null) {
+      return "";
+    }
+    int nl = text.indexOf('\n');
+    return nl < 0 ? text : text.substring(0, nl);
+  }
+
+  private interface Sink {
+    void accept(String name, Object raw);
+  }
+
+  /** Nested objects in the file name keys by path: {"http":{"port":1}} is http.port. */
+  private static void flatten(String prefix, JsonObject json, Sink sink) {
+    for (Map.Entry<String, Object> e : json) {
+      String name = prefix + e.getKey();
+      if (e.getValue() instanceof JsonObject nested && !BY_NAME.containsKey(name)) {
+        flatten(name + ".", nested, sink);
+      } else {
+        sink.accept(name, e.getValue());
+      }
+    }
+  }
+
+  private static void set(Map<String, Object> values, Map<String, String> sources, String name, Object raw,
+                          String source) {
+    Key key = BY_NAME.get(name);
+    if (key == null) {
+      throw new ConfigException("unknown config key '" + name + "' (from " + source + "); known keys: "
+        + String.join(", ", BY_NAME.keySet()));
+    }
+    values.put(name, parse(key, raw, source));
+    sources.put(name, source);
+  }
+
+  static Object parse(Key key, Object raw, String source) {
+    String shown = raw instanceof String s ? "'" + s + "'" : String.valueOf(raw);
+    String problem = key.name() + ": " + shown + " is not accepted (from " + source + "); expected " + key.accepted();
+    switch (key.type()) {
+      case INT, INT_OR_AUTO -> {
+        if (key.type() == Key.Type.INT_OR_AUTO && "auto".equals(raw)) {
+          return "auto";
+        }
+        Long value = toLong(raw);
+        if (value == null || value < key.min() || value > key.max()) {
+          throw new ConfigException(problem);
+        }
+        return value;
+      }
+      case BOOLEAN -> {
+        if (raw instanceof Boolean b) {
+          return b;
+        }
+        if ("true".equals(raw) || "false".equals(raw)) {
+          return Boolean.parseBoolean((String) raw);
+        }
+        throw new ConfigException(problem);
+      }
+      case CHOICE -> {
+        if (raw instanceof String s && key.choices().contains(s)) {
+          return s;
+        }
+        throw new ConfigException(problem);
+      }
+      default -> {
+        if (raw instanceof String s && !s.isBlank()) {
+          return s;
+        }
+        throw new ConfigException(problem);
+      }
+    }
+  }
+
+  private static Long toLong(Object raw) {
+    if (raw instanceof Integer || raw instanceof Long) {
+      return ((Number) raw).longValue();
+    }
+    if (raw instanceof String s && s.matches("-?\\d{1,18}")) {
+      return Long.parseLong(s);
+    }
+    return null;
+  }
+
+  private static void resolveAuto(Map<String, Object> values) {
+    long cores = Runtime.getRuntime().availableProcessors();
+    for (Key key : List.of(INSTANCES, WORKER_INSTANCES, EVENT_LOOPS)) {
+      if ("auto".equals(values.get(key.name()))) {
+        values.put(key.name(), Math.min(cores, key.max()));
+      }
+    }
+    if ("auto".equals(values.get(NODE_NAME.name()))) {
+      values.put(NODE_NAME.name(), defaultNodeName());
+    }
+  }
+
+  private static String defaultNodeName() {
+    String host;
+    try {
+      host = java.net.InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      host = "localhost";
+    }
+    return host + "-" + ProcessHandle.current().pid();
+  }
+
+  public int getInt(Key key) {
+    return Math.toIntExact((Long) values.get(key.name()));
+  }
+
+  public String getString(Key key) {
+    return (String) values.get(key.name());
+  }
+
+  public boolean getBoolean(Key key) {
+    return (Boolean) values.get(key.name());
+  }
+
+  /** A copy with some keys replaced (raw values, validated like flags); for tests and embedding. */
+  public Settings with(Map<String, ?> overrides) {
+    Map<String, Object> copy = new LinkedHashMap<>(values);
+    Map<String, String> src = new LinkedHashMap<>(sources);
+    overrides.forEach((name, raw) -> set(copy, src, name, raw, "override"));
+    resolveAuto(copy);
+    return new Settings(copy, src);
+  }
+
+  /** One "key=value (source)" item per key, for the start-up log. */
+  public List<String> describe() {
+    List<String> lines = new ArrayList<>();
+    values.forEach((name, value) -> lines.add(name + "=" + value + " (" + sources.get(name) + ")"));
+    return lines;
+  }
+
+  /** The built-in defaults as the nested JSON of conf/config.json. */
+  public static JsonObject defaultsAsJson() {
+    JsonObject root = new JsonObject();
+    for (Key key : KEYS) {
+      String[] parts = key.name().split("\\.");
+      JsonObject node = root;
+      for (int i = 0; i < parts.length - 1; i++) {
+        JsonObject child = node.getJsonObject(parts[i]);
+        if (child == null) {
+          child = new JsonObject();
+          node.put(parts[i], child);
+        }
+        node = child;
+      }
+      node.put(parts[parts.length - 1], key.defaultValue());
+    }
+    return root;
+  }
+}
