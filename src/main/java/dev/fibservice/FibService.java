@@ -37,7 +37,8 @@ public final class FibService {
     MainVerticle main = new MainVerticle(node);
     return vertx.deployVerticle(main)
       .map(id -> new FibService(vertx, node, main))
-      .recover(failure -> vertx.close().transform(ar -> Future.failedFuture(failure)));
+      // the failure reaches the caller first: once Vert.x is closed its contexts run no more callbacks
+      .onFailure(failure -> vertx.close());
   }
 
   /**

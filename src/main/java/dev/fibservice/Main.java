@@ -6,8 +6,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -55,13 +58,23 @@ public final class Main implements Callable<Integer> {
   Map<String, String> sets = new LinkedHashMap<>();
 
   public static void main(String[] args) {
+    System.exit(commandLine(new PrintWriter(System.out, true), new PrintWriter(System.err, true)).execute(args));
+  }
+
+  /** The command line with its subcommands, writing to the given streams. */
+  static CommandLine commandLine(PrintWriter out, PrintWriter err) {
     CommandLine cli = new CommandLine(new Main());
+    cli.setOut(out);
+    cli.setErr(err);
     cli.setParameterExceptionHandler((ex, a) -> {
       ex.getCommandLine().getErr().println("fib-service: " + ex.getMessage() + " (see --help)");
       return EXIT_CONFIG;
     });
-    System.exit(cli.execute(args));
+    return cli;
   }
+
+  @Spec
+  CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
@@ -69,7 +82,7 @@ public final class Main implements Callable<Integer> {
     try {
       settings = settings(System.getenv());
     } catch (ConfigException e) {
-      System.err.println("fib-service: " + e.getMessage());
+      spec.commandLine().getErr().println("fib-service: " + e.getMessage());
       return EXIT_CONFIG;
     }
     Logger log = LoggerFactory.getLogger(Main.class);

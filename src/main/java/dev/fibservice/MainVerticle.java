@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
 import java.util.function.ToIntFunction;
@@ -25,6 +26,9 @@ import java.util.function.ToIntFunction;
 public final class MainVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(MainVerticle.class);
+
+  /** Keys for "any free port" sockets, unique in this JVM (several nodes may run in one test JVM). */
+  private static final AtomicInteger ANY_PORT_KEYS = new AtomicInteger();
 
   private final NodeInfo node;
   private final List<String> frontEnds = new ArrayList<>();
@@ -76,28 +80,22 @@ public final class MainVerticle extends VerticleBase {
   }
 
   /**
-   * Deploys {@code instances} verticles on one port. Port 0 is resolved by the first instance, whose
-   * actual port the others then share (Vert.x shares a listening socket only for a fixed port).
+   * Deploys {@code instances} verticles sharing one listening socket. Vert.x shares a socket between
+   * servers of the same port; for "any free port" it does so only when the port is given as a negative
+   * key (-k: bind to a free port once, share it among all who say -k), hence the JVM-unique key.
    */
   private <V extends VerticleBase> Future<Integer> shared(int port, int instances, IntFunction<V> factory,
                                                            ToIntFunction<V> actualPort) {
-    List<V> first = new ArrayList<>();
+    int listenPort = port == 0 ? -ANY_PORT_KEYS.incrementAndGet() : port;
+    List<V> deployed = new CopyOnWriteArrayList<>();
     return vertx.deployVerticle(() -> {
-        V v = factory.apply(port);
-        first.add(v);
+        V v = factory.apply(listenPort);
+        deployed.add(v);
         return v;
-      }, new DeploymentOptions())
-      .compose(id -> {
+      }, new DeploymentOptions().setInstances(instances))
+      .map(id -> {
         frontEnds.add(id);
-        int actual = actualPort.applyAsInt(first.get(0));
-        if (instances == 1) {
-          return Future.succeededFuture(actual);
-        }
-        return vertx.deployVerticle(() -> factory.apply(actual), new DeploymentOptions().setInstances(instances - 1))
-          .map(id2 -> {
-            frontEnds.add(id2);
-            return actual;
-          });
+        return actualPort.applyAsInt(deployed.get(0));
       });
   }
 

@@ -20,7 +20,7 @@ public final class Admission implements Shareable {
   }
 
   /** The node's instance, created by the first caller. */
-  static Admission of(Vertx vertx, int max) {
+  public static Admission of(Vertx vertx, int max) {
     return (Admission) vertx.sharedData().getLocalMap("fib.admission").computeIfAbsent("admission",
       k -> new Admission(max));
   }

@@ -104,7 +104,16 @@ public final class Settings {
       JsonObject file = readFile(confFile, confRequired);
       if (file != null) {
         String source = confFile.toString();
-        flatten("", file, (name, raw) -> set(values, sources, name, raw, source));
+        flatten("", file, (name, raw) -> {
+          if (raw instanceof String text && !"auto".equals(text) && BY_NAME.containsKey(name)
+            && BY_NAME.get(name).type() != Key.Type.STRING && BY_NAME.get(name).type() != Key.Type.CHOICE) {
+            // JSON has numbers and booleans: a quoted one in the file is a type error, not a value
+            throw new ConfigException(name + ": '" + text + "' is not accepted (from " + source + "); expected "
+              + BY_NAME.get(name).accepted() + " as a JSON " + (BY_NAME.get(name).type() == Key.Type.BOOLEAN
+              ? "boolean" : "number"));
+          }
+          set(values, sources, name, raw, source);
+        });
       }
     }
     for (Key key : KEYS) {

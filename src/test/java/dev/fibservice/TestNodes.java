@@ -1,0 +1,28 @@
+package dev.fibservice;
+
+import dev.fibservice.config.Settings;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/** Starts real nodes for tests: built-in defaults, free ports, and the given overrides. */
+public final class TestNodes {
+
+  private TestNodes() {
+  }
+
+  public static FibService start(Map<String, ?> overrides) throws Exception {
+    Map<String, Object> all = new HashMap<>();
+    all.put("http.port", "0");
+    all.put("tcp.port", "0");
+    all.put("node.name", "test");
+    all.putAll(overrides);
+    return FibService.start(Settings.defaults().with(all)).await();
+  }
+
+  public static void stop(FibService service) throws Exception {
+    if (service != null) {
+      service.stop().await();
+    }
+  }
+}

@@ -1,0 +1,94 @@
+package dev.fibservice.config;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SettingsTest {
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void shippedConfigFileHoldsExactlyTheBuiltInDefaults() throws Exception {
+    JsonObject shipped = new JsonObject(Files.readString(Path.of("conf", "config.json")));
+    assertEquals(Settings.defaultsAsJson(), shipped, "conf/config.json drifted from the built-in defaults");
+  }
+
+  @Test
+  void defaults() {
+    Settings s = Settings.defaults();
+    assertEquals(8080, s.getInt(Settings.HTTP_PORT));
+    assertEquals(25000, s.getInt(Settings.TCP_PORT));
+    assertEquals("127.0.0.1", s.getString(Settings.HOST));
+    assertEquals(Runtime.getRuntime().availableProcessors(), s.getInt(Settings.INSTANCES));
+    assertEquals(Runtime.getRuntime().availableProcessors(), s.getInt(Settings.WORKER_INSTANCES));
+  }
+
+  @Test
+  void flagBeatsEnvBeatsFileBeatsDefault() throws Exception {
+    Path file = write("{\"http\":{\"port\":1001},\"tcp\":{\"port\":2001},\"fib\":{\"timeoutMs\":3001}}");
+    Map<String, String> env = Map.of("FIB_HTTP_PORT", "1002", "FIB_TCP_PORT", "2002");
+    Settings s = Settings.load(file, true, env, Map.of("http.port", "1003"));
+    assertEquals(1003, s.getInt(Settings.HTTP_PORT), "flag wins");
+    assertEquals(2002, s.getInt(Settings.TCP_PORT), "env beats file");
+    assertEquals(3001, s.getInt(Settings.FIB_TIMEOUT_MS), "file beats default");
+    assertEquals(256, s.getInt(Settings.FIB_MAX_IN_FLIGHT), "default");
+  }
+
+  @Test
+  void envNamesFollowTheKeys() {
+    assertEquals("FIB_HTTP_PORT", Settings.HTTP_PORT.envName());
+    assertEquals("FIB_WORKER_INSTANCES", Settings.WORKER_INSTANCES.envName());
+    assertEquals("FIB_FIB_MAX_IN_FLIGHT", Settings.FIB_MAX_IN_FLIGHT.envName());
+    assertEquals("FIB_FIB_MAX_N_RECURSIVE", Settings.FIB_MAX_RECURSIVE.envName());
+  }
+
+  @Test
+  void badValuesNameTheKeyAndTheRange() throws Exception {
+    assertBad("http.port: '70000' is not accepted (from command line); expected an integer from 0 to 65535",
+      null, Map.of(), Map.of("http.port", "70000"));
+    assertBad("instances: '0' is not accepted (from environment FIB_INSTANCES); expected \"auto\" or an integer from 1",
+      null, Map.of("FIB_INSTANCES", "0"), Map.of());
+    assertBad("tcp.port: 'abc' is not accepted", null, Map.of(), Map.of("tcp.port", "abc"));
+    assertBad("transport: 'rdma' is not accepted (from command line); expected one of auto, epoll, io_uring, nio",
+      null, Map.of(), Map.of("transport", "rdma"));
+    Path file = write("{\"http\":{\"port\":\"8080\"}}");
+    assertBad("http.port: '8080' is not accepted (from " + file + ")", file, Map.of(), Map.of());
+    file = write("{\"http\":{\"port\":80.5}}");
+    assertBad("http.port: 80.5 is not accepted", file, Map.of(), Map.of());
+    file = write("{\"http\":{\"prot\":80}}");
+    assertBad("unknown config key 'http.prot'", file, Map.of(), Map.of());
+    file = write("{\"host\":true}");
+    assertBad("host: true is not accepted", file, Map.of(), Map.of());
+    file = write("not json");
+    assertBad("is not a JSON object", file, Map.of(), Map.of());
+    assertBad("does not exist", dir.resolve("missing.json"), Map.of(), Map.of());
+  }
+
+  @Test
+  void missingDefaultFileIsSkippedButMissingNamedFileIsAnError() {
+    assertEquals(8080, Settings.load(dir.resolve("none.json"), false, Map.of(), Map.of()).getInt(Settings.HTTP_PORT));
+    assertThrows(ConfigException.class, () -> Settings.load(dir.resolve("none.json"), true, Map.of(), Map.of()));
+  }
+
+  private Path write(String json) throws Exception {
+    Path file = Files.createTempFile(dir, "conf", ".json");
+    Files.writeString(file, json);
+    return file;
+  }
+
+  private static void assertBad(String expected, Path file, Map<String, String> env, Map<String, String> flags) {
+    ConfigException e = assertThrows(ConfigException.class, () -> Settings.load(file, true, env, flags));
+    assertTrue(e.getMessage().contains(expected), () -> "'" + e.getMessage() + "' should contain '" + expected + "'");
+    assertTrue(!e.getMessage().contains("\n"), "one line");
+  }
+}
