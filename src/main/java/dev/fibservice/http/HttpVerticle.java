@@ -67,7 +67,9 @@ public final class HttpVerticle extends VerticleBase {
 
     HttpServerOptions options = new HttpServerOptions()
       .setHost(settings.getString(Settings.HOST))
-      .setPort(port);
+      .setPort(port)
+      // HTTP/1.1 only: no h2c upgrade dance for clients that offer it, one connection model to drain
+      .setHttp2ClearTextEnabled(false);
     return vertx.createHttpServer(options)
       .requestHandler(router)
       .listen()
