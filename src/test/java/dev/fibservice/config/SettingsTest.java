@@ -24,6 +24,15 @@ class SettingsTest {
   }
 
   @Test
+  void readmeDocumentsEveryKey() throws Exception {
+    String readme = Files.readString(Path.of("README.md"));
+    for (Key key : Settings.KEYS) {
+      String row = "| `" + key.name() + "` | `" + key.envName() + "` | " + key.defaultValue() + " |";
+      assertTrue(readme.contains(row), "README.md lacks the config row starting " + row);
+    }
+  }
+
+  @Test
   void defaults() {
     Settings s = Settings.defaults();
     assertEquals(8080, s.getInt(Settings.HTTP_PORT));
