@@ -8,6 +8,17 @@ public final class Addresses {
   /** Public, publish: {"id":"request id"} cancels that computation wherever it runs. */
   public static final String FIB_CANCEL = "fib.cancel";
 
+  /** Public, request/reply: {"n":int,"algorithm":"..."} -> {"id":"...","status":"PENDING",...}. */
+  public static final String JOBS_SUBMIT = "jobs.submit";
+  /** Public, request/reply: {"id":"..."} -> the job's JSON. */
+  public static final String JOBS_STATUS = "jobs.status";
+  /** Publish, {"id"} as a string: a job was cancelled; the runner computing it stops. */
+  public static final String JOBS_CANCELLED = "jobs.cancelled";
+  /** Publish, a job id: a job was submitted; idle runners look for work at once. */
+  public static final String JOBS_WAKEUP = "jobs.wakeup";
+  /** Node-local: the job runner hands claimed jobs to the job workers. */
+  public static final String WORKER_JOBS = "fib.worker.jobs";
+
   /** Node-local: the gateway hands admitted cheap computations to the light-lane workers. */
   public static final String WORKER_LIGHT = "fib.worker.light";
   /** Node-local: the gateway hands admitted computations to the heavy-lane workers. */

@@ -2,12 +2,15 @@ package dev.fibservice;
 
 import dev.fibservice.compute.ComputeJob;
 import dev.fibservice.config.Settings;
+import dev.fibservice.db.Database;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.transport.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.TimeUnit;
 
 /** A running fib-service node: its Vert.x instance, its ports, and the ordered way to stop it. */
 public final class FibService {
@@ -30,15 +33,18 @@ public final class FibService {
     VertxOptions options = new VertxOptions().setEventLoopPoolSize(settings.getInt(Settings.EVENT_LOOPS));
     Vertx vertx = Vertx.builder().with(options).withTransport(transport).build();
     ComputeJob.registerCodecs(vertx.eventBus());
-    NodeInfo node = new NodeInfo(settings, settings.getString(Settings.NODE_NAME), transport.name(), NodeInfo.currentVersion());
     for (String line : settings.describe()) {
       log.info("config {}", line);
     }
-    MainVerticle main = new MainVerticle(node);
-    return vertx.deployVerticle(main)
-      .map(id -> new FibService(vertx, node, main))
-      // the failure reaches the caller first: once Vert.x is closed its contexts run no more callbacks
-      .onFailure(failure -> vertx.close());
+    return Database.start(vertx, settings).compose(database -> {
+      NodeInfo node = new NodeInfo(settings, settings.getString(Settings.NODE_NAME), transport.name(),
+        NodeInfo.currentVersion(), database);
+      MainVerticle main = new MainVerticle(node);
+      return vertx.deployVerticle(main)
+        .map(id -> new FibService(vertx, node, main))
+        // the failure reaches the caller first: once Vert.x is closed its contexts run no more callbacks
+        .onFailure(failure -> new Thread(() -> stop(vertx, database), "fib-stop").start());
+    });
   }
 
   /**
@@ -83,12 +89,27 @@ public final class FibService {
 
   /**
    * Graceful stop: the servers stop accepting and in-flight requests finish (up to shutdown.graceMs),
-   * then the workers and Vert.x itself close.
+   * then the workers, Vert.x itself and the embedded database close. Blocking: call it from a thread
+   * of your own, never from a Vert.x thread.
    */
-  public Future<Void> stop() {
-    log.info("stopping: draining in-flight requests (grace {} ms)", node.settings().getInt(Settings.SHUTDOWN_GRACE_MS));
-    return main.drainFrontEnds()
-      .transform(ar -> vertx.close())
-      .onComplete(ar -> log.info("stopped"));
+  public void stop() {
+    int grace = node.settings().getInt(Settings.SHUTDOWN_GRACE_MS);
+    log.info("stopping: draining in-flight requests (grace {} ms)", grace);
+    try {
+      main.drainFrontEnds().await(grace + 5_000L, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      log.warn("draining did not complete: {}", e.toString());
+    }
+    stop(vertx, node.database());
+    log.info("stopped");
+  }
+
+  private static void stop(Vertx vertx, Database database) {
+    try {
+      vertx.close().await(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.warn("Vert.x did not close cleanly: {}", e.toString());
+    }
+    database.stopEmbedded();
   }
 }

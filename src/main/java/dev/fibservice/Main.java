@@ -16,7 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /** The command line: {@code java -jar fib-service.jar [options]} starts the service. */
 @Command(name = "fib-service", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
@@ -96,8 +95,8 @@ public final class Main implements Callable<Integer> {
     CountDownLatch stopped = new CountDownLatch(1);
     Signals.onTerminate(() -> {
       try {
-        service.stop().await(settings.getInt(Settings.SHUTDOWN_GRACE_MS) + 10_000L, TimeUnit.MILLISECONDS);
-      } catch (Exception e) {
+        service.stop();
+      } catch (RuntimeException e) {
         log.warn("graceful stop did not complete: {}", e.toString());
       } finally {
         stopped.countDown();

@@ -3,7 +3,10 @@ package dev.fibservice;
 import dev.fibservice.compute.ComputeGateway;
 import dev.fibservice.compute.FibonacciVerticle;
 import dev.fibservice.config.Settings;
+import dev.fibservice.db.Database;
 import dev.fibservice.http.HttpVerticle;
+import dev.fibservice.jobs.JobRunner;
+import dev.fibservice.jobs.JobsApiVerticle;
 import dev.fibservice.tcp.TcpVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -46,8 +49,15 @@ public final class MainVerticle extends VerticleBase {
     int heavy = settings.getInt(Settings.WORKER_INSTANCES);
     int light = settings.getInt(Settings.FIB_LIGHT_WORKERS);
     AtomicInteger httpIndex = new AtomicInteger();
+    Database database = node.database();
+    int jobWorkers = database.enabled() ? settings.getInt(Settings.JOBS_WORKERS) : 0;
     return workers(Addresses.WORKER_HEAVY, "heavy", heavy)
       .compose(v -> workers(Addresses.WORKER_LIGHT, "light", light))
+      .compose(v -> workers(Addresses.WORKER_JOBS, "jobs", jobWorkers))
+      .compose(v -> jobWorkers == 0 ? Future.succeededFuture()
+        : vertx.deployVerticle(new JobRunner(node, database)))
+      .compose(v -> !database.enabled() ? Future.succeededFuture()
+        : vertx.deployVerticle(new JobsApiVerticle(node, database)))
       .compose(v -> vertx.deployVerticle(() -> new ComputeGateway(settings), new DeploymentOptions().setInstances(instances)))
       .compose(v -> shared(settings.getInt(Settings.HTTP_PORT), instances,
         port -> new HttpVerticle(node, port, "http-" + httpIndex.incrementAndGet()), HttpVerticle::actualPort))
@@ -58,9 +68,9 @@ public final class MainVerticle extends VerticleBase {
       .onSuccess(port -> {
         tcpPort = port;
         log.info("fib-service {} node {} ready: HTTP on {}:{}, TCP on {}:{}, {} HTTP/TCP instances, {} heavy + {} light"
-            + " workers, {} event loops, transport {}", node.version(), node.name(), settings.getString(Settings.HOST),
-          httpPort, settings.getString(Settings.HOST), tcpPort, instances, heavy, light,
-          settings.getInt(Settings.EVENT_LOOPS), node.transport());
+            + " + {} job workers, {} event loops, transport {}, database {}", node.version(), node.name(),
+          settings.getString(Settings.HOST), httpPort, settings.getString(Settings.HOST), tcpPort, instances, heavy, light,
+          jobWorkers, settings.getInt(Settings.EVENT_LOOPS), node.transport(), database.target());
       });
   }
 

@@ -1,10 +1,11 @@
 package dev.fibservice;
 
 import dev.fibservice.config.Settings;
+import dev.fibservice.db.Database;
 import io.vertx.core.json.JsonObject;
 
 /** Facts about this node that every verticle may show: its settings, name, transport and version. */
-public record NodeInfo(Settings settings, String name, String transport, String version) {
+public record NodeInfo(Settings settings, String name, String transport, String version, Database database) {
 
   public static String currentVersion() {
     String version = NodeInfo.class.getPackage().getImplementationVersion();
@@ -31,6 +32,7 @@ public record NodeInfo(Settings settings, String name, String transport, String 
         .put("heavy", settings.getInt(Settings.WORKER_INSTANCES))
         .put("light", settings.getInt(Settings.FIB_LIGHT_WORKERS)))
       .put("transport", transport)
+      .put("database", database.toJson())
       .put("jvm", Runtime.version().toString())
       .put("cores", Runtime.getRuntime().availableProcessors());
   }

@@ -22,7 +22,7 @@ public final class TestNodes {
 
   public static void stop(FibService service) throws Exception {
     if (service != null) {
-      service.stop().await();
+      service.stop();
     }
   }
 }

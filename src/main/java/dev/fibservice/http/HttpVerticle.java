@@ -5,18 +5,31 @@ import dev.fibservice.NodeInfo;
 import dev.fibservice.ServiceError;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
+import dev.fibservice.db.Database;
+import dev.fibservice.db.PeopleStore;
+import dev.fibservice.db.Sql;
+import dev.fibservice.jobs.Jobs;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.CorsHandler;
+import io.vertx.ext.web.handler.StaticHandler;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PreparedQuery;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -39,6 +52,7 @@ public final class HttpVerticle extends VerticleBase {
   private FibRequest.Limits limits;
   private int maxRepeat;
   private long busTimeoutMs;
+  private PreparedQuery<RowSet<Row>> selectOne;
 
   /**
    * @param port the port to listen on (0 picks one; the first instance's choice is then given to the others)
@@ -61,8 +75,26 @@ public final class HttpVerticle extends VerticleBase {
 
     Router router = Router.router(vertx);
     router.get("/hello").handler(this::hello);
+    // the API may be called from pages of other origins (fetch): CORS everywhere but on /hello
+    router.routeWithRegex("^/(fib|info|db|people|jobs|images)(/.*)?$").handler(cors(settings));
     router.get("/fib/:n").produces("application/json").produces("text/plain").handler(this::fib);
     router.get("/info").handler(this::info);
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(settings.getInt(Settings.HTTP_MAX_BODY));
+    router.post("/people").handler(body);
+    router.put("/people/:name").handler(body);
+    router.post("/jobs").handler(body);
+    Database database = node.database();
+    if (database.enabled()) {
+      Pool pool = database.pool(vertx);
+      selectOne = pool.preparedQuery(Sql.SELECT_ONE);
+      router.get("/db").handler(this::db);
+      new PeopleRoutes(database, new PeopleStore(pool, database)).mount(router);
+      new JobRoutes(new Jobs(vertx, pool, database, settings)).mount(router);
+    } else {
+      router.routeWithRegex("^/(db|people|jobs)(/.*)?$").handler(ctx -> ctx.fail(database.check()));
+    }
+    router.route("/images/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(StaticHandler.create("images").setCachingEnabled(true).setMaxAgeSeconds(86400)
+      .setDirectoryListing(false).setIncludeHidden(false));
     Errors.install(router);
 
     HttpServerOptions options = new HttpServerOptions()
@@ -145,6 +177,32 @@ public final class HttpVerticle extends VerticleBase {
           response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON).end(result.toBuffer());
         }
       });
+  }
+
+  private static CorsHandler cors(Settings settings) {
+    return CorsHandler.create()
+      .addOrigin(settings.getString(Settings.HTTP_CORS_ORIGIN))
+      .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE))
+      .allowedHeaders(Set.of("Content-Type", "Accept", "X-Request-Id"))
+      .exposedHeaders(Set.of("Location", "X-Request-Id", "Retry-After"))
+      .maxAgeSeconds(600);
+  }
+
+  /** The classic per-request database round trip: one prepared SELECT 1 on the shared pool. */
+  private void db(RoutingContext ctx) {
+    ServiceError down = node.database().check();
+    if (down != null) {
+      ctx.fail(down);
+      return;
+    }
+    node.database().bounded(selectOne.execute()).onComplete(ar -> {
+      if (ar.failed()) {
+        ctx.fail(Database.failure(ar.cause()));
+        return;
+      }
+      ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
+        .end(new JsonObject().put("value", ar.result().iterator().next().getInteger(0)).toBuffer());
+    });
   }
 
   private void info(RoutingContext ctx) {

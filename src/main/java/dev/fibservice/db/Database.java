@@ -1,0 +1,230 @@
+package dev.fibservice.db;
+
+import dev.fibservice.ServiceError;
+import dev.fibservice.config.Settings;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.mysqlclient.MySQLBuilder;
+import io.vertx.mysqlclient.MySQLConnectOptions;
+import io.vertx.sqlclient.DatabaseException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The node's database: where it is (an external MySQL, or the embedded MariaDB it started), whether
+ * the DB features are on, and the one shared connection pool every verticle uses. Start-up creates
+ * the database if missing and applies the migrations; until that has succeeded, DB requests get 503.
+ */
+public final class Database {
+
+  private static final Logger log = LoggerFactory.getLogger(Database.class);
+  private static final AtomicInteger POOL_NAMES = new AtomicInteger();
+  /** MySQL's "duplicate entry" error. */
+  private static final int ER_DUP_ENTRY = 1062;
+
+  private final Settings settings;
+  private final String offReason;
+  private final EmbeddedMariaDb embedded;
+  private final MySQLConnectOptions connect;
+  private final String poolName = "fib-mysql-" + POOL_NAMES.incrementAndGet();
+  private volatile boolean ready;
+  private Pool setupPool;
+  private long retryTimer = -1;
+
+  private Database(Settings settings, String offReason, EmbeddedMariaDb embedded, String host, int port) {
+    this.settings = settings;
+    this.offReason = offReason;
+    this.embedded = embedded;
+    this.connect = offReason != null ? null : new MySQLConnectOptions()
+      .setHost(host)
+      .setPort(port)
+      .setDatabase(settings.getString(Settings.MYSQL_DATABASE))
+      .setUser(settings.getString(Settings.MYSQL_USER))
+      .setPassword(settings.getString(Settings.MYSQL_PASSWORD))
+      .setPipeliningLimit(settings.getInt(Settings.MYSQL_PIPELINING))
+      .setCachePreparedStatements(true)
+      .setCharset("utf8mb4")
+      .setCollation("utf8mb4_bin");
+  }
+
+  /** A database that is off, with the reason logged and shown in 503s. */
+  public static Database off(Settings settings, String reason) {
+    log.warn("DB features are off: {}", reason);
+    return new Database(settings, reason, null, null, 0);
+  }
+
+  /**
+   * Finds or starts the database the settings ask for. Never fails: when it cannot be had, the
+   * result is a database that is off, and says why.
+   */
+  public static Future<Database> start(Vertx vertx, Settings settings) {
+    String host = settings.getString(Settings.MYSQL_HOST);
+    if ("off".equals(host)) {
+      return Future.succeededFuture(off(settings, "mysql.host is off; set it to a MySQL host, or to \"embedded\""));
+    }
+    Future<Database> found;
+    if ("embedded".equals(host)) {
+      if (!EmbeddedMariaDb.available()) {
+        return Future.succeededFuture(off(settings, "mysql.host is \"embedded\" but the embedded MariaDB is not here"
+          + " (it sits in lib/ beside the jar after `make build`); set mysql.host (FIB_MYSQL_HOST) to a MySQL server"));
+      }
+      Path dataDir = Path.of(settings.getString(Settings.MYSQL_DATA_DIR));
+      found = vertx.executeBlocking(() -> EmbeddedMariaDb.start(dataDir, settings.getInt(Settings.MYSQL_PORT)), false)
+        .map(db -> new Database(settings, null, db, "127.0.0.1", db.port()))
+        .recover(e -> Future.succeededFuture(off(settings, "the embedded MariaDB did not start: " + e.getMessage())));
+    } else {
+      found = Future.succeededFuture(new Database(settings, null, null, host, settings.getInt(Settings.MYSQL_PORT)));
+    }
+    return found.onSuccess(db -> {
+      if (db.enabled()) {
+        db.prepare(vertx);
+      }
+    });
+  }
+
+  /** Creates the database if missing and migrates it; retried every 2 s until it succeeds. */
+  private void prepare(Vertx vertx) {
+    if (setupPool == null) {
+      setupPool = MySQLBuilder.pool()
+        .with(new PoolOptions().setMaxSize(1).setConnectionTimeout(settings.getInt(Settings.MYSQL_CONNECT_TIMEOUT_MS))
+          .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
+        .with(netOptions())
+        .connectingTo(new MySQLConnectOptions(connect).setDatabase(""))
+        .using(vertx)
+        .build();
+    }
+    String name = connect.getDatabase();
+    setupPool.query("CREATE DATABASE IF NOT EXISTS `" + name.replace("`", "``") + "` CHARACTER SET utf8mb4"
+        + " COLLATE utf8mb4_bin").execute()
+      .compose(v -> setupPool.withConnection(conn -> conn.query("USE `" + name.replace("`", "``") + "`").execute()
+        .compose(u -> Migrations.apply(conn))))
+      .onSuccess(applied -> {
+        ready = true;
+        log.info("database {} on {}:{} ready (schema version {})", name, connect.getHost(), connect.getPort(), applied);
+        setupPool.close();
+        setupPool = null;
+      })
+      .onFailure(e -> {
+        log.warn("database {} on {}:{} not ready: {}; retrying in 2 s", name, connect.getHost(), connect.getPort(),
+          e.getMessage());
+        retryTimer = vertx.setTimer(2000, t -> prepare(vertx));
+      });
+  }
+
+  private NetClientOptions netOptions() {
+    return new NetClientOptions().setConnectTimeout(settings.getInt(Settings.MYSQL_CONNECT_TIMEOUT_MS));
+  }
+
+  /** Whether DB features are configured and available (they may still be starting: see {@link #check()}). */
+  public boolean enabled() {
+    return offReason == null;
+  }
+
+  /** Why the DB features are off, or null. */
+  public String offReason() {
+    return offReason;
+  }
+
+  public String target() {
+    return enabled() ? connect.getHost() + ":" + connect.getPort() + "/" + connect.getDatabase()
+      + (embedded != null ? " (embedded)" : "") : "off";
+  }
+
+  /** Fails with 503 (and why) while the database is off or not migrated yet. */
+  public ServiceError check() {
+    if (!enabled()) {
+      return new ServiceError(ServiceError.UNAVAILABLE, "the database features are off: " + offReason, null);
+    }
+    if (!ready) {
+      return new ServiceError(ServiceError.UNAVAILABLE, "the database is not ready yet (connecting or migrating);"
+        + " retry shortly", null);
+    }
+    return null;
+  }
+
+  /**
+   * The node's shared pool, for a verticle: every verticle that asks gets the same connections (the
+   * pool is named and shared), with every limit set explicitly.
+   */
+  public Pool pool(Vertx vertx) {
+    int connectTimeout = settings.getInt(Settings.MYSQL_CONNECT_TIMEOUT_MS);
+    return MySQLBuilder.pool()
+      .with(new PoolOptions()
+        .setShared(true)
+        .setName(poolName)
+        .setMaxSize(settings.getInt(Settings.MYSQL_POOL_SIZE))
+        .setMaxWaitQueueSize(settings.getInt(Settings.MYSQL_WAIT_QUEUE))
+        .setConnectionTimeout(connectTimeout)
+        .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS)
+        .setIdleTimeout(settings.getInt(Settings.MYSQL_IDLE_TIMEOUT_SECONDS))
+        .setIdleTimeoutUnit(TimeUnit.SECONDS))
+      .with(netOptions())
+      .connectingTo(connect)
+      .using(vertx)
+      .build();
+  }
+
+  /** Bounds a database call: a server that stopped answering gets 503, never a hang. */
+  public <T> Future<T> bounded(Future<T> call) {
+    return call.timeout(settings.getInt(Settings.MYSQL_QUERY_TIMEOUT_MS), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Maps a database failure: a duplicate key is 409, a broken or unreachable database 503, a failed
+   * SQL statement 500.
+   */
+  public static ServiceError failure(Throwable e) {
+    if (e instanceof ServiceError se) {
+      return se;
+    }
+    if (e instanceof DatabaseException de) {
+      if (de.getErrorCode() == ER_DUP_ENTRY) {
+        return new ServiceError(409, "already exists", null);
+      }
+      return new ServiceError(ServiceError.INTERNAL, "database error " + de.getErrorCode() + ": " + de.getMessage(), null);
+    }
+    String why = e instanceof TimeoutException ? "did not answer in time" : e.getMessage();
+    return new ServiceError(ServiceError.UNAVAILABLE, "the database is unavailable (" + why + "); retry shortly", null);
+  }
+
+  /** Stops the embedded server, if this node started one. Blocking: call from a worker thread or at exit. */
+  public void stopEmbedded() {
+    if (embedded != null) {
+      embedded.stop();
+    }
+  }
+
+  public JsonObject toJson() {
+    JsonObject json = new JsonObject().put("enabled", enabled()).put("target", target()).put("ready", ready);
+    if (offReason != null) {
+      json.put("reason", offReason);
+    }
+    return json;
+  }
+
+  static Set<Integer> versions(Iterable<Row> rows) {
+    Set<Integer> versions = new HashSet<>();
+    for (Row row : rows) {
+      versions.add(row.getInteger(0));
+    }
+    return versions;
+  }
+
+  static Future<Void> run(SqlConnection conn, String sql, Tuple params) {
+    return conn.preparedQuery(sql).execute(params).mapEmpty();
+  }
+}

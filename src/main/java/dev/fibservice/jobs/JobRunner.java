@@ -1,0 +1,192 @@
+package dev.fibservice.jobs;
+
+import dev.fibservice.Addresses;
+import dev.fibservice.NodeInfo;
+import dev.fibservice.ServiceError;
+import dev.fibservice.compute.Algorithm;
+import dev.fibservice.compute.ComputeJob;
+import dev.fibservice.compute.ComputeResult;
+import dev.fibservice.compute.FibRequest;
+import dev.fibservice.config.Settings;
+import dev.fibservice.db.Database;
+import dev.fibservice.db.Sql;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Runs background jobs: claims PENDING jobs (and RUNNING ones whose runner died: its lease ran out)
+ * from the database, computes them on the job workers (a pool of their own, so jobs never take the
+ * interactive workers), stores the digits in chunks and marks them DONE. While a job runs, its lease is
+ * renewed; a cancelled job's computation is stopped.
+ */
+public final class JobRunner extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
+
+  private final NodeInfo node;
+  private final Database database;
+  private final Map<String, ComputeJob> running = new HashMap<>();
+  /** This runner's identity in the jobs table: a new one per start, so a restarted node never trusts old leases. */
+  private final String owner;
+  private Pool pool;
+  private int capacity;
+  private long leaseMicros;
+  private long timeoutMs;
+  private boolean polling;
+  private boolean stopped;
+
+  public JobRunner(NodeInfo node, Database database) {
+    this.node = node;
+    this.database = database;
+    this.owner = node.name() + "/" + UUID.randomUUID();
+  }
+
+  @Override
+  public Future<?> start() {
+    Settings settings = node.settings();
+    pool = database.pool(vertx);
+    capacity = settings.getInt(Settings.JOBS_WORKERS);
+    int leaseMs = settings.getInt(Settings.JOBS_LEASE_MS);
+    leaseMicros = leaseMs * 1000L;
+    timeoutMs = settings.getInt(Settings.JOBS_TIMEOUT_MS);
+    vertx.setPeriodic(settings.getInt(Settings.JOBS_POLL_MS), t -> poll());
+    vertx.setPeriodic(Math.max(100, leaseMs / 3), t -> renewLeases());
+    return Future.join(
+      vertx.eventBus().consumer(Addresses.JOBS_WAKEUP, m -> poll()).completion(),
+      vertx.eventBus().<Object>consumer(Addresses.JOBS_CANCELLED, m -> {
+        ComputeJob job = running.get(String.valueOf(m.body()));
+        if (job != null) {
+          job.cancel();
+        }
+      }).completion());
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopped = true;
+    // jobs still running stay RUNNING: their lease runs out and another runner (or the next start) takes them
+    running.values().forEach(ComputeJob::cancel);
+    return Future.succeededFuture();
+  }
+
+  /** Claims as many runnable jobs as there are free job workers. */
+  private void poll() {
+    if (polling || stopped || running.size() >= capacity || database.check() != null) {
+      return;
+    }
+    polling = true;
+    int free = capacity - running.size();
+    pool.preparedQuery(Sql.JOB_CANDIDATES).execute(Tuple.of(free * 4))
+      .compose(rows -> {
+        List<String> ids = new ArrayList<>();
+        rows.forEach(row -> ids.add(row.getString(0)));
+        return claimSome(ids, 0, free);
+      })
+      .onComplete(ar -> {
+        polling = false;
+        if (ar.failed()) {
+          log.warn("job poll failed: {}", ar.cause().toString());
+        } else if (ar.result() > 0) {
+          poll();
+        }
+      });
+  }
+
+  private Future<Integer> claimSome(List<String> ids, int index, int free) {
+    if (index == ids.size() || free == 0 || stopped) {
+      return Future.succeededFuture(0);
+    }
+    String id = ids.get(index);
+    return pool.preparedQuery(Sql.JOB_CLAIM).execute(Tuple.of(owner, leaseMicros, id))
+      .compose(rows -> {
+        if (rows.rowCount() == 0) {
+          return claimSome(ids, index + 1, free);
+        }
+        return pool.preparedQuery(Sql.JOB_BY_ID).execute(Tuple.of(id)).compose(job -> {
+          run(job.iterator().next());
+          return claimSome(ids, index + 1, free - 1).map(n -> n + 1);
+        });
+      });
+  }
+
+  private void run(Row row) {
+    String id = row.getString("id");
+    FibRequest request = new FibRequest(row.getInteger("n"), Algorithm.fromWireName(row.getString("algorithm")));
+    ComputeJob job = new ComputeJob(id, request);
+    running.put(id, job);
+    log.info("job {} F({}) {} running (attempt {})", id, request.n(), request.algorithm().wireName(),
+      row.getInteger("attempts"));
+    long timer = vertx.setTimer(timeoutMs, t -> job.cancel());
+    vertx.eventBus().<ComputeResult>request(Addresses.WORKER_JOBS, job, new DeliveryOptions().setLocalOnly(true)
+        .setSendTimeout(timeoutMs + 60_000))
+      .compose(reply -> store(id, reply.body()))
+      .recover(e -> fail(id, job, e))
+      .onComplete(ar -> {
+        vertx.cancelTimer(timer);
+        running.remove(id);
+        if (ar.failed()) {
+          log.warn("job {}: could not record its outcome ({}); its lease will run out and it will run again", id,
+            ar.cause().toString());
+        }
+        poll();
+      });
+  }
+
+  /** Stores the digits in chunks and marks the job DONE, in one transaction (only if it is still ours). */
+  private Future<Void> store(String id, ComputeResult result) {
+    String digits = result.value();
+    return pool.withTransaction(conn -> conn.preparedQuery(Sql.JOB_CHUNKS_DELETE).execute(Tuple.of(id))
+      .compose(v -> insertChunks(conn, id, digits, 0))
+      .compose(v -> conn.preparedQuery(Sql.JOB_DONE).execute(Tuple.of(digits.length(), id, owner)))
+      .compose(rows -> rows.rowCount() == 1 ? Future.<Void>succeededFuture()
+        // cancelled, or taken over, while computing: keep nothing
+        : Future.failedFuture(new IllegalStateException("job no longer ours")))
+    ).onSuccess(v -> log.info("job {} DONE: {} digits in {} ms", id, digits.length(), result.computeMicros() / 1000))
+      .recover(e -> "job no longer ours".equals(e.getMessage()) ? Future.succeededFuture() : Future.failedFuture(e));
+  }
+
+  private Future<Void> insertChunks(SqlConnection conn, String id, String digits, int seq) {
+    int from = seq * Jobs.CHUNK;
+    if (from >= digits.length() && seq > 0) {
+      return Future.succeededFuture();
+    }
+    String chunk = digits.substring(from, Math.min(digits.length(), from + Jobs.CHUNK));
+    return conn.preparedQuery(Sql.JOB_CHUNK_INSERT).execute(Tuple.of(id, seq, chunk))
+      .compose(v -> insertChunks(conn, id, digits, seq + 1));
+  }
+
+  private Future<Void> fail(String id, ComputeJob job, Throwable e) {
+    if (stopped) {
+      return Future.succeededFuture();
+    }
+    String error = job.cancelled() ? "cancelled or past jobs.timeoutMs = " + timeoutMs + " ms"
+      : ServiceError.from(e).getMessage();
+    // a cancelled job is already CANCELLED: this update then changes nothing
+    return pool.preparedQuery(Sql.JOB_FAILED).execute(Tuple.of(error, id, owner)).mapEmpty();
+  }
+
+  private void renewLeases() {
+    for (String id : new ArrayList<>(running.keySet())) {
+      pool.preparedQuery(Sql.JOB_RENEW).execute(Tuple.of(leaseMicros, id, owner)).onSuccess(rows -> {
+        ComputeJob job = running.get(id);
+        if (rows.rowCount() == 0 && job != null) {
+          // cancelled, or taken over by another runner after we lost the lease
+          job.cancel();
+        }
+      });
+    }
+  }
+}

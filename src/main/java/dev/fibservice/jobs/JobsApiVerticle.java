@@ -1,0 +1,45 @@
+package dev.fibservice.jobs;
+
+import dev.fibservice.Addresses;
+import dev.fibservice.NodeInfo;
+import dev.fibservice.ServiceError;
+import dev.fibservice.db.Database;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+
+/** The jobs API on the event bus, for other services: {@code jobs.submit} and {@code jobs.status}. */
+public final class JobsApiVerticle extends VerticleBase {
+
+  private final NodeInfo node;
+  private final Database database;
+  private Jobs jobs;
+
+  public JobsApiVerticle(NodeInfo node, Database database) {
+    this.node = node;
+    this.database = database;
+  }
+
+  @Override
+  public Future<?> start() {
+    jobs = new Jobs(vertx, database.pool(vertx), database, node.settings());
+    return Future.join(
+      vertx.eventBus().consumer(Addresses.JOBS_SUBMIT, m -> answer(m, jobs.submit(m.body()))).completion(),
+      vertx.eventBus().consumer(Addresses.JOBS_STATUS, m -> answer(m, m.body() instanceof JsonObject body
+        && body.getValue("id") instanceof String id ? jobs.status(id)
+        : Future.failedFuture(ServiceError.badRequest("body must be a JSON object like {\"id\":\"...\"}", null))))
+        .completion());
+  }
+
+  private static void answer(Message<Object> message, Future<JsonObject> result) {
+    result.onComplete(ar -> {
+      if (ar.succeeded()) {
+        message.reply(ar.result());
+      } else {
+        ServiceError e = ServiceError.from(ar.cause());
+        message.fail(e.status(), e.getMessage());
+      }
+    });
+  }
+}
