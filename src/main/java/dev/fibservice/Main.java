@@ -1,5 +1,6 @@
 package dev.fibservice;
 
+import dev.fibservice.bench.BenchCommand;
 import dev.fibservice.config.ConfigException;
 import dev.fibservice.config.Settings;
 import org.slf4j.Logger;
@@ -19,6 +20,7 @@ import java.util.concurrent.CountDownLatch;
 
 /** The command line: {@code java -jar fib-service.jar [options]} starts the service. */
 @Command(name = "fib-service", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+  subcommands = BenchCommand.class,
   sortOptions = false, usageHelpAutoWidth = true,
   description = "Fibonacci over HTTP, TCP and the event bus, without ever blocking an event loop.",
   footer = {"", "Precedence: flag > environment (FIB_*) > config file > built-in default.",
@@ -63,6 +65,8 @@ public final class Main implements Callable<Integer> {
   /** The command line with its subcommands, writing to the given streams. */
   static CommandLine commandLine(PrintWriter out, PrintWriter err) {
     CommandLine cli = new CommandLine(new Main());
+    // `bench --body @file` means the file's bytes, not picocli's own argument files
+    cli.setExpandAtFiles(false);
     cli.setOut(out);
     cli.setErr(err);
     cli.setParameterExceptionHandler((ex, a) -> {
