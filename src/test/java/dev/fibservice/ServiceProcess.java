@@ -32,11 +32,17 @@ public final class ServiceProcess implements AutoCloseable {
   }
 
   public static ServiceProcess start(String name, Map<String, String> env, String... args) throws IOException {
+    return startJar(jar(), name, env, args);
+  }
+
+  /** Starts a given copy of the jar (e.g. one without lib/ beside it). */
+  public static ServiceProcess startJar(Path jar, String name, Map<String, String> env, String... args)
+    throws IOException {
     Path dir = Path.of("target", "it-logs");
     Files.createDirectories(dir);
     Path log = dir.resolve(name + "-" + System.nanoTime() + ".log");
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-      "-Xmx512m", "-jar", jar().toString()));
+      "-Xmx512m", "-jar", jar.toString()));
     command.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("FIB_"));

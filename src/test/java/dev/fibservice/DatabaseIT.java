@@ -1,0 +1,106 @@
+package dev.fibservice;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The real jar with its embedded MariaDB: jobs survive a restart; the jar alone runs with the DB off. */
+class DatabaseIT {
+
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  private HttpResponse<String> get(int port, String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+      HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpResponse<String> post(int port, String path, String body) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+      .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private void awaitDb(int port) throws Exception {
+    for (int i = 0; i < 600; i++) {
+      if (get(port, "/db").statusCode() == 200) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("database never became ready");
+  }
+
+  private JsonObject awaitJob(int port, String id, String status) throws Exception {
+    JsonObject job = null;
+    for (int i = 0; i < 1200; i++) {
+      job = new JsonObject(get(port, "/jobs/" + id).body());
+      if (status.equals(job.getString("status"))) {
+        return job;
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("job never reached " + status + ": " + job);
+  }
+
+  @Test
+  void jobsSurviveARestart() throws Exception {
+    Path data = Path.of("target", "it-data-" + System.nanoTime(), "mariadb").toAbsolutePath();
+    String[] args = {"--http-port", "0", "--tcp-port", "0", "--set", "mysql.dataDir=" + data, "--set", "mysql.port=0",
+      "--set", "fib.maxN.recursive=60", "--set", "jobs.leaseMs=1000", "--set", "jobs.pollMs=100"};
+    String doneId;
+    String runningId;
+    try (ServiceProcess first = ServiceProcess.start("jobs-first", Map.of(), args).awaitReady()) {
+      int port = first.httpPort();
+      awaitDb(port);
+      doneId = new JsonObject(post(port, "/jobs", "{\"n\":5000}").body()).getString("id");
+      awaitJob(port, doneId, "DONE");
+      // naive recursion: seconds of work, so it is surely running when the process stops
+      runningId = new JsonObject(post(port, "/jobs", "{\"n\":41,\"algorithm\":\"recursive\"}").body()).getString("id");
+      awaitJob(port, runningId, "RUNNING");
+      first.terminate();
+      assertEquals(0, first.awaitExit(60));
+    }
+    try (ServiceProcess second = ServiceProcess.start("jobs-second", Map.of(), args).awaitReady()) {
+      int port = second.httpPort();
+      awaitDb(port);
+      JsonObject done = new JsonObject(get(port, "/jobs/" + doneId).body());
+      assertEquals("DONE", done.getString("status"));
+      assertEquals(1045, done.getInteger("digits"));
+      assertEquals(1046, get(port, "/jobs/" + doneId + "/result").body().length());
+      JsonObject rerun = awaitJob(port, runningId, "DONE");
+      assertEquals(9, rerun.getInteger("digits"));
+      assertEquals("165580141\n", get(port, "/jobs/" + runningId + "/result").body());
+      second.terminate();
+      assertEquals(0, second.awaitExit(60));
+    }
+  }
+
+  @Test
+  void theJarAloneIsLeanAndRunsWithTheDatabaseOff() throws Exception {
+    long size = Files.size(ServiceProcess.jar());
+    assertTrue(size < 50L * 1024 * 1024, "fat jar is " + size + " bytes; the target is at most 50 MB");
+    Path alone = Files.createTempDirectory("fib-jar-alone");
+    Path jar = Files.copy(ServiceProcess.jar(), alone.resolve("fib-service.jar"), StandardCopyOption.REPLACE_EXISTING);
+    try (ServiceProcess node = ServiceProcess.startJar(jar, "jar-alone", Map.of(), "--http-port", "0", "--tcp-port", "0")
+      .awaitReady()) {
+      assertTrue(node.log().contains("DB features are off: mysql.host is \"embedded\" but the embedded MariaDB is not here"),
+        node.log());
+      HttpResponse<String> db = get(node.httpPort(), "/db");
+      assertEquals(503, db.statusCode());
+      assertTrue(db.body().contains("the database features are off"), db.body());
+      assertEquals(200, get(node.httpPort(), "/hello").statusCode());
+      node.terminate();
+      assertEquals(0, node.awaitExit(30));
+    }
+  }
+}
