@@ -16,6 +16,8 @@ public final class TestNodes {
     all.put("http.port", "0");
     all.put("tcp.port", "0");
     all.put("node.name", "test");
+    // no database unless a test asks for one (see DbTestNodes)
+    all.put("mysql.host", "off");
     all.putAll(overrides);
     return FibService.start(Settings.defaults().with(all)).await();
   }
