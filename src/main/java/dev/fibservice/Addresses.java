@@ -24,6 +24,9 @@ public final class Addresses {
   /** Node-local: the gateway hands admitted computations to the heavy-lane workers. */
   public static final String WORKER_HEAVY = "fib.worker.heavy";
 
+  /** Node-local, publish: the shutdown grace period is over; gateways answer what still runs with 503. */
+  public static final String GATEWAY_ABORT = "fib.gateway.abort";
+
   /** Event-bus header carrying the request id from the front to the worker (for logs and cancellation). */
   public static final String REQUEST_ID_HEADER = "x-request-id";
 

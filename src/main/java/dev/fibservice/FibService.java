@@ -1,10 +1,14 @@
 package dev.fibservice;
 
+import dev.fibservice.compute.Admission;
 import dev.fibservice.compute.ComputeJob;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
+import dev.fibservice.ops.Drain;
+import dev.fibservice.ops.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.transport.Transport;
 import org.slf4j.Logger;
@@ -30,15 +34,21 @@ public final class FibService {
   /** Builds the Vert.x instance the settings describe and deploys the node on it. */
   public static Future<FibService> start(Settings settings) {
     Transport transport = transport(settings.getString(Settings.TRANSPORT));
-    VertxOptions options = new VertxOptions().setEventLoopPoolSize(settings.getInt(Settings.EVENT_LOOPS));
-    Vertx vertx = Vertx.builder().with(options).withTransport(transport).build();
+    Metrics metrics = Metrics.create(settings.getBoolean(Settings.METRICS_ENABLED));
+    VertxOptions options = metrics.apply(new VertxOptions().setEventLoopPoolSize(settings.getInt(Settings.EVENT_LOOPS)));
+    VertxBuilder builder = Vertx.builder().with(options).withTransport(transport);
+    if (metrics.enabled()) {
+      builder.withMetrics(metrics.factory());
+    }
+    Vertx vertx = builder.build();
     ComputeJob.registerCodecs(vertx.eventBus());
+    Admission.of(vertx, settings.getInt(Settings.FIB_MAX_IN_FLIGHT)).register(metrics);
     for (String line : settings.describe()) {
       log.info("config {}", line);
     }
     return Database.start(vertx, settings).compose(database -> {
       NodeInfo node = new NodeInfo(settings, settings.getString(Settings.NODE_NAME), transport.name(),
-        NodeInfo.currentVersion(), database);
+        NodeInfo.currentVersion(), database, metrics);
       MainVerticle main = new MainVerticle(node);
       return vertx.deployVerticle(main)
         .map(id -> new FibService(vertx, node, main))
@@ -55,6 +65,7 @@ public final class FibService {
     Transport wanted = switch (choice) {
       case "epoll" -> Transport.EPOLL;
       case "io_uring" -> Transport.IO_URING;
+      case "kqueue" -> Transport.KQUEUE;
       case "nio" -> Transport.NIO;
       default -> Transport.nativeTransport();
     };
@@ -95,6 +106,9 @@ public final class FibService {
   public void stop() {
     int grace = node.settings().getInt(Settings.SHUTDOWN_GRACE_MS);
     log.info("stopping: draining in-flight requests (grace {} ms)", grace);
+    Drain.of(vertx).start();
+    // past the grace period, what still runs is answered 503 (not cut off) before the servers close
+    vertx.setTimer(Math.max(1, grace), t -> vertx.eventBus().publish(Addresses.GATEWAY_ABORT, null));
     try {
       main.drainFrontEnds().await(grace + 5_000L, TimeUnit.MILLISECONDS);
     } catch (Exception e) {

@@ -3,6 +3,7 @@ package dev.fibservice;
 import dev.fibservice.bench.BenchCommand;
 import dev.fibservice.config.ConfigException;
 import dev.fibservice.config.Settings;
+import dev.fibservice.ops.Logging;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -54,6 +55,9 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--transport", paramLabel = "NAME", description = "auto, epoll, io_uring or nio (default auto)")
   String transport;
 
+  @Option(names = "--log-format", paramLabel = "FORMAT", description = "text or json (default text)")
+  String logFormat;
+
   @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE",
     description = "set any config key, e.g. --set fib.timeoutMs=5000 (repeatable)")
   Map<String, String> sets = new LinkedHashMap<>();
@@ -88,6 +92,7 @@ public final class Main implements Callable<Integer> {
       spec.commandLine().getErr().println("fib-service: " + e.getMessage());
       return EXIT_CONFIG;
     }
+    Logging.configure(settings.getString(Settings.LOG_FORMAT));
     Logger log = LoggerFactory.getLogger(Main.class);
     FibService service;
     try {
@@ -119,6 +124,7 @@ public final class Main implements Callable<Integer> {
     putIf(flags, Settings.INSTANCES.name(), instances);
     putIf(flags, Settings.WORKER_INSTANCES.name(), workerInstances);
     putIf(flags, Settings.TRANSPORT.name(), transport);
+    putIf(flags, Settings.LOG_FORMAT.name(), logFormat);
     Path file = conf != null ? conf : DEFAULT_CONF;
     return Settings.load(file, conf != null, env, flags);
   }

@@ -58,7 +58,7 @@ public final class MainVerticle extends VerticleBase {
         : vertx.deployVerticle(new JobRunner(node, database)))
       .compose(v -> !database.enabled() ? Future.succeededFuture()
         : vertx.deployVerticle(new JobsApiVerticle(node, database)))
-      .compose(v -> vertx.deployVerticle(() -> new ComputeGateway(settings), new DeploymentOptions().setInstances(instances)))
+      .compose(v -> vertx.deployVerticle(() -> new ComputeGateway(node), new DeploymentOptions().setInstances(instances)))
       .compose(v -> shared(settings.getInt(Settings.HTTP_PORT), instances,
         port -> new HttpVerticle(node, port, "http-" + httpIndex.incrementAndGet()), HttpVerticle::actualPort))
       .compose(port -> {
@@ -85,7 +85,7 @@ public final class MainVerticle extends VerticleBase {
       // a pool of their own: heavy maths never takes the threads other blocking work needs
       .setWorkerPoolName("fib-" + lane)
       .setWorkerPoolSize(count);
-    return vertx.deployVerticle(() -> new FibonacciVerticle(address, node.name() + "/" + lane + "-" + index.incrementAndGet()),
+    return vertx.deployVerticle(() -> new FibonacciVerticle(address, node.name() + "/" + lane + "-" + index.incrementAndGet(), node.metrics()),
       options).mapEmpty();
   }
 

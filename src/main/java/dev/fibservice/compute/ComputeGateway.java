@@ -1,6 +1,7 @@
 package dev.fibservice.compute;
 
 import dev.fibservice.Addresses;
+import dev.fibservice.NodeInfo;
 import dev.fibservice.ServiceError;
 import dev.fibservice.config.Settings;
 import io.vertx.core.Future;
@@ -24,16 +25,37 @@ public final class ComputeGateway extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(ComputeGateway.class);
 
+  /** A computation in flight: the job (shared with its worker) and the request to answer, once. */
+  private static final class Running {
+    final ComputeJob job;
+    final Message<Object> message;
+    boolean answered;
+
+    Running(ComputeJob job, Message<Object> message) {
+      this.job = job;
+      this.message = message;
+    }
+
+    void fail(int status, String text) {
+      if (!answered) {
+        answered = true;
+        message.fail(status, text);
+      }
+    }
+  }
+
+  private final NodeInfo node;
   private final Settings settings;
-  private final Map<String, ComputeJob> running = new HashMap<>();
+  private final Map<String, Running> running = new HashMap<>();
   private FibRequest.Limits limits;
   private Admission admission;
   private boolean lightLane;
   private long timeoutMs;
   private DeliveryOptions toWorker;
 
-  public ComputeGateway(Settings settings) {
-    this.settings = settings;
+  public ComputeGateway(NodeInfo node) {
+    this.node = node;
+    this.settings = node.settings();
   }
 
   @Override
@@ -46,7 +68,8 @@ public final class ComputeGateway extends VerticleBase {
     toWorker = new DeliveryOptions().setLocalOnly(true).setSendTimeout(2 * timeoutMs + 60_000);
     return Future.join(
       vertx.eventBus().consumer(Addresses.FIB_COMPUTE, this::compute).completion(),
-      vertx.eventBus().consumer(Addresses.FIB_CANCEL, this::cancel).completion());
+      vertx.eventBus().consumer(Addresses.FIB_CANCEL, this::cancel).completion(),
+      vertx.eventBus().localConsumer(Addresses.GATEWAY_ABORT, m -> abortAll()).completion());
   }
 
   private void compute(Message<Object> message) {
@@ -59,6 +82,7 @@ public final class ComputeGateway extends VerticleBase {
     }
     boolean light = lightLane && request.light();
     if (!admission.tryAcquire(light)) {
+      node.metrics().rejected();
       message.fail(ServiceError.UNAVAILABLE, "busy: " + admission.max() + " computations are already queued or"
         + " running on this node (fib.maxInFlight); retry shortly");
       return;
@@ -68,22 +92,24 @@ public final class ComputeGateway extends VerticleBase {
       id = Long.toHexString(ThreadLocalRandom.current().nextLong());
     }
     ComputeJob job = new ComputeJob(id, request);
-    running.put(id, job);
-    boolean[] answered = {false};
+    Running run = new Running(job, message);
+    running.put(id, run);
     long timer = vertx.setTimer(timeoutMs, t -> {
-      answered[0] = true;
       job.cancel();
-      message.fail(ServiceError.TIMEOUT, "F(" + request.n() + ") with algorithm " + request.algorithm().wireName()
+      node.metrics().timedOut();
+      run.fail(ServiceError.TIMEOUT, "F(" + request.n() + ") with algorithm " + request.algorithm().wireName()
         + " did not finish within fib.timeoutMs = " + timeoutMs + " ms and was cancelled");
     });
     String lane = light ? Addresses.WORKER_LIGHT : Addresses.WORKER_HEAVY;
-    vertx.eventBus().<ComputeResult>request(lane, job, toWorker).onComplete(ar -> {
+    DeliveryOptions delivery = new DeliveryOptions(toWorker).addHeader(Addresses.REQUEST_ID_HEADER, id);
+    vertx.eventBus().<ComputeResult>request(lane, job, delivery).onComplete(ar -> {
       admission.release(light);
-      running.remove(job.id(), job);
+      running.remove(job.id(), run);
       vertx.cancelTimer(timer);
-      if (answered[0]) {
+      if (run.answered) {
         return;
       }
+      run.answered = true;
       if (ar.succeeded()) {
         message.reply(ar.result().body().toJson());
       } else {
@@ -96,11 +122,20 @@ public final class ComputeGateway extends VerticleBase {
     });
   }
 
+  /** The shutdown grace period is over: what still runs is stopped and answered 503, not cut off. */
+  private void abortAll() {
+    for (Running run : running.values()) {
+      run.job.cancel();
+      run.fail(ServiceError.UNAVAILABLE, "the service is shutting down and this computation ran past the grace"
+        + " period (shutdown.graceMs); retry on another node");
+    }
+  }
+
   private void cancel(Message<Object> message) {
     if (message.body() instanceof JsonObject body && body.getValue("id") instanceof String id) {
-      ComputeJob job = running.get(id);
-      if (job != null) {
-        job.cancel();
+      Running run = running.get(id);
+      if (run != null) {
+        run.job.cancel();
       }
     }
   }

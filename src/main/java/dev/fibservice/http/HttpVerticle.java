@@ -19,15 +19,22 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.StaticHandler;
+import io.vertx.ext.web.handler.TimeoutHandler;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PreparedQuery;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -44,10 +51,15 @@ public final class HttpVerticle extends VerticleBase {
   static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
   static final CharSequence X_REQUEST_ID = HttpHeaders.createOptimized("X-Request-Id");
 
+  /** Routing-context key of the request id. */
+  static final String REQUEST_ID = "requestId";
+  private static final Logger ACCESS = LoggerFactory.getLogger("dev.fibservice.access");
+
   private final NodeInfo node;
   private final int port;
   private final String name;
   private HttpServer server;
+  private Connections connections;
   private HelloPages pages;
   private FibRequest.Limits limits;
   private int maxRepeat;
@@ -73,19 +85,28 @@ public final class HttpVerticle extends VerticleBase {
     // a little longer than the gateway's own deadline, so its 504 (with the reason) arrives first
     busTimeoutMs = settings.getInt(Settings.FIB_TIMEOUT_MS) + 5_000L;
 
+    connections = new Connections(vertx, settings.getInt(Settings.HTTP_MAX_CONNECTIONS),
+      settings.getInt(Settings.HTTP_HEADER_TIMEOUT_MS));
+    boolean accessLog = settings.getBoolean(Settings.HTTP_ACCESS_LOG);
+
     Router router = Router.router(vertx);
+    // catch-all routes first: one after a path route would turn that path's 405 into a 404
+    router.route().handler(ctx -> admit(ctx, accessLog));
+    // the API may be called from pages of other origins (fetch); a route without a path adds nothing
+    // to the metrics' route label
+    router.route().handler(cors(settings));
     router.get("/hello").handler(this::hello);
-    // the API may be called from pages of other origins (fetch): CORS everywhere but on /hello
-    router.routeWithRegex("^/(fib|info|db|people|jobs|images)(/.*)?$").handler(cors(settings));
     router.get("/fib/:n").produces("application/json").produces("text/plain").handler(this::fib);
     router.get("/info").handler(this::info);
     BodyHandler body = BodyHandler.create(false).setBodyLimit(settings.getInt(Settings.HTTP_MAX_BODY));
-    router.post("/people").handler(body);
-    router.put("/people/:name").handler(body);
-    router.post("/jobs").handler(body);
+    TimeoutHandler bodyTimeout = TimeoutHandler.create(settings.getInt(Settings.HTTP_BODY_TIMEOUT_MS), 503);
+    for (Route route : new Route[] {router.post("/people"), router.put("/people/:name"), router.post("/jobs")}) {
+      route.handler(bodyTimeout).handler(body);
+    }
     Database database = node.database();
+    Pool pool = database.enabled() ? database.pool(vertx) : null;
+    OpsRoutes.mount(vertx, router, node, pool);
     if (database.enabled()) {
-      Pool pool = database.pool(vertx);
       selectOne = pool.preparedQuery(Sql.SELECT_ONE);
       router.get("/db").handler(this::db);
       new PeopleRoutes(database, new PeopleStore(pool, database)).mount(router);
@@ -93,16 +114,21 @@ public final class HttpVerticle extends VerticleBase {
     } else {
       router.routeWithRegex("^/(db|people|jobs)(/.*)?$").handler(ctx -> ctx.fail(database.check()));
     }
-    router.route("/images/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(StaticHandler.create("images").setCachingEnabled(true).setMaxAgeSeconds(86400)
-      .setDirectoryListing(false).setIncludeHidden(false));
+    router.route("/images/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(StaticHandler.create("images")
+      .setCachingEnabled(true).setMaxAgeSeconds(86400).setDirectoryListing(false).setIncludeHidden(false));
     Errors.install(router);
 
     HttpServerOptions options = new HttpServerOptions()
       .setHost(settings.getString(Settings.HOST))
       .setPort(port)
       // HTTP/1.1 only: no h2c upgrade dance for clients that offer it, one connection model to drain
-      .setHttp2ClearTextEnabled(false);
+      .setHttp2ClearTextEnabled(false)
+      .setMaxInitialLineLength(settings.getInt(Settings.HTTP_MAX_URI))
+      .setMaxHeaderSize(settings.getInt(Settings.HTTP_MAX_HEADERS))
+      .setIdleTimeout(settings.getInt(Settings.HTTP_IDLE_SECONDS))
+      .setIdleTimeoutUnit(TimeUnit.SECONDS);
     return vertx.createHttpServer(options)
+      .connectionHandler(connections::opened)
       .requestHandler(router)
       .listen()
       .onSuccess(s -> server = s);
@@ -120,6 +146,35 @@ public final class HttpVerticle extends VerticleBase {
   /** The port this instance listens on, once started. */
   public int actualPort() {
     return server.actualPort();
+  }
+
+  /**
+   * First for every request: refuses it (503, connection closed) when the node has too many
+   * connections, else gives it a request id (the client's X-Request-Id, or a new one), echoed in the
+   * response and present in the logs of this request (MDC), and times it for the access log.
+   */
+  private void admit(RoutingContext ctx, boolean accessLog) {
+    HttpServerRequest request = ctx.request();
+    if (!connections.requestStarted(request)) {
+      ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+      Errors.send(ctx, new ServiceError(ServiceError.UNAVAILABLE, "too many connections ("
+        + node.settings().getInt(Settings.HTTP_MAX_CONNECTIONS) + ", http.maxConnections); retry shortly", null));
+      return;
+    }
+    String id = requestId(ctx);
+    ctx.put(REQUEST_ID, id);
+    ctx.response().putHeader(X_REQUEST_ID, id);
+    long start = accessLog ? System.nanoTime() : 0;
+    ctx.addEndHandler(ar -> {
+      connections.requestEnded(request);
+      if (accessLog) {
+        MDC.put("requestId", id);
+        ACCESS.info("{} {} {} {} bytes {} us", request.method(), request.uri(), ctx.response().getStatusCode(),
+          ctx.response().bytesWritten(), (System.nanoTime() - start) / 1000);
+        MDC.remove("requestId");
+      }
+    });
+    ctx.next();
   }
 
   private void hello(RoutingContext ctx) {
@@ -149,9 +204,8 @@ public final class HttpVerticle extends VerticleBase {
     MultiMap query = ctx.queryParams();
     FibRequest request = FibRequest.parse(ctx.pathParam("n"), query.get("algorithm"), limits);
     boolean text = "text/plain".equals(ctx.getAcceptableContentType());
-    String id = requestId(ctx);
+    String id = ctx.get(REQUEST_ID);
     HttpServerResponse response = ctx.response();
-    response.putHeader(X_REQUEST_ID, id);
     DeliveryOptions delivery = new DeliveryOptions()
       .setSendTimeout(busTimeoutMs)
       .addHeader(Addresses.REQUEST_ID_HEADER, id);

@@ -9,6 +9,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetSocket;
+import dev.fibservice.ops.Metrics;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -44,6 +45,8 @@ final class LineSession {
   private final Vertx vertx;
   private final NetSocket socket;
   private final Config config;
+  private final Metrics metrics;
+  private final Runnable onClose;
   private final ArrayDeque<Pending> pending = new ArrayDeque<>();
   /** Bytes received but not yet taken as lines (a partial line, or lines held back while paused). */
   private Buffer input = Buffer.buffer();
@@ -53,16 +56,19 @@ final class LineSession {
   private boolean closing;
   private boolean closed;
 
-  LineSession(Vertx vertx, NetSocket socket, Config config) {
+  LineSession(Vertx vertx, NetSocket socket, Config config, Metrics metrics, Runnable onClose) {
     this.vertx = vertx;
     this.socket = socket;
     this.config = config;
+    this.metrics = metrics;
+    this.onClose = onClose;
   }
 
   void start() {
     socket.handler(this::received);
     socket.closeHandler(v -> {
       closed = true;
+      onClose.run();
       for (Pending p : pending) {
         if (p.reply == null && p.id != null) {
           vertx.eventBus().publish(Addresses.FIB_CANCEL, new JsonObject().put("id", p.id));
@@ -179,6 +185,7 @@ final class LineSession {
     }
     while (!pending.isEmpty() && pending.peek().reply != null) {
       socket.write(pending.poll().reply + "\n");
+      metrics.tcpLine();
     }
     if (closing) {
       closeWhenFlushed();
