@@ -27,7 +27,7 @@ class GracefulStopIT {
   @Test
   void sigtermFinishesInFlightWorkAndExitsZero() throws Exception {
     try (ServiceProcess node = ServiceProcess.start("graceful", Map.of(), "--http-port", "0", "--tcp-port", "0",
-      "--worker-instances", "2").awaitReady()) {
+      "--worker-instances", "2", "--set", "mysql.host=off").awaitReady()) {
       HttpClient http = HttpClient.newHttpClient();
       List<CompletableFuture<HttpResponse<String>>> inFlight = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
@@ -55,6 +55,60 @@ class GracefulStopIT {
       assertTrue(log.contains("stopped"), log);
       assertFalse(log.contains("has been blocked"), log);
       assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", node.httpPort()).close());
+    }
+  }
+
+  @Test
+  void sigtermUnderLoadFailsNoAcceptedRequestAndLogsJson() throws Exception {
+    try (ServiceProcess node = ServiceProcess.start("drain-load", Map.of("FIB_LOG_FORMAT", "json"), "--http-port", "0",
+      "--tcp-port", "0", "--set", "mysql.host=off").awaitReady()) {
+      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      URI uri = URI.create("http://127.0.0.1:" + node.httpPort() + "/fib/27?algorithm=recursive");
+      java.util.concurrent.atomic.AtomicInteger ok = new java.util.concurrent.atomic.AtomicInteger();
+      java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+      List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+      java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+      List<Thread> clients = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        Thread client = new Thread(() -> {
+          // bounded: at most 5000 requests per client, and it stops once the node refuses connections
+          for (int i = 0; i < 5000 && !stop.get(); i++) {
+            try {
+              HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
+              if (r.statusCode() == 200 && r.body().contains("\"value\":\"196418\"")) {
+                ok.incrementAndGet();
+              } else {
+                failures.add(r.statusCode() + " " + r.body());
+              }
+            } catch (java.io.IOException e) {
+              // a connection the draining node did not accept (refused, or closed before the request was read)
+              refused.incrementAndGet();
+              if (e instanceof ConnectException) {
+                return;
+              }
+            } catch (InterruptedException e) {
+              return;
+            }
+          }
+        });
+        client.start();
+        clients.add(client);
+      }
+      Thread.sleep(1500);
+      int beforeSignal = ok.get();
+      node.terminate();
+      assertEquals(0, node.awaitExit(60));
+      stop.set(true);
+      for (Thread client : clients) {
+        client.join(30_000);
+      }
+      assertTrue(beforeSignal > 0, "no request was served before the signal");
+      assertEquals(List.of(), failures, "requests accepted before the signal failed");
+      String log = node.log();
+      String firstLine = log.lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
+      io.vertx.core.json.JsonObject json = new io.vertx.core.json.JsonObject(firstLine);
+      assertTrue(json.containsKey("message") && json.containsKey("level") && json.containsKey("@timestamp"), firstLine);
+      assertTrue(log.lines().anyMatch(l -> l.contains("\"message\":\"stopped\"")), "no JSON 'stopped' line");
     }
   }
 

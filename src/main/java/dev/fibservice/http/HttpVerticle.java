@@ -140,7 +140,8 @@ public final class HttpVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     // stop accepting; in-flight requests finish (HTTP/1.1 connections close after their response)
-    return server.shutdown(node.settings().getInt(Settings.SHUTDOWN_GRACE_MS), TimeUnit.MILLISECONDS);
+    // past the grace period the gateways answer what still runs with 503: leave time to write those answers
+    return server.shutdown(node.settings().getInt(Settings.SHUTDOWN_GRACE_MS) + 2_000L, TimeUnit.MILLISECONDS);
   }
 
   /** The port this instance listens on, once started. */
@@ -157,6 +158,7 @@ public final class HttpVerticle extends VerticleBase {
     HttpServerRequest request = ctx.request();
     if (!connections.requestStarted(request)) {
       ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+      ctx.addEndHandler(ar -> request.connection().close());
       Errors.send(ctx, new ServiceError(ServiceError.UNAVAILABLE, "too many connections ("
         + node.settings().getInt(Settings.HTTP_MAX_CONNECTIONS) + ", http.maxConnections); retry shortly", null));
       return;

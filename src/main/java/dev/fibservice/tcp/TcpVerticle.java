@@ -66,7 +66,8 @@ public final class TcpVerticle extends VerticleBase {
     if (server == null) {
       return Future.succeededFuture();
     }
-    return server.shutdown(node.settings().getInt(Settings.SHUTDOWN_GRACE_MS), TimeUnit.MILLISECONDS);
+    // past the grace period the gateways answer what still runs with 503: leave time to write those answers
+    return server.shutdown(node.settings().getInt(Settings.SHUTDOWN_GRACE_MS) + 2_000L, TimeUnit.MILLISECONDS);
   }
 
   public int actualPort() {
