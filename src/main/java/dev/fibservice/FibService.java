@@ -1,10 +1,13 @@
 package dev.fibservice;
 
+import dev.fibservice.cluster.ClusterView;
+import dev.fibservice.cluster.Clustering;
 import dev.fibservice.compute.ComputeJob;
 import dev.fibservice.config.Settings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.transport.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,17 +31,26 @@ public final class FibService {
   public static Future<FibService> start(Settings settings) {
     Transport transport = transport(settings.getString(Settings.TRANSPORT));
     VertxOptions options = new VertxOptions().setEventLoopPoolSize(settings.getInt(Settings.EVENT_LOOPS));
-    Vertx vertx = Vertx.builder().with(options).withTransport(transport).build();
-    ComputeJob.registerCodecs(vertx.eventBus());
     NodeInfo node = new NodeInfo(settings, settings.getString(Settings.NODE_NAME), transport.name(), NodeInfo.currentVersion());
     for (String line : settings.describe()) {
       log.info("config {}", line);
     }
-    MainVerticle main = new MainVerticle(node);
-    return vertx.deployVerticle(main)
-      .map(id -> new FibService(vertx, node, main))
-      // the failure reaches the caller first: once Vert.x is closed its contexts run no more callbacks
-      .onFailure(failure -> vertx.close());
+    Future<Vertx> built;
+    try {
+      built = settings.getBoolean(Settings.CLUSTER_ENABLED)
+        ? Clustering.start(settings, node.name(), options, transport)
+        : Future.succeededFuture(Vertx.builder().with(options).withTransport(transport).build());
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    return built.compose(vertx -> {
+      ComputeJob.registerCodecs(vertx.eventBus());
+      MainVerticle main = new MainVerticle(node);
+      return vertx.deployVerticle(main)
+        .map(id -> new FibService(vertx, node, main))
+        // the failure reaches the caller first: once Vert.x is closed its contexts run no more callbacks
+        .onFailure(failure -> vertx.close());
+    });
   }
 
   /**
@@ -81,14 +93,34 @@ public final class FibService {
     return main.tcpPort();
   }
 
+  public int bridgePort() {
+    return main.bridgePort();
+  }
+
   /**
    * Graceful stop: the servers stop accepting and in-flight requests finish (up to shutdown.graceMs),
    * then the workers and Vert.x itself close.
    */
   public Future<Void> stop() {
     log.info("stopping: draining in-flight requests (grace {} ms)", node.settings().getInt(Settings.SHUTDOWN_GRACE_MS));
-    return main.drainFrontEnds()
+    return announceLeaving()
+      .transform(ar -> main.drainFrontEnds())
+      .transform(ar -> main.drainCompute())
       .transform(ar -> vertx.close())
       .onComplete(ar -> log.info("stopped"));
+  }
+
+  /**
+   * A computing cluster member tells the fronts it is leaving, so they stop sending to it, and gives the
+   * messages already on their way a moment to arrive before its gateways unregister.
+   */
+  private Future<Void> announceLeaving() {
+    ClusterView cluster = ClusterView.of(vertx);
+    if (cluster == null || !cluster.role().computes()) {
+      return Future.succeededFuture();
+    }
+    log.info("leaving the cluster: fronts stop sending here, then in-flight computations finish");
+    vertx.eventBus().publish(Addresses.MEMBER_LEAVING, new JsonObject().put("member", cluster.selfId()));
+    return vertx.timer(250).mapEmpty();
   }
 }

@@ -3,12 +3,13 @@ package dev.fibservice.http;
 import dev.fibservice.Addresses;
 import dev.fibservice.NodeInfo;
 import dev.fibservice.ServiceError;
+import dev.fibservice.cluster.ClusterView;
+import dev.fibservice.cluster.ComputeClient;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -38,7 +39,7 @@ public final class HttpVerticle extends VerticleBase {
   private HelloPages pages;
   private FibRequest.Limits limits;
   private int maxRepeat;
-  private long busTimeoutMs;
+  private ComputeClient fib;
 
   /**
    * @param port the port to listen on (0 picks one; the first instance's choice is then given to the others)
@@ -56,8 +57,7 @@ public final class HttpVerticle extends VerticleBase {
     maxRepeat = settings.getInt(Settings.HELLO_MAX_REPEAT);
     pages = HelloPages.atLeast(maxRepeat);
     limits = FibRequest.Limits.from(settings);
-    // a little longer than the gateway's own deadline, so its 504 (with the reason) arrives first
-    busTimeoutMs = settings.getInt(Settings.FIB_TIMEOUT_MS) + 5_000L;
+    fib = ComputeClient.create(vertx, settings);
 
     Router router = Router.router(vertx);
     router.get("/hello").handler(this::hello);
@@ -120,16 +120,13 @@ public final class HttpVerticle extends VerticleBase {
     String id = requestId(ctx);
     HttpServerResponse response = ctx.response();
     response.putHeader(X_REQUEST_ID, id);
-    DeliveryOptions delivery = new DeliveryOptions()
-      .setSendTimeout(busTimeoutMs)
-      .addHeader(Addresses.REQUEST_ID_HEADER, id);
     response.closeHandler(v -> {
       if (!response.ended()) {
         // the client gave up: stop burning CPU for it
         vertx.eventBus().publish(Addresses.FIB_CANCEL, new JsonObject().put("id", id));
       }
     });
-    vertx.eventBus().<JsonObject>request(Addresses.FIB_COMPUTE, request.toJson(), delivery)
+    fib.compute(request, id)
       .onComplete(ar -> {
         if (response.closed()) {
           return;
@@ -138,7 +135,7 @@ public final class HttpVerticle extends VerticleBase {
           ctx.fail(ServiceError.from(ar.cause()));
           return;
         }
-        JsonObject result = ar.result().body();
+        JsonObject result = ar.result();
         if (text) {
           response.putHeader(HttpHeaders.CONTENT_TYPE, TEXT_PLAIN).end(result.getString("value") + "\n");
         } else {
@@ -149,6 +146,10 @@ public final class HttpVerticle extends VerticleBase {
 
   private void info(RoutingContext ctx) {
     JsonObject info = node.toJson().put("servedBy", name);
+    ClusterView cluster = ClusterView.of(vertx);
+    if (cluster != null) {
+      info.put("cluster", cluster.toJson());
+    }
     ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON).end(info.toBuffer());
   }
 

@@ -1,6 +1,7 @@
 package dev.fibservice.tcp;
 
 import dev.fibservice.NodeInfo;
+import dev.fibservice.cluster.ComputeClient;
 import dev.fibservice.config.Settings;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -25,13 +26,14 @@ public final class TcpVerticle extends VerticleBase {
   public Future<?> start() {
     Settings settings = node.settings();
     LineSession.Config config = LineSession.Config.from(settings);
+    ComputeClient fib = ComputeClient.create(vertx, settings);
     NetServerOptions options = new NetServerOptions()
       .setHost(settings.getString(Settings.HOST))
       .setPort(port)
       .setIdleTimeout(settings.getInt(Settings.TCP_IDLE_SECONDS))
       .setIdleTimeoutUnit(TimeUnit.SECONDS);
     return vertx.createNetServer(options)
-      .connectHandler(socket -> new LineSession(vertx, socket, config).start())
+      .connectHandler(socket -> new LineSession(vertx, socket, config, fib).start())
       .listen()
       .onSuccess(s -> server = s);
   }
