@@ -5,6 +5,7 @@ import dev.fibservice.cluster.Clustering;
 import dev.fibservice.compute.ComputeJob;
 import dev.fibservice.config.Settings;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
@@ -121,6 +122,9 @@ public final class FibService {
     }
     log.info("leaving the cluster: fronts stop sending here, then in-flight computations finish");
     vertx.eventBus().publish(Addresses.MEMBER_LEAVING, new JsonObject().put("member", cluster.selfId()));
-    return vertx.timer(250).mapEmpty();
+    // a promise without a context: a future bound to an event loop could not complete once close() stops it
+    Promise<Void> settled = Promise.promise();
+    vertx.setTimer(250, t -> settled.complete());
+    return settled.future();
   }
 }
