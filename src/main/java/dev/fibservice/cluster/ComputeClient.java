@@ -31,7 +31,8 @@ import java.util.Set;
  *       stopped), whatever the size of the computation;</li>
  *   <li>the member has no gateway registered (NO_HANDLERS: starting or leaving) or cannot be reached;</li>
  *   <li>a <em>light</em> computation (microseconds of work) got no answer within
- *       {@code fib.attemptTimeoutMs}: a member that is alive but stuck.</li>
+ *       {@code fib.attemptTimeoutMs}: a member that is alive but stuck. The last attempt waits for the
+ *       full deadline instead.</li>
  * </ul>
  * Heavy computations are not given a short per-attempt timeout: they legitimately run for seconds, and
  * a retry would only start the same long work twice. Their guard is the membership event, plus the
@@ -106,9 +107,11 @@ public final class ComputeClient {
     call.member = member;
     call.tried.add(member);
     byMember.computeIfAbsent(member, k -> new HashSet<>()).add(call);
-    boolean light = call.request.light();
+    // the last attempt always gets the full deadline: on a starved machine a short timer would only turn a
+    // slow answer into a 504
+    boolean shortAttempt = call.request.light() && call.retriesLeft > 0;
     DeliveryOptions delivery = new DeliveryOptions()
-      .setSendTimeout(light ? attemptTimeoutMs : busTimeoutMs)
+      .setSendTimeout(shortAttempt ? attemptTimeoutMs : busTimeoutMs)
       .addHeader(Addresses.REQUEST_ID_HEADER, call.id);
     vertx.eventBus().<JsonObject>request(Addresses.computeOn(member), call.request.toJson(), delivery)
       .onComplete(ar -> {
@@ -118,7 +121,7 @@ public final class ComputeClient {
         untrack(call, member);
         if (ar.succeeded()) {
           call.promise.complete(ar.result().body());
-        } else if (retryable(ar.cause(), light)) {
+        } else if (retryable(ar.cause(), shortAttempt)) {
           if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
             view.avoid(member, 1000);
           }
@@ -129,11 +132,11 @@ public final class ComputeClient {
       });
   }
 
-  private static boolean retryable(Throwable failure, boolean light) {
+  private static boolean retryable(Throwable failure, boolean shortAttempt) {
     if (failure instanceof ReplyException re) {
       return switch (re.failureType()) {
         case NO_HANDLERS -> true;
-        case TIMEOUT -> light;
+        case TIMEOUT -> shortAttempt;
         default -> false;
       };
     }
