@@ -94,7 +94,10 @@ class GracefulStopIT {
         client.start();
         clients.add(client);
       }
-      Thread.sleep(1500);
+      // load is flowing: some requests have completed (bounded wait), more are in flight
+      for (int i = 0; i < 600 && ok.get() < 20; i++) {
+        Thread.sleep(50);
+      }
       int beforeSignal = ok.get();
       node.terminate();
       assertEquals(0, node.awaitExit(60));

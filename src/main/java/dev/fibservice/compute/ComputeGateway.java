@@ -3,16 +3,21 @@ package dev.fibservice.compute;
 import dev.fibservice.Addresses;
 import dev.fibservice.NodeInfo;
 import dev.fibservice.ServiceError;
+import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.config.Settings;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -20,6 +25,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * The public face of the workers, on an event loop: consumes {@code fib.compute}, validates the body,
  * admits it under the node's in-flight cap (503 at once when full), picks the light or heavy lane,
  * enforces the deadline (504, and the worker is told to stop) and honours {@code fib.cancel}.
+ * In a cluster it also answers on its member's own address (see {@link Addresses#computeOn}), and on
+ * undeploy it stops taking requests first, then waits for the ones it has (graceful leave).
  */
 public final class ComputeGateway extends VerticleBase {
 
@@ -52,6 +59,9 @@ public final class ComputeGateway extends VerticleBase {
   private boolean lightLane;
   private long timeoutMs;
   private DeliveryOptions toWorker;
+  private final List<MessageConsumer<Object>> computeConsumers = new ArrayList<>();
+  private int inFlight;
+  private Promise<Void> drained;
 
   public ComputeGateway(NodeInfo node) {
     this.node = node;
@@ -66,10 +76,34 @@ public final class ComputeGateway extends VerticleBase {
     timeoutMs = settings.getInt(Settings.FIB_TIMEOUT_MS);
     // The gateway's own timer answers 504 first; this bus timeout only reclaims a reply that never comes.
     toWorker = new DeliveryOptions().setLocalOnly(true).setSendTimeout(2 * timeoutMs + 60_000);
-    return Future.join(
-      vertx.eventBus().consumer(Addresses.FIB_COMPUTE, this::compute).completion(),
-      vertx.eventBus().consumer(Addresses.FIB_CANCEL, this::cancel).completion(),
-      vertx.eventBus().localConsumer(Addresses.GATEWAY_ABORT, m -> abortAll()).completion());
+    computeConsumers.add(vertx.eventBus().consumer(Addresses.FIB_COMPUTE, this::compute));
+    ClusterView cluster = ClusterView.of(vertx);
+    if (cluster != null) {
+      computeConsumers.add(vertx.eventBus().consumer(Addresses.computeOn(cluster.selfId()), this::compute));
+    }
+    List<Future<Void>> registered = new ArrayList<>();
+    computeConsumers.forEach(c -> registered.add(c.completion()));
+    registered.add(vertx.eventBus().consumer(Addresses.FIB_CANCEL, this::cancel).completion());
+    registered.add(vertx.eventBus().localConsumer(Addresses.GATEWAY_ABORT, m -> abortAll()).completion());
+    return Future.join(registered);
+  }
+
+  /**
+   * Graceful leave: unregister (cluster-wide) so no new request comes, then wait for the admitted ones,
+   * at most shutdown.graceMs. Cancellation keeps working meanwhile.
+   */
+  @Override
+  public Future<?> stop() {
+    List<Future<Void>> unregistered = new ArrayList<>();
+    computeConsumers.forEach(c -> unregistered.add(c.unregister()));
+    return Future.join(unregistered).transform(ar -> {
+      if (inFlight == 0) {
+        return Future.succeededFuture();
+      }
+      drained = Promise.promise();
+      long timer = vertx.setTimer(Math.max(1, settings.getInt(Settings.SHUTDOWN_GRACE_MS)), t -> drained.tryComplete());
+      return drained.future().onComplete(v -> vertx.cancelTimer(timer));
+    });
   }
 
   private void compute(Message<Object> message) {
@@ -94,6 +128,7 @@ public final class ComputeGateway extends VerticleBase {
     ComputeJob job = new ComputeJob(id, request);
     Running run = new Running(job, message);
     running.put(id, run);
+    inFlight++;
     long timer = vertx.setTimer(timeoutMs, t -> {
       job.cancel();
       node.metrics().timedOut();
@@ -105,6 +140,9 @@ public final class ComputeGateway extends VerticleBase {
     vertx.eventBus().<ComputeResult>request(lane, job, delivery).onComplete(ar -> {
       admission.release(light);
       running.remove(job.id(), run);
+      if (--inFlight == 0 && drained != null) {
+        drained.tryComplete();
+      }
       vertx.cancelTimer(timer);
       if (run.answered) {
         return;

@@ -117,6 +117,38 @@ public final class Settings {
   public static final Key SHUTDOWN_GRACE_MS = Key.integer("shutdown.graceMs", 10000, 0, 600000,
     "On SIGTERM, how long in-flight requests may take to finish before they are cut off");
 
+  // --- cluster mode and the event-bus bridge (issue 5) ---
+  public static final Key CLUSTER_ENABLED = Key.bool("cluster.enabled", false,
+    "Join a Hazelcast cluster and spread the verticles over its members (--cluster)");
+  public static final Key CLUSTER_ROLE = Key.choice("cluster.role", "all", List.of("all", "http", "worker"),
+    "What this member runs: all; http = HTTP, TCP and bridge front ends only; worker = gateway and workers only");
+  public static final Key CLUSTER_CONFIG = Key.string("cluster.config", "conf/cluster.xml",
+    "Hazelcast XML configuration; when the default file is missing, the same settings are built in");
+  public static final Key CLUSTER_NAME = Key.string("cluster.name", "auto",
+    "Hazelcast cluster name; members with another name never join; auto = as in the cluster config file");
+  public static final Key CLUSTER_MEMBERS = Key.string("cluster.members", "auto",
+    "Comma-separated TCP-IP join list (IP or IP:port, no port ranges); auto = as in the cluster config file");
+  public static final Key CLUSTER_HOST = Key.string("cluster.host", "auto",
+    "Address Hazelcast and the clustered event bus bind to; auto = the interface of the cluster config file");
+  public static final Key CLUSTER_PUBLIC_HOST = Key.string("cluster.publicHost", "auto",
+    "Address other members use to reach this one (behind NAT, in containers); auto = cluster.host");
+  public static final Key CLUSTER_PORT = Key.integer("cluster.port", 0, 0, MAX_PORT,
+    "Clustered event-bus port; 0 picks a free port");
+  public static final Key CLUSTER_HAZELCAST_PORT = Key.integer("cluster.hazelcastPort", 0, 0, MAX_PORT,
+    "First Hazelcast member port tried (auto-increments when taken); 0 = as in the cluster config file (5701)");
+  public static final Key FIB_RETRIES = Key.integer("fib.retries", 2, 0, 10,
+    "In a cluster: how many times the front retries a computation on another worker member that died or left");
+  public static final Key FIB_ATTEMPT_TIMEOUT_MS = Key.integer("fib.attemptTimeoutMs", 2000, 50, 600000,
+    "In a cluster: how long one attempt of a light computation may take before the front retries elsewhere");
+  public static final Key BRIDGE_ENABLED = Key.bool("bridge.enabled", false,
+    "Run the TCP event-bus bridge for non-JVM clients (--bridge-port also turns it on)");
+  public static final Key BRIDGE_HOST = Key.string("bridge.host", "127.0.0.1",
+    "Address the event-bus bridge binds to");
+  public static final Key BRIDGE_PORT = Key.integer("bridge.port", 7000, 0, MAX_PORT,
+    "Event-bus bridge port; 0 picks a free port (logged at start)");
+  public static final Key BRIDGE_MAX_FRAME = Key.integer("bridge.maxFrameBytes", 65536, 64, 16 * 1024 * 1024,
+    "Largest accepted bridge frame; a larger one gets an error frame and the connection closes");
+
   /** Every key, in the order of the README's table. */
   public static final List<Key> KEYS = List.of(HOST, INSTANCES, WORKER_INSTANCES, EVENT_LOOPS, TRANSPORT, NODE_NAME,
     HTTP_PORT, HELLO_MAX_REPEAT, TCP_PORT, TCP_MAX_LINE, TCP_MAX_PIPELINED, TCP_IDLE_SECONDS,
@@ -125,7 +157,10 @@ public final class Settings {
     MYSQL_WAIT_QUEUE, MYSQL_CONNECT_TIMEOUT_MS, MYSQL_QUERY_TIMEOUT_MS, MYSQL_IDLE_TIMEOUT_SECONDS, MYSQL_PIPELINING,
     MYSQL_DATA_DIR, JOBS_MAX_PENDING, JOBS_WORKERS, JOBS_TIMEOUT_MS, JOBS_LEASE_MS, JOBS_POLL_MS, METRICS_ENABLED,
     HTTP_MAX_URI, HTTP_MAX_HEADERS, HTTP_MAX_CONNECTIONS, HTTP_IDLE_SECONDS, HTTP_HEADER_TIMEOUT_MS, HTTP_BODY_TIMEOUT_MS,
-    HTTP_ACCESS_LOG, TCP_MAX_CONNECTIONS, LOG_FORMAT, SHUTDOWN_GRACE_MS);
+    HTTP_ACCESS_LOG, TCP_MAX_CONNECTIONS, LOG_FORMAT, SHUTDOWN_GRACE_MS,
+    CLUSTER_ENABLED, CLUSTER_ROLE, CLUSTER_CONFIG, CLUSTER_NAME, CLUSTER_MEMBERS, CLUSTER_HOST, CLUSTER_PUBLIC_HOST,
+    CLUSTER_PORT, CLUSTER_HAZELCAST_PORT, FIB_RETRIES, FIB_ATTEMPT_TIMEOUT_MS,
+    BRIDGE_ENABLED, BRIDGE_HOST, BRIDGE_PORT, BRIDGE_MAX_FRAME);
 
   private static final Map<String, Key> BY_NAME = KEYS.stream()
     .collect(Collectors.toMap(Key::name, Function.identity(), (a, b) -> a, LinkedHashMap::new));

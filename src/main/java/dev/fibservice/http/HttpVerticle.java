@@ -3,6 +3,8 @@ package dev.fibservice.http;
 import dev.fibservice.Addresses;
 import dev.fibservice.NodeInfo;
 import dev.fibservice.ServiceError;
+import dev.fibservice.cluster.ClusterView;
+import dev.fibservice.cluster.ComputeClient;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
@@ -12,7 +14,6 @@ import dev.fibservice.jobs.Jobs;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
@@ -63,8 +64,8 @@ public final class HttpVerticle extends VerticleBase {
   private HelloPages pages;
   private FibRequest.Limits limits;
   private int maxRepeat;
-  private long busTimeoutMs;
   private PreparedQuery<RowSet<Row>> selectOne;
+  private ComputeClient fib;
 
   /**
    * @param port the port to listen on (0 picks one; the first instance's choice is then given to the others)
@@ -82,8 +83,7 @@ public final class HttpVerticle extends VerticleBase {
     maxRepeat = settings.getInt(Settings.HELLO_MAX_REPEAT);
     pages = HelloPages.atLeast(maxRepeat);
     limits = FibRequest.Limits.from(settings);
-    // a little longer than the gateway's own deadline, so its 504 (with the reason) arrives first
-    busTimeoutMs = settings.getInt(Settings.FIB_TIMEOUT_MS) + 5_000L;
+    fib = ComputeClient.create(vertx, settings);
 
     connections = new Connections(vertx, settings.getInt(Settings.HTTP_MAX_CONNECTIONS),
       settings.getInt(Settings.HTTP_HEADER_TIMEOUT_MS));
@@ -208,16 +208,13 @@ public final class HttpVerticle extends VerticleBase {
     boolean text = "text/plain".equals(ctx.getAcceptableContentType());
     String id = ctx.get(REQUEST_ID);
     HttpServerResponse response = ctx.response();
-    DeliveryOptions delivery = new DeliveryOptions()
-      .setSendTimeout(busTimeoutMs)
-      .addHeader(Addresses.REQUEST_ID_HEADER, id);
     response.closeHandler(v -> {
       if (!response.ended()) {
         // the client gave up: stop burning CPU for it
         vertx.eventBus().publish(Addresses.FIB_CANCEL, new JsonObject().put("id", id));
       }
     });
-    vertx.eventBus().<JsonObject>request(Addresses.FIB_COMPUTE, request.toJson(), delivery)
+    fib.compute(request, id)
       .onComplete(ar -> {
         if (response.closed()) {
           return;
@@ -226,7 +223,7 @@ public final class HttpVerticle extends VerticleBase {
           ctx.fail(ServiceError.from(ar.cause()));
           return;
         }
-        JsonObject result = ar.result().body();
+        JsonObject result = ar.result();
         if (text) {
           response.putHeader(HttpHeaders.CONTENT_TYPE, TEXT_PLAIN).end(result.getString("value") + "\n");
         } else {
@@ -263,6 +260,10 @@ public final class HttpVerticle extends VerticleBase {
 
   private void info(RoutingContext ctx) {
     JsonObject info = node.toJson().put("servedBy", name);
+    ClusterView cluster = ClusterView.of(vertx);
+    if (cluster != null) {
+      info.put("cluster", cluster.toJson());
+    }
     ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON).end(info.toBuffer());
   }
 

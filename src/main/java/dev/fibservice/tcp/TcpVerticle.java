@@ -1,6 +1,7 @@
 package dev.fibservice.tcp;
 
 import dev.fibservice.NodeInfo;
+import dev.fibservice.cluster.ComputeClient;
 import dev.fibservice.config.Settings;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -34,6 +35,7 @@ public final class TcpVerticle extends VerticleBase {
   public Future<?> start() {
     Settings settings = node.settings();
     LineSession.Config config = LineSession.Config.from(settings);
+    ComputeClient fib = ComputeClient.create(vertx, settings);
     NetServerOptions options = new NetServerOptions()
       .setHost(settings.getString(Settings.HOST))
       .setPort(port)
@@ -52,7 +54,7 @@ public final class TcpVerticle extends VerticleBase {
           return;
         }
         metrics.tcpConnection(1);
-        new LineSession(vertx, socket, config, metrics, () -> {
+        new LineSession(vertx, socket, config, fib, metrics, () -> {
           open.decrementAndGet();
           metrics.tcpConnection(-1);
         }).start();
