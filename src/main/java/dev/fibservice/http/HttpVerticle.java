@@ -76,9 +76,10 @@ public final class HttpVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     router.get("/hello").handler(this::hello);
     // the API may be called from pages of other origins (fetch): CORS everywhere but on /hello
-    router.routeWithRegex("^/(fib|info|db|people|jobs|images)(/.*)?$").handler(cors(settings));
+    router.routeWithRegex("^/(fib|info|stats|db|people|jobs|images)(/.*)?$").handler(cors(settings));
     router.get("/fib/:n").produces("application/json").produces("text/plain").handler(this::fib);
     router.get("/info").handler(this::info);
+    new StatsRoutes(node, name).mount(router);
     BodyHandler body = BodyHandler.create(false).setBodyLimit(settings.getInt(Settings.HTTP_MAX_BODY));
     router.post("/people").handler(body);
     router.put("/people/:name").handler(body);
@@ -95,6 +96,9 @@ public final class HttpVerticle extends VerticleBase {
     }
     router.route("/images/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(StaticHandler.create("images").setCachingEnabled(true).setMaxAgeSeconds(86400)
       .setDirectoryListing(false).setIncludeHidden(false));
+    // the live page: GET / is webroot/index.html, its assets are under /ui/ (mounted last, GET and HEAD only)
+    router.routeWithRegex("^/(ui/.+)?$").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(StaticHandler.create("webroot")
+      .setMaxAgeSeconds(300).setDirectoryListing(false).setIncludeHidden(false));
     Errors.install(router);
 
     HttpServerOptions options = new HttpServerOptions()
@@ -103,7 +107,7 @@ public final class HttpVerticle extends VerticleBase {
       // HTTP/1.1 only: no h2c upgrade dance for clients that offer it, one connection model to drain
       .setHttp2ClearTextEnabled(false);
     return vertx.createHttpServer(options)
-      .requestHandler(router)
+      .requestHandler(new ServedBy(vertx, name, router))
       .listen()
       .onSuccess(s -> server = s);
   }
@@ -184,7 +188,7 @@ public final class HttpVerticle extends VerticleBase {
       .addOrigin(settings.getString(Settings.HTTP_CORS_ORIGIN))
       .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE))
       .allowedHeaders(Set.of("Content-Type", "Accept", "X-Request-Id"))
-      .exposedHeaders(Set.of("Location", "X-Request-Id", "Retry-After"))
+      .exposedHeaders(Set.of("Location", "X-Request-Id", "Retry-After", "X-Served-By", "X-Event-Loop"))
       .maxAgeSeconds(600);
   }
 
