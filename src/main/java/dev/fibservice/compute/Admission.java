@@ -55,4 +55,9 @@ public final class Admission implements Shareable {
   public int inFlight() {
     return light.get() + heavy.get();
   }
+
+  /** Computations queued or running in one lane (for /stats). */
+  public int inFlight(boolean lightLane) {
+    return (lightLane ? light : heavy).get();
+  }
 }

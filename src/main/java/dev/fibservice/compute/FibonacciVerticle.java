@@ -2,6 +2,7 @@ package dev.fibservice.compute;
 
 import dev.fibservice.ServiceError;
 import dev.fibservice.ops.Metrics;
+import dev.fibservice.stats.NodeStats;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -26,6 +27,7 @@ public final class FibonacciVerticle extends VerticleBase {
   private final String address;
   private final String name;
   private final Metrics metrics;
+  private NodeStats.Counter done;
 
   /**
    * @param address the lane's node-local address
@@ -39,6 +41,8 @@ public final class FibonacciVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    // the lane is the last part of the address: fib.worker.light -> light
+    done = NodeStats.of(vertx).worker(name, address.substring(address.lastIndexOf('.') + 1));
     return vertx.eventBus().<ComputeJob>localConsumer(address, this::compute).completion();
   }
 
@@ -56,6 +60,7 @@ public final class FibonacciVerticle extends VerticleBase {
       String digits = Fibonacci.decimal(value, job::cancelled);
       long micros = (System.nanoTime() - start) / 1000;
       metrics.computed(request.algorithm(), micros);
+      done.increment();
       message.reply(new ComputeResult(request, digits, micros, name));
     } catch (CancellationException e) {
       log.debug("job {} F({}) {} cancelled", job.id(), request.n(), request.algorithm().wireName());

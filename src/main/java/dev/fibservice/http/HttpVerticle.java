@@ -98,6 +98,7 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/hello").handler(this::hello);
     router.get("/fib/:n").produces("application/json").produces("text/plain").handler(this::fib);
     router.get("/info").handler(this::info);
+    new StatsRoutes(node, name).mount(router);
     BodyHandler body = BodyHandler.create(false).setBodyLimit(settings.getInt(Settings.HTTP_MAX_BODY));
     TimeoutHandler bodyTimeout = TimeoutHandler.create(settings.getInt(Settings.HTTP_BODY_TIMEOUT_MS), 503);
     for (Route route : new Route[] {router.post("/people"), router.put("/people/:name"), router.post("/jobs")}) {
@@ -116,6 +117,9 @@ public final class HttpVerticle extends VerticleBase {
     }
     router.route("/images/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(StaticHandler.create("images")
       .setCachingEnabled(true).setMaxAgeSeconds(86400).setDirectoryListing(false).setIncludeHidden(false));
+    // the live page: GET / is webroot/index.html, its assets are under /ui/ (mounted last, GET and HEAD only)
+    router.routeWithRegex("^/(ui/.+)?$").method(HttpMethod.GET).method(HttpMethod.HEAD)
+      .handler(StaticHandler.create("webroot").setMaxAgeSeconds(300).setDirectoryListing(false).setIncludeHidden(false));
     Errors.install(router);
 
     HttpServerOptions options = new HttpServerOptions()
@@ -129,7 +133,7 @@ public final class HttpVerticle extends VerticleBase {
       .setIdleTimeoutUnit(TimeUnit.SECONDS);
     return vertx.createHttpServer(options)
       .connectionHandler(connections::opened)
-      .requestHandler(router)
+      .requestHandler(new ServedBy(vertx, name, router))
       .listen()
       .onSuccess(s -> server = s);
   }
@@ -237,7 +241,7 @@ public final class HttpVerticle extends VerticleBase {
       .addOrigin(settings.getString(Settings.HTTP_CORS_ORIGIN))
       .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE))
       .allowedHeaders(Set.of("Content-Type", "Accept", "X-Request-Id"))
-      .exposedHeaders(Set.of("Location", "X-Request-Id", "Retry-After"))
+      .exposedHeaders(Set.of("Location", "X-Request-Id", "Retry-After", "X-Served-By", "X-Event-Loop"))
       .maxAgeSeconds(600);
   }
 
