@@ -6,6 +6,7 @@ import dev.fibservice.ServiceError;
 import dev.fibservice.cluster.ComputeClient;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
+import dev.fibservice.ops.Drain;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -78,7 +79,8 @@ public final class BridgeVerticle extends VerticleBase {
     if (server == null) {
       return Future.succeededFuture();
     }
-    return server.shutdown(node.settings().getInt(Settings.SHUTDOWN_GRACE_MS), TimeUnit.MILLISECONDS);
+    // stop accepting; what is in flight finishes
+    return server.shutdown(Drain.serverShutdownMs(node.settings()), TimeUnit.MILLISECONDS);
   }
 
   public int actualPort() {

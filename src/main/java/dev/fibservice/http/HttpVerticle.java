@@ -7,6 +7,7 @@ import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.cluster.ComputeClient;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
+import dev.fibservice.ops.Drain;
 import dev.fibservice.db.Database;
 import dev.fibservice.db.PeopleStore;
 import dev.fibservice.db.Sql;
@@ -143,9 +144,8 @@ public final class HttpVerticle extends VerticleBase {
     if (server == null) {
       return Future.succeededFuture();
     }
-    // stop accepting; in-flight requests finish (HTTP/1.1 connections close after their response)
-    // past the grace period the gateways answer what still runs with 503: leave time to write those answers
-    return server.shutdown(node.settings().getInt(Settings.SHUTDOWN_GRACE_MS) + 2_000L, TimeUnit.MILLISECONDS);
+    // stop accepting; what is in flight finishes
+    return server.shutdown(Drain.serverShutdownMs(node.settings()), TimeUnit.MILLISECONDS);
   }
 
   /** The port this instance listens on, once started. */

@@ -1,5 +1,6 @@
 package dev.fibservice.ops;
 
+import dev.fibservice.config.Settings;
 import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.Shareable;
 
@@ -13,6 +14,14 @@ public final class Drain implements Shareable {
 
   public static Drain of(Vertx vertx) {
     return (Drain) vertx.sharedData().getLocalMap("fib.drain").computeIfAbsent("drain", k -> new Drain());
+  }
+
+  /**
+   * How long a server may take to shut down: the grace period, plus time to write the 503s the gateways
+   * send at its end to what still runs.
+   */
+  public static long serverShutdownMs(Settings settings) {
+    return settings.getInt(Settings.SHUTDOWN_GRACE_MS) + 2_000L;
   }
 
   public boolean draining() {

@@ -5,11 +5,11 @@ import dev.fibservice.ServiceError;
 import dev.fibservice.cluster.ComputeClient;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
+import dev.fibservice.ops.Metrics;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetSocket;
-import dev.fibservice.ops.Metrics;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;

@@ -3,13 +3,14 @@ package dev.fibservice.tcp;
 import dev.fibservice.NodeInfo;
 import dev.fibservice.cluster.ComputeClient;
 import dev.fibservice.config.Settings;
+import dev.fibservice.ops.Drain;
+import dev.fibservice.ops.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.shareddata.Shareable;
-import dev.fibservice.ops.Metrics;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -68,8 +69,8 @@ public final class TcpVerticle extends VerticleBase {
     if (server == null) {
       return Future.succeededFuture();
     }
-    // past the grace period the gateways answer what still runs with 503: leave time to write those answers
-    return server.shutdown(node.settings().getInt(Settings.SHUTDOWN_GRACE_MS) + 2_000L, TimeUnit.MILLISECONDS);
+    // stop accepting; what is in flight finishes
+    return server.shutdown(Drain.serverShutdownMs(node.settings()), TimeUnit.MILLISECONDS);
   }
 
   public int actualPort() {
