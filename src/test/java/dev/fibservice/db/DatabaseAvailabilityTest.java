@@ -40,6 +40,25 @@ class DatabaseAvailabilityTest {
   }
 
   @Test
+  void dataUnderTheTempDirectorySurvivesARestart() throws Exception {
+    Path dir = java.nio.file.Files.createTempDirectory("fib-db-in-tmp").resolve("data");
+    EmbeddedMariaDb db = EmbeddedMariaDb.start(dir, 0);
+    Path marker = dir.resolve("marker-of-this-test");
+    try {
+      java.nio.file.Files.writeString(marker, "kept");
+    } finally {
+      db.stop();
+    }
+    db = EmbeddedMariaDb.start(dir, 0);
+    try {
+      assertTrue(java.nio.file.Files.exists(marker), "the data directory under java.io.tmpdir was wiped at start");
+      assertTrue(java.nio.file.Files.exists(dir.resolve("mysql")), "the system tables are there");
+    } finally {
+      db.stop();
+    }
+  }
+
+  @Test
   void downMeansFast503ThenItRecoversByItself() throws Exception {
     Path dir = Path.of("target", "test-mariadb-down-" + ProcessHandle.current().pid(), "data");
     EmbeddedMariaDb db = EmbeddedMariaDb.start(dir, 0);
