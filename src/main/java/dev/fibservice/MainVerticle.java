@@ -119,8 +119,10 @@ public final class MainVerticle extends VerticleBase {
       // a pool of their own: heavy maths never takes the threads other blocking work needs
       .setWorkerPoolName("fib-" + lane)
       .setWorkerPoolSize(count);
-    return vertx.deployVerticle(() -> new FibonacciVerticle(address, node.name() + "/" + lane + "-" + index.incrementAndGet(), node.metrics()),
-      options).mapEmpty();
+    // the light lane keeps the normal priority: it is the one small requests wait on
+    int nice = "light".equals(lane) ? 0 : node.settings().getInt(Settings.FIB_HEAVY_NICE);
+    return vertx.deployVerticle(() -> new FibonacciVerticle(address, node.name() + "/" + lane + "-"
+      + index.incrementAndGet(), node.metrics(), nice), options).mapEmpty();
   }
 
   /**

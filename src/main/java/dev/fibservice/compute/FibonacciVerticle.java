@@ -27,26 +27,34 @@ public final class FibonacciVerticle extends VerticleBase {
   private final String address;
   private final String name;
   private final Metrics metrics;
+  /** CPU niceness of this lane's threads (heavy maths yields the cores to the event loops); 0 = as is. */
+  private final int nice;
   private NodeStats.Counter done;
 
   /**
    * @param address the lane's node-local address
    * @param name    what replies show in "worker": node and worker, e.g. {@code host-42/heavy-2}
+   * @param nice    the CPU niceness for this lane's threads (0 = unchanged)
    */
-  public FibonacciVerticle(String address, String name, Metrics metrics) {
+  public FibonacciVerticle(String address, String name, Metrics metrics, int nice) {
     this.address = address;
     this.name = name;
     this.metrics = metrics;
+    this.nice = nice;
   }
 
   @Override
   public Future<?> start() {
+    if (nice > 0) {
+      Niceness.heavy(nice);
+    }
     // the lane is the last part of the address: fib.worker.light -> light
     done = NodeStats.of(vertx).worker(name, address.substring(address.lastIndexOf('.') + 1));
     return vertx.eventBus().<ComputeJob>localConsumer(address, this::compute).completion();
   }
 
   private void compute(Message<ComputeJob> message) {
+    Niceness.apply(nice);
     ComputeJob job = message.body();
     FibRequest request = job.request();
     // one request's log lines carry its id, on the front and here on the worker

@@ -22,7 +22,14 @@ final class Parallel {
   static final int SPLITS = 31 - Integer.numberOfLeadingZeros(WORKERS);
 
   private static final ForkJoinPool POOL = new ForkJoinPool(WORKERS, pool -> {
-    ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+    // only heavy work comes here (large n): its threads get the heavy lane's lower CPU priority
+    ForkJoinWorkerThread t = new ForkJoinWorkerThread(pool) {
+      @Override
+      protected void onStart() {
+        super.onStart();
+        Niceness.apply(Niceness.heavy());
+      }
+    };
     t.setName("bigfib-worker-" + t.getPoolIndex());
     t.setDaemon(true);
     return t;
