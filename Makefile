@@ -21,10 +21,11 @@ clean:
 	$(MVN) clean
 
 # Benchmark suite (issue 6): fresh service, nginx and wrk where installed, results in bench/results/.
-# ARGS="hello tcp" runs a subset; BENCH_NO_INSTALL=1 skips the apt install of the peers.
+# ARGS="hello tcp" runs a subset; BENCH_NO_INSTALL=1 skips the apt install of the peers;
+# BENCH_OPTS="-Dbench.seconds=10 -Dbench.rounds=3" measures longer.
 BENCH_CP := target/bench.classpath
 
 bench: $(JAR)
 	bench/install-peers.sh
 	$(MVN) -q test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=$(BENCH_CP)
-	java -cp target/test-classes:target/classes:$$(cat $(BENCH_CP)) dev.fibservice.bench.BenchSuite $(ARGS)
+	java $(BENCH_OPTS) -cp target/test-classes:target/classes:$$(cat $(BENCH_CP)) dev.fibservice.bench.BenchSuite $(ARGS)

@@ -280,7 +280,12 @@ final class SuiteReport {
       + " of the rounds; c=%d unless the row says otherwise.%n", warmup.toSeconds(), seconds.toSeconds(),
       seconds.toSeconds(), rounds, BenchSuite.C));
     sb.append("- Isolation (5): p99 at a fixed rate of 500 req/s, first idle, then while a second generator keeps"
-      + " 4 × cores recursive fib(40) requests in flight (every heavy worker busy).\n");
+      + " 4 × cores recursive fib(40) requests in flight (every heavy worker busy). The generator runs on the same"
+      + " cores, so the loaded p99 includes its own wait for a CPU as well as the service's.\n");
+    sb.append("- The built-in tool costs several times more CPU per request than wrk and takes it from the cores the"
+      + " servers run on: its absolute req/s are lower and its ratios are pulled towards 1 where it is the"
+      + " bottleneck; wrk is the sharper instrument for the nginx ratios. A target counts as met only when both"
+      + " generators meet it.\n");
     sb.append("- The machine is shared (other engineers build and test on it): absolute numbers are noisy; compare the"
       + " ratios measured side by side within this run.\n\n");
 
