@@ -3,7 +3,7 @@ MVN ?= mvn -B
 JAR := target/fib-service.jar
 SOURCES := pom.xml $(shell find src/main -type f 2>/dev/null)
 
-.PHONY: build run test clean bench
+.PHONY: build run test clean browser cluster cluster-await cluster-stop bench
 
 build: $(JAR)
 
@@ -15,10 +15,53 @@ run: $(JAR)
 	java -jar $(JAR) $(ARGS)
 
 test:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null \
+	  || echo "browser tests will be skipped: Chromium or ChromeDriver is not installed (make browser, as root, installs them)"
 	$(MVN) clean verify
+
+# Debian's Chromium and ChromeDriver, for the page's browser test (CI runs this before `make test`)
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+	  chromium --version 2>/dev/null; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -q && apt-get install -y -q chromium chromium-driver; \
+	else \
+	  echo "make browser: as root, run: apt-get install -y chromium chromium-driver"; exit 1; \
+	fi
 
 clean:
 	$(MVN) clean
+
+# A local cluster on loopback: one `http` member (HTTP 8080, TCP 25000, bridge 7000) and two `worker`
+# members, in the background; logs and PIDs under run/. `make cluster-stop` stops exactly those PIDs.
+CLUSTER_WORKERS := worker-1 worker-2
+# workers share the http member's embedded MariaDB (127.0.0.1:3306), so that they run the background jobs
+WORKER_ARGS := --set mysql.host=127.0.0.1 --set mysql.port=3306
+
+cluster: $(JAR)
+	@mkdir -p run
+	@for f in run/*.pid; do [ -f "$$f" ] && kill -0 "$$(cat $$f)" 2>/dev/null \
+	  && { echo "a cluster member is still running ($$f); run 'make cluster-stop' first"; exit 1; }; done; true
+	nohup java -jar $(JAR) --cluster --role http --bridge-port 7000 $(ARGS) > run/http.log 2>&1 & echo $$! > run/http.pid
+	@$(MAKE) --no-print-directory cluster-await MEMBER=http
+	@for w in $(CLUSTER_WORKERS); do \
+	  echo "nohup java -jar $(JAR) --cluster --role worker $(WORKER_ARGS) $(ARGS) > run/$$w.log 2>&1 &"; \
+	  nohup java -jar $(JAR) --cluster --role worker $(WORKER_ARGS) $(ARGS) > run/$$w.log 2>&1 & echo $$! > run/$$w.pid; \
+	done
+	@for w in $(CLUSTER_WORKERS); do $(MAKE) --no-print-directory cluster-await MEMBER=$$w; done
+	@curl -s localhost:8080/info 2>/dev/null | head -c 2000; echo
+
+# waits (at most 90 s) for run/$(MEMBER).log to say ready
+cluster-await:
+	@for i in $$(seq 900); do grep -q " ready: " run/$(MEMBER).log 2>/dev/null && { grep -h " ready: " run/$(MEMBER).log | sed 's/.* - //'; exit 0; }; \
+	  kill -0 "$$(cat run/$(MEMBER).pid)" 2>/dev/null || { echo "$(MEMBER) exited; see run/$(MEMBER).log"; exit 1; }; sleep 0.1; done; \
+	  echo "$(MEMBER) not ready after 90 s; see run/$(MEMBER).log"; exit 1
+
+cluster-stop:
+	@for f in run/*.pid; do [ -f "$$f" ] || continue; pid=$$(cat $$f); \
+	  if kill -0 $$pid 2>/dev/null; then echo "stopping $$f (pid $$pid)"; kill -TERM $$pid; fi; done; \
+	for f in run/*.pid; do [ -f "$$f" ] || continue; pid=$$(cat $$f); \
+	  for i in $$(seq 300); do kill -0 $$pid 2>/dev/null || break; sleep 0.1; done; rm -f $$f; done
 
 # Benchmark suite (issue 6): fresh service, nginx and wrk where installed, results in bench/results/.
 # ARGS="hello tcp" runs a subset; BENCH_NO_INSTALL=1 skips the apt install of the peers;

@@ -24,6 +24,20 @@ public final class Addresses {
   /** Node-local: the gateway hands admitted computations to the heavy-lane workers. */
   public static final String WORKER_HEAVY = "fib.worker.heavy";
 
+  /** Node-local, publish: the shutdown grace period is over; gateways answer what still runs with 503. */
+  public static final String GATEWAY_ABORT = "fib.gateway.abort";
+  /**
+   * Cluster-internal, request/reply, same body as {@link #FIB_COMPUTE}: the gateways of one worker member.
+   * The fronts address members one by one so that they know where each request runs and can retry it
+   * elsewhere when that member dies.
+   */
+  public static String computeOn(String memberId) {
+    return FIB_COMPUTE + ".member." + memberId;
+  }
+
+  /** Cluster-internal, publish: {"member":"id"}: a worker member is leaving; fronts stop sending to it. */
+  public static final String MEMBER_LEAVING = "fib.cluster.leaving";
+
   /** Event-bus header carrying the request id from the front to the worker (for logs and cancellation). */
   public static final String REQUEST_ID_HEADER = "x-request-id";
 

@@ -1,11 +1,19 @@
 package dev.fibservice;
 
+import dev.fibservice.compute.Admission;
+import dev.fibservice.cluster.ClusterView;
+import dev.fibservice.cluster.Clustering;
 import dev.fibservice.compute.ComputeJob;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
+import dev.fibservice.ops.Drain;
+import dev.fibservice.ops.Metrics;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.transport.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,20 +38,37 @@ public final class FibService {
   /** Builds the Vert.x instance the settings describe and deploys the node on it. */
   public static Future<FibService> start(Settings settings) {
     Transport transport = transport(settings.getString(Settings.TRANSPORT));
-    VertxOptions options = new VertxOptions().setEventLoopPoolSize(settings.getInt(Settings.EVENT_LOOPS));
-    Vertx vertx = Vertx.builder().with(options).withTransport(transport).build();
-    ComputeJob.registerCodecs(vertx.eventBus());
+    Metrics metrics = Metrics.create(settings.getBoolean(Settings.METRICS_ENABLED));
+    VertxOptions options = metrics.apply(new VertxOptions().setEventLoopPoolSize(settings.getInt(Settings.EVENT_LOOPS)));
+    String nodeName = settings.getString(Settings.NODE_NAME);
     for (String line : settings.describe()) {
       log.info("config {}", line);
     }
-    return Database.start(vertx, settings).compose(database -> {
-      NodeInfo node = new NodeInfo(settings, settings.getString(Settings.NODE_NAME), transport.name(),
-        NodeInfo.currentVersion(), database);
-      MainVerticle main = new MainVerticle(node);
-      return vertx.deployVerticle(main)
-        .map(id -> new FibService(vertx, node, main))
-        // the failure reaches the caller first: once Vert.x is closed its contexts run no more callbacks
-        .onFailure(failure -> new Thread(() -> stop(vertx, database), "fib-stop").start());
+    Future<Vertx> built;
+    try {
+      if (settings.getBoolean(Settings.CLUSTER_ENABLED)) {
+        built = Clustering.start(settings, nodeName, options, transport, metrics);
+      } else {
+        VertxBuilder builder = Vertx.builder().with(options).withTransport(transport);
+        if (metrics.enabled()) {
+          builder.withMetrics(metrics.factory());
+        }
+        built = Future.succeededFuture(builder.build());
+      }
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    return built.compose(vertx -> {
+      ComputeJob.registerCodecs(vertx.eventBus());
+      Admission.of(vertx, settings.getInt(Settings.FIB_MAX_IN_FLIGHT)).register(metrics);
+      return Database.start(vertx, settings).compose(database -> {
+        NodeInfo node = new NodeInfo(settings, nodeName, transport.name(), NodeInfo.currentVersion(), database, metrics);
+        MainVerticle main = new MainVerticle(node);
+        return vertx.deployVerticle(main)
+          .map(id -> new FibService(vertx, node, main))
+          // the failure reaches the caller first: once Vert.x is closed its contexts run no more callbacks
+          .onFailure(failure -> new Thread(() -> stop(vertx, database), "fib-stop").start());
+      });
     });
   }
 
@@ -55,6 +80,7 @@ public final class FibService {
     Transport wanted = switch (choice) {
       case "epoll" -> Transport.EPOLL;
       case "io_uring" -> Transport.IO_URING;
+      case "kqueue" -> Transport.KQUEUE;
       case "nio" -> Transport.NIO;
       default -> Transport.nativeTransport();
     };
@@ -87,6 +113,10 @@ public final class FibService {
     return main.tcpPort();
   }
 
+  public int bridgePort() {
+    return main.bridgePort();
+  }
+
   /**
    * Graceful stop: the servers stop accepting and in-flight requests finish (up to shutdown.graceMs),
    * then the workers, Vert.x itself and the embedded database close. Blocking: call it from a thread
@@ -95,8 +125,14 @@ public final class FibService {
   public void stop() {
     int grace = node.settings().getInt(Settings.SHUTDOWN_GRACE_MS);
     log.info("stopping: draining in-flight requests (grace {} ms)", grace);
+    Drain.of(vertx).start();
+    // past the grace period, what still runs is answered 503 (not cut off) before the servers close
+    vertx.setTimer(Math.max(1, grace), t -> vertx.eventBus().publish(Addresses.GATEWAY_ABORT, null));
     try {
-      main.drainFrontEnds().await(grace + 5_000L, TimeUnit.MILLISECONDS);
+      announceLeaving()
+        .transform(ar -> main.drainFrontEnds())
+        .transform(ar -> main.drainCompute())
+        .await(grace + 5_000L, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       log.warn("draining did not complete: {}", e.toString());
     }
@@ -111,5 +147,22 @@ public final class FibService {
       log.warn("Vert.x did not close cleanly: {}", e.toString());
     }
     database.stopEmbedded();
+  }
+
+  /**
+   * A computing cluster member tells the fronts it is leaving, so they stop sending to it, and gives the
+   * messages already on their way a moment to arrive before its gateways unregister.
+   */
+  private Future<Void> announceLeaving() {
+    ClusterView cluster = ClusterView.of(vertx);
+    if (cluster == null || !cluster.role().computes()) {
+      return Future.succeededFuture();
+    }
+    log.info("leaving the cluster: fronts stop sending here, then in-flight computations finish");
+    vertx.eventBus().publish(Addresses.MEMBER_LEAVING, new JsonObject().put("member", cluster.selfId()));
+    // a promise without a context: a future bound to an event loop could not complete once close() stops it
+    Promise<Void> settled = Promise.promise();
+    vertx.setTimer(250, t -> settled.complete());
+    return settled.future();
   }
 }

@@ -3,6 +3,7 @@ package dev.fibservice;
 import dev.fibservice.bench.BenchCommand;
 import dev.fibservice.config.ConfigException;
 import dev.fibservice.config.Settings;
+import dev.fibservice.ops.Logging;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -54,6 +55,29 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--transport", paramLabel = "NAME", description = "auto, epoll, io_uring or nio (default auto)")
   String transport;
 
+  @Option(names = "--log-format", paramLabel = "FORMAT", description = "text or json (default text)")
+  String logFormat;
+  @Option(names = "--cluster", description = "join a Hazelcast cluster (conf/cluster.xml) and spread over its members")
+  boolean cluster;
+
+  @Option(names = "--role", paramLabel = "ROLE",
+    description = "with --cluster: all (default), http (front ends only) or worker (computations only)")
+  String role;
+
+  @Option(names = "--cluster-config", paramLabel = "FILE", description = "Hazelcast XML (default conf/cluster.xml)")
+  String clusterConfig;
+
+  @Option(names = "--cluster-host", paramLabel = "HOST", description = "address Hazelcast and the event bus bind to")
+  String clusterHost;
+
+  @Option(names = "--cluster-public-host", paramLabel = "HOST",
+    description = "address other members reach this one at (NAT, containers)")
+  String clusterPublicHost;
+
+  @Option(names = "--bridge-port", paramLabel = "PORT",
+    description = "turn on the TCP event-bus bridge on this port, 0 = any free port (default: off)")
+  String bridgePort;
+
   @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE",
     description = "set any config key, e.g. --set fib.timeoutMs=5000 (repeatable)")
   Map<String, String> sets = new LinkedHashMap<>();
@@ -88,6 +112,7 @@ public final class Main implements Callable<Integer> {
       spec.commandLine().getErr().println("fib-service: " + e.getMessage());
       return EXIT_CONFIG;
     }
+    Logging.configure(settings.getString(Settings.LOG_FORMAT));
     Logger log = LoggerFactory.getLogger(Main.class);
     FibService service;
     try {
@@ -119,8 +144,22 @@ public final class Main implements Callable<Integer> {
     putIf(flags, Settings.INSTANCES.name(), instances);
     putIf(flags, Settings.WORKER_INSTANCES.name(), workerInstances);
     putIf(flags, Settings.TRANSPORT.name(), transport);
+    putIf(flags, Settings.LOG_FORMAT.name(), logFormat);
+    putIf(flags, Settings.CLUSTER_ENABLED.name(), cluster ? "true" : null);
+    putIf(flags, Settings.CLUSTER_ROLE.name(), role);
+    putIf(flags, Settings.CLUSTER_CONFIG.name(), clusterConfig);
+    putIf(flags, Settings.CLUSTER_HOST.name(), clusterHost);
+    putIf(flags, Settings.CLUSTER_PUBLIC_HOST.name(), clusterPublicHost);
+    putIf(flags, Settings.BRIDGE_PORT.name(), bridgePort);
+    putIf(flags, Settings.BRIDGE_ENABLED.name(), bridgePort != null ? "true" : null);
     Path file = conf != null ? conf : DEFAULT_CONF;
-    return Settings.load(file, conf != null, env, flags);
+    Settings settings = Settings.load(file, conf != null, env, flags);
+    if (!settings.getBoolean(Settings.CLUSTER_ENABLED) && !"all".equals(settings.getString(Settings.CLUSTER_ROLE))) {
+      // a lone http node would answer every computation with 503; a lone worker would serve nobody
+      throw new ConfigException("cluster.role: '" + settings.getString(Settings.CLUSTER_ROLE) + "' needs --cluster"
+        + " (cluster.enabled=true); without a cluster a node runs everything");
+    }
+    return settings;
   }
 
   private static void putIf(Map<String, String> flags, String key, String value) {

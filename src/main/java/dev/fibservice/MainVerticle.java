@@ -1,5 +1,7 @@
 package dev.fibservice;
 
+import dev.fibservice.bridge.BridgeVerticle;
+import dev.fibservice.cluster.Role;
 import dev.fibservice.compute.ComputeGateway;
 import dev.fibservice.compute.FibonacciVerticle;
 import dev.fibservice.config.Settings;
@@ -24,7 +26,8 @@ import java.util.function.ToIntFunction;
 
 /**
  * Deploys the node: workers and their gateway first (so the front ends never see NO_HANDLERS), then
- * the HTTP and TCP front ends, one instance per event loop on a shared port.
+ * the HTTP and TCP front ends, one instance per event loop on a shared port. In a cluster the role
+ * decides: {@code worker} members deploy only the compute side, {@code http} members only the fronts.
  */
 public final class MainVerticle extends VerticleBase {
 
@@ -37,6 +40,8 @@ public final class MainVerticle extends VerticleBase {
   private final List<String> frontEnds = new ArrayList<>();
   private volatile int httpPort = -1;
   private volatile int tcpPort = -1;
+  private volatile int bridgePort = -1;
+  private String gatewayId;
 
   public MainVerticle(NodeInfo node) {
     this.node = node;
@@ -46,32 +51,61 @@ public final class MainVerticle extends VerticleBase {
   public Future<?> start() {
     Settings settings = node.settings();
     int instances = settings.getInt(Settings.INSTANCES);
-    int heavy = settings.getInt(Settings.WORKER_INSTANCES);
-    int light = settings.getInt(Settings.FIB_LIGHT_WORKERS);
+    Role role = settings.getBoolean(Settings.CLUSTER_ENABLED) ? Role.of(settings) : Role.ALL;
+    int heavy = role.computes() ? settings.getInt(Settings.WORKER_INSTANCES) : 0;
+    int light = role.computes() ? settings.getInt(Settings.FIB_LIGHT_WORKERS) : 0;
     AtomicInteger httpIndex = new AtomicInteger();
     Database database = node.database();
-    int jobWorkers = database.enabled() ? settings.getInt(Settings.JOBS_WORKERS) : 0;
-    return workers(Addresses.WORKER_HEAVY, "heavy", heavy)
+    int jobWorkers = database.enabled() && role.computes() ? settings.getInt(Settings.JOBS_WORKERS) : 0;
+    Future<Void> compute = !role.computes() ? Future.succeededFuture() : workers(Addresses.WORKER_HEAVY, "heavy", heavy)
       .compose(v -> workers(Addresses.WORKER_LIGHT, "light", light))
       .compose(v -> workers(Addresses.WORKER_JOBS, "jobs", jobWorkers))
-      .compose(v -> jobWorkers == 0 ? Future.succeededFuture()
-        : vertx.deployVerticle(new JobRunner(node, database)))
+      .compose(v -> jobWorkers == 0 ? Future.succeededFuture() : vertx.deployVerticle(new JobRunner(node, database)))
+      .compose(v -> vertx.deployVerticle(() -> new ComputeGateway(node), new DeploymentOptions().setInstances(instances)))
+      .map(id -> {
+        gatewayId = id;
+        return null;
+      });
+    if (!role.fronts()) {
+      return compute.onSuccess(v -> log.info("fib-service {} node {} ready: worker member, {} heavy + {} light + {} job"
+          + " workers, {} gateway instances, {} event loops, transport {}, database {}", node.version(), node.name(),
+        heavy, light, jobWorkers, instances, settings.getInt(Settings.EVENT_LOOPS), node.transport(), database.target()));
+    }
+    return compute
       .compose(v -> !database.enabled() ? Future.succeededFuture()
         : vertx.deployVerticle(new JobsApiVerticle(node, database)))
-      .compose(v -> vertx.deployVerticle(() -> new ComputeGateway(settings), new DeploymentOptions().setInstances(instances)))
       .compose(v -> shared(settings.getInt(Settings.HTTP_PORT), instances,
         port -> new HttpVerticle(node, port, "http-" + httpIndex.incrementAndGet()), HttpVerticle::actualPort))
       .compose(port -> {
         httpPort = port;
         return shared(settings.getInt(Settings.TCP_PORT), instances, p -> new TcpVerticle(node, p), TcpVerticle::actualPort);
       })
-      .onSuccess(port -> {
+      .compose(port -> {
         tcpPort = port;
+        return bridge(settings);
+      })
+      .onSuccess(v -> {
         log.info("fib-service {} node {} ready: HTTP on {}:{}, TCP on {}:{}, {} HTTP/TCP instances, {} heavy + {} light"
             + " + {} job workers, {} event loops, transport {}, database {}", node.version(), node.name(),
           settings.getString(Settings.HOST), httpPort, settings.getString(Settings.HOST), tcpPort, instances, heavy, light,
           jobWorkers, settings.getInt(Settings.EVENT_LOOPS), node.transport(), database.target());
       });
+  }
+
+  /** The TCP event-bus bridge, when enabled: one instance, it only relays. */
+  private Future<Void> bridge(Settings settings) {
+    if (!settings.getBoolean(Settings.BRIDGE_ENABLED)) {
+      return Future.succeededFuture();
+    }
+    int port = settings.getInt(Settings.BRIDGE_PORT);
+    BridgeVerticle bridge = new BridgeVerticle(node, port);
+    return vertx.deployVerticle(bridge).map(id -> {
+      frontEnds.add(id);
+      bridgePort = bridge.actualPort();
+      log.info("bridge ready: TCP event-bus bridge on {}:{}, public addresses {}", settings.getString(Settings.BRIDGE_HOST),
+        bridgePort, BridgeVerticle.PUBLIC_ADDRESSES);
+      return null;
+    });
   }
 
   private Future<Void> workers(String address, String lane, int count) {
@@ -85,7 +119,7 @@ public final class MainVerticle extends VerticleBase {
       // a pool of their own: heavy maths never takes the threads other blocking work needs
       .setWorkerPoolName("fib-" + lane)
       .setWorkerPoolSize(count);
-    return vertx.deployVerticle(() -> new FibonacciVerticle(address, node.name() + "/" + lane + "-" + index.incrementAndGet()),
+    return vertx.deployVerticle(() -> new FibonacciVerticle(address, node.name() + "/" + lane + "-" + index.incrementAndGet(), node.metrics()),
       options).mapEmpty();
   }
 
@@ -117,6 +151,23 @@ public final class MainVerticle extends VerticleBase {
     }
     frontEnds.clear();
     return Future.join(undeploys).mapEmpty();
+  }
+
+  /**
+   * After the front ends: the gateways stop taking requests (cluster-wide) and finish the ones they
+   * have, so a worker member leaves without failing a request.
+   */
+  public Future<Void> drainCompute() {
+    if (gatewayId == null) {
+      return Future.succeededFuture();
+    }
+    String id = gatewayId;
+    gatewayId = null;
+    return vertx.undeploy(id);
+  }
+
+  public int bridgePort() {
+    return bridgePort;
   }
 
   public int httpPort() {

@@ -2,10 +2,12 @@ package dev.fibservice;
 
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
+import dev.fibservice.ops.Metrics;
 import io.vertx.core.json.JsonObject;
 
 /** Facts about this node that every verticle may show: its settings, name, transport and version. */
-public record NodeInfo(Settings settings, String name, String transport, String version, Database database) {
+public record NodeInfo(Settings settings, String name, String transport, String version, Database database,
+                       Metrics metrics) {
 
   public static String currentVersion() {
     String version = NodeInfo.class.getPackage().getImplementationVersion();

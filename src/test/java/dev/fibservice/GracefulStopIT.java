@@ -27,27 +27,35 @@ class GracefulStopIT {
   @Test
   void sigtermFinishesInFlightWorkAndExitsZero() throws Exception {
     try (ServiceProcess node = ServiceProcess.start("graceful", Map.of(), "--http-port", "0", "--tcp-port", "0",
-      "--worker-instances", "2").awaitReady()) {
+      "--worker-instances", "2", "--set", "mysql.host=off").awaitReady()) {
       HttpClient http = HttpClient.newHttpClient();
       List<CompletableFuture<HttpResponse<String>>> inFlight = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
         inFlight.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort()
-          + "/fib/36?algorithm=recursive")).build(), HttpResponse.BodyHandlers.ofString()));
+          + "/fib/38?algorithm=recursive")).build(), HttpResponse.BodyHandlers.ofString()));
       }
       Socket tcp = new Socket("127.0.0.1", node.tcpPort());
       tcp.setSoTimeout(60_000);
-      tcp.getOutputStream().write("36 recursive\n".getBytes(StandardCharsets.US_ASCII));
-      Thread.sleep(300);
+      tcp.getOutputStream().write("38 recursive\n".getBytes(StandardCharsets.US_ASCII));
+      // SIGTERM only once the node holds all five (bounded wait): a request still unread when the signal
+      // comes is one the node never accepted
+      String metrics = "";
+      for (int i = 0; i < 600 && !metrics.contains("fib_in_flight{lane=\"heavy\"} 5.0"); i++) {
+        Thread.sleep(50);
+        metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort() + "/metrics"))
+          .build(), HttpResponse.BodyHandlers.ofString()).body();
+      }
+      assertTrue(metrics.contains("fib_in_flight{lane=\"heavy\"} 5.0"), "the five computations never ran together");
 
       node.terminate();
 
       for (CompletableFuture<HttpResponse<String>> f : inFlight) {
         HttpResponse<String> r = f.get();
         assertEquals(200, r.statusCode(), r.body());
-        assertTrue(r.body().contains("\"value\":\"14930352\""), r.body());
+        assertTrue(r.body().contains("\"value\":\"39088169\""), r.body());
       }
       BufferedReader in = new BufferedReader(new InputStreamReader(tcp.getInputStream(), StandardCharsets.US_ASCII));
-      assertEquals("14930352", in.readLine());
+      assertEquals("39088169", in.readLine());
       tcp.close();
       assertEquals(0, node.awaitExit(30));
       String log = node.log();
@@ -55,6 +63,63 @@ class GracefulStopIT {
       assertTrue(log.contains("stopped"), log);
       assertFalse(log.contains("has been blocked"), log);
       assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", node.httpPort()).close());
+    }
+  }
+
+  @Test
+  void sigtermUnderLoadFailsNoAcceptedRequestAndLogsJson() throws Exception {
+    try (ServiceProcess node = ServiceProcess.start("drain-load", Map.of("FIB_LOG_FORMAT", "json"), "--http-port", "0",
+      "--tcp-port", "0", "--set", "mysql.host=off").awaitReady()) {
+      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      URI uri = URI.create("http://127.0.0.1:" + node.httpPort() + "/fib/27?algorithm=recursive");
+      java.util.concurrent.atomic.AtomicInteger ok = new java.util.concurrent.atomic.AtomicInteger();
+      java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+      List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+      java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+      List<Thread> clients = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        Thread client = new Thread(() -> {
+          // bounded: at most 5000 requests per client, and it stops once the node refuses connections
+          for (int i = 0; i < 5000 && !stop.get(); i++) {
+            try {
+              HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
+              if (r.statusCode() == 200 && r.body().contains("\"value\":\"196418\"")) {
+                ok.incrementAndGet();
+              } else {
+                failures.add(r.statusCode() + " " + r.body());
+              }
+            } catch (java.io.IOException e) {
+              // a connection the draining node did not accept (refused, or closed before the request was read)
+              refused.incrementAndGet();
+              if (e instanceof ConnectException) {
+                return;
+              }
+            } catch (InterruptedException e) {
+              return;
+            }
+          }
+        });
+        client.start();
+        clients.add(client);
+      }
+      // load is flowing: some requests have completed (bounded wait), more are in flight
+      for (int i = 0; i < 600 && ok.get() < 20; i++) {
+        Thread.sleep(50);
+      }
+      int beforeSignal = ok.get();
+      node.terminate();
+      assertEquals(0, node.awaitExit(60));
+      stop.set(true);
+      for (Thread client : clients) {
+        client.join(30_000);
+      }
+      assertTrue(beforeSignal > 0, "no request was served before the signal");
+      assertEquals(List.of(), failures, "requests accepted before the signal failed");
+      String log = node.log();
+      String firstLine = log.lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
+      io.vertx.core.json.JsonObject json = new io.vertx.core.json.JsonObject(firstLine);
+      assertTrue(json.containsKey("message") && json.containsKey("level") && json.containsKey("@timestamp"), firstLine);
+      assertTrue(log.lines().anyMatch(l -> l.contains("\"message\":\"stopped\"")), "no JSON 'stopped' line");
     }
   }
 

@@ -14,11 +14,17 @@ import java.util.regex.Pattern;
 public final class ServiceProcess implements AutoCloseable {
 
   private static final Pattern READY = Pattern.compile("ready: HTTP on [^:]+:(\\d+), TCP on [^:]+:(\\d+)");
+  /** A cluster member of role worker has no sockets of its own: it says so instead. */
+  private static final Pattern WORKER_READY = Pattern.compile("node (\\S+) ready: worker member");
+  private static final Pattern BRIDGE_READY = Pattern.compile("bridge ready: TCP event-bus bridge on [^:]+:(\\d+)");
+  private static final Pattern NODE = Pattern.compile("node (\\S+) ready:");
 
   private final Process process;
   private final Path log;
   private int httpPort = -1;
   private int tcpPort = -1;
+  private int bridgePort = -1;
+  private String nodeName;
 
   private ServiceProcess(Process process, Path log) {
     this.process = process;
@@ -54,10 +60,20 @@ public final class ServiceProcess implements AutoCloseable {
   public ServiceProcess awaitReady() throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
     while (System.nanoTime() < deadline) {
-      Matcher m = READY.matcher(log());
-      if (m.find()) {
-        httpPort = Integer.parseInt(m.group(1));
-        tcpPort = Integer.parseInt(m.group(2));
+      String text = log();
+      Matcher m = READY.matcher(text);
+      boolean front = m.find();
+      if (front || WORKER_READY.matcher(text).find()) {
+        if (front) {
+          httpPort = Integer.parseInt(m.group(1));
+          tcpPort = Integer.parseInt(m.group(2));
+        }
+        Matcher bridge = BRIDGE_READY.matcher(text);
+        if (bridge.find()) {
+          bridgePort = Integer.parseInt(bridge.group(1));
+        }
+        Matcher node = NODE.matcher(text);
+        nodeName = node.find() ? node.group(1) : null;
         return this;
       }
       if (!process.isAlive()) {
@@ -78,6 +94,20 @@ public final class ServiceProcess implements AutoCloseable {
 
   public int tcpPort() {
     return tcpPort;
+  }
+
+  /** The event-bus bridge port, or -1 when the node runs no bridge. */
+  public int bridgePort() {
+    return bridgePort;
+  }
+
+  /** The node name from the ready line (what replies show in "worker" before the slash). */
+  public String nodeName() {
+    return nodeName;
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
   }
 
   public long pid() {

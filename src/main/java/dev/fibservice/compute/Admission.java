@@ -42,11 +42,22 @@ public final class Admission implements Shareable {
     (lightLane ? light : heavy).decrementAndGet();
   }
 
+  /** In-flight gauges, one per lane. */
+  public void register(dev.fibservice.ops.Metrics metrics) {
+    metrics.gauge("fib_in_flight", "Computations queued or running on this node", "lane", "light", light::get);
+    metrics.gauge("fib_in_flight", "Computations queued or running on this node", "lane", "heavy", heavy::get);
+  }
+
   public int max() {
     return max;
   }
 
   public int inFlight() {
     return light.get() + heavy.get();
+  }
+
+  /** Computations queued or running in one lane (for /stats). */
+  public int inFlight(boolean lightLane) {
+    return (lightLane ? light : heavy).get();
   }
 }

@@ -1,17 +1,23 @@
 package dev.fibservice.compute;
 
 import dev.fibservice.Addresses;
+import dev.fibservice.NodeInfo;
 import dev.fibservice.ServiceError;
+import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.config.Settings;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -19,21 +25,47 @@ import java.util.concurrent.ThreadLocalRandom;
  * The public face of the workers, on an event loop: consumes {@code fib.compute}, validates the body,
  * admits it under the node's in-flight cap (503 at once when full), picks the light or heavy lane,
  * enforces the deadline (504, and the worker is told to stop) and honours {@code fib.cancel}.
+ * In a cluster it also answers on its member's own address (see {@link Addresses#computeOn}), and on
+ * undeploy it stops taking requests first, then waits for the ones it has (graceful leave).
  */
 public final class ComputeGateway extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(ComputeGateway.class);
 
+  /** A computation in flight: the job (shared with its worker) and the request to answer, once. */
+  private static final class Running {
+    final ComputeJob job;
+    final Message<Object> message;
+    boolean answered;
+
+    Running(ComputeJob job, Message<Object> message) {
+      this.job = job;
+      this.message = message;
+    }
+
+    void fail(int status, String text) {
+      if (!answered) {
+        answered = true;
+        message.fail(status, text);
+      }
+    }
+  }
+
+  private final NodeInfo node;
   private final Settings settings;
-  private final Map<String, ComputeJob> running = new HashMap<>();
+  private final Map<String, Running> running = new HashMap<>();
   private FibRequest.Limits limits;
   private Admission admission;
   private boolean lightLane;
   private long timeoutMs;
   private DeliveryOptions toWorker;
+  private final List<MessageConsumer<Object>> computeConsumers = new ArrayList<>();
+  private int inFlight;
+  private Promise<Void> drained;
 
-  public ComputeGateway(Settings settings) {
-    this.settings = settings;
+  public ComputeGateway(NodeInfo node) {
+    this.node = node;
+    this.settings = node.settings();
   }
 
   @Override
@@ -44,9 +76,34 @@ public final class ComputeGateway extends VerticleBase {
     timeoutMs = settings.getInt(Settings.FIB_TIMEOUT_MS);
     // The gateway's own timer answers 504 first; this bus timeout only reclaims a reply that never comes.
     toWorker = new DeliveryOptions().setLocalOnly(true).setSendTimeout(2 * timeoutMs + 60_000);
-    return Future.join(
-      vertx.eventBus().consumer(Addresses.FIB_COMPUTE, this::compute).completion(),
-      vertx.eventBus().consumer(Addresses.FIB_CANCEL, this::cancel).completion());
+    computeConsumers.add(vertx.eventBus().consumer(Addresses.FIB_COMPUTE, this::compute));
+    ClusterView cluster = ClusterView.of(vertx);
+    if (cluster != null) {
+      computeConsumers.add(vertx.eventBus().consumer(Addresses.computeOn(cluster.selfId()), this::compute));
+    }
+    List<Future<Void>> registered = new ArrayList<>();
+    computeConsumers.forEach(c -> registered.add(c.completion()));
+    registered.add(vertx.eventBus().consumer(Addresses.FIB_CANCEL, this::cancel).completion());
+    registered.add(vertx.eventBus().localConsumer(Addresses.GATEWAY_ABORT, m -> abortAll()).completion());
+    return Future.join(registered);
+  }
+
+  /**
+   * Graceful leave: unregister (cluster-wide) so no new request comes, then wait for the admitted ones,
+   * at most shutdown.graceMs. Cancellation keeps working meanwhile.
+   */
+  @Override
+  public Future<?> stop() {
+    List<Future<Void>> unregistered = new ArrayList<>();
+    computeConsumers.forEach(c -> unregistered.add(c.unregister()));
+    return Future.join(unregistered).transform(ar -> {
+      if (inFlight == 0) {
+        return Future.succeededFuture();
+      }
+      drained = Promise.promise();
+      long timer = vertx.setTimer(Math.max(1, settings.getInt(Settings.SHUTDOWN_GRACE_MS)), t -> drained.tryComplete());
+      return drained.future().onComplete(v -> vertx.cancelTimer(timer));
+    });
   }
 
   private void compute(Message<Object> message) {
@@ -59,6 +116,7 @@ public final class ComputeGateway extends VerticleBase {
     }
     boolean light = lightLane && request.light();
     if (!admission.tryAcquire(light)) {
+      node.metrics().rejected();
       message.fail(ServiceError.UNAVAILABLE, "busy: " + admission.max() + " computations are already queued or"
         + " running on this node (fib.maxInFlight); retry shortly");
       return;
@@ -68,22 +126,28 @@ public final class ComputeGateway extends VerticleBase {
       id = Long.toHexString(ThreadLocalRandom.current().nextLong());
     }
     ComputeJob job = new ComputeJob(id, request);
-    running.put(id, job);
-    boolean[] answered = {false};
+    Running run = new Running(job, message);
+    running.put(id, run);
+    inFlight++;
     long timer = vertx.setTimer(timeoutMs, t -> {
-      answered[0] = true;
       job.cancel();
-      message.fail(ServiceError.TIMEOUT, "F(" + request.n() + ") with algorithm " + request.algorithm().wireName()
+      node.metrics().timedOut();
+      run.fail(ServiceError.TIMEOUT, "F(" + request.n() + ") with algorithm " + request.algorithm().wireName()
         + " did not finish within fib.timeoutMs = " + timeoutMs + " ms and was cancelled");
     });
     String lane = light ? Addresses.WORKER_LIGHT : Addresses.WORKER_HEAVY;
-    vertx.eventBus().<ComputeResult>request(lane, job, toWorker).onComplete(ar -> {
+    DeliveryOptions delivery = new DeliveryOptions(toWorker).addHeader(Addresses.REQUEST_ID_HEADER, id);
+    vertx.eventBus().<ComputeResult>request(lane, job, delivery).onComplete(ar -> {
       admission.release(light);
-      running.remove(job.id(), job);
+      running.remove(job.id(), run);
+      if (--inFlight == 0 && drained != null) {
+        drained.tryComplete();
+      }
       vertx.cancelTimer(timer);
-      if (answered[0]) {
+      if (run.answered) {
         return;
       }
+      run.answered = true;
       if (ar.succeeded()) {
         message.reply(ar.result().body().toJson());
       } else {
@@ -96,11 +160,20 @@ public final class ComputeGateway extends VerticleBase {
     });
   }
 
+  /** The shutdown grace period is over: what still runs is stopped and answered 503, not cut off. */
+  private void abortAll() {
+    for (Running run : running.values()) {
+      run.job.cancel();
+      run.fail(ServiceError.UNAVAILABLE, "the service is shutting down and this computation ran past the grace"
+        + " period (shutdown.graceMs); retry on another node");
+    }
+  }
+
   private void cancel(Message<Object> message) {
     if (message.body() instanceof JsonObject body && body.getValue("id") instanceof String id) {
-      ComputeJob job = running.get(id);
-      if (job != null) {
-        job.cancel();
+      Running run = running.get(id);
+      if (run != null) {
+        run.job.cancel();
       }
     }
   }

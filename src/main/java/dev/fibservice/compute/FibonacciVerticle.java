@@ -1,11 +1,14 @@
 package dev.fibservice.compute;
 
 import dev.fibservice.ServiceError;
+import dev.fibservice.ops.Metrics;
+import dev.fibservice.stats.NodeStats;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 import java.math.BigInteger;
 import java.util.concurrent.CancellationException;
@@ -23,24 +26,31 @@ public final class FibonacciVerticle extends VerticleBase {
 
   private final String address;
   private final String name;
+  private final Metrics metrics;
+  private NodeStats.Counter done;
 
   /**
    * @param address the lane's node-local address
    * @param name    what replies show in "worker": node and worker, e.g. {@code host-42/heavy-2}
    */
-  public FibonacciVerticle(String address, String name) {
+  public FibonacciVerticle(String address, String name, Metrics metrics) {
     this.address = address;
     this.name = name;
+    this.metrics = metrics;
   }
 
   @Override
   public Future<?> start() {
+    // the lane is the last part of the address: fib.worker.light -> light
+    done = NodeStats.of(vertx).worker(name, address.substring(address.lastIndexOf('.') + 1));
     return vertx.eventBus().<ComputeJob>localConsumer(address, this::compute).completion();
   }
 
   private void compute(Message<ComputeJob> message) {
     ComputeJob job = message.body();
     FibRequest request = job.request();
+    // one request's log lines carry its id, on the front and here on the worker
+    MDC.put("requestId", job.id());
     try {
       if (job.cancelled()) {
         throw new CancellationException("cancelled before start");
@@ -49,6 +59,8 @@ public final class FibonacciVerticle extends VerticleBase {
       BigInteger value = Fibonacci.compute(request.algorithm(), request.n(), job::cancelled);
       String digits = Fibonacci.decimal(value, job::cancelled);
       long micros = (System.nanoTime() - start) / 1000;
+      metrics.computed(request.algorithm(), micros);
+      done.increment();
       message.reply(new ComputeResult(request, digits, micros, name));
     } catch (CancellationException e) {
       log.debug("job {} F({}) {} cancelled", job.id(), request.n(), request.algorithm().wireName());
@@ -56,6 +68,8 @@ public final class FibonacciVerticle extends VerticleBase {
     } catch (RuntimeException | OutOfMemoryError e) {
       log.error("job {} F({}) {} failed", job.id(), request.n(), request.algorithm().wireName(), e);
       message.fail(ServiceError.INTERNAL, "computation failed: " + e);
+    } finally {
+      MDC.remove("requestId");
     }
   }
 }

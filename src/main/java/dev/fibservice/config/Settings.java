@@ -31,8 +31,8 @@ public final class Settings {
     "FibonacciVerticle worker instances for heavy computations; auto = one per CPU core");
   public static final Key EVENT_LOOPS = Key.intOrAuto("eventLoops", 1, 256,
     "Vert.x event-loop threads; auto = one per CPU core");
-  public static final Key TRANSPORT = Key.choice("transport", "auto", List.of("auto", "epoll", "io_uring", "nio"),
-    "Network transport; auto = native epoll where available, else NIO");
+  public static final Key TRANSPORT = Key.choice("transport", "auto", List.of("auto", "epoll", "io_uring", "kqueue", "nio"),
+    "Network transport; auto = native epoll where available, else NIO; an unavailable choice falls back to NIO");
   public static final Key NODE_NAME = Key.string("node.name", "auto",
     "Name of this node in replies and logs; auto = <hostname>-<pid>");
   public static final Key HTTP_PORT = Key.integer("http.port", 8080, 0, MAX_PORT,
@@ -94,8 +94,60 @@ public final class Settings {
     "A RUNNING job whose runner has not renewed its lease for this long is run again (the runner died)");
   public static final Key JOBS_POLL_MS = Key.integer("jobs.pollMs", 500, 10, 600000,
     "How often an idle job runner looks for pending jobs");
+  public static final Key METRICS_ENABLED = Key.bool("metrics.enabled", true,
+    "Prometheus metrics at /metrics (Vert.x, JVM and fib-service's own); false removes their cost from the hot path");
+  public static final Key HTTP_MAX_URI = Key.integer("http.maxUriBytes", 4096, 256, 1_048_576,
+    "Longest accepted HTTP request line; beyond it 414");
+  public static final Key HTTP_MAX_HEADERS = Key.integer("http.maxHeaderBytes", 8192, 1024, 1_048_576,
+    "Largest accepted HTTP headers, all together; beyond it 431");
+  public static final Key HTTP_MAX_CONNECTIONS = Key.integer("http.maxConnections", 10000, 1, 1_000_000,
+    "HTTP connections open at once on this node; beyond it new ones get 503 and are closed");
+  public static final Key HTTP_IDLE_SECONDS = Key.integer("http.idleTimeoutSeconds", 60, 1, 86400,
+    "An HTTP connection with no traffic this long is closed");
+  public static final Key HTTP_HEADER_TIMEOUT_MS = Key.integer("http.headerTimeoutMs", 10000, 100, 3_600_000,
+    "A connection must deliver a request's headers within this time (slow or trickling clients are closed)");
+  public static final Key HTTP_BODY_TIMEOUT_MS = Key.integer("http.bodyTimeoutMs", 10000, 100, 3_600_000,
+    "A request body (POST/PUT) must arrive, and be handled, within this time; past it 503");
+  public static final Key HTTP_ACCESS_LOG = Key.bool("http.accessLog", false,
+    "One log line per HTTP request (method, path, status, bytes, time, request id)");
+  public static final Key TCP_MAX_CONNECTIONS = Key.integer("tcp.maxConnections", 10000, 1, 1_000_000,
+    "TCP connections open at once on this node; beyond it a new one gets [Error] busy and is closed");
+  public static final Key LOG_FORMAT = Key.choice("log.format", "text", List.of("text", "json"),
+    "Log format on standard output: text for people, json (one object per line) for log collectors");
   public static final Key SHUTDOWN_GRACE_MS = Key.integer("shutdown.graceMs", 10000, 0, 600000,
     "On SIGTERM, how long in-flight requests may take to finish before they are cut off");
+
+  // --- cluster mode and the event-bus bridge (issue 5) ---
+  public static final Key CLUSTER_ENABLED = Key.bool("cluster.enabled", false,
+    "Join a Hazelcast cluster and spread the verticles over its members (--cluster)");
+  public static final Key CLUSTER_ROLE = Key.choice("cluster.role", "all", List.of("all", "http", "worker"),
+    "What this member runs: all; http = HTTP, TCP and bridge front ends only; worker = gateway and workers only");
+  public static final Key CLUSTER_CONFIG = Key.string("cluster.config", "conf/cluster.xml",
+    "Hazelcast XML configuration; when the default file is missing, the same settings are built in");
+  public static final Key CLUSTER_NAME = Key.string("cluster.name", "auto",
+    "Hazelcast cluster name; members with another name never join; auto = as in the cluster config file");
+  public static final Key CLUSTER_MEMBERS = Key.string("cluster.members", "auto",
+    "Comma-separated TCP-IP join list (IP or IP:port, no port ranges); auto = as in the cluster config file");
+  public static final Key CLUSTER_HOST = Key.string("cluster.host", "auto",
+    "Address Hazelcast and the clustered event bus bind to; auto = the interface of the cluster config file");
+  public static final Key CLUSTER_PUBLIC_HOST = Key.string("cluster.publicHost", "auto",
+    "Address other members use to reach this one (behind NAT, in containers); auto = cluster.host");
+  public static final Key CLUSTER_PORT = Key.integer("cluster.port", 0, 0, MAX_PORT,
+    "Clustered event-bus port; 0 picks a free port");
+  public static final Key CLUSTER_HAZELCAST_PORT = Key.integer("cluster.hazelcastPort", 0, 0, MAX_PORT,
+    "First Hazelcast member port tried (auto-increments when taken); 0 = as in the cluster config file (5701)");
+  public static final Key FIB_RETRIES = Key.integer("fib.retries", 2, 0, 10,
+    "In a cluster: how many times the front retries a computation on another worker member that died or left");
+  public static final Key FIB_ATTEMPT_TIMEOUT_MS = Key.integer("fib.attemptTimeoutMs", 2000, 50, 600000,
+    "In a cluster: how long one attempt of a light computation may take before the front retries elsewhere");
+  public static final Key BRIDGE_ENABLED = Key.bool("bridge.enabled", false,
+    "Run the TCP event-bus bridge for non-JVM clients (--bridge-port also turns it on)");
+  public static final Key BRIDGE_HOST = Key.string("bridge.host", "127.0.0.1",
+    "Address the event-bus bridge binds to");
+  public static final Key BRIDGE_PORT = Key.integer("bridge.port", 7000, 0, MAX_PORT,
+    "Event-bus bridge port; 0 picks a free port (logged at start)");
+  public static final Key BRIDGE_MAX_FRAME = Key.integer("bridge.maxFrameBytes", 65536, 64, 16 * 1024 * 1024,
+    "Largest accepted bridge frame; a larger one gets an error frame and the connection closes");
 
   /** Every key, in the order of the README's table. */
   public static final List<Key> KEYS = List.of(HOST, INSTANCES, WORKER_INSTANCES, EVENT_LOOPS, TRANSPORT, NODE_NAME,
@@ -103,7 +155,12 @@ public final class Settings {
     FIB_TIMEOUT_MS, FIB_MAX_IN_FLIGHT, FIB_LIGHT_WORKERS, FIB_MAX_RECURSIVE, FIB_MAX_ITERATIVE, FIB_MAX_DOUBLING,
     HTTP_MAX_BODY, HTTP_CORS_ORIGIN, MYSQL_HOST, MYSQL_PORT, MYSQL_DATABASE, MYSQL_USER, MYSQL_PASSWORD, MYSQL_POOL_SIZE,
     MYSQL_WAIT_QUEUE, MYSQL_CONNECT_TIMEOUT_MS, MYSQL_QUERY_TIMEOUT_MS, MYSQL_IDLE_TIMEOUT_SECONDS, MYSQL_PIPELINING,
-    MYSQL_DATA_DIR, JOBS_MAX_PENDING, JOBS_WORKERS, JOBS_TIMEOUT_MS, JOBS_LEASE_MS, JOBS_POLL_MS, SHUTDOWN_GRACE_MS);
+    MYSQL_DATA_DIR, JOBS_MAX_PENDING, JOBS_WORKERS, JOBS_TIMEOUT_MS, JOBS_LEASE_MS, JOBS_POLL_MS, METRICS_ENABLED,
+    HTTP_MAX_URI, HTTP_MAX_HEADERS, HTTP_MAX_CONNECTIONS, HTTP_IDLE_SECONDS, HTTP_HEADER_TIMEOUT_MS, HTTP_BODY_TIMEOUT_MS,
+    HTTP_ACCESS_LOG, TCP_MAX_CONNECTIONS, LOG_FORMAT, SHUTDOWN_GRACE_MS,
+    CLUSTER_ENABLED, CLUSTER_ROLE, CLUSTER_CONFIG, CLUSTER_NAME, CLUSTER_MEMBERS, CLUSTER_HOST, CLUSTER_PUBLIC_HOST,
+    CLUSTER_PORT, CLUSTER_HAZELCAST_PORT, FIB_RETRIES, FIB_ATTEMPT_TIMEOUT_MS,
+    BRIDGE_ENABLED, BRIDGE_HOST, BRIDGE_PORT, BRIDGE_MAX_FRAME);
 
   private static final Map<String, Key> BY_NAME = KEYS.stream()
     .collect(Collectors.toMap(Key::name, Function.identity(), (a, b) -> a, LinkedHashMap::new));

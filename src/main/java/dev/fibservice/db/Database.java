@@ -1,6 +1,7 @@
 package dev.fibservice.db;
 
 import dev.fibservice.ServiceError;
+import dev.fibservice.cluster.Role;
 import dev.fibservice.config.Settings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -78,6 +79,11 @@ public final class Database {
     }
     Future<Database> found;
     if ("embedded".equals(host)) {
+      if (settings.getBoolean(Settings.CLUSTER_ENABLED) && !Role.of(settings).fronts()) {
+        // one embedded server per cluster, on the member that fronts it: workers would all fight for its data dir
+        return Future.succeededFuture(off(settings, "a worker member does not start the embedded MariaDB; set mysql.host"
+          + " to the database the cluster shares (e.g. the http member's embedded one, 127.0.0.1:3306) to run jobs here"));
+      }
       if (!embeddedAvailable()) {
         return Future.succeededFuture(off(settings, "mysql.host is \"embedded\" but the embedded MariaDB is not here"
           + " (it sits in lib/ beside the jar after `make build`); set mysql.host (FIB_MYSQL_HOST) to a MySQL server"));

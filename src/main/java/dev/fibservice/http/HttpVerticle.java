@@ -3,8 +3,11 @@ package dev.fibservice.http;
 import dev.fibservice.Addresses;
 import dev.fibservice.NodeInfo;
 import dev.fibservice.ServiceError;
+import dev.fibservice.cluster.ClusterView;
+import dev.fibservice.cluster.ComputeClient;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
+import dev.fibservice.ops.Drain;
 import dev.fibservice.db.Database;
 import dev.fibservice.db.PeopleStore;
 import dev.fibservice.db.Sql;
@@ -12,22 +15,28 @@ import dev.fibservice.jobs.Jobs;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.StaticHandler;
+import io.vertx.ext.web.handler.TimeoutHandler;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PreparedQuery;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -44,15 +53,20 @@ public final class HttpVerticle extends VerticleBase {
   static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
   static final CharSequence X_REQUEST_ID = HttpHeaders.createOptimized("X-Request-Id");
 
+  /** Routing-context key of the request id. */
+  static final String REQUEST_ID = "requestId";
+  private static final Logger ACCESS = LoggerFactory.getLogger("dev.fibservice.access");
+
   private final NodeInfo node;
   private final int port;
   private final String name;
   private HttpServer server;
+  private Connections connections;
   private HelloPages pages;
   private FibRequest.Limits limits;
   private int maxRepeat;
-  private long busTimeoutMs;
   private PreparedQuery<RowSet<Row>> selectOne;
+  private ComputeClient fib;
 
   /**
    * @param port the port to listen on (0 picks one; the first instance's choice is then given to the others)
@@ -70,22 +84,31 @@ public final class HttpVerticle extends VerticleBase {
     maxRepeat = settings.getInt(Settings.HELLO_MAX_REPEAT);
     pages = HelloPages.atLeast(maxRepeat);
     limits = FibRequest.Limits.from(settings);
-    // a little longer than the gateway's own deadline, so its 504 (with the reason) arrives first
-    busTimeoutMs = settings.getInt(Settings.FIB_TIMEOUT_MS) + 5_000L;
+    fib = ComputeClient.create(vertx, settings);
+
+    connections = new Connections(vertx, settings.getInt(Settings.HTTP_MAX_CONNECTIONS),
+      settings.getInt(Settings.HTTP_HEADER_TIMEOUT_MS));
+    boolean accessLog = settings.getBoolean(Settings.HTTP_ACCESS_LOG);
 
     Router router = Router.router(vertx);
+    // catch-all routes first: one after a path route would turn that path's 405 into a 404
+    router.route().handler(ctx -> admit(ctx, accessLog));
+    // the API may be called from pages of other origins (fetch); a route without a path adds nothing
+    // to the metrics' route label
+    router.route().handler(cors(settings));
     router.get("/hello").handler(this::hello);
-    // the API may be called from pages of other origins (fetch): CORS everywhere but on /hello
-    router.routeWithRegex("^/(fib|info|db|people|jobs|images)(/.*)?$").handler(cors(settings));
     router.get("/fib/:n").produces("application/json").produces("text/plain").handler(this::fib);
     router.get("/info").handler(this::info);
+    new StatsRoutes(node, name).mount(router);
     BodyHandler body = BodyHandler.create(false).setBodyLimit(settings.getInt(Settings.HTTP_MAX_BODY));
-    router.post("/people").handler(body);
-    router.put("/people/:name").handler(body);
-    router.post("/jobs").handler(body);
+    TimeoutHandler bodyTimeout = TimeoutHandler.create(settings.getInt(Settings.HTTP_BODY_TIMEOUT_MS), 503);
+    for (Route route : new Route[] {router.post("/people"), router.put("/people/:name"), router.post("/jobs")}) {
+      route.handler(bodyTimeout).handler(body);
+    }
     Database database = node.database();
+    Pool pool = database.enabled() ? database.pool(vertx) : null;
+    OpsRoutes.mount(vertx, router, node, pool);
     if (database.enabled()) {
-      Pool pool = database.pool(vertx);
       selectOne = pool.preparedQuery(Sql.SELECT_ONE);
       router.get("/db").handler(this::db);
       new PeopleRoutes(database, new PeopleStore(pool, database)).mount(router);
@@ -93,17 +116,25 @@ public final class HttpVerticle extends VerticleBase {
     } else {
       router.routeWithRegex("^/(db|people|jobs)(/.*)?$").handler(ctx -> ctx.fail(database.check()));
     }
-    router.route("/images/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(StaticHandler.create("images").setCachingEnabled(true).setMaxAgeSeconds(86400)
-      .setDirectoryListing(false).setIncludeHidden(false));
+    router.route("/images/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(StaticHandler.create("images")
+      .setCachingEnabled(true).setMaxAgeSeconds(86400).setDirectoryListing(false).setIncludeHidden(false));
+    // the live page: GET / is webroot/index.html, its assets are under /ui/ (mounted last, GET and HEAD only)
+    router.routeWithRegex("^/(ui/.+)?$").method(HttpMethod.GET).method(HttpMethod.HEAD)
+      .handler(StaticHandler.create("webroot").setMaxAgeSeconds(300).setDirectoryListing(false).setIncludeHidden(false));
     Errors.install(router);
 
     HttpServerOptions options = new HttpServerOptions()
       .setHost(settings.getString(Settings.HOST))
       .setPort(port)
       // HTTP/1.1 only: no h2c upgrade dance for clients that offer it, one connection model to drain
-      .setHttp2ClearTextEnabled(false);
+      .setHttp2ClearTextEnabled(false)
+      .setMaxInitialLineLength(settings.getInt(Settings.HTTP_MAX_URI))
+      .setMaxHeaderSize(settings.getInt(Settings.HTTP_MAX_HEADERS))
+      .setIdleTimeout(settings.getInt(Settings.HTTP_IDLE_SECONDS))
+      .setIdleTimeoutUnit(TimeUnit.SECONDS);
     return vertx.createHttpServer(options)
-      .requestHandler(router)
+      .connectionHandler(connections::opened)
+      .requestHandler(new ServedBy(vertx, name, router))
       .listen()
       .onSuccess(s -> server = s);
   }
@@ -113,13 +144,43 @@ public final class HttpVerticle extends VerticleBase {
     if (server == null) {
       return Future.succeededFuture();
     }
-    // stop accepting; in-flight requests finish (HTTP/1.1 connections close after their response)
-    return server.shutdown(node.settings().getInt(Settings.SHUTDOWN_GRACE_MS), TimeUnit.MILLISECONDS);
+    // stop accepting; what is in flight finishes
+    return server.shutdown(Drain.serverShutdownMs(node.settings()), TimeUnit.MILLISECONDS);
   }
 
   /** The port this instance listens on, once started. */
   public int actualPort() {
     return server.actualPort();
+  }
+
+  /**
+   * First for every request: refuses it (503, connection closed) when the node has too many
+   * connections, else gives it a request id (the client's X-Request-Id, or a new one), echoed in the
+   * response and present in the logs of this request (MDC), and times it for the access log.
+   */
+  private void admit(RoutingContext ctx, boolean accessLog) {
+    HttpServerRequest request = ctx.request();
+    if (!connections.requestStarted(request)) {
+      ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+      ctx.addEndHandler(ar -> request.connection().close());
+      Errors.send(ctx, new ServiceError(ServiceError.UNAVAILABLE, "too many connections ("
+        + node.settings().getInt(Settings.HTTP_MAX_CONNECTIONS) + ", http.maxConnections); retry shortly", null));
+      return;
+    }
+    String id = requestId(ctx);
+    ctx.put(REQUEST_ID, id);
+    ctx.response().putHeader(X_REQUEST_ID, id);
+    long start = accessLog ? System.nanoTime() : 0;
+    ctx.addEndHandler(ar -> {
+      connections.requestEnded(request);
+      if (accessLog) {
+        MDC.put("requestId", id);
+        ACCESS.info("{} {} {} {} bytes {} us", request.method(), request.uri(), ctx.response().getStatusCode(),
+          ctx.response().bytesWritten(), (System.nanoTime() - start) / 1000);
+        MDC.remove("requestId");
+      }
+    });
+    ctx.next();
   }
 
   private void hello(RoutingContext ctx) {
@@ -149,19 +210,15 @@ public final class HttpVerticle extends VerticleBase {
     MultiMap query = ctx.queryParams();
     FibRequest request = FibRequest.parse(ctx.pathParam("n"), query.get("algorithm"), limits);
     boolean text = "text/plain".equals(ctx.getAcceptableContentType());
-    String id = requestId(ctx);
+    String id = ctx.get(REQUEST_ID);
     HttpServerResponse response = ctx.response();
-    response.putHeader(X_REQUEST_ID, id);
-    DeliveryOptions delivery = new DeliveryOptions()
-      .setSendTimeout(busTimeoutMs)
-      .addHeader(Addresses.REQUEST_ID_HEADER, id);
     response.closeHandler(v -> {
       if (!response.ended()) {
         // the client gave up: stop burning CPU for it
         vertx.eventBus().publish(Addresses.FIB_CANCEL, new JsonObject().put("id", id));
       }
     });
-    vertx.eventBus().<JsonObject>request(Addresses.FIB_COMPUTE, request.toJson(), delivery)
+    fib.compute(request, id)
       .onComplete(ar -> {
         if (response.closed()) {
           return;
@@ -170,7 +227,7 @@ public final class HttpVerticle extends VerticleBase {
           ctx.fail(ServiceError.from(ar.cause()));
           return;
         }
-        JsonObject result = ar.result().body();
+        JsonObject result = ar.result();
         if (text) {
           response.putHeader(HttpHeaders.CONTENT_TYPE, TEXT_PLAIN).end(result.getString("value") + "\n");
         } else {
@@ -184,7 +241,7 @@ public final class HttpVerticle extends VerticleBase {
       .addOrigin(settings.getString(Settings.HTTP_CORS_ORIGIN))
       .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE))
       .allowedHeaders(Set.of("Content-Type", "Accept", "X-Request-Id"))
-      .exposedHeaders(Set.of("Location", "X-Request-Id", "Retry-After"))
+      .exposedHeaders(Set.of("Location", "X-Request-Id", "Retry-After", "X-Served-By", "X-Event-Loop"))
       .maxAgeSeconds(600);
   }
 
@@ -207,6 +264,10 @@ public final class HttpVerticle extends VerticleBase {
 
   private void info(RoutingContext ctx) {
     JsonObject info = node.toJson().put("servedBy", name);
+    ClusterView cluster = ClusterView.of(vertx);
+    if (cluster != null) {
+      info.put("cluster", cluster.toJson());
+    }
     ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON).end(info.toBuffer());
   }
 

@@ -64,6 +64,9 @@ public final class JobRunner extends VerticleBase {
     timeoutMs = settings.getInt(Settings.JOBS_TIMEOUT_MS);
     vertx.setPeriodic(settings.getInt(Settings.JOBS_POLL_MS), t -> poll());
     vertx.setPeriodic(Math.max(100, leaseMs / 3), t -> renewLeases());
+    if (node.metrics().enabled()) {
+      vertx.setPeriodic(5000, t -> countJobs());
+    }
     return Future.join(
       vertx.eventBus().consumer(Addresses.JOBS_WAKEUP, m -> poll()).completion(),
       vertx.eventBus().<Object>consumer(Addresses.JOBS_CANCELLED, m -> {
@@ -176,6 +179,18 @@ public final class JobRunner extends VerticleBase {
       : ServiceError.from(e).getMessage();
     // a cancelled job is already CANCELLED: this update then changes nothing
     return pool.preparedQuery(Sql.JOB_FAILED).execute(Tuple.of(error, id, owner)).mapEmpty();
+  }
+
+  /** Refreshes the jobs-by-status gauges. */
+  private void countJobs() {
+    if (database.check() != null) {
+      return;
+    }
+    pool.preparedQuery(Sql.JOB_COUNT_BY_STATUS).execute().onSuccess(rows -> {
+      Map<String, Long> counts = new HashMap<>();
+      rows.forEach(row -> counts.put(row.getString(0), row.getLong(1)));
+      node.metrics().jobs(counts);
+    });
   }
 
   private void renewLeases() {

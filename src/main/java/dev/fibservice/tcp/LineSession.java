@@ -2,11 +2,12 @@ package dev.fibservice.tcp;
 
 import dev.fibservice.Addresses;
 import dev.fibservice.ServiceError;
+import dev.fibservice.cluster.ComputeClient;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
+import dev.fibservice.ops.Metrics;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetSocket;
 
@@ -22,10 +23,10 @@ import java.util.concurrent.ThreadLocalRandom;
 final class LineSession {
 
   /** The protocol's limits, read once from the settings. */
-  record Config(int maxLineBytes, int maxPipelined, FibRequest.Limits limits, long busTimeoutMs) {
+  record Config(int maxLineBytes, int maxPipelined, FibRequest.Limits limits) {
     static Config from(Settings settings) {
       return new Config(settings.getInt(Settings.TCP_MAX_LINE), settings.getInt(Settings.TCP_MAX_PIPELINED),
-        FibRequest.Limits.from(settings), settings.getInt(Settings.FIB_TIMEOUT_MS) + 5_000L);
+        FibRequest.Limits.from(settings));
     }
   }
 
@@ -44,6 +45,9 @@ final class LineSession {
   private final Vertx vertx;
   private final NetSocket socket;
   private final Config config;
+  private final Metrics metrics;
+  private final Runnable onClose;
+  private final ComputeClient fib;
   private final ArrayDeque<Pending> pending = new ArrayDeque<>();
   /** Bytes received but not yet taken as lines (a partial line, or lines held back while paused). */
   private Buffer input = Buffer.buffer();
@@ -53,16 +57,20 @@ final class LineSession {
   private boolean closing;
   private boolean closed;
 
-  LineSession(Vertx vertx, NetSocket socket, Config config) {
+  LineSession(Vertx vertx, NetSocket socket, Config config, ComputeClient fib, Metrics metrics, Runnable onClose) {
     this.vertx = vertx;
     this.socket = socket;
     this.config = config;
+    this.fib = fib;
+    this.metrics = metrics;
+    this.onClose = onClose;
   }
 
   void start() {
     socket.handler(this::received);
     socket.closeHandler(v -> {
       closed = true;
+      onClose.run();
       for (Pending p : pending) {
         if (p.reply == null && p.id != null) {
           vertx.eventBus().publish(Addresses.FIB_CANCEL, new JsonObject().put("id", p.id));
@@ -151,13 +159,10 @@ final class LineSession {
     String id = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
     Pending slot = new Pending(id);
     pending.add(slot);
-    DeliveryOptions delivery = new DeliveryOptions()
-      .setSendTimeout(config.busTimeoutMs())
-      .addHeader(Addresses.REQUEST_ID_HEADER, id);
-    vertx.eventBus().<JsonObject>request(Addresses.FIB_COMPUTE, request.toJson(), delivery)
+    fib.compute(request, id)
       .onComplete(ar -> {
         if (ar.succeeded()) {
-          slot.reply = ar.result().body().getString("value");
+          slot.reply = ar.result().getString("value");
         } else {
           slot.reply = "[Error] " + ServiceError.from(ar.cause()).getMessage();
         }
@@ -179,6 +184,7 @@ final class LineSession {
     }
     while (!pending.isEmpty() && pending.peek().reply != null) {
       socket.write(pending.poll().reply + "\n");
+      metrics.tcpLine();
     }
     if (closing) {
       closeWhenFlushed();

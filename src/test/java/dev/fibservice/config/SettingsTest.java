@@ -68,7 +68,7 @@ class SettingsTest {
     assertBad("instances: '0' is not accepted (from environment FIB_INSTANCES); expected \"auto\" or an integer from 1",
       null, Map.of("FIB_INSTANCES", "0"), Map.of());
     assertBad("tcp.port: 'abc' is not accepted", null, Map.of(), Map.of("tcp.port", "abc"));
-    assertBad("transport: 'rdma' is not accepted (from command line); expected one of auto, epoll, io_uring, nio",
+    assertBad("transport: 'rdma' is not accepted (from command line); expected one of auto, epoll, io_uring, kqueue, nio",
       null, Map.of(), Map.of("transport", "rdma"));
     Path file = write("{\"http\":{\"port\":\"8080\"}}");
     assertBad("http.port: '8080' is not accepted (from " + file + ")", file, Map.of(), Map.of());

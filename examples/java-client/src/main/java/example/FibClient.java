@@ -1,0 +1,81 @@
+package example;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Joins the fib-service cluster as a plain Vert.x member, asks {@code fib.compute} for F(n), prints the
+ * reply and leaves.
+ *
+ * <pre>java -jar target/fib-java-client.jar [--cluster-name NAME] [--members 127.0.0.1[:5701],...] N [ALGORITHM]</pre>
+ *
+ * Exit codes: 0 answered, 1 the service answered with an error (printed with its failureCode), 2 usage.
+ */
+public final class FibClient {
+
+  public static void main(String[] args) throws Exception {
+    String clusterName = "fib-service";
+    String members = "127.0.0.1";
+    Integer n = null;
+    String algorithm = null;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--cluster-name" -> clusterName = args[++i];
+        case "--members" -> members = args[++i];
+        default -> {
+          if (n == null) {
+            n = Integer.parseInt(args[i]);
+          } else {
+            algorithm = args[i];
+          }
+        }
+      }
+    }
+    if (n == null) {
+      System.err.println("usage: fib-java-client [--cluster-name NAME] [--members IP[:PORT],...] N [ALGORITHM]");
+      System.exit(2);
+    }
+
+    // The same settings as fib-service's conf/cluster.xml: TCP-IP join on loopback, nothing automatic.
+    Config hazelcast = ConfigUtil.loadConfig().setClusterName(clusterName);
+    hazelcast.setProperty("hazelcast.wait.seconds.before.join", "0");
+    hazelcast.setProperty("hazelcast.logging.type", "none");
+    hazelcast.getNetworkConfig().getInterfaces().setEnabled(true).addInterface("127.0.0.1");
+    JoinConfig join = hazelcast.getNetworkConfig().getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getTcpIpConfig().setEnabled(true).setMembers(List.of(members.split(",")));
+    VertxOptions options = new VertxOptions();
+    options.getEventBusOptions().setHost("127.0.0.1");
+
+    Vertx vertx = Vertx.builder().with(options).withClusterManager(new HazelcastClusterManager(hazelcast))
+      .buildClustered().await(60, TimeUnit.SECONDS);
+    int exit = 0;
+    try {
+      JsonObject request = new JsonObject().put("n", n);
+      if (algorithm != null) {
+        request.put("algorithm", algorithm);
+      }
+      // a little above the service's fib.timeoutMs (30 s), so its 504 reaches us rather than our own timeout
+      DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(35_000);
+      JsonObject reply = vertx.eventBus().<JsonObject>request("fib.compute", request, delivery).await().body();
+      System.out.println(reply.encode());
+    } catch (ReplyException e) {
+      System.err.println("fib.compute failed: " + e.failureCode() + " " + e.failureType() + ": " + e.getMessage());
+      exit = 1;
+    } finally {
+      vertx.close().await(30, TimeUnit.SECONDS);
+    }
+    System.exit(exit);
+  }
+}

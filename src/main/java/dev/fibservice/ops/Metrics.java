@@ -1,0 +1,121 @@
+package dev.fibservice.ops;
+
+import dev.fibservice.compute.Algorithm;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * The node's metrics: Vert.x's own (HTTP by route template, event bus, pools, JVM) and ours, in one
+ * Prometheus registry per node. Labels are bounded: route templates, algorithms, lanes, statuses;
+ * never raw paths, addresses or names. When metrics are off, every meter here is a no-op and Vert.x
+ * runs without its metrics SPI.
+ */
+public final class Metrics {
+
+  private final PrometheusMeterRegistry prometheus;
+  private final MeterRegistry registry;
+  private final Map<Algorithm, Timer> computeTimers = new EnumMap<>(Algorithm.class);
+  private final Counter rejected;
+  private final Counter timedOut;
+  private final Counter tcpLines;
+  private final AtomicLong tcpConnections = new AtomicLong();
+  private final Map<String, AtomicLong> jobs = new ConcurrentHashMap<>();
+
+  private Metrics(boolean enabled) {
+    prometheus = enabled ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) : null;
+    registry = enabled ? prometheus : new CompositeMeterRegistry();
+    for (Algorithm a : Algorithm.values()) {
+      computeTimers.put(a, Timer.builder("fib_compute").description("Time to compute F(n) and its digits")
+        .tag("algorithm", a.wireName()).publishPercentileHistogram().register(registry));
+    }
+    rejected = Counter.builder("fib_rejected").description("Computations refused: the lane was full (503)")
+      .register(registry);
+    timedOut = Counter.builder("fib_timed_out").description("Computations past fib.timeoutMs (504)").register(registry);
+    tcpLines = Counter.builder("fib_tcp_lines").description("TCP lines answered").register(registry);
+    Gauge.builder("fib_tcp_connections", tcpConnections, AtomicLong::get).description("TCP connections open")
+      .register(registry);
+    FunctionCounter.builder("fib_event_loop_blocked", BlockedThreadCounter.class,
+        c -> BlockedThreadCounter.eventLoopBlocked())
+      .description("Times Vert.x reported an event loop blocked (process-wide)").register(registry);
+    for (String status : new String[] {"PENDING", "RUNNING", "DONE", "FAILED", "CANCELLED"}) {
+      AtomicLong count = new AtomicLong();
+      jobs.put(status, count);
+      Gauge.builder("fib_jobs", count, AtomicLong::get).description("Background jobs by status")
+        .tag("status", status.toLowerCase(java.util.Locale.ROOT)).register(registry);
+    }
+  }
+
+  public static Metrics create(boolean enabled) {
+    return new Metrics(enabled);
+  }
+
+  public boolean enabled() {
+    return prometheus != null;
+  }
+
+  /** Makes Vert.x report into this registry (HTTP with route templates, event bus, pools, JVM). */
+  public VertxOptions apply(VertxOptions options) {
+    if (enabled()) {
+      options.setMetricsOptions(new MicrometerMetricsOptions()
+        .setEnabled(true)
+        .setJvmMetricsEnabled(true)
+        .addLabels(Label.HTTP_ROUTE));
+    }
+    return options;
+  }
+
+  public MicrometerMetricsFactory factory() {
+    return new MicrometerMetricsFactory(prometheus);
+  }
+
+  public PrometheusMeterRegistry prometheus() {
+    return prometheus;
+  }
+
+  public void computed(Algorithm algorithm, long micros) {
+    computeTimers.get(algorithm).record(micros, TimeUnit.MICROSECONDS);
+  }
+
+  public void rejected() {
+    rejected.increment();
+  }
+
+  public void timedOut() {
+    timedOut.increment();
+  }
+
+  public void tcpLine() {
+    tcpLines.increment();
+  }
+
+  public void tcpConnection(int delta) {
+    tcpConnections.addAndGet(delta);
+  }
+
+  /** A gauge read from elsewhere (in-flight per lane, ...), tagged by a bounded value. */
+  public void gauge(String name, String description, String tagKey, String tagValue, Supplier<Number> value) {
+    Gauge.builder(name, value).description(description).tag(tagKey, tagValue).register(registry);
+  }
+
+  /** The latest job counts by status (the job runner refreshes them). */
+  public void jobs(Map<String, Long> byStatus) {
+    jobs.forEach((status, count) -> count.set(byStatus.getOrDefault(status, 0L)));
+  }
+}

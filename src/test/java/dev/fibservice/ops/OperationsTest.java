@@ -1,0 +1,258 @@
+package dev.fibservice.ops;
+
+import dev.fibservice.FibService;
+import dev.fibservice.TestNodes;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Metrics, health, request ids and the HTTP limits of a real node on real sockets. */
+class OperationsTest {
+
+  private FibService service;
+  private Vertx vertx;
+  private WebClient client;
+
+  @BeforeEach
+  void setUp() {
+    vertx = Vertx.vertx();
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    vertx.close().await();
+    TestNodes.stop(service);
+  }
+
+  private void start(Map<String, ?> overrides) throws Exception {
+    service = TestNodes.start(overrides);
+    client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(service.httpPort()));
+  }
+
+  private HttpResponse<Buffer> get(String uri) throws Exception {
+    return client.get(uri).send().await();
+  }
+
+  private static long series(String prometheusText) {
+    return prometheusText.lines().filter(l -> !l.startsWith("#") && !l.isBlank()).count();
+  }
+
+  @Test
+  void metricsHaveBoundedLabels() throws Exception {
+    start(Map.of());
+    get("/fib/30");
+    get("/fib/31?algorithm=iterative");
+    get("/hello");
+    get("/nope");
+    String before = get("/metrics").bodyAsString();
+    assertTrue(before.contains("vertx_http_server_requests_total{code=\"200\",method=\"GET\",route=\"/fib/:n\"}"), before);
+    assertTrue(before.contains("fib_compute_seconds_count{algorithm=\"doubling\"}"));
+    assertTrue(before.contains("fib_compute_seconds_count{algorithm=\"iterative\"}"));
+    assertTrue(before.contains("fib_in_flight{lane=\"heavy\"}"));
+    assertTrue(before.contains("jvm_memory_used_bytes"));
+    assertTrue(before.contains("fib_event_loop_blocked_total"));
+    for (int i = 0; i < 1000; i++) {
+      assertEquals(404, get("/no/such/path/" + i + "?q=" + i).statusCode());
+      if (i % 100 == 0) {
+        get("/fib/" + i);
+      }
+    }
+    String after = get("/metrics").bodyAsString();
+    assertFalse(after.contains("/no/such/path"), "raw paths must never become labels");
+    // a handful of new series may appear (a new status code, a scrape's own counters), never ~1000
+    long growth = series(after) - series(before);
+    assertTrue(growth < 20, "series grew by " + growth + " with 1000 distinct paths");
+  }
+
+  @Test
+  void metricsCanBeTurnedOff() throws Exception {
+    start(Map.of("metrics.enabled", "false"));
+    HttpResponse<Buffer> r = get("/metrics");
+    assertEquals(404, r.statusCode());
+    assertTrue(r.bodyAsJsonObject().getString("error").contains("metrics.enabled=false"));
+    assertEquals("55", get("/fib/10").bodyAsJsonObject().getString("value"));
+  }
+
+  @Test
+  void healthLiveAndReadyThenDraining() throws Exception {
+    start(Map.of());
+    HttpResponse<Buffer> live = get("/health/live");
+    assertEquals(200, live.statusCode());
+    assertEquals("UP", live.bodyAsJsonObject().getString("status"));
+    HttpResponse<Buffer> ready = get("/health/ready");
+    assertEquals(200, ready.statusCode(), ready.bodyAsString());
+    assertEquals("UP", ready.bodyAsJsonObject().getString("outcome"));
+    assertTrue(ready.bodyAsString().contains("\"workers\""));
+
+    Drain.of(service.vertx()).start();
+    HttpResponse<Buffer> draining = get("/health/ready");
+    assertEquals(503, draining.statusCode());
+    JsonObject body = draining.bodyAsJsonObject();
+    assertEquals("DOWN", body.getString("outcome"));
+    assertTrue(draining.bodyAsString().contains("draining"), draining.bodyAsString());
+    assertEquals(200, get("/health/live").statusCode());
+  }
+
+  @Test
+  void readinessIsDownWhenTheDatabaseIsDown() throws Exception {
+    // a port where no database listens
+    start(Map.of("mysql.host", "127.0.0.1", "mysql.port", "1", "mysql.connectTimeoutMs", "200"));
+    HttpResponse<Buffer> ready = get("/health/ready");
+    assertEquals(503, ready.statusCode());
+    assertTrue(ready.bodyAsString().contains("\"database\""), ready.bodyAsString());
+  }
+
+  @Test
+  void requestIdIsEchoedGeneratedAndReachesTheWorker() throws Exception {
+    start(Map.of("fib.maxN.recursive", "60"));
+    assertEquals("mine-42", client.get("/hello").putHeader("X-Request-Id", "mine-42").send().await()
+      .getHeader("X-Request-Id"));
+    String generated = get("/info").getHeader("X-Request-Id");
+    assertNotNull(generated);
+    assertTrue(generated.matches("[0-9a-f]{16}"), generated);
+    // the id names the computation on the worker side: cancelling it by id stops that very request
+    var pending = client.get("/fib/60?algorithm=recursive").putHeader("X-Request-Id", "cancel-me").send();
+    Thread.sleep(300);
+    service.vertx().eventBus().publish("fib.cancel", new JsonObject().put("id", "cancel-me"));
+    HttpResponse<Buffer> cancelled = pending.await();
+    assertEquals(499, cancelled.statusCode(), cancelled.bodyAsString());
+    assertEquals("cancel-me", cancelled.getHeader("X-Request-Id"));
+  }
+
+  @Test
+  void uriTooLongAndHeadersTooLarge() throws Exception {
+    start(Map.of("http.maxUriBytes", "512", "http.maxHeaderBytes", "2048"));
+    // the server closes a connection after these errors: one connection per request
+    client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(service.httpPort())
+      .setKeepAlive(false));
+    assertEquals(414, get("/hello?x=" + "a".repeat(600)).statusCode());
+    assertEquals(431, client.get("/hello").putHeader("X-Big", "b".repeat(3000)).send().await().statusCode());
+    assertEquals(200, get("/hello?x=" + "a".repeat(100)).statusCode());
+  }
+
+  @Test
+  void tooManyConnectionsAreRefusedCleanly() throws Exception {
+    start(Map.of("http.maxConnections", "2", "instances", "1"));
+    try (Socket a = open(); Socket b = open(); Socket c = open()) {
+      assertTrue(exchange(a, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").startsWith("HTTP/1.1 200"));
+      assertTrue(exchange(b, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").startsWith("HTTP/1.1 200"));
+      String refused = exchange(c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertTrue(refused.startsWith("HTTP/1.1 503"), refused);
+      assertTrue(refused.contains("http.maxConnections"), refused);
+      assertEquals(-1, readToEnd(c), "the refused connection is closed");
+    }
+    // with the others gone, a new connection is served again
+    Thread.sleep(200);
+    assertEquals(200, get("/hello").statusCode());
+  }
+
+  @Test
+  void aTricklingClientIsCutOff() throws Exception {
+    start(Map.of("http.headerTimeoutMs", "500"));
+    try (Socket s = open()) {
+      OutputStream out = s.getOutputStream();
+      boolean closed = false;
+      // one byte every 100 ms: the headers would take far longer than the 500 ms allowed
+      byte[] request = "GET /hello HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n"
+        .getBytes(StandardCharsets.US_ASCII);
+      for (int i = 0; i < request.length - 4 && !closed; i++) {
+        try {
+          out.write(request[i]);
+          out.flush();
+          Thread.sleep(100);
+        } catch (java.io.IOException e) {
+          closed = true;
+        }
+      }
+      if (!closed) {
+        s.setSoTimeout(5000);
+        closed = readToEnd(s) == -1;
+      }
+      assertTrue(closed, "the server kept a trickling client");
+    }
+  }
+
+  @Test
+  void tcpConnectionBurstTenTimesTheCap() throws Exception {
+    start(Map.of("tcp.maxConnections", "3"));
+    java.util.List<Socket> sockets = new java.util.ArrayList<>();
+    try {
+      int served = 0;
+      int busy = 0;
+      for (int i = 0; i < 30; i++) {
+        Socket s = new Socket("127.0.0.1", service.tcpPort());
+        s.setSoTimeout(10_000);
+        sockets.add(s);
+        s.getOutputStream().write("10\n".getBytes(StandardCharsets.US_ASCII));
+        String reply = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(),
+          StandardCharsets.US_ASCII)).readLine();
+        if ("55".equals(reply)) {
+          served++;
+        } else {
+          assertTrue(reply != null && reply.startsWith("[Error] busy: too many connections (3, tcp.maxConnections)"),
+            String.valueOf(reply));
+          busy++;
+        }
+      }
+      assertEquals(3, served);
+      assertEquals(27, busy);
+      String metrics = get("/metrics").bodyAsString();
+      assertTrue(metrics.contains("fib_tcp_connections 3.0"), metrics.lines().filter(l -> l.startsWith("fib_tcp"))
+        .toList().toString());
+      assertTrue(metrics.contains("fib_tcp_lines_total 3.0"));
+    } finally {
+      for (Socket s : sockets) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
+  void unavailableTransportFallsBackToNio() throws Exception {
+    start(Map.of("transport", "kqueue"));
+    assertEquals("nio", get("/info").bodyAsJsonObject().getString("transport"));
+    assertEquals(200, get("/hello").statusCode());
+  }
+
+  private Socket open() throws Exception {
+    Socket s = new Socket("127.0.0.1", service.httpPort());
+    s.setSoTimeout(10_000);
+    return s;
+  }
+
+  private static String exchange(Socket s, String request) throws Exception {
+    s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+    s.getOutputStream().flush();
+    InputStream in = s.getInputStream();
+    byte[] buf = new byte[8192];
+    int n = in.read(buf);
+    return n < 0 ? "" : new String(buf, 0, n, StandardCharsets.US_ASCII);
+  }
+
+  private static int readToEnd(Socket s) throws Exception {
+    InputStream in = s.getInputStream();
+    byte[] buf = new byte[8192];
+    int n;
+    while ((n = in.read(buf)) > 0) {
+      // drain whatever is left of a response
+    }
+    return n;
+  }
+}
