@@ -150,6 +150,11 @@ final class SuiteReport {
     return s.rps() / n.rps();
   }
 
+  private Row metricsRow(String labelPart, String generator) {
+    return rows.values().stream().filter(r -> r.id.equals("M") && r.label.contains(labelPart)
+      && r.generator.equals(generator)).findFirst().orElse(null);
+  }
+
   private List<String[]> targets() {
     List<String[]> t = new ArrayList<>();
     t.add(versus("`/hello` keep-alive, c=100: req/s ≥ 0.95× nginx", "1", 0.95));
@@ -223,11 +228,18 @@ final class SuiteReport {
     headline(sb, "`/fib/30?algorithm=recursive` req/s", row("4a", "fib-service", "built-in"), true);
     headline(sb, "TCP `1\\n` round trips/s on one connection", row("6a", "fib-service", "built-in"), true);
     headline(sb, "`/db` req/s", row("7", "fib-service", "built-in"), true);
-    Row on = rowLabel("M", "metrics on");
-    Row off = rowLabel("M", "metrics off");
-    sb.append("- Metrics cost on `/hello` keep-alive: ").append(on == null || off == null ? "not measured (see notes)"
-      : String.format(Locale.ROOT, "on %s req/s vs off %s req/s = %.2f×", num(on.rps()), num(off.rps()),
-      on.rps() / off.rps())).append("\n\n");
+    sb.append("- Metrics cost on `/hello` keep-alive: ");
+    boolean measured = false;
+    for (String gen : List.of("built-in", "wrk")) {
+      Row on = metricsRow("metrics on", gen);
+      Row off = metricsRow("metrics off", gen);
+      if (on != null && off != null) {
+        sb.append(measured ? "; " : "").append(String.format(Locale.ROOT, "on %s req/s vs off %s req/s = %.2f× (%s)",
+          num(on.rps()), num(off.rps()), on.rps() / off.rps(), gen));
+        measured = true;
+      }
+    }
+    sb.append(measured ? "" : "not measured (see notes)").append("\n\n");
 
     sb.append("## All scenarios\n\n");
     sb.append("req/s, p50 and p99 are medians over the rounds; `rounds` lists each round's req/s. Fixed-rate rows"
