@@ -3,7 +3,7 @@ MVN ?= mvn -B
 JAR := target/fib-service.jar
 SOURCES := pom.xml $(shell find src/main -type f 2>/dev/null)
 
-.PHONY: build run test clean browser cluster cluster-await cluster-stop
+.PHONY: build run test clean browser cluster cluster-await cluster-stop bench
 
 build: $(JAR)
 
@@ -62,3 +62,13 @@ cluster-stop:
 	  if kill -0 $$pid 2>/dev/null; then echo "stopping $$f (pid $$pid)"; kill -TERM $$pid; fi; done; \
 	for f in run/*.pid; do [ -f "$$f" ] || continue; pid=$$(cat $$f); \
 	  for i in $$(seq 300); do kill -0 $$pid 2>/dev/null || break; sleep 0.1; done; rm -f $$f; done
+
+# Benchmark suite (issue 6): fresh service, nginx and wrk where installed, results in bench/results/.
+# ARGS="hello tcp" runs a subset; BENCH_NO_INSTALL=1 skips the apt install of the peers;
+# BENCH_OPTS="-Dbench.seconds=10 -Dbench.rounds=3" measures longer.
+BENCH_CP := target/bench.classpath
+
+bench: $(JAR)
+	bench/install-peers.sh
+	$(MVN) -q test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=$(BENCH_CP)
+	java $(BENCH_OPTS) -cp target/test-classes:target/classes:$$(cat $(BENCH_CP)) dev.fibservice.bench.BenchSuite $(ARGS)

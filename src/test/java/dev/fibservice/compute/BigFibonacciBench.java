@@ -121,8 +121,11 @@ public final class BigFibonacciBench {
     }
   }
 
-  /** One fib + decimal run; stores compute and decimal milliseconds in {@code t} and returns the digits' hash. */
-  private static String runEngine(int n, double[] t, boolean coldCache) throws Exception {
+  /**
+   * One fib + decimal run; stores compute and decimal milliseconds in {@code t} and returns the digits' hash. Public for
+   * {@code make bench} (dev.fibservice.bench.BenchSuite).
+   */
+  public static String runEngine(int n, double[] t, boolean coldCache) throws Exception {
     if (coldCache) {
       Radix.clearCaches();
     }
@@ -156,8 +159,11 @@ public final class BigFibonacciBench {
     return new Row("BigInteger (JDK 17)", n, median(c), median(d), digest);
   }
 
-  /** A python3 process with gmpy2 that times gmpy2.fib(n) and .digits() with perf_counter, one n per line. */
-  private static final class Gmp implements AutoCloseable {
+  /**
+   * A python3 process with gmpy2 that times gmpy2.fib(n) and .digits() with perf_counter, one n per line. Public for
+   * {@code make bench}.
+   */
+  public static final class Gmp implements AutoCloseable {
     private static final String SCRIPT = String.join("\n",
         "import gmpy2, hashlib, sys, time",
         "print(gmpy2.mp_version(), flush=True)",
@@ -171,7 +177,7 @@ public final class BigFibonacciBench {
     private final Process process;
     private final BufferedReader out;
     private final Writer in;
-    final String version;
+    public final String version;
 
     private Gmp(Process process, BufferedReader out, Writer in, String version) {
       this.process = process;
@@ -180,7 +186,8 @@ public final class BigFibonacciBench {
       this.version = version;
     }
 
-    static Gmp start() {
+    /** The running python3 with gmpy2, or null when no python3 on this machine has it. */
+    public static Gmp start() {
       for (String python : new String[] {"python3", "/usr/bin/python3"}) {
         try {
           Process p = new ProcessBuilder(python, "-c", SCRIPT).redirectError(ProcessBuilder.Redirect.DISCARD).start();
@@ -198,7 +205,8 @@ public final class BigFibonacciBench {
       return null;
     }
 
-    String[] run(int n) throws IOException {
+    /** {compute ms, digits ms, sha-256 of the digits}. */
+    public String[] run(int n) throws IOException {
       in.write(n + "\n");
       in.flush();
       return out.readLine().trim().split("\\s+");
