@@ -86,6 +86,25 @@ class DatabaseIT {
   }
 
   @Test
+  void aKilledNodesOrphanedDatabaseIsStoppedAtTheNextStart() throws Exception {
+    Path data = Path.of("target", "it-data-" + System.nanoTime(), "mariadb").toAbsolutePath();
+    String[] args = {"--http-port", "0", "--tcp-port", "0", "--set", "mysql.dataDir=" + data, "--set", "mysql.port=0"};
+    try (ServiceProcess first = ServiceProcess.start("orphan-first", Map.of(), args).awaitReady()) {
+      awaitDb(first.httpPort());
+      // SIGKILL: no shutdown hook runs, the MariaDB child lives on and keeps the data directory locked
+      first.kill();
+      first.awaitExit(30);
+    }
+    try (ServiceProcess second = ServiceProcess.start("orphan-second", Map.of(), args).awaitReady()) {
+      awaitDb(second.httpPort());
+      assertTrue(second.log().contains("stopping an orphaned MariaDB"), second.log());
+      assertEquals(200, get(second.httpPort(), "/people/Han%20Meimei").statusCode());
+      second.terminate();
+      assertEquals(0, second.awaitExit(60));
+    }
+  }
+
+  @Test
   void theJarAloneIsLeanAndRunsWithTheDatabaseOff() throws Exception {
     long size = Files.size(ServiceProcess.jar());
     assertTrue(size < 50L * 1024 * 1024, "fat jar is " + size + " bytes; the target is at most 50 MB");

