@@ -133,10 +133,19 @@ public final class ServiceProcess implements AutoCloseable {
     return process.exitValue();
   }
 
+  /** SIGTERM first, so that the node stops its embedded database; SIGKILL only if it will not go. */
   @Override
   public void close() {
     if (process.isAlive()) {
-      process.destroyForcibly();
+      process.destroy();
+      try {
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+          process.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        process.destroyForcibly();
+        Thread.currentThread().interrupt();
+      }
     }
   }
 }

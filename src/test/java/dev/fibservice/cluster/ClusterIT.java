@@ -85,7 +85,7 @@ class ClusterIT {
   private ServiceProcess start(String name, String... args) throws IOException {
     List<String> all = new ArrayList<>(List.of("--cluster", "--set", "cluster.name=" + clusterName,
       "--set", "cluster.hazelcastPort=" + hazelcastPort, "--set", "cluster.members=127.0.0.1:" + hazelcastPort,
-      "--set", "workerInstances=1", "--set", "eventLoops=2"));
+      "--set", "workerInstances=1", "--set", "eventLoops=2", "--set", "mysql.host=off"));
     all.addAll(List.of(args));
     ServiceProcess p = ServiceProcess.start("cluster-" + name, Map.of(), all.toArray(String[]::new));
     processes.add(p);
