@@ -1,6 +1,9 @@
 package dev.fibservice;
 
 import dev.fibservice.config.Settings;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -20,6 +23,11 @@ public final class TestNodes {
     all.put("mysql.host", "off");
     all.putAll(overrides);
     return FibService.start(Settings.defaults().with(all)).await();
+  }
+
+  /** A web client on its own Vert.x instance, aimed at the node's HTTP port. */
+  public static WebClient client(Vertx vertx, FibService service) {
+    return WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(service.httpPort()));
   }
 
   public static void stop(FibService service) throws Exception {

@@ -44,7 +44,7 @@ class HttpApiTest {
   @BeforeEach
   void client() {
     vertx = Vertx.vertx();
-    client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(service.httpPort()));
+    client = TestNodes.client(vertx, service);
   }
 
   @AfterEach

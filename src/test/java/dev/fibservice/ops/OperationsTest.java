@@ -43,7 +43,7 @@ class OperationsTest {
 
   private void start(Map<String, ?> overrides) throws Exception {
     service = TestNodes.start(overrides);
-    client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(service.httpPort()));
+    client = TestNodes.client(vertx, service);
   }
 
   private HttpResponse<Buffer> get(String uri) throws Exception {
