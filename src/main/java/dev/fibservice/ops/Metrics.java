@@ -10,7 +10,7 @@ import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.VertxOptions;
-import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 
@@ -22,8 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
- * The node's metrics: Vert.x's own (HTTP by route template, event bus, pools, JVM) and ours, in one
- * Prometheus registry per node. Labels are bounded: route templates, algorithms, lanes, statuses;
+ * The node's metrics: Vert.x's own (event bus, pools, JVM), the HTTP server's (recorded by the HTTP verticles,
+ * see {@code HttpMetrics}) and ours, in one Prometheus registry per node. Labels are bounded: route templates, algorithms, lanes, statuses;
  * never raw paths, addresses or names. When metrics are off, every meter here is a no-op and Vert.x
  * runs without its metrics SPI.
  */
@@ -70,15 +70,23 @@ public final class Metrics {
     return prometheus != null;
   }
 
-  /** Makes Vert.x report into this registry (HTTP with route templates, event bus, pools, JVM). */
+  /**
+   * Makes Vert.x report into this registry (event bus, pools, JVM). Its HTTP server metrics are off: the HTTP
+   * verticles record cheaper ones of their own.
+   */
   public VertxOptions apply(VertxOptions options) {
     if (enabled()) {
       options.setMetricsOptions(new MicrometerMetricsOptions()
         .setEnabled(true)
         .setJvmMetricsEnabled(true)
-        .addLabels(Label.HTTP_ROUTE));
+        .addDisabledMetricsCategory(MetricsDomain.HTTP_SERVER));
     }
     return options;
+  }
+
+  /** Where meters go: the Prometheus registry, or a registry that keeps nothing when metrics are off. */
+  public MeterRegistry registry() {
+    return registry;
   }
 
   public MicrometerMetricsFactory factory() {

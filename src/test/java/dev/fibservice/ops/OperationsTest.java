@@ -62,7 +62,8 @@ class OperationsTest {
     get("/hello");
     get("/nope");
     String before = get("/metrics").bodyAsString();
-    assertTrue(before.contains("vertx_http_server_requests_total{code=\"200\",method=\"GET\",route=\"/fib/:n\"}"), before);
+    assertTrue(before.contains("fib_http_server_requests_seconds_count{code=\"200\",method=\"GET\",route=\"/fib/:n\"}"),
+      before);
     assertTrue(before.contains("fib_compute_seconds_count{algorithm=\"doubling\"}"));
     assertTrue(before.contains("fib_compute_seconds_count{algorithm=\"iterative\"}"));
     assertTrue(before.contains("fib_in_flight{lane=\"heavy\"}"));
@@ -79,6 +80,40 @@ class OperationsTest {
     // a handful of new series may appear (a new status code, a scrape's own counters), never ~1000
     long growth = series(after) - series(before);
     assertTrue(growth < 20, "series grew by " + growth + " with 1000 distinct paths");
+  }
+
+  /** The HTTP metrics the verticles record: by route template, fast path and router alike, failures included. */
+  @Test
+  void httpMetricsByRouteTemplateMethodAndStatus() throws Exception {
+    start(Map.of());
+    get("/hello");
+    get("/hello?repeat=3");
+    get("/hello?repeat=0");
+    get("/fib/12");
+    get("/fib/x");
+    get("/nope/1");
+    get("/nope/2");
+    assertEquals(405, client.delete("/hello").send().await().statusCode());
+    String text = get("/metrics").bodyAsString();
+    assertEquals(2.0, sample(text, "fib_http_server_requests_seconds_count{code=\"200\",method=\"GET\",route=\"/hello\"}"));
+    assertEquals(1.0, sample(text, "fib_http_server_requests_seconds_count{code=\"400\",method=\"GET\",route=\"/hello\"}"));
+    assertEquals(1.0, sample(text, "fib_http_server_requests_seconds_count{code=\"200\",method=\"GET\",route=\"/fib/:n\"}"));
+    assertEquals(1.0, sample(text, "fib_http_server_requests_seconds_count{code=\"400\",method=\"GET\",route=\"/fib/:n\"}"));
+    assertEquals(2.0, sample(text, "fib_http_server_requests_seconds_count{code=\"404\",method=\"GET\",route=\"unmatched\"}"));
+    assertEquals(1.0, sample(text,
+      "fib_http_server_requests_seconds_count{code=\"405\",method=\"DELETE\",route=\"unmatched\"}"));
+    assertTrue(sample(text, "fib_http_server_requests_seconds_sum{code=\"200\",method=\"GET\",route=\"/fib/:n\"}") > 0);
+    // only the scrape itself is in progress, over the client's one connection
+    assertEquals(1.0, sample(text, "fib_http_server_active_requests"));
+    assertTrue(sample(text, "fib_http_server_active_connections") >= 1.0, text);
+    assertFalse(text.contains("vertx_http_server_"), "Vert.x's own HTTP server metrics are off");
+  }
+
+  /** The value of one series in a Prometheus text exposition. */
+  private static double sample(String prometheusText, String series) {
+    return prometheusText.lines().filter(l -> l.startsWith(series + " ")).findFirst()
+      .map(l -> Double.parseDouble(l.substring(series.length() + 1).trim()))
+      .orElseThrow(() -> new AssertionError(series + " not found in:\n" + prometheusText));
   }
 
   @Test
