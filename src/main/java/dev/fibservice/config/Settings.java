@@ -39,6 +39,8 @@ public final class Settings {
     "HTTP port; 0 picks a free port (logged at start)");
   public static final Key HELLO_MAX_REPEAT = Key.integer("http.maxRepeat", 100000, 1, 1000000,
     "Largest accepted /hello?repeat=N");
+  public static final Key HELLO_FILE_CACHE_MB = Key.integer("http.pageFileCacheMb", 64, 0, 65536,
+    "MiB of /hello pages of 64 KiB or more kept as files and sent with sendfile (zero-copy); 0 sends all from memory");
   public static final Key TCP_PORT = Key.integer("tcp.port", 25000, 0, MAX_PORT,
     "TCP line-protocol port; 0 picks a free port (logged at start)");
   public static final Key TCP_MAX_LINE = Key.integer("tcp.maxLineBytes", 64, 8, 65536,
@@ -154,7 +156,7 @@ public final class Settings {
 
   /** Every key, in the order of the README's table. */
   public static final List<Key> KEYS = List.of(HOST, INSTANCES, WORKER_INSTANCES, EVENT_LOOPS, TRANSPORT, NODE_NAME,
-    HTTP_PORT, HELLO_MAX_REPEAT, TCP_PORT, TCP_MAX_LINE, TCP_MAX_PIPELINED, TCP_IDLE_SECONDS,
+    HTTP_PORT, HELLO_MAX_REPEAT, HELLO_FILE_CACHE_MB, TCP_PORT, TCP_MAX_LINE, TCP_MAX_PIPELINED, TCP_IDLE_SECONDS,
     FIB_TIMEOUT_MS, FIB_MAX_IN_FLIGHT, FIB_LIGHT_WORKERS, FIB_HEAVY_NICE, FIB_MAX_RECURSIVE, FIB_MAX_ITERATIVE, FIB_MAX_DOUBLING,
     HTTP_MAX_BODY, HTTP_CORS_ORIGIN, MYSQL_HOST, MYSQL_PORT, MYSQL_DATABASE, MYSQL_USER, MYSQL_PASSWORD, MYSQL_POOL_SIZE,
     MYSQL_WAIT_QUEUE, MYSQL_CONNECT_TIMEOUT_MS, MYSQL_QUERY_TIMEOUT_MS, MYSQL_IDLE_TIMEOUT_SECONDS, MYSQL_PIPELINING,

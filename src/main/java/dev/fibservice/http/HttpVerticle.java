@@ -38,6 +38,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
+import java.nio.channels.FileChannel;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -69,6 +70,9 @@ public final class HttpVerticle extends VerticleBase {
   /** The request the router is handling right now, while it runs (for admit(); one event loop, no race). */
   private HttpMetrics.Routed routing;
   private HelloPages pages;
+  private PageFiles files;
+  /** The smallest repeat whose page is large enough for a file. */
+  private int minFileRepeat;
   private FibRequest.Limits limits;
   private int maxRepeat;
   private PreparedQuery<RowSet<Row>> selectOne;
@@ -89,6 +93,8 @@ public final class HttpVerticle extends VerticleBase {
     Settings settings = node.settings();
     maxRepeat = settings.getInt(Settings.HELLO_MAX_REPEAT);
     pages = HelloPages.atLeast(maxRepeat);
+    files = PageFiles.of(vertx, settings.getInt(Settings.HELLO_FILE_CACHE_MB));
+    minFileRepeat = (PageFiles.MIN_BYTES - HelloPages.length(0) + HelloPages.BLOCK.length() - 1) / HelloPages.BLOCK.length();
     limits = FibRequest.Limits.from(settings);
     fib = ComputeClient.create(vertx, settings);
 
@@ -177,7 +183,7 @@ public final class HttpVerticle extends VerticleBase {
       if (id != null) {
         response.putHeader(X_REQUEST_ID, id);
       }
-      response.putHeader(HttpHeaders.CONTENT_TYPE, TEXT_HTML).end(pages.page(repeat));
+      sendPage(response, repeat);
       connections.requestEnded(request);
       metrics.record(HELLO, HttpMethod.GET, 200, start);
       return;
@@ -255,9 +261,18 @@ public final class HttpVerticle extends VerticleBase {
     if (raw != null) {
       repeat = parseRepeat(raw);
     }
-    ctx.response()
-      .putHeader(HttpHeaders.CONTENT_TYPE, TEXT_HTML)
-      .end(pages.page(repeat));
+    sendPage(ctx.response(), repeat);
+  }
+
+  /** A /hello page: the large ones from their file with sendfile once it is made, the others from memory. */
+  private void sendPage(HttpServerResponse response, int repeat) {
+    response.putHeader(HttpHeaders.CONTENT_TYPE, TEXT_HTML);
+    FileChannel file = repeat >= minFileRepeat ? files.file(repeat) : null;
+    if (file != null) {
+      response.sendFile(file, 0, HelloPages.length(repeat));
+    } else {
+      response.end(pages.page(repeat));
+    }
   }
 
   private int parseRepeat(String raw) {
