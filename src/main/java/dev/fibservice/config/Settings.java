@@ -39,8 +39,8 @@ public final class Settings {
     "HTTP port; 0 picks a free port (logged at start)");
   public static final Key HELLO_MAX_REPEAT = Key.integer("http.maxRepeat", 100000, 1, 1000000,
     "Largest accepted /hello?repeat=N");
-  public static final Key HELLO_FILE_CACHE_MB = Key.integer("http.pageFileCacheMb", 64, 0, 65536,
-    "MiB of /hello pages of 64 KiB or more kept as files and sent with sendfile (zero-copy); 0 sends all from memory");
+  public static final Key HELLO_FILE_CACHE_MB = Key.integer("http.pageFileCacheMb", 32, 0, 65536,
+    "MiB of /hello pages of 64 KiB or more kept as files per HTTP instance, sent with sendfile; 0 sends all from memory");
   public static final Key TCP_PORT = Key.integer("tcp.port", 25000, 0, MAX_PORT,
     "TCP line-protocol port; 0 picks a free port (logged at start)");
   public static final Key TCP_MAX_LINE = Key.integer("tcp.maxLineBytes", 64, 8, 65536,

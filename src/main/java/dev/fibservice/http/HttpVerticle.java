@@ -93,7 +93,7 @@ public final class HttpVerticle extends VerticleBase {
     Settings settings = node.settings();
     maxRepeat = settings.getInt(Settings.HELLO_MAX_REPEAT);
     pages = HelloPages.atLeast(maxRepeat);
-    files = PageFiles.of(vertx, settings.getInt(Settings.HELLO_FILE_CACHE_MB));
+    files = new PageFiles(vertx, settings.getInt(Settings.HELLO_FILE_CACHE_MB));
     minFileRepeat = (PageFiles.MIN_BYTES - HelloPages.length(0) + HelloPages.BLOCK.length() - 1) / HelloPages.BLOCK.length();
     limits = FibRequest.Limits.from(settings);
     fib = ComputeClient.create(vertx, settings);
@@ -158,7 +158,8 @@ public final class HttpVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     // stop accepting; what is in flight finishes
-    return server.shutdown(Drain.serverShutdownMs(node.settings()), TimeUnit.MILLISECONDS);
+    return server.shutdown(Drain.serverShutdownMs(node.settings()), TimeUnit.MILLISECONDS)
+      .onComplete(ar -> files.close());
   }
 
   /** The port this instance listens on, once started. */

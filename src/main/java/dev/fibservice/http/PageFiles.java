@@ -12,9 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The large /hello pages as files, sent with sendfile: the kernel hands the page-cache pages to the socket
@@ -24,11 +24,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * node that dies leaves nothing on disk; the kernel frees it when the node's channels close.
  *
  * <p>Bounded: only pages of {@link #MIN_BYTES} or more (below that the copy costs less than it saves), and at most
- * {@code http.pageFileCacheMb} of files per node. Past that budget the other pages keep being served from memory;
- * nothing is evicted, so no file is ever closed under a transfer in progress. One per Vert.x instance, shared by its
- * HTTP verticles (thread-safe).
+ * {@code http.pageFileCacheMb} of files per HTTP verticle instance. Past that budget the other pages keep being served
+ * from memory; nothing is evicted, so no file is ever closed under a transfer in progress. One per HTTP verticle
+ * instance, used on its event loop only: a channel shared by two event loops made them contend for its position lock
+ * (the JDK takes it in {@code transferTo}), measured as thousands of futex calls a second.
  */
-final class PageFiles implements Shareable {
+final class PageFiles {
 
   /** Pages smaller than this are always sent from memory. */
   static final int MIN_BYTES = 64 * 1024;
@@ -40,18 +41,29 @@ final class PageFiles implements Shareable {
 
   private final Vertx vertx;
   private final long budget;
-  private final AtomicLong used = new AtomicLong();
-  private final ConcurrentMap<Integer, Object> files = new ConcurrentHashMap<>();
+  private final AtomicInteger open;
+  private final Map<Integer, Object> files = new HashMap<>();
+  private long used;
+  private boolean closed;
 
-  private PageFiles(Vertx vertx, long budget) {
+  /** To be created in an HTTP verticle's start(), on its event loop, and used there only. */
+  PageFiles(Vertx vertx, int budgetMb) {
     this.vertx = vertx;
-    this.budget = budget;
+    this.budget = budgetMb * 1024L * 1024L;
+    this.open = openCount(vertx);
   }
 
-  /** The node's page files; the first HTTP verticle to ask sets the budget (every instance has the same settings). */
-  static PageFiles of(Vertx vertx, int budgetMb) {
-    return (PageFiles) vertx.sharedData().getLocalMap("fib.http.pages")
-      .computeIfAbsent("files", k -> new PageFiles(vertx, budgetMb * 1024L * 1024L));
+  /** How many page files the node's HTTP instances hold open. */
+  static int count(Vertx vertx) {
+    return openCount(vertx).get();
+  }
+
+  private static AtomicInteger openCount(Vertx vertx) {
+    return ((Count) vertx.sharedData().getLocalMap("fib.http.pages").computeIfAbsent("open", k -> new Count())).open;
+  }
+
+  private static final class Count implements Shareable {
+    final AtomicInteger open = new AtomicInteger();
   }
 
   /**
@@ -63,33 +75,52 @@ final class PageFiles implements Shareable {
     if (file instanceof FileChannel channel) {
       return channel;
     }
-    if (file == null && budget > 0 && HelloPages.length(repeat) >= MIN_BYTES && files.putIfAbsent(repeat, PENDING) == null) {
+    if (file == null && !closed && budget > 0 && HelloPages.length(repeat) >= MIN_BYTES) {
       create(repeat);
     }
     return null;
   }
 
-  /** How many page files are open (for tests). */
-  int count() {
-    return (int) files.values().stream().filter(FileChannel.class::isInstance).count();
+  /** Closes the files (the verticle has stopped: no transfer is in progress). */
+  void close() {
+    closed = true;
+    for (Object file : files.values()) {
+      if (file instanceof FileChannel channel) {
+        open.decrementAndGet();
+        closeQuietly(channel);
+      }
+    }
+    files.clear();
   }
 
   private void create(int repeat) {
     long length = HelloPages.length(repeat);
-    if (used.addAndGet(length) > budget) {
-      used.addAndGet(-length);
+    if (used + length > budget) {
       files.put(repeat, NONE);
       return;
     }
+    used += length;
+    files.put(repeat, PENDING);
     vertx.executeBlocking(() -> write(repeat), false).onComplete(ar -> {
-      if (ar.succeeded()) {
-        files.put(repeat, ar.result());
-      } else {
-        used.addAndGet(-length);
+      if (ar.failed()) {
+        used -= length;
         files.put(repeat, NONE);
         log.warn("/hello?repeat={} stays in memory: its page file could not be made ({})", repeat, ar.cause().toString());
+      } else if (closed) {
+        closeQuietly(ar.result());
+      } else {
+        files.put(repeat, ar.result());
+        open.incrementAndGet();
       }
     });
+  }
+
+  private static void closeQuietly(FileChannel channel) {
+    try {
+      channel.close();
+    } catch (IOException e) {
+      log.debug("closing a page file failed", e);
+    }
   }
 
   private static FileChannel write(int repeat) throws IOException {

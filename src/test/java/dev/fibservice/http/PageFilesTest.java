@@ -22,7 +22,8 @@ class PageFilesTest {
   private WebClient client;
 
   private void start(int budgetMb) throws Exception {
-    service = TestNodes.start(Map.of("instances", "2", "http.pageFileCacheMb", Integer.toString(budgetMb)));
+    // one instance: the budget is per instance, and every request then meets the same files
+    service = TestNodes.start(Map.of("instances", "1", "http.pageFileCacheMb", Integer.toString(budgetMb)));
     vertx = Vertx.vertx();
     client = TestNodes.client(vertx, service);
   }
@@ -35,17 +36,17 @@ class PageFilesTest {
     TestNodes.stop(service);
   }
 
-  private PageFiles files() {
-    return PageFiles.of(service.vertx(), 0);
+  private int files() {
+    return PageFiles.count(service.vertx());
   }
 
   /** Asks for the page until its file is made (bounded), checking every answer byte for byte on the way. */
   private void getUntilFiled(int repeat, int expectedFiles) throws Exception {
-    for (int i = 0; i < 200 && files().count() < expectedFiles; i++) {
+    for (int i = 0; i < 200 && files() < expectedFiles; i++) {
       assertPage(repeat);
       Thread.sleep(10);
     }
-    assertEquals(expectedFiles, files().count());
+    assertEquals(expectedFiles, files());
   }
 
   private void assertPage(int repeat) throws Exception {
@@ -63,11 +64,11 @@ class PageFilesTest {
     for (int i = 0; i < 20; i++) {
       assertPage(10000);
     }
-    assertEquals(1, files().count());
+    assertEquals(1, files());
     // small pages never get a file
     assertPage(3);
     assertPage(2900);
-    assertEquals(1, files().count());
+    assertEquals(1, files());
     assertTrue(HelloPages.length(2900) < PageFiles.MIN_BYTES);
     getUntilFiled(2980, 2);
     assertTrue(HelloPages.length(2980) >= PageFiles.MIN_BYTES);
@@ -84,7 +85,7 @@ class PageFilesTest {
       assertPage(10004);
       assertPage(10005);
     }
-    assertEquals(4, files().count());
+    assertEquals(4, files());
   }
 
   @Test
@@ -93,6 +94,16 @@ class PageFilesTest {
     for (int i = 0; i < 10; i++) {
       assertPage(10000);
     }
-    assertEquals(0, files().count());
+    assertEquals(0, files());
+  }
+
+  @Test
+  void stoppingTheNodeClosesTheFiles() throws Exception {
+    start(32);
+    getUntilFiled(10000, 1);
+    Vertx nodeVertx = service.vertx();
+    TestNodes.stop(service);
+    service = null;
+    assertEquals(0, PageFiles.count(nodeVertx));
   }
 }
