@@ -1,6 +1,7 @@
 package dev.fibservice.bench;
 
 import dev.fibservice.bench.SuiteProcesses.BenchTool;
+import dev.fibservice.bench.SuiteProcesses.Cpu;
 import dev.fibservice.bench.SuiteProcesses.Load;
 import dev.fibservice.bench.SuiteProcesses.Nginx;
 import dev.fibservice.bench.SuiteProcesses.Sample;
@@ -188,6 +189,15 @@ public final class BenchSuite {
     if (nginx != null) {
       bench.run(Load.http(nginx.http("/hello"), C, true), d, Duration.ZERO);
     }
+    if (wrk != null) {
+      // the JIT needs about 20 s of load on a path before the compiled code settles (measured: per-connection /hello
+      // rose from 9k to 20k req/s over its first four 5 s runs); wrk loads harder than the built-in tool
+      Duration jit = Duration.ofSeconds(Long.getLong("bench.jitSeconds", 10));
+      for (Load l : List.of(Load.http(main.http("/hello"), C, true), Load.http(main.http("/hello"), C, false),
+        Load.http(main.http("/hello?repeat=10000"), C, true), Load.http(main.http("/hello?repeat=10000"), C, false))) {
+        wrk.run(l, jit);
+      }
+    }
   }
 
   void closeAll() {
@@ -224,22 +234,24 @@ public final class BenchSuite {
    * drift of the shared machine falls on both; the report takes the median of the rounds.
    */
   void versusNginx(String id, String label, String path, boolean keepAlive) throws Exception {
-    List<String[]> targets = new ArrayList<>();
-    targets.add(new String[] {"fib-service", main.http(path)});
+    record Target(String server, String url, Process process) {
+    }
+    List<Target> targets = new ArrayList<>();
+    targets.add(new Target("fib-service", main.http(path), main.process));
     if (nginx != null) {
-      targets.add(new String[] {"nginx", nginx.http(path)});
+      targets.add(new Target("nginx", nginx.http(path), nginx.process));
     }
     for (int r = 0; r < rounds; r++) {
-      List<String[]> order = new ArrayList<>(targets);
+      List<Target> order = new ArrayList<>(targets);
       if (r % 2 == 1) {
         java.util.Collections.reverse(order);
       }
-      for (String[] t : order) {
-        measure(id, label, t[0], "built-in", Load.http(t[1], C, keepAlive));
+      for (Target t : order) {
+        measure(id, label, t.server(), "built-in", Load.http(t.url(), C, keepAlive));
       }
       if (wrk != null) {
-        for (String[] t : order) {
-          measure(id, label, t[0], "wrk", Load.http(t[1], C, keepAlive));
+        for (Target t : order) {
+          measure(id, label, t.server(), "wrk", Load.http(t.url(), C, keepAlive), t.process());
         }
       }
     }
@@ -406,7 +418,17 @@ public final class BenchSuite {
   // ---- helpers -----------------------------------------------------------------------------------------------------
 
   void measure(String id, String label, String server, String generator, Load load) throws Exception {
+    measure(id, label, server, generator, load, null);
+  }
+
+  /** A run; with wrk and the server's process, also the server's CPU per request (wrk has no warm-up to blur it). */
+  void measure(String id, String label, String server, String generator, Load load, Process serverProcess)
+    throws Exception {
+    double cpu0 = Cpu.seconds(serverProcess);
     Sample s = "wrk".equals(generator) ? wrk.run(load, seconds) : bench.run(load, seconds, warmup);
+    if (serverProcess != null && "wrk".equals(generator)) {
+      s = s.withServerCpu(Cpu.seconds(serverProcess) - cpu0);
+    }
     System.out.printf("   %-4s %-62s %-12s %-8s %10.0f req/s  p99 %8.2f ms%s%n", id, label, server, generator, s.rps(),
       s.p99Ms(), s.errors() == 0 ? "" : "  errors " + s.errors() + " " + s.detail());
     report.add(id, label, server, generator, s);

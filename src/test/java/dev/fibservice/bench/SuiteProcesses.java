@@ -29,14 +29,66 @@ final class SuiteProcesses {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
-  /** One load run's numbers. {@code rps} is 0 for fixed-rate runs' non-throughput use. */
-  record Sample(double rps, double p50Ms, double p99Ms, long errors, long completed, String detail) {
+  /**
+   * One load run's numbers. {@code rps} is 0 for fixed-rate runs' non-throughput use; {@code serverCpuMicros} is the
+   * server's CPU time (user + system, all its processes) per completed request, NaN when not measured.
+   */
+  record Sample(double rps, double p50Ms, double p99Ms, long errors, long completed, String detail,
+                double serverCpuMicros) {
+    Sample(double rps, double p50Ms, double p99Ms, long errors, long completed, String detail) {
+      this(rps, p50Ms, p99Ms, errors, completed, detail, Double.NaN);
+    }
+
     static Sample failed(String why) {
       return new Sample(Double.NaN, Double.NaN, Double.NaN, -1, 0, why);
     }
 
+    Sample withServerCpu(double cpuSeconds) {
+      return new Sample(rps, p50Ms, p99Ms, errors, completed, detail, completed > 0 ? cpuSeconds * 1e6 / completed : Double.NaN);
+    }
+
     boolean ok() {
       return !Double.isNaN(rps);
+    }
+  }
+
+  /** CPU time of a server's processes (a process and its children, e.g. nginx's workers) from /proc, in seconds. */
+  static final class Cpu {
+    private static final double TICKS_PER_SECOND = ticksPerSecond();
+
+    private Cpu() {
+    }
+
+    static double seconds(Process process) {
+      if (process == null || !Files.isDirectory(Path.of("/proc"))) {
+        return Double.NaN;
+      }
+      ProcessHandle root = process.toHandle();
+      double ticks = ticks(root.pid());
+      for (ProcessHandle child : root.descendants().toList()) {
+        ticks += ticks(child.pid());
+      }
+      return ticks / TICKS_PER_SECOND;
+    }
+
+    /** utime + stime of /proc/pid/stat (fields 14 and 15, counted after the parenthesised command name). */
+    private static double ticks(long pid) {
+      try {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+      } catch (IOException | RuntimeException e) {
+        return 0; // the process has gone: its share is no longer counted
+      }
+    }
+
+    private static double ticksPerSecond() {
+      String t = exec(Duration.ofSeconds(5), "getconf", "CLK_TCK");
+      try {
+        return t == null ? 100 : Double.parseDouble(t.trim());
+      } catch (NumberFormatException e) {
+        return 100;
+      }
     }
   }
 

@@ -50,6 +50,12 @@ final class SuiteReport {
       return med(Sample::p99Ms);
     }
 
+    double serverCpuMicros() {
+      double[] v = samples.stream().filter(Sample::ok).mapToDouble(Sample::serverCpuMicros).filter(d -> !Double.isNaN(d))
+        .toArray();
+      return v.length == 0 ? Double.NaN : median(v);
+    }
+
     long errors() {
       return samples.stream().mapToLong(s -> Math.max(0, s.errors())).sum();
     }
@@ -244,9 +250,11 @@ final class SuiteReport {
     sb.append("## All scenarios\n\n");
     sb.append("req/s, p50 and p99 are medians over the rounds; `rounds` lists each round's req/s. Fixed-rate rows"
       + " (isolation) report latency from the intended send time (corrected for coordinated omission); their req/s"
-      + " is the offered rate.\n\n");
-    sb.append("| # | scenario | server | generator | req/s | p50 ms | p99 ms | errors | rounds (req/s) |\n");
-    sb.append("|---|---|---|---|---:|---:|---:|---:|---|\n");
+      + " is the offered rate. `server CPU` is the server's CPU time (user + system, all its processes, from /proc) per"
+      + " request, measured on the wrk runs of the A/B rows: the cost of a request to the server, whatever the"
+      + " generator's share of the cores.\n\n");
+    sb.append("| # | scenario | server | generator | req/s | p50 ms | p99 ms | server CPU µs/req | errors | rounds (req/s) |\n");
+    sb.append("|---|---|---|---|---:|---:|---:|---:|---:|---|\n");
     for (Row r : rows.values()) {
       StringBuilder each = new StringBuilder();
       for (Sample s : r.samples) {
@@ -254,7 +262,8 @@ final class SuiteReport {
       }
       sb.append("| ").append(r.id).append(" | ").append(r.label).append(" | ").append(r.server).append(" | ")
         .append(r.generator).append(" | ").append(num(r.rps())).append(" | ").append(ms(r.p50())).append(" | ")
-        .append(ms(r.p99())).append(" | ").append(r.errors()).append(" | ").append(each).append(" |\n");
+        .append(ms(r.p99())).append(" | ").append(Double.isNaN(r.serverCpuMicros()) ? "" : ms(r.serverCpuMicros()))
+        .append(" | ").append(r.errors()).append(" | ").append(each).append(" |\n");
     }
     sb.append("\n");
 
@@ -386,7 +395,8 @@ final class SuiteReport {
       JsonArray samples = new JsonArray();
       for (Sample s : r.samples) {
         samples.add(new JsonObject().put("rps", finite(s.rps())).put("p50Ms", finite(s.p50Ms()))
-          .put("p99Ms", finite(s.p99Ms())).put("errors", s.errors()).put("completed", s.completed())
+          .put("p99Ms", finite(s.p99Ms())).put("serverCpuMicros", finite(s.serverCpuMicros()))
+          .put("errors", s.errors()).put("completed", s.completed())
           .put("detail", s.detail()));
       }
       arr.add(new JsonObject().put("id", r.id).put("scenario", r.label).put("server", r.server)
