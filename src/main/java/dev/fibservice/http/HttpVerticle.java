@@ -71,8 +71,6 @@ public final class HttpVerticle extends VerticleBase {
   private HttpMetrics.Routed routing;
   private HelloPages pages;
   private PageFiles files;
-  /** The smallest repeat whose page is large enough for a file. */
-  private int minFileRepeat;
   private FibRequest.Limits limits;
   private int maxRepeat;
   private PreparedQuery<RowSet<Row>> selectOne;
@@ -94,7 +92,6 @@ public final class HttpVerticle extends VerticleBase {
     maxRepeat = settings.getInt(Settings.HELLO_MAX_REPEAT);
     pages = HelloPages.atLeast(maxRepeat);
     files = new PageFiles(vertx, settings.getInt(Settings.HELLO_FILE_CACHE_MB));
-    minFileRepeat = (PageFiles.MIN_BYTES - HelloPages.length(0) + HelloPages.BLOCK.length() - 1) / HelloPages.BLOCK.length();
     limits = FibRequest.Limits.from(settings);
     fib = ComputeClient.create(vertx, settings);
 
@@ -169,7 +166,7 @@ public final class HttpVerticle extends VerticleBase {
 
   /**
    * The hot path of the classic benchmark: a plain {@code GET /hello} or {@code /hello?repeat=N} is answered
-   * here, before the router, with the pre-built page (measured in `make bench`: the router's matching, its
+   * here, before the router, with the pre-built page (measured under wrk: the router's matching, its
    * context and the per-request id cost about 5 us of CPU a request, a fifth of a small one). It keeps the
    * connection limits and the metrics, and echoes an X-Request-Id the client sent; it generates none (nothing
    * is logged for it). All else, a bad {@code repeat} included, goes to the router.
@@ -192,8 +189,11 @@ public final class HttpVerticle extends VerticleBase {
     if (metrics.enabled()) {
       // admit(), the router's first handler, runs within handle() and takes it from here
       routing = new HttpMetrics.Routed(request);
-      router.handle(routing);
-      routing = null;
+      try {
+        router.handle(routing);
+      } finally {
+        routing = null;
+      }
     } else {
       router.handle(request);
     }
@@ -268,7 +268,7 @@ public final class HttpVerticle extends VerticleBase {
   /** A /hello page: the large ones from their file with sendfile once it is made, the others from memory. */
   private void sendPage(HttpServerResponse response, int repeat) {
     response.putHeader(HttpHeaders.CONTENT_TYPE, TEXT_HTML);
-    FileChannel file = repeat >= minFileRepeat ? files.file(repeat) : null;
+    FileChannel file = files.file(repeat);
     if (file != null) {
       response.sendFile(file, 0, HelloPages.length(repeat));
     } else {
