@@ -181,7 +181,7 @@ public final class HttpVerticle extends VerticleBase {
       if (id != null) {
         response.putHeader(X_REQUEST_ID, id);
       }
-      sendPage(response, repeat);
+      sendPage(request, repeat);
       connections.requestEnded(request);
       metrics.record(HELLO, HttpMethod.GET, 200, start);
       return;
@@ -262,15 +262,15 @@ public final class HttpVerticle extends VerticleBase {
     if (raw != null) {
       repeat = parseRepeat(raw);
     }
-    sendPage(ctx.response(), repeat);
+    sendPage(ctx.request(), repeat);
   }
 
   /** A /hello page: the large ones from their file with sendfile once it is made, the others from memory. */
-  private void sendPage(HttpServerResponse response, int repeat) {
-    response.putHeader(HttpHeaders.CONTENT_TYPE, TEXT_HTML);
+  private void sendPage(HttpServerRequest request, int repeat) {
+    HttpServerResponse response = request.response().putHeader(HttpHeaders.CONTENT_TYPE, TEXT_HTML);
     FileChannel file = files.file(repeat);
     if (file != null) {
-      response.sendFile(file, 0, HelloPages.length(repeat));
+      Corked.sendFile(request, file, HelloPages.length(repeat));
     } else {
       response.end(pages.page(repeat));
     }
