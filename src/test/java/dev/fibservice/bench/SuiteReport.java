@@ -351,7 +351,8 @@ final class SuiteReport {
     Styler s = chart.getStyler();
     chart.getStyler().setYAxisLogarithmic(true);
     chart.getStyler().setXAxisLabelRotation(35);
-    chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+    chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+    chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
     chart.getStyler().setOverlapped(false);
     chart.getStyler().setAvailableSpaceFill(0.8);
     // a log axis only labels decades: print each bar's value on it
