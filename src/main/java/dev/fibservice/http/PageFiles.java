@@ -35,15 +35,15 @@ final class PageFiles {
   static final int MIN_BYTES = 64 * 1024;
 
   private static final Logger log = LoggerFactory.getLogger(PageFiles.class);
-  /** Markers in {@link #files}: being written, or not to be made (over budget or failed). */
+  /** The marker in {@link #files} of a page whose file is being written. */
   private static final Object PENDING = new Object();
-  private static final Object NONE = new Object();
 
   private final Vertx vertx;
   private final long budget;
   private final AtomicInteger open;
   private final Map<Integer, Object> files = new HashMap<>();
   private long used;
+  /** No more files: the verticle stopped, or making one failed. */
   private boolean closed;
 
   /** To be created in an HTTP verticle's start(), on its event loop, and used there only. */
@@ -99,16 +99,16 @@ final class PageFiles {
   private void create(int repeat) {
     long length = HelloPages.length(repeat);
     if (used + length > budget) {
-      files.put(repeat, NONE);
-      return;
+      return; // over budget: this page stays in memory (nothing is remembered, so the map stays small)
     }
     used += length;
     files.put(repeat, PENDING);
     vertx.executeBlocking(() -> write(repeat), false).onComplete(ar -> {
       if (ar.failed()) {
-        used -= length;
-        files.put(repeat, NONE);
-        log.warn("/hello?repeat={} stays in memory: its page file could not be made ({})", repeat, ar.cause().toString());
+        // a temp dir that cannot take one file will not take the next: no more attempts, one log line
+        closed = true;
+        files.remove(repeat);
+        log.warn("/hello pages stay in memory: a page file could not be made ({})", ar.cause().toString());
       } else if (closed) {
         closeQuietly(ar.result());
       } else {
