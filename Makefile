@@ -65,7 +65,7 @@ cluster-stop:
 
 # Benchmark suite (issue 6): fresh service, nginx and wrk where installed, results in bench/results/.
 # ARGS="hello tcp" runs a subset; BENCH_NO_INSTALL=1 skips the apt install of the peers;
-# BENCH_OPTS="-Dbench.seconds=10 -Dbench.rounds=3" measures longer.
+# BENCH_OPTS="-Dbench.seconds=10 -Dbench.rounds=5" measures longer (defaults: 6 s, 3 rounds).
 BENCH_CP := target/bench.classpath
 
 bench: $(JAR)

@@ -84,7 +84,7 @@ public final class BenchSuite {
     }
     BenchSuite suite = new BenchSuite(jar, Path.of(System.getProperty("bench.out", "bench/results")),
       Duration.ofSeconds(Long.getLong("bench.seconds", 6)), Duration.ofSeconds(Long.getLong("bench.warmup", 2)),
-      Integer.getInteger("bench.rounds", 2));
+      Integer.getInteger("bench.rounds", 3));
     Runtime.getRuntime().addShutdownHook(new Thread(suite::closeAll, "bench-cleanup"));
     long t0 = System.nanoTime();
     try {
