@@ -40,6 +40,8 @@ final class PageFiles {
 
   private final Vertx vertx;
   private final long budget;
+  /** Where the files are made (and at once unlinked); null: the JVM's temp directory. */
+  private final Path dir;
   private final AtomicInteger open;
   private final Map<Integer, Object> files = new HashMap<>();
   private long used;
@@ -48,8 +50,13 @@ final class PageFiles {
 
   /** To be created in an HTTP verticle's start(), on its event loop, and used there only. */
   PageFiles(Vertx vertx, int budgetMb) {
+    this(vertx, budgetMb, null);
+  }
+
+  PageFiles(Vertx vertx, int budgetMb, Path dir) {
     this.vertx = vertx;
     this.budget = budgetMb * 1024L * 1024L;
+    this.dir = dir;
     this.open = openCount(vertx);
   }
 
@@ -84,6 +91,11 @@ final class PageFiles {
     return null;
   }
 
+  /** False once no more files are made: the verticle stopped, or making one failed. */
+  boolean enabled() {
+    return !closed;
+  }
+
   /** Closes the files (the verticle has stopped: no transfer is in progress). */
   void close() {
     closed = true;
@@ -103,7 +115,7 @@ final class PageFiles {
     }
     used += length;
     files.put(repeat, PENDING);
-    vertx.executeBlocking(() -> write(repeat), false).onComplete(ar -> {
+    vertx.executeBlocking(() -> write(dir, repeat), false).onComplete(ar -> {
       if (ar.failed()) {
         // a temp dir that cannot take one file will not take the next: no more attempts, one log line
         closed = true;
@@ -126,9 +138,9 @@ final class PageFiles {
     }
   }
 
-  private static FileChannel write(int repeat) throws IOException {
+  private static FileChannel write(Path dir, int repeat) throws IOException {
     byte[] page = (HelloPages.HEAD + HelloPages.BLOCK.repeat(repeat) + HelloPages.TAIL).getBytes(StandardCharsets.US_ASCII);
-    Path path = Files.createTempFile("fib-page-", ".html");
+    Path path = dir == null ? Files.createTempFile("fib-page-", ".html") : Files.createTempFile(dir, "fib-page-", ".html");
     try {
       try (FileChannel out = FileChannel.open(path, StandardOpenOption.WRITE)) {
         ByteBuffer bytes = ByteBuffer.wrap(page);

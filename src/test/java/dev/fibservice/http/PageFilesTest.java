@@ -2,6 +2,8 @@ package dev.fibservice.http;
 
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
+import io.vertx.core.Context;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.client.HttpResponse;
@@ -9,9 +11,18 @@ import io.vertx.ext.web.client.WebClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The large /hello pages sent from files with sendfile: the same bytes as from memory, within the budget. */
@@ -105,5 +116,50 @@ class PageFilesTest {
     TestNodes.stop(service);
     service = null;
     assertEquals(0, PageFiles.count(nodeVertx));
+  }
+
+  @Test
+  void aFileThatCannotBeMadeStopsFurtherAttempts() throws Exception {
+    vertx = Vertx.vertx();
+    Path dir = Files.createTempDirectory("fib-pages-test-").resolve("not-yet");
+    Context context = vertx.getOrCreateContext();
+    PageFiles pages = on(context, () -> new PageFiles(vertx, 32, dir));
+    assertNull(on(context, () -> pages.file(10000))); // starts a file in a directory that does not exist
+    for (int i = 0; i < 500 && on(context, pages::enabled); i++) {
+      Thread.sleep(10);
+    }
+    assertFalse(on(context, pages::enabled), "a failed file must turn page files off");
+    // the directory now exists: a retry would succeed, but there is none (the page stays in memory); a file made
+    // there would be unlinked at once, so the directory is watched for it
+    Files.createDirectories(dir);
+    try (WatchService watch = dir.getFileSystem().newWatchService()) {
+      dir.register(watch, StandardWatchEventKinds.ENTRY_CREATE);
+      for (int i = 0; i < 20; i++) {
+        assertNull(on(context, () -> pages.file(10000)));
+        Thread.sleep(10);
+      }
+      WatchKey created = watch.poll(500, TimeUnit.MILLISECONDS);
+      assertNull(created, () -> "a file was made after the failure: " + created.pollEvents().get(0).context());
+    }
+    assertEquals(0, PageFiles.count(vertx));
+    on(context, () -> {
+      pages.close();
+      return null;
+    });
+    Files.delete(dir);
+    Files.delete(dir.getParent());
+  }
+
+  /** Runs {@code task} on {@code context}'s event loop (PageFiles is used on its verticle's event loop only). */
+  private static <T> T on(Context context, Callable<T> task) throws Exception {
+    Promise<T> promise = Promise.promise();
+    context.runOnContext(v -> {
+      try {
+        promise.complete(task.call());
+      } catch (Exception e) {
+        promise.fail(e);
+      }
+    });
+    return promise.future().await();
   }
 }
