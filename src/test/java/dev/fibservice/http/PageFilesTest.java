@@ -10,6 +10,7 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -119,9 +120,9 @@ class PageFilesTest {
   }
 
   @Test
-  void aFileThatCannotBeMadeStopsFurtherAttempts() throws Exception {
+  void aFileThatCannotBeMadeStopsFurtherAttempts(@TempDir Path temp) throws Exception {
     vertx = Vertx.vertx();
-    Path dir = Files.createTempDirectory("fib-pages-test-").resolve("not-yet");
+    Path dir = temp.resolve("not-yet");
     Context context = vertx.getOrCreateContext();
     PageFiles pages = on(context, () -> new PageFiles(vertx, 32, dir));
     assertNull(on(context, () -> pages.file(10000))); // starts a file in a directory that does not exist
@@ -146,8 +147,6 @@ class PageFilesTest {
       pages.close();
       return null;
     });
-    Files.delete(dir);
-    Files.delete(dir.getParent());
   }
 
   /** Runs {@code task} on {@code context}'s event loop (PageFiles is used on its verticle's event loop only). */
