@@ -40,7 +40,7 @@ final class PageFiles {
 
   private final Vertx vertx;
   private final long budget;
-  /** Where the files are made (and at once unlinked); null: the JVM's temp directory. */
+  /** Where the files are made (and at once unlinked). */
   private final Path dir;
   private final AtomicInteger open;
   private final Map<Integer, Object> files = new HashMap<>();
@@ -50,7 +50,7 @@ final class PageFiles {
 
   /** To be created in an HTTP verticle's start(), on its event loop, and used there only. */
   PageFiles(Vertx vertx, int budgetMb) {
-    this(vertx, budgetMb, null);
+    this(vertx, budgetMb, Path.of(System.getProperty("java.io.tmpdir")));
   }
 
   PageFiles(Vertx vertx, int budgetMb, Path dir) {
@@ -140,7 +140,7 @@ final class PageFiles {
 
   private static FileChannel write(Path dir, int repeat) throws IOException {
     byte[] page = (HelloPages.HEAD + HelloPages.BLOCK.repeat(repeat) + HelloPages.TAIL).getBytes(StandardCharsets.US_ASCII);
-    Path path = dir == null ? Files.createTempFile("fib-page-", ".html") : Files.createTempFile(dir, "fib-page-", ".html");
+    Path path = Files.createTempFile(dir, "fib-page-", ".html");
     try {
       try (FileChannel out = FileChannel.open(path, StandardOpenOption.WRITE)) {
         ByteBuffer bytes = ByteBuffer.wrap(page);
