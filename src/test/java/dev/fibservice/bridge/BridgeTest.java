@@ -8,11 +8,13 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -29,7 +31,7 @@ class BridgeTest {
   private FibService service;
 
   private void start(Map<String, String> overrides) throws Exception {
-    Map<String, String> all = new java.util.HashMap<>(Map.of("bridge.enabled", "true", "bridge.port", "0"));
+    Map<String, String> all = new HashMap<>(Map.of("bridge.enabled", "true", "bridge.port", "0"));
     all.putAll(overrides);
     service = TestNodes.start(all);
   }
@@ -51,13 +53,12 @@ class BridgeTest {
   void aClientThatFloodsPingsAndNeverReadsIsNoLongerRead() throws Exception {
     start(Map.of());
     long cap = 256L << 20;
-    byte[] pings = new byte[0];
     byte[] ping = Raw.frame(new JsonObject().put("type", "ping"));
-    java.io.ByteArrayOutputStream batch = new java.io.ByteArrayOutputStream();
+    ByteArrayOutputStream batch = new ByteArrayOutputStream();
     for (int i = 0; i < 1000; i++) {
       batch.write(ping);
     }
-    pings = batch.toByteArray();
+    byte[] pings = batch.toByteArray();
     try (Socket socket = new Socket()) {
       socket.setReceiveBufferSize(16 * 1024);
       socket.setSendBufferSize(64 * 1024);
@@ -114,7 +115,7 @@ class BridgeTest {
     start(Map.of("bridge.maxInFlightPerConnection", "8", "fib.maxInFlight", "1000"));
     int frames = 400;
     try (Socket flood = connect(); Socket other = connect()) {
-      java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+      ByteArrayOutputStream all = new ByteArrayOutputStream();
       for (int i = 0; i < frames; i++) {
         // one id for all: the cap counts the server's entries, not the client's ids
         all.write(Raw.frame(Raw.compute("r" + i, "same", new JsonObject().put("n", 27).put("algorithm", "recursive"))));
@@ -123,9 +124,14 @@ class BridgeTest {
       AtomicInteger maxInFlight = new AtomicInteger();
       AtomicBoolean done = new AtomicBoolean();
       Thread sampler = new Thread(() -> {
-        for (int i = 0; i < 600_000 && !done.get(); i++) {
-          maxInFlight.accumulateAndGet(admission().inFlight(false), Math::max);
-          Thread.onSpinWait();
+        try {
+          // at most 60 s of samples, a millisecond apart
+          for (int i = 0; i < 60_000 && !done.get(); i++) {
+            maxInFlight.accumulateAndGet(admission().inFlight(false), Math::max);
+            Thread.sleep(1);
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
         }
       }, "in-flight-sampler");
       sampler.start();

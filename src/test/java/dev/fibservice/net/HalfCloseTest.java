@@ -74,8 +74,8 @@ class HalfCloseTest {
 
   @Test
   void theReadmeNetcatLineWorksAsPrinted() throws Exception {
-    assumeTrue(onPath("nc"), "nc is not installed (Debian: apt-get install netcat-openbsd): the README's nc example"
-      + " is not run");
+    assumeTrue(onPath("nc"), "nc is not installed (make test-tools, or apt-get install netcat-openbsd): the README's"
+      + " nc example is not run");
     Process nc = new ProcessBuilder("sh", "-c", "printf '10\\n93\\n20 recursive\\n' | nc -q1 127.0.0.1 "
       + service.tcpPort()).redirectErrorStream(true).start();
     assertTrue(nc.waitFor(60, TimeUnit.SECONDS), "nc did not end");
