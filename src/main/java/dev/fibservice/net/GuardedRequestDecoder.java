@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.impl.VertxHttpRequestDecoder;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.impl.HostAndPortImpl;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -16,11 +17,11 @@ import java.util.Locale;
 /**
  * Vert.x's HTTP/1.x request decoder, refusing the framing a request smuggler relies on before any byte of its body is
  * read (RFC 9112 sections 6.1 and 6.3): Transfer-Encoding together with Content-Length, Transfer-Encoding in an
- * HTTP/1.0 request, and any Transfer-Encoding but a final chunked; also an HTTP/1.1 request without Host (section
- * 3.2). The check runs in the decoder because the decoder itself removes a Content-Length sent beside
+ * HTTP/1.0 request, and any Transfer-Encoding but a final chunked; also an HTTP/1.1 request without Host, and a Host
+ * that is not host[:port] (section 3.2; Vert.x's router would fail on it with a 500). The check runs in the decoder because the decoder itself removes a Content-Length sent beside
  * {@code chunked}. A refused request becomes a failed decoder result carrying a {@link RejectedRequest}, and the
  * decoder skips every byte after it, so nothing sent behind it is ever parsed as a request of its own; {@link
- * HttpGuard} answers it. Per request it costs two header look-ups.
+ * HttpGuard} answers it. Per request it costs two header look-ups and a scan of the Host value, no allocation.
  */
 final class GuardedRequestDecoder extends VertxHttpRequestDecoder {
 
@@ -44,9 +45,16 @@ final class GuardedRequestDecoder extends VertxHttpRequestDecoder {
     if (headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
       transferEncoding(request, headers);
     }
-    if (request.protocolVersion() == HttpVersion.HTTP_1_1 && !headers.contains(HttpHeaderNames.HOST)) {
-      throw new RejectedRequest(400, "an HTTP/1.1 request must carry a Host header (RFC 9112, section 3.2)",
-        new JsonObject().put("header", "Host"));
+    // the decoder keeps header values as the Strings it made: this get() allocates nothing
+    String host = headers.get(HttpHeaderNames.HOST);
+    if (host == null) {
+      if (request.protocolVersion() == HttpVersion.HTTP_1_1) {
+        throw new RejectedRequest(400, "an HTTP/1.1 request must carry a Host header (RFC 9112, section 3.2)",
+          new JsonObject().put("header", "Host"));
+      }
+    } else if (!host.isEmpty() && !HostAndPortImpl.isValidAuthority(host)) {
+      throw new RejectedRequest(400, "the Host header must be host[:port], got '" + shorten(host) + "' (RFC 9112,"
+        + " section 3.2)", new JsonObject().put("header", "Host").put("value", shorten(host)));
     }
   }
 

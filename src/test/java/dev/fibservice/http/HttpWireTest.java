@@ -104,7 +104,7 @@ class HttpWireTest {
   }
 
   @Test
-  void noHostIsA400AndNoStackTrace() throws Exception {
+  void noHostOrABadOneIsA400AndNoStackTrace() throws Exception {
     Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     ListAppender<ILoggingEvent> log = new ListAppender<>();
     log.start();
@@ -116,6 +116,12 @@ class HttpWireTest {
         assertEquals(400, replies.get(0).status(), path);
         assertEquals("application/json", replies.get(0).headers().get("content-type"));
         assertTrue(new JsonObject(replies.get(0).body()).getString("error").contains("Host header"),
+          replies.get(0).body());
+      }
+      for (String host : new String[] {"a b", "[::1", "x:99999"}) {
+        List<Raw.HttpReply> replies = exchange("GET /fib/10 HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+        assertEquals(400, replies.get(0).status(), host);
+        assertTrue(new JsonObject(replies.get(0).body()).getString("error").contains("Host header must be host[:port]"),
           replies.get(0).body());
       }
       // HTTP/1.0 has no Host requirement
