@@ -50,7 +50,7 @@ public abstract class Session {
       // also runs just before the close handler on a real close, where there is nothing left to answer
       if (Wire.halfClosed(socket)) {
         inputEnded = true;
-        take();
+        takeRecords();
       }
     });
     socket.closeHandler(v -> {
@@ -89,18 +89,20 @@ public abstract class Session {
   protected final void write(Buffer data) {
     if (!closed && !ended) {
       socket.write(data);
-      if (!paused && socket.writeQueueFull()) {
-        pause();
-      }
+      pauseIfFull();
     }
   }
 
   protected final void write(String text) {
     if (!closed && !ended) {
       socket.write(text);
-      if (!paused && socket.writeQueueFull()) {
-        pause();
-      }
+      pauseIfFull();
+    }
+  }
+
+  private void pauseIfFull() {
+    if (!paused && socket.writeQueueFull()) {
+      pause();
     }
   }
 
@@ -127,7 +129,7 @@ public abstract class Session {
     if (finishing) {
       endIfAnswered();
     } else {
-      take();
+      takeRecords();
     }
   }
 
@@ -141,10 +143,10 @@ public abstract class Session {
       input = Buffer.buffer(2 * (input.length() + data.length())).appendBuffer(input).appendBuffer(data);
       owned = true;
     }
-    take();
+    takeRecords();
   }
 
-  private void take() {
+  private void takeRecords() {
     if (taking || closed) {
       return;
     }
@@ -193,7 +195,7 @@ public abstract class Session {
     } else if (!mustPause && paused) {
       paused = false;
       socket.resume();
-      take();
+      takeRecords();
     }
   }
 

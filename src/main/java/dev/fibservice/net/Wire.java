@@ -46,10 +46,15 @@ public final class Wire {
    */
   public static boolean allowHalfClose(NetSocket socket) {
     Channel channel = channel(socket);
-    if (channel == null || !channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true)) {
+    if (channel == null || channel.pipeline().get(VERTX_HANDLER) == null) {
       return unavailable(socket);
     }
+    // the end marker first: a channel that allowed half-closure without it would never see its client's FIN
     channel.pipeline().addBefore(VERTX_HANDLER, INPUT_END, InputEnd.INSTANCE);
+    if (!channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true)) {
+      channel.pipeline().remove(INPUT_END);
+      return unavailable(socket);
+    }
     return true;
   }
 
@@ -69,8 +74,7 @@ public final class Wire {
     }
     pipeline.replace(HTTP_DECODER, HTTP_DECODER, new GuardedRequestDecoder(options));
     pipeline.addBefore(VERTX_HANDLER, HTTP_GUARD, new HttpGuard());
-    channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-    return true;
+    return channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true) || unavailable(connection);
   }
 
   /**
@@ -88,8 +92,8 @@ public final class Wire {
 
   private static boolean unavailable(Object connection) {
     if (warned.compareAndSet(false, true)) {
-      log.warn("cannot reach the Netty channel of {} (Vert.x internals changed?): half-closed connections are closed"
-        + " at once and HTTP framing is checked by Vert.x alone", connection.getClass().getName());
+      log.warn("cannot set up the channel of {} (Vert.x internals or the transport changed?): half-closed connections"
+        + " are closed at once and HTTP framing is checked by Vert.x alone", connection.getClass().getName());
     }
     return false;
   }
