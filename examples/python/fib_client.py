@@ -45,7 +45,7 @@ def compute(host, port, n, algorithm=None, timeout=35.0):
     if algorithm:
         body["algorithm"] = algorithm
     reply_address = "py-" + uuid.uuid4().hex
-    request_id = uuid.uuid4().hex  # lets another connection cancel it: publish fib.cancel {"id": ...}
+    request_id = uuid.uuid4().hex  # lets this connection cancel it: publish fib.cancel {"id": ...}
     with socket.create_connection((host, port), timeout=timeout) as sock:
         send_frame(sock, {"type": "send", "address": "fib.compute", "replyAddress": reply_address,
                           "headers": {"x-request-id": request_id}, "body": body})

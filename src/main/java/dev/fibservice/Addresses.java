@@ -5,7 +5,10 @@ public final class Addresses {
 
   /** Public, request/reply: {"n":int,"algorithm":"doubling|iterative|recursive"} -> the result JSON. */
   public static final String FIB_COMPUTE = "fib.compute";
-  /** Public, publish: {"id":"request id"} cancels that computation wherever it runs. */
+  /**
+   * Public, publish: {"id":"cancel id"} cancels the computation whose request carried that {@link #CANCEL_ID_HEADER},
+   * wherever it runs. Only JVM members publish here; the front ends cancel under ids they made themselves.
+   */
   public static final String FIB_CANCEL = "fib.cancel";
 
   /** Public, request/reply: {"n":int,"algorithm":"..."} -> {"id":"...","status":"PENDING",...}. */
@@ -38,8 +41,10 @@ public final class Addresses {
   /** Cluster-internal, publish: {"member":"id"}: a worker member is leaving; fronts stop sending to it. */
   public static final String MEMBER_LEAVING = "fib.cluster.leaving";
 
-  /** Event-bus header carrying the request id from the front to the worker (for logs and cancellation). */
+  /** Event-bus header carrying the request id from the front to the worker, for the logs only. */
   public static final String REQUEST_ID_HEADER = "x-request-id";
+  /** Event-bus header of a {@link #FIB_COMPUTE} request: the id that cancels it through {@link #FIB_CANCEL}. */
+  public static final String CANCEL_ID_HEADER = "x-cancel-id";
 
   private Addresses() {
   }

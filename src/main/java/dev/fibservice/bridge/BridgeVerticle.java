@@ -6,6 +6,7 @@ import dev.fibservice.ServiceError;
 import dev.fibservice.cluster.ComputeClient;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
+import dev.fibservice.net.Session;
 import dev.fibservice.ops.Drain;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -15,12 +16,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
-import io.vertx.core.parsetools.RecordParser;
 
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -31,9 +28,13 @@ import java.util.concurrent.TimeUnit;
  * frames. Here:
  * <ul>
  *   <li>deny by default: {@code send} to {@code fib.compute} (with a replyAddress) and {@code publish}
- *       to {@code fib.cancel} are the only permitted operations; the rest gets {@code access_denied};</li>
- *   <li>a frame over {@code bridge.maxFrameBytes}, or one that is not a JSON object with a string
- *       {@code type}, gets an error frame, then that connection closes; the bridge carries on;</li>
+ *       to {@code fib.cancel} are the only permitted operations; the rest gets {@code access_denied}. A
+ *       {@code fib.cancel} cancels the client's own requests on the same connection only;</li>
+ *   <li>a frame over {@code bridge.maxFrameBytes} or under 2 bytes, or one that is not a JSON object with a
+ *       string {@code type}, gets an error frame, then that connection closes; the bridge carries on;</li>
+ *   <li>at most {@code bridge.maxInFlightPerConnection} requests of a connection are in flight and at most
+ *       {@code bridge.maxConnections} connections open; every frame written (replies, errors, pongs) goes through
+ *       the same backpressure;</li>
  *   <li>computations go through the same {@link ComputeClient} as HTTP and TCP (failover in a cluster).</li>
  * </ul>
  */
@@ -42,15 +43,17 @@ public final class BridgeVerticle extends VerticleBase {
   /** The addresses a bridge client may use, and how. */
   public static final List<String> PUBLIC_ADDRESSES = List.of(Addresses.FIB_COMPUTE, Addresses.FIB_CANCEL);
 
-  /** Requests one connection may have in flight; beyond it the bridge stops reading that connection. */
-  private static final int MAX_IN_FLIGHT_PER_CONNECTION = 128;
-
   private final NodeInfo node;
   private final int port;
   private NetServer server;
   private ComputeClient fib;
   private FibRequest.Limits limits;
   private int maxFrameBytes;
+  /** Requests one connection may have in flight; beyond it the bridge stops reading that connection. */
+  private int maxInFlightPerConnection;
+  private int maxConnections;
+  /** Open connections (the bridge is one instance, on one event loop). */
+  private int open;
 
   public BridgeVerticle(NodeInfo node, int port) {
     this.node = node;
@@ -63,13 +66,15 @@ public final class BridgeVerticle extends VerticleBase {
     fib = ComputeClient.create(vertx, settings);
     limits = FibRequest.Limits.from(settings);
     maxFrameBytes = settings.getInt(Settings.BRIDGE_MAX_FRAME);
+    maxInFlightPerConnection = settings.getInt(Settings.BRIDGE_MAX_IN_FLIGHT);
+    maxConnections = settings.getInt(Settings.BRIDGE_MAX_CONNECTIONS);
     NetServerOptions options = new NetServerOptions()
       .setHost(settings.getString(Settings.BRIDGE_HOST))
       .setPort(port)
       .setIdleTimeout(settings.getInt(Settings.TCP_IDLE_SECONDS))
       .setIdleTimeoutUnit(TimeUnit.SECONDS);
     return vertx.createNetServer(options)
-      .connectHandler(socket -> new Connection(socket).start())
+      .connectHandler(this::connected)
       .listen()
       .onSuccess(s -> server = s);
   }
@@ -87,6 +92,16 @@ public final class BridgeVerticle extends VerticleBase {
     return server.actualPort();
   }
 
+  private void connected(NetSocket socket) {
+    if (open >= maxConnections) {
+      socket.end(frame(error("busy: too many connections (" + maxConnections + ", bridge.maxConnections); retry"
+        + " shortly")));
+      return;
+    }
+    open++;
+    new Connection(socket).start();
+  }
+
   /** Writes one frame: length, then the JSON. */
   static Buffer frame(JsonObject json) {
     Buffer payload = json.toBuffer();
@@ -97,52 +112,64 @@ public final class BridgeVerticle extends VerticleBase {
     return new JsonObject().put("type", "err").put("message", message);
   }
 
-  /** One client connection: a length-prefixed frame reader and the requests it has in flight. */
-  private final class Connection {
-    private final NetSocket socket;
-    private final RecordParser parser;
-    private final Set<String> inFlight = new HashSet<>();
-    private boolean readingLength = true;
-    private boolean closed;
-    private boolean paused;
+  /**
+   * One client connection: a length-prefixed frame reader (frames are taken only while the connection may take
+   * more; see {@link Session}) and the requests it has in flight, under cancel ids the bridge made.
+   */
+  private final class Connection extends Session {
 
     Connection(NetSocket socket) {
-      this.socket = socket;
-      this.parser = RecordParser.newFixed(4);
+      super(BridgeVerticle.this.vertx, socket);
     }
 
-    void start() {
-      parser.handler(this::record);
-      socket.handler(parser);
-      socket.drainHandler(v -> updateFlow());
-      socket.exceptionHandler(e -> socket.close());
-      socket.closeHandler(v -> {
-        closed = true;
-        // nobody is waiting for these any more: stop burning CPU for them
-        for (String id : inFlight) {
-          vertx.eventBus().publish(Addresses.FIB_CANCEL, new JsonObject().put("id", id));
-        }
-        inFlight.clear();
-      });
+    @Override
+    protected int take(Buffer input, int start, int end) {
+      if (end - start < 4) {
+        return -1;
+      }
+      long length = input.getUnsignedInt(start);
+      if (length < 2) {
+        reject("frame_too_small: a frame holds a JSON object, at least 2 bytes ({}), this one announced " + length);
+        return end;
+      }
+      if (length > maxFrameBytes) {
+        reject("frame_too_large: a frame holds at most " + maxFrameBytes + " bytes (bridge.maxFrameBytes), this"
+          + " one announced " + length);
+        return end;
+      }
+      int next = start + 4 + (int) length;
+      if (next > end) {
+        return -1;
+      }
+      handle(input.getBuffer(start + 4, next));
+      return next;
     }
 
-    private void record(Buffer record) {
-      if (closed) {
-        return;
+    /** The client half-closed inside a frame: what it sent of it can never be read; the rest is answered. */
+    @Override
+    protected void leftover(Buffer rest) {
+      if (rest.length() > 0) {
+        write(frame(error("malformed_frame: the connection was half-closed inside a frame (" + rest.length()
+          + " bytes of it came)")));
       }
-      if (readingLength) {
-        int length = record.getInt(0);
-        if (length < 2 || length > maxFrameBytes) {
-          reject("frame_too_large: a frame holds at most " + maxFrameBytes + " bytes (bridge.maxFrameBytes), this"
-            + " one announced " + Integer.toUnsignedString(length));
-          return;
-        }
-        readingLength = false;
-        parser.fixedSizeMode(length);
-        return;
-      }
-      readingLength = true;
-      parser.fixedSizeMode(4);
+    }
+
+    @Override
+    protected boolean busy() {
+      return work.size() >= maxInFlightPerConnection;
+    }
+
+    @Override
+    protected boolean answered() {
+      return work.size() == 0;
+    }
+
+    @Override
+    protected void onClosed() {
+      open--;
+    }
+
+    private void handle(Buffer record) {
       JsonObject msg;
       try {
         msg = new JsonObject(record);
@@ -155,73 +182,76 @@ public final class BridgeVerticle extends VerticleBase {
         return;
       }
       switch (type) {
-        case "ping" -> write(new JsonObject().put("type", "pong"));
+        case "ping" -> write(frame(new JsonObject().put("type", "pong")));
         case "send" -> send(msg);
         case "publish" -> publish(msg);
-        case "register", "unregister" -> write(error("access_denied"));
-        default -> write(error("unknown_type"));
+        case "register", "unregister" -> write(frame(error("access_denied")));
+        default -> write(frame(error("unknown_type")));
       }
     }
 
     private void send(JsonObject msg) {
       if (!(msg.getValue("address") instanceof String address)) {
-        write(error("missing_address"));
+        write(frame(error("missing_address")));
         return;
       }
       if (!Addresses.FIB_COMPUTE.equals(address)) {
-        write(error("access_denied"));
+        write(frame(error("access_denied")));
         return;
       }
       if (!(msg.getValue("replyAddress") instanceof String replyAddress)) {
-        write(error("missing_reply_address: fib.compute is request/reply"));
+        write(frame(error("missing_reply_address: fib.compute is request/reply")));
         return;
       }
       FibRequest request;
       try {
         request = FibRequest.fromJson(msg.getValue("body"), limits);
       } catch (ServiceError e) {
-        write(failure(address, replyAddress, e));
+        write(frame(failure(address, replyAddress, e)));
         return;
       }
-      String id = requestId(msg.getValue("headers"));
-      inFlight.add(id);
-      fib.compute(request, id).onComplete(ar -> {
-        if (closed) {
+      String clientId = clientId(msg.getValue("headers"));
+      String cancelId = work.add(clientId);
+      fib.compute(request, clientId != null ? clientId : cancelId, cancelId).onComplete(ar -> {
+        if (isClosed()) {
           return;
         }
-        inFlight.remove(id);
+        work.remove(cancelId);
         if (ar.succeeded()) {
-          write(new JsonObject().put("type", "message").put("address", replyAddress).put("send", true)
-            .put("body", ar.result()));
+          write(frame(new JsonObject().put("type", "message").put("address", replyAddress).put("send", true)
+            .put("body", ar.result())));
         } else {
-          write(failure(address, replyAddress, ar.cause()));
+          write(frame(failure(address, replyAddress, ar.cause())));
         }
-        updateFlow();
+        changed();
       });
-      updateFlow();
     }
 
+    /**
+     * A client's {@code fib.cancel} cancels its own requests on this connection (those it sent with that
+     * x-request-id) and nothing else: the bus only ever sees the bridge's own cancel ids.
+     */
     private void publish(JsonObject msg) {
       if (!(msg.getValue("address") instanceof String address)) {
-        write(error("missing_address"));
+        write(frame(error("missing_address")));
         return;
       }
       if (!Addresses.FIB_CANCEL.equals(address)) {
-        write(error("access_denied"));
+        write(frame(error("access_denied")));
         return;
       }
-      if (msg.getValue("body") instanceof JsonObject body) {
-        vertx.eventBus().publish(address, body);
+      if (msg.getValue("body") instanceof JsonObject body && body.getValue("id") instanceof String id) {
+        work.cancel(id);
       }
     }
 
-    /** The client's x-request-id header (so it can cancel), else a fresh one. */
-    private String requestId(Object headers) {
+    /** The client's x-request-id header (for the logs, and to cancel its own request), or null. */
+    private String clientId(Object headers) {
       if (headers instanceof JsonObject h && h.getValue(Addresses.REQUEST_ID_HEADER) instanceof String id
         && !id.isEmpty() && id.length() <= 128) {
         return id;
       }
-      return Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
+      return null;
     }
 
     /** failureCode is the status the failure means everywhere (400, 499, 503, 504, 500). */
@@ -232,32 +262,9 @@ public final class BridgeVerticle extends VerticleBase {
         .put("failureCode", error.status()).put("failureType", type).put("message", error.getMessage());
     }
 
-    private void write(JsonObject json) {
-      if (!closed) {
-        socket.write(frame(json));
-      }
-    }
-
     /** An error frame, then close: the stream cannot be trusted to be in step any more. */
     private void reject(String message) {
-      socket.pause();
-      write(error(message));
-      closed = true;
-      socket.end();
-    }
-
-    private void updateFlow() {
-      if (closed) {
-        return;
-      }
-      boolean shouldPause = inFlight.size() >= MAX_IN_FLIGHT_PER_CONNECTION || socket.writeQueueFull();
-      if (shouldPause && !paused) {
-        paused = true;
-        socket.pause();
-      } else if (!shouldPause && paused) {
-        paused = false;
-        socket.resume();
-      }
+      abort(frame(error(message)));
     }
   }
 }

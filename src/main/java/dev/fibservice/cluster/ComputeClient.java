@@ -68,15 +68,20 @@ public final class ComputeClient {
     return new ComputeClient(vertx, settings);
   }
 
-  /** Computes F(n): the reply JSON of {@code fib.compute}, or a failure for {@link ServiceError#from}. */
-  public Future<JsonObject> compute(FibRequest request, String requestId) {
+  /**
+   * Computes F(n): the reply JSON of {@code fib.compute}, or a failure for {@link ServiceError#from}.
+   *
+   * @param requestId names the request in the logs (the client's id, or one the front made)
+   * @param cancelId  the id the front made to cancel it with ({@code fib.cancel}); never a client's
+   */
+  public Future<JsonObject> compute(FibRequest request, String requestId, String cancelId) {
     if (view == null) {
       DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(busTimeoutMs)
-        .addHeader(Addresses.REQUEST_ID_HEADER, requestId);
+        .addHeader(Addresses.REQUEST_ID_HEADER, requestId).addHeader(Addresses.CANCEL_ID_HEADER, cancelId);
       return vertx.eventBus().<JsonObject>request(Addresses.FIB_COMPUTE, request.toJson(), delivery)
         .map(reply -> reply.body());
     }
-    Call call = new Call(request, requestId, retries);
+    Call call = new Call(request, requestId, cancelId, retries);
     attempt(call);
     return call.promise.future();
   }
@@ -84,15 +89,17 @@ public final class ComputeClient {
   private static final class Call {
     final FibRequest request;
     final String id;
+    final String cancelId;
     final Promise<JsonObject> promise = Promise.promise();
     final Set<String> tried = new HashSet<>();
     int retriesLeft;
     int attempt;
     String member;
 
-    Call(FibRequest request, String id, int retries) {
+    Call(FibRequest request, String id, String cancelId, int retries) {
       this.request = request;
       this.id = id;
+      this.cancelId = cancelId;
       this.retriesLeft = retries;
     }
   }
@@ -112,7 +119,7 @@ public final class ComputeClient {
     boolean shortAttempt = call.request.light() && call.retriesLeft > 0;
     DeliveryOptions delivery = new DeliveryOptions()
       .setSendTimeout(shortAttempt ? attemptTimeoutMs : busTimeoutMs)
-      .addHeader(Addresses.REQUEST_ID_HEADER, call.id);
+      .addHeader(Addresses.REQUEST_ID_HEADER, call.id).addHeader(Addresses.CANCEL_ID_HEADER, call.cancelId);
     vertx.eventBus().<JsonObject>request(Addresses.computeOn(member), call.request.toJson(), delivery)
       .onComplete(ar -> {
         if (call.attempt != attempt || call.promise.future().isComplete()) {

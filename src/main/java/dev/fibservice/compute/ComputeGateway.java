@@ -53,7 +53,11 @@ public final class ComputeGateway extends VerticleBase {
 
   private final NodeInfo node;
   private final Settings settings;
-  private final Map<String, Running> running = new HashMap<>();
+  /**
+   * What is in flight, by cancel id (the {@code x-cancel-id} header); a request without one, or with one already in
+   * use, is kept under a key no {@code fib.cancel} can name.
+   */
+  private final Map<Object, Running> running = new HashMap<>();
   private FibRequest.Limits limits;
   private Admission admission;
   private boolean lightLane;
@@ -121,13 +125,16 @@ public final class ComputeGateway extends VerticleBase {
         + " running on this node (fib.maxInFlight); retry shortly");
       return;
     }
+    // the request id names the request in the logs, front and worker; only the cancel id can cancel it
     String id = message.headers().get(Addresses.REQUEST_ID_HEADER);
     if (id == null) {
       id = Long.toHexString(ThreadLocalRandom.current().nextLong());
     }
+    String cancelId = message.headers().get(Addresses.CANCEL_ID_HEADER);
+    Object key = cancelId != null && !running.containsKey(cancelId) ? cancelId : new Object();
     ComputeJob job = new ComputeJob(id, request);
     Running run = new Running(job, message);
-    running.put(id, run);
+    running.put(key, run);
     inFlight++;
     long timer = vertx.setTimer(timeoutMs, t -> {
       job.cancel();
@@ -139,7 +146,7 @@ public final class ComputeGateway extends VerticleBase {
     DeliveryOptions delivery = new DeliveryOptions(toWorker).addHeader(Addresses.REQUEST_ID_HEADER, id);
     vertx.eventBus().<ComputeResult>request(lane, job, delivery).onComplete(ar -> {
       admission.release(light);
-      running.remove(job.id(), run);
+      running.remove(key, run);
       if (--inFlight == 0 && drained != null) {
         drained.tryComplete();
       }
@@ -169,6 +176,7 @@ public final class ComputeGateway extends VerticleBase {
     }
   }
 
+  /** {"id": cancel id}: the id travels as the x-cancel-id header of the request, never as its x-request-id. */
   private void cancel(Message<Object> message) {
     if (message.body() instanceof JsonObject body && body.getValue("id") instanceof String id) {
       Running run = running.get(id);

@@ -153,6 +153,10 @@ public final class Settings {
     "Event-bus bridge port; 0 picks a free port (logged at start)");
   public static final Key BRIDGE_MAX_FRAME = Key.integer("bridge.maxFrameBytes", 65536, 64, 16 * 1024 * 1024,
     "Largest accepted bridge frame; a larger one gets an error frame and the connection closes");
+  public static final Key BRIDGE_MAX_IN_FLIGHT = Key.integer("bridge.maxInFlightPerConnection", 128, 1, 100000,
+    "Requests one bridge connection may have in flight; beyond it the bridge stops reading that connection");
+  public static final Key BRIDGE_MAX_CONNECTIONS = Key.integer("bridge.maxConnections", 10000, 1, 1_000_000,
+    "Bridge connections open at once on this node; beyond it a new one gets an error frame and is closed");
 
   /** Every key, in the order of the README's table. */
   public static final List<Key> KEYS = List.of(HOST, INSTANCES, WORKER_INSTANCES, EVENT_LOOPS, TRANSPORT, NODE_NAME,
@@ -165,7 +169,7 @@ public final class Settings {
     HTTP_ACCESS_LOG, TCP_MAX_CONNECTIONS, LOG_FORMAT, SHUTDOWN_GRACE_MS,
     CLUSTER_ENABLED, CLUSTER_ROLE, CLUSTER_CONFIG, CLUSTER_NAME, CLUSTER_MEMBERS, CLUSTER_HOST, CLUSTER_PUBLIC_HOST,
     CLUSTER_PORT, CLUSTER_HAZELCAST_PORT, FIB_RETRIES, FIB_ATTEMPT_TIMEOUT_MS,
-    BRIDGE_ENABLED, BRIDGE_HOST, BRIDGE_PORT, BRIDGE_MAX_FRAME);
+    BRIDGE_ENABLED, BRIDGE_HOST, BRIDGE_PORT, BRIDGE_MAX_FRAME, BRIDGE_MAX_IN_FLIGHT, BRIDGE_MAX_CONNECTIONS);
 
   private static final Map<String, Key> BY_NAME = KEYS.stream()
     .collect(Collectors.toMap(Key::name, Function.identity(), (a, b) -> a, LinkedHashMap::new));

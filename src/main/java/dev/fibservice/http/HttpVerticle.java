@@ -1,6 +1,5 @@
 package dev.fibservice.http;
 
-import dev.fibservice.Addresses;
 import dev.fibservice.NodeInfo;
 import dev.fibservice.ServiceError;
 import dev.fibservice.cluster.ClusterView;
@@ -12,6 +11,8 @@ import dev.fibservice.db.Database;
 import dev.fibservice.db.PeopleStore;
 import dev.fibservice.db.Sql;
 import dev.fibservice.jobs.Jobs;
+import dev.fibservice.net.PendingWork;
+import dev.fibservice.net.Wire;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.VerticleBase;
@@ -143,7 +144,11 @@ public final class HttpVerticle extends VerticleBase {
       .setIdleTimeout(settings.getInt(Settings.HTTP_IDLE_SECONDS))
       .setIdleTimeoutUnit(TimeUnit.SECONDS);
     return vertx.createHttpServer(options)
-      .connectionHandler(connections::opened)
+      .connectionHandler(connection -> {
+        // half-closes and HTTP/1.1 framing checks; set up before the connection's first read
+        Wire.guardHttp(connection, options);
+        connections.opened(connection);
+      })
       .requestHandler(new ServedBy(vertx, name, request -> route(request, router, accessLog)))
       .listen()
       .onSuccess(s -> server = s);
@@ -293,14 +298,16 @@ public final class HttpVerticle extends VerticleBase {
     FibRequest request = FibRequest.parse(ctx.pathParam("n"), query.get("algorithm"), limits);
     boolean text = "text/plain".equals(ctx.getAcceptableContentType());
     String id = ctx.get(REQUEST_ID);
+    // the client's X-Request-Id names the request in the logs; only this id, made here, can cancel it
+    String cancelId = PendingWork.newId();
     HttpServerResponse response = ctx.response();
     response.closeHandler(v -> {
       if (!response.ended()) {
-        // the client gave up: stop burning CPU for it
-        vertx.eventBus().publish(Addresses.FIB_CANCEL, new JsonObject().put("id", id));
+        // the connection really closed (a half-close does not): stop burning CPU for it
+        PendingWork.cancel(vertx, cancelId);
       }
     });
-    fib.compute(request, id)
+    fib.compute(request, id, cancelId)
       .onComplete(ar -> {
         if (response.closed()) {
           return;

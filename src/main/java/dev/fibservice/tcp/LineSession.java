@@ -1,26 +1,25 @@
 package dev.fibservice.tcp;
 
-import dev.fibservice.Addresses;
 import dev.fibservice.ServiceError;
 import dev.fibservice.cluster.ComputeClient;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
+import dev.fibservice.net.Session;
 import dev.fibservice.ops.Metrics;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetSocket;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * One TCP connection: splits lines, computes each through the event bus, and writes the replies in
  * the order the lines came, however the computations finish. Reading pauses while too many lines are
- * in flight or the client is not reading its replies, so a connection never queues without bound.
+ * in flight or the client is not reading its replies, so a connection never queues without bound
+ * (see {@link Session} for that, for half-closes and for cancellation on close).
  */
-final class LineSession {
+final class LineSession extends Session {
 
   /** The protocol's limits, read once from the settings. */
   record Config(int maxLineBytes, int maxPipelined, FibRequest.Limits limits) {
@@ -32,95 +31,73 @@ final class LineSession {
 
   /** A reply slot: filled when its computation ends, written once every earlier slot is written. */
   private static final class Pending {
-    final String id;
     String reply;
-
-    Pending(String id) {
-      this.id = id;
-    }
   }
 
   private static final byte LF = '\n';
 
-  private final Vertx vertx;
-  private final NetSocket socket;
   private final Config config;
   private final Metrics metrics;
   private final Runnable onClose;
   private final ComputeClient fib;
   private final ArrayDeque<Pending> pending = new ArrayDeque<>();
-  /** Bytes received but not yet taken as lines (a partial line, or lines held back while paused). */
-  private Buffer input = Buffer.buffer();
-  private boolean paused;
-  private boolean draining;
-  private boolean ended;
-  private boolean closing;
-  private boolean closed;
 
   LineSession(Vertx vertx, NetSocket socket, Config config, ComputeClient fib, Metrics metrics, Runnable onClose) {
-    this.vertx = vertx;
-    this.socket = socket;
+    super(vertx, socket);
     this.config = config;
     this.fib = fib;
     this.metrics = metrics;
     this.onClose = onClose;
   }
 
-  void start() {
-    socket.handler(this::received);
-    socket.closeHandler(v -> {
-      closed = true;
-      onClose.run();
-      for (Pending p : pending) {
-        if (p.reply == null && p.id != null) {
-          vertx.eventBus().publish(Addresses.FIB_CANCEL, new JsonObject().put("id", p.id));
-        }
-      }
-      pending.clear();
-    });
-    socket.drainHandler(v -> updateFlow());
-    socket.exceptionHandler(e -> socket.close());
-  }
-
-  private void received(Buffer data) {
-    input.appendBuffer(data);
-    drainLines();
-  }
-
-  /** Takes complete lines from the input while the connection may take more work. */
-  private void drainLines() {
-    if (draining) {
-      return;
-    }
-    draining = true;
-    try {
-      int start = 0;
-      int length = input.length();
-      while (!closing && !mustPause()) {
-        int end = indexOf(input, LF, start, length);
-        if (end < 0) {
-          break;
-        }
-        int lineEnd = end > start && input.getByte(end - 1) == '\r' ? end - 1 : end;
-        if (lineEnd - start > config.maxLineBytes()) {
-          tooLong();
-          return;
-        }
-        String line = input.getString(start, lineEnd, StandardCharsets.UTF_8.name());
-        start = end + 1;
-        handleLine(line);
-      }
-      if (start > 0) {
-        input = input.getBuffer(start, length);
-      }
-      if (!closing && input.length() > config.maxLineBytes() + 1 && indexOf(input, LF, 0, input.length()) < 0) {
+  @Override
+  protected int take(Buffer input, int start, int end) {
+    int lf = indexOf(input, LF, start, end);
+    if (lf < 0) {
+      // a line that never ends is refused as soon as it is too long (one more byte for a '\r')
+      if (end - start > config.maxLineBytes() + 1) {
         tooLong();
-        return;
+        return end;
       }
-    } finally {
-      draining = false;
+      return -1;
     }
-    updateFlow();
+    int lineEnd = lf > start && input.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+    if (lineEnd - start > config.maxLineBytes()) {
+      tooLong();
+    } else {
+      handleLine(input.getString(start, lineEnd, StandardCharsets.UTF_8.name()));
+    }
+    return lf + 1;
+  }
+
+  /** The client half-closed after a last line without its newline: that is a line too. */
+  @Override
+  protected void leftover(Buffer rest) {
+    int end = rest.length();
+    if (end > 0 && rest.getByte(end - 1) == '\r') {
+      end--;
+    }
+    if (end > config.maxLineBytes()) {
+      tooLong();
+    } else if (end > 0) {
+      handleLine(rest.getString(0, end, StandardCharsets.UTF_8.name()));
+    }
+  }
+
+  @Override
+  protected boolean busy() {
+    return pending.size() >= config.maxPipelined();
+  }
+
+  @Override
+  protected boolean answered() {
+    return pending.isEmpty();
+  }
+
+  @Override
+  protected void onClosed() {
+    pending.clear();
+    onClose.run();
   }
 
   private static int indexOf(Buffer buffer, byte b, int from, int to) {
@@ -133,15 +110,14 @@ final class LineSession {
   }
 
   private void tooLong() {
-    closing = true;
     enqueueDone("[Error] line too long: at most " + config.maxLineBytes() + " bytes (tcp.maxLineBytes)");
+    finish();
   }
 
   private void handleLine(String raw) {
     String line = raw.strip();
     if (line.isEmpty() || line.equalsIgnoreCase("quit")) {
-      closing = true;
-      closeWhenFlushed();
+      finish();
       return;
     }
     String[] parts = line.split("\\s+");
@@ -156,11 +132,13 @@ final class LineSession {
       enqueueDone("[Error] " + e.getMessage());
       return;
     }
-    String id = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
-    Pending slot = new Pending(id);
+    // the line protocol has no request ids of its own: the server's cancel id names the request in the logs too
+    String cancelId = work.add(null);
+    Pending slot = new Pending();
     pending.add(slot);
-    fib.compute(request, id)
+    fib.compute(request, cancelId, cancelId)
       .onComplete(ar -> {
+        work.remove(cancelId);
         if (ar.succeeded()) {
           slot.reply = ar.result().getString("value");
         } else {
@@ -171,7 +149,7 @@ final class LineSession {
   }
 
   private void enqueueDone(String reply) {
-    Pending slot = new Pending(null);
+    Pending slot = new Pending();
     slot.reply = reply;
     pending.add(slot);
     flush();
@@ -179,46 +157,13 @@ final class LineSession {
 
   /** Writes every reply at the head of the queue that is ready, in order. */
   private void flush() {
-    if (closed) {
+    if (isClosed()) {
       return;
     }
     while (!pending.isEmpty() && pending.peek().reply != null) {
-      socket.write(pending.poll().reply + "\n");
+      write(pending.poll().reply + "\n");
       metrics.tcpLine();
     }
-    if (closing) {
-      closeWhenFlushed();
-    } else {
-      updateFlow();
-    }
-  }
-
-  private boolean mustPause() {
-    return pending.size() >= config.maxPipelined() || socket.writeQueueFull();
-  }
-
-  private void updateFlow() {
-    if (closing || closed) {
-      return;
-    }
-    boolean shouldPause = mustPause();
-    if (shouldPause && !paused) {
-      paused = true;
-      socket.pause();
-    } else if (!shouldPause && paused) {
-      paused = false;
-      socket.resume();
-      drainLines();
-    }
-  }
-
-  private void closeWhenFlushed() {
-    if (pending.isEmpty() && !closed && !ended) {
-      ended = true;
-      socket.end();
-    } else {
-      // no more input is taken; the last reply's flush() closes the connection
-      socket.pause();
-    }
+    changed();
   }
 }

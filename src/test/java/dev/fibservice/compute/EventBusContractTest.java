@@ -3,6 +3,7 @@ package dev.fibservice.compute;
 import dev.fibservice.Addresses;
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
@@ -79,6 +80,39 @@ class EventBusContractTest {
     bus.publish(Addresses.FIB_CANCEL, new JsonObject().put("id", "no-such-job"));
     assertEquals("55", bus.<JsonObject>request(Addresses.FIB_COMPUTE, new JsonObject().put("n", 10)).await().body()
       .getString("value"));
+  }
+
+  @Test
+  void cancelNamesTheCancelIdNeverTheRequestId() throws Exception {
+    // recursive fib(60) never ends by itself: a cancelled one fails with 499, the other at its deadline with 504
+    FibService node = TestNodes.start(Map.of("fib.maxN.recursive", "60", "fib.timeoutMs", "3000"));
+    try {
+      EventBus other = node.vertx().eventBus();
+      JsonObject forever = new JsonObject().put("n", 60).put("algorithm", "recursive");
+      var kept = other.request(Addresses.FIB_COMPUTE, forever, new DeliveryOptions()
+        .addHeader(Addresses.REQUEST_ID_HEADER, "shared").addHeader(Addresses.CANCEL_ID_HEADER, "cancel-a"));
+      var cancelled = other.request(Addresses.FIB_COMPUTE, forever, new DeliveryOptions()
+        .addHeader(Addresses.REQUEST_ID_HEADER, "b").addHeader(Addresses.CANCEL_ID_HEADER, "cancel-b"));
+      Admission admission = Admission.of(node.vertx(), 0);
+      for (int i = 0; i < 300 && admission.inFlight() < 2; i++) {
+        Thread.sleep(50);
+      }
+      assertEquals(2, admission.inFlight());
+      other.publish(Addresses.FIB_CANCEL, new JsonObject().put("id", "shared"));
+      other.publish(Addresses.FIB_CANCEL, new JsonObject().put("id", "cancel-b"));
+      assertEquals(499, failureCode(cancelled));
+      assertEquals(504, failureCode(kept), "cancelled by its x-request-id");
+    } finally {
+      TestNodes.stop(node);
+    }
+  }
+
+  private static int failureCode(io.vertx.core.Future<?> request) {
+    Throwable t = assertThrows(Throwable.class, request::await);
+    if (t instanceof CompletionException) {
+      t = t.getCause();
+    }
+    return assertInstanceOf(ReplyException.class, t).failureCode();
   }
 
   private static void assertFails(int code, String message, Object body) {

@@ -1,0 +1,96 @@
+package dev.fibservice.net;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.impl.VertxHttpRequestDecoder;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.impl.HostAndPortImpl;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Vert.x's HTTP/1.x request decoder, refusing the framing a request smuggler relies on before any byte of its body is
+ * read (RFC 9112 sections 6.1 and 6.3): Transfer-Encoding together with Content-Length, Transfer-Encoding in an
+ * HTTP/1.0 request, and any Transfer-Encoding but a final chunked; also an HTTP/1.1 request without Host, and a Host
+ * that is not host[:port] (section 3.2; Vert.x's router would fail on it with a 500). The check runs in the decoder because the decoder itself removes a Content-Length sent beside
+ * {@code chunked}. A refused request becomes a failed decoder result carrying a {@link RejectedRequest}, and the
+ * decoder skips every byte after it, so nothing sent behind it is ever parsed as a request of its own; {@link
+ * HttpGuard} answers it. Per request it costs two header look-ups and a scan of the Host value, no allocation.
+ */
+final class GuardedRequestDecoder extends VertxHttpRequestDecoder {
+
+  private static final String CHUNKED = "chunked";
+
+  GuardedRequestDecoder(HttpServerOptions options) {
+    super(options);
+  }
+
+  /** Called by the decoder once a request's headers are in, before it decides how the body is framed. */
+  @Override
+  protected boolean isContentAlwaysEmpty(HttpMessage msg) {
+    if (msg instanceof HttpRequest request) {
+      check(request);
+    }
+    return super.isContentAlwaysEmpty(msg);
+  }
+
+  static void check(HttpRequest request) {
+    HttpHeaders headers = request.headers();
+    if (headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+      transferEncoding(request, headers);
+    }
+    // the decoder keeps header values as the Strings it made: this get() allocates nothing
+    String host = headers.get(HttpHeaderNames.HOST);
+    if (host == null) {
+      if (request.protocolVersion() == HttpVersion.HTTP_1_1) {
+        throw new RejectedRequest(400, "an HTTP/1.1 request must carry a Host header (RFC 9112, section 3.2)",
+          new JsonObject().put("header", "Host"));
+      }
+    } else if (!host.isEmpty() && !HostAndPortImpl.isValidAuthority(host)) {
+      throw new RejectedRequest(400, "the Host header must be host[:port], got '" + shorten(host) + "' (RFC 9112,"
+        + " section 3.2)", new JsonObject().put("header", "Host").put("value", shorten(host)));
+    }
+  }
+
+  private static void transferEncoding(HttpRequest request, HttpHeaders headers) {
+    String value = String.join(", ", headers.getAll(HttpHeaderNames.TRANSFER_ENCODING));
+    JsonObject detail = new JsonObject().put("header", "Transfer-Encoding").put("value", shorten(value));
+    if (headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+      throw new RejectedRequest(400, "a request must not carry both Content-Length and Transfer-Encoding: its body"
+        + " length is ambiguous (RFC 9112, section 6.1)", detail);
+    }
+    if (request.protocolVersion() != HttpVersion.HTTP_1_1) {
+      throw new RejectedRequest(400, "Transfer-Encoding is not allowed in an " + request.protocolVersion().text()
+        + " request (RFC 9112, section 6.1)", detail);
+    }
+    List<String> codings = new ArrayList<>();
+    for (String coding : value.split(",")) {
+      String name = coding.trim().toLowerCase(Locale.ROOT);
+      if (!name.isEmpty()) {
+        codings.add(name);
+      }
+    }
+    if (codings.isEmpty() || !CHUNKED.equals(codings.get(codings.size() - 1))) {
+      throw new RejectedRequest(400, "chunked must be the final transfer coding of a request, got Transfer-Encoding: '"
+        + shorten(value) + "' (RFC 9112, section 6.3)", detail);
+    }
+    List<String> before = codings.subList(0, codings.size() - 1);
+    if (before.contains(CHUNKED)) {
+      throw new RejectedRequest(400, "chunked must not be applied more than once (RFC 9112, section 7)", detail);
+    }
+    if (!before.isEmpty()) {
+      throw new RejectedRequest(501, "transfer coding '" + shorten(before.get(0)) + "' is not supported; send the body"
+        + " with Transfer-Encoding: chunked alone, or with Content-Length", detail);
+    }
+  }
+
+  private static String shorten(String text) {
+    return text.length() > 60 ? text.substring(0, 57) + "..." : text;
+  }
+}

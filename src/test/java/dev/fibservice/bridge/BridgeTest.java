@@ -1,0 +1,257 @@
+package dev.fibservice.bridge;
+
+import dev.fibservice.FibService;
+import dev.fibservice.TestNodes;
+import dev.fibservice.compute.Admission;
+import dev.fibservice.net.Raw;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The TCP event-bus bridge against clients that flood, pipeline, repeat ids, hoard connections or cancel others. */
+class BridgeTest {
+
+  private FibService service;
+
+  private void start(Map<String, String> overrides) throws Exception {
+    Map<String, String> all = new HashMap<>(Map.of("bridge.enabled", "true", "bridge.port", "0"));
+    all.putAll(overrides);
+    service = TestNodes.start(all);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    TestNodes.stop(service);
+  }
+
+  private Socket connect() throws IOException {
+    return Raw.connect(service.bridgePort());
+  }
+
+  private Admission admission() {
+    return Admission.of(service.vertx(), 0);
+  }
+
+  @Test
+  void aClientThatFloodsPingsAndNeverReadsIsNoLongerRead() throws Exception {
+    start(Map.of());
+    long cap = 256L << 20;
+    byte[] ping = Raw.frame(new JsonObject().put("type", "ping"));
+    ByteArrayOutputStream batch = new ByteArrayOutputStream();
+    for (int i = 0; i < 1000; i++) {
+      batch.write(ping);
+    }
+    byte[] pings = batch.toByteArray();
+    try (Socket socket = new Socket()) {
+      socket.setReceiveBufferSize(16 * 1024);
+      socket.setSendBufferSize(64 * 1024);
+      socket.connect(new InetSocketAddress("127.0.0.1", service.bridgePort()));
+      socket.setSoTimeout(30_000);
+      AtomicLong written = new AtomicLong();
+      AtomicBoolean stop = new AtomicBoolean();
+      byte[] chunk = pings;
+      Thread writer = new Thread(() -> {
+        try {
+          OutputStream out = socket.getOutputStream();
+          while (!stop.get() && written.get() < cap) {
+            out.write(chunk);
+            written.addAndGet(chunk.length);
+          }
+        } catch (IOException e) {
+          written.set(-1);
+        }
+      }, "ping-flood");
+      writer.start();
+      // the outcome: the client's writes stall (the server stopped reading it), long before the cap
+      long seen = -2;
+      int still = 0;
+      for (int i = 0; i < 600 && still < 10 && written.get() < cap; i++) {
+        Thread.sleep(100);
+        long now = written.get();
+        still = now == seen ? still + 1 : 0;
+        seen = now;
+      }
+      long stalledAt = written.get();
+      System.out.println("ping flood: the client's writes stalled after " + (stalledAt >> 10) + " KiB");
+      assertTrue(stalledAt > 0 && stalledAt < 64L << 20, "the bridge kept reading a client that does not read its"
+        + " pongs: " + (stalledAt >> 20) + " MiB written");
+      stop.set(true);
+      // reading again, the client gets a pong for every ping it sent, and the server reads the rest
+      DataInputStream in = new DataInputStream(socket.getInputStream());
+      long pongs = 0;
+      while (writer.isAlive() || pongs < written.get() / ping.length) {
+        JsonObject pong = Raw.readFrame(in);
+        assertNotNull(pong, "closed after " + pongs + " pongs");
+        assertEquals("pong", pong.getString("type"));
+        pongs++;
+        if (!writer.isAlive() && pongs == written.get() / ping.length) {
+          break;
+        }
+      }
+      writer.join(30_000);
+      assertEquals(written.get() / ping.length, pongs);
+    }
+  }
+
+  @Test
+  void theInFlightCapHoldsWhateverIdsTheClientSends() throws Exception {
+    start(Map.of("bridge.maxInFlightPerConnection", "8", "fib.maxInFlight", "1000"));
+    int frames = 400;
+    try (Socket flood = connect(); Socket other = connect()) {
+      ByteArrayOutputStream all = new ByteArrayOutputStream();
+      for (int i = 0; i < frames; i++) {
+        // one id for all: the cap counts the server's entries, not the client's ids
+        all.write(Raw.frame(Raw.compute("r" + i, "same", new JsonObject().put("n", 27).put("algorithm", "recursive"))));
+      }
+      AtomicInteger replies = new AtomicInteger();
+      AtomicInteger maxInFlight = new AtomicInteger();
+      AtomicBoolean done = new AtomicBoolean();
+      Thread sampler = new Thread(() -> {
+        try {
+          // at most 60 s of samples, a millisecond apart
+          for (int i = 0; i < 60_000 && !done.get(); i++) {
+            maxInFlight.accumulateAndGet(admission().inFlight(false), Math::max);
+            Thread.sleep(1);
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, "in-flight-sampler");
+      sampler.start();
+      AtomicInteger wrong = new AtomicInteger();
+      Thread reader = new Thread(() -> {
+        try {
+          DataInputStream in = new DataInputStream(flood.getInputStream());
+          for (int i = 0; i < frames; i++) {
+            JsonObject reply = Raw.readFrame(in);
+            if (reply == null || !"196418".equals(reply.getJsonObject("body", new JsonObject()).getString("value"))) {
+              wrong.incrementAndGet();
+            }
+            replies.incrementAndGet();
+          }
+        } catch (IOException e) {
+          wrong.incrementAndGet();
+        }
+      }, "flood-reader");
+      reader.start();
+      flood.getOutputStream().write(all.toByteArray());
+      for (int i = 0; i < 300 && replies.get() < 10; i++) {
+        Thread.sleep(50);
+      }
+      // another client is answered meanwhile, not after the flood
+      Raw.sendFrame(other, Raw.compute("mine", "same", new JsonObject().put("n", 26).put("algorithm", "recursive")));
+      JsonObject mine = Raw.readFrame(new DataInputStream(other.getInputStream()));
+      int floodRepliesThen = replies.get();
+      assertEquals("121393", mine.getJsonObject("body").getString("value"), mine.encode());
+      reader.join(60_000);
+      done.set(true);
+      sampler.join(10_000);
+      System.out.println("in flight at most " + maxInFlight.get() + "; the other client was answered after "
+        + floodRepliesThen + " of the flood's " + frames + " replies");
+      assertEquals(frames, replies.get());
+      assertEquals(0, wrong.get());
+      assertTrue(floodRepliesThen < frames, "the other client waited for the whole flood");
+      // the flood's 8 plus the other client's one
+      assertTrue(maxInFlight.get() <= 9, "in flight: " + maxInFlight.get() + " (bridge.maxInFlightPerConnection = 8)");
+    }
+  }
+
+  @Test
+  void connectionsAreCapped() throws Exception {
+    start(Map.of("bridge.maxConnections", "2"));
+    try (Socket a = connect(); Socket b = connect()) {
+      assertPong(a);
+      assertPong(b);
+      try (Socket c = connect()) {
+        DataInputStream in = new DataInputStream(c.getInputStream());
+        JsonObject refused = Raw.readFrame(in);
+        assertEquals("err", refused.getString("type"));
+        assertTrue(refused.getString("message").contains("too many connections (2, bridge.maxConnections)"),
+          refused.encode());
+        assertNull(Raw.readFrame(in), "closed after the error");
+      }
+      a.close();
+      // once one is closed, a new connection is served (the server notices the close shortly after)
+      boolean served = false;
+      for (int i = 0; i < 100 && !served; i++) {
+        try (Socket d = connect()) {
+          Raw.sendFrame(d, new JsonObject().put("type", "ping"));
+          JsonObject reply = Raw.readFrame(new DataInputStream(d.getInputStream()));
+          served = "pong".equals(reply.getString("type"));
+        }
+        if (!served) {
+          Thread.sleep(100);
+        }
+      }
+      assertTrue(served);
+    }
+  }
+
+  @Test
+  void lengthPrefixesZeroAndOneSayWhatIsWrong() throws Exception {
+    start(Map.of());
+    for (byte[] bytes : new byte[][] {{0, 0, 0, 0}, {0, 0, 0, 1, '{'}}) {
+      try (Socket socket = connect()) {
+        socket.getOutputStream().write(bytes);
+        DataInputStream in = new DataInputStream(socket.getInputStream());
+        JsonObject error = Raw.readFrame(in);
+        assertEquals("frame_too_small: a frame holds a JSON object, at least 2 bytes ({}), this one announced "
+          + bytes[3], error.getString("message"));
+        assertNull(Raw.readFrame(in), "closed after the error");
+      }
+    }
+  }
+
+  @Test
+  void aConnectionCancelsOnlyItsOwnRequests() throws Exception {
+    // recursive fib(60) never ends by itself: the victim's ends at its deadline (504), a cancelled one with 499
+    start(Map.of("fib.maxN.recursive", "60", "fib.timeoutMs", "5000"));
+    JsonObject forever = new JsonObject().put("n", 60).put("algorithm", "recursive");
+    try (Socket victim = connect(); Socket attacker = connect()) {
+      Raw.sendFrame(victim, Raw.compute("v", "victim", forever));
+      awaitInFlight(1);
+      Raw.sendFrame(attacker, new JsonObject().put("type", "publish").put("address", "fib.cancel")
+        .put("body", new JsonObject().put("id", "victim")));
+      // the attacker's own request under the same id, then its own cancel: that one it may cancel
+      Raw.sendFrame(attacker, Raw.compute("a", "victim", forever));
+      awaitInFlight(2);
+      Raw.sendFrame(attacker, new JsonObject().put("type", "publish").put("address", "fib.cancel")
+        .put("body", new JsonObject().put("id", "victim")));
+      JsonObject own = Raw.readFrame(new DataInputStream(attacker.getInputStream()));
+      assertEquals("a", own.getString("address"), own.encode());
+      assertEquals(499, own.getInteger("failureCode"), own.encode());
+      JsonObject theirs = Raw.readFrame(new DataInputStream(victim.getInputStream()));
+      assertEquals("v", theirs.getString("address"), theirs.encode());
+      assertEquals(504, theirs.getInteger("failureCode"), "another connection cancelled it: " + theirs.encode());
+    }
+  }
+
+  private void awaitInFlight(int n) throws InterruptedException {
+    for (int i = 0; i < 300 && admission().inFlight() != n; i++) {
+      Thread.sleep(50);
+    }
+    assertEquals(n, admission().inFlight());
+  }
+
+  private static void assertPong(Socket socket) throws IOException {
+    Raw.sendFrame(socket, new JsonObject().put("type", "ping"));
+    assertEquals("pong", Raw.readFrame(new DataInputStream(socket.getInputStream())).getString("type"));
+  }
+}

@@ -1,0 +1,116 @@
+package dev.fibservice.net;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.DuplexChannel;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetSocket;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Guards what {@link Wire} takes from Vert.x's internals (an upgrade of Vert.x or Netty that changes them fails
+ * here): the Netty channel behind a socket and an HTTP connection, the half-closure option, our handlers in the
+ * pipeline where they must be, and the end of the stream arriving behind the data of a paused socket.
+ */
+class WireTest {
+
+  private Vertx vertx;
+
+  @BeforeEach
+  void setUp() {
+    vertx = Vertx.vertx();
+  }
+
+  @AfterEach
+  void tearDown() {
+    vertx.close().await();
+  }
+
+  @Test
+  void aSocketAllowsHalfClosureAndEndsBehindItsData() throws Exception {
+    CompletableFuture<Boolean> installed = new CompletableFuture<>();
+    CompletableFuture<Channel> channel = new CompletableFuture<>();
+    CompletableFuture<NetSocket> accepted = new CompletableFuture<>();
+    StringBuilder received = new StringBuilder();
+    CompletableFuture<String> ended = new CompletableFuture<>();
+    NetServer server = vertx.createNetServer().connectHandler(socket -> {
+      installed.complete(Wire.allowHalfClose(socket));
+      channel.complete(Wire.channel(socket));
+      // paused from the start: the data and the FIN wait in Vert.x's queues, the FIN's event does not
+      socket.pause();
+      socket.handler(data -> received.append(data.toString(StandardCharsets.UTF_8)));
+      socket.endHandler(v -> {
+        if (Wire.halfClosed(socket)) {
+          ended.complete(received.toString());
+          socket.end(Buffer.buffer("got " + received));
+        }
+      });
+      accepted.complete(socket);
+    }).listen(0, "127.0.0.1").await();
+    try (Socket client = Raw.connect(server.actualPort())) {
+      Raw.send(client, "half");
+      client.shutdownOutput();
+      assertTrue(installed.get(30, TimeUnit.SECONDS), "the socket's channel cannot be reached");
+      Channel ch = channel.get(30, TimeUnit.SECONDS);
+      assertEquals(Boolean.TRUE, ch.config().getOption(ChannelOption.ALLOW_HALF_CLOSURE));
+      List<String> names = ch.pipeline().names();
+      assertTrue(names.indexOf(Wire.INPUT_END) >= 0 && names.indexOf(Wire.INPUT_END) < names.indexOf(Wire.VERTX_HANDLER),
+        "pipeline: " + names);
+      // the FIN has come while the socket is paused; the connection stays open
+      for (int i = 0; i < 300 && !((DuplexChannel) ch).isInputShutdown(); i++) {
+        Thread.sleep(10);
+      }
+      assertTrue(ch.isActive());
+      assertFalse(ended.isDone(), "the end came before the data it follows");
+      accepted.get().resume();
+      assertEquals("half", ended.get(30, TimeUnit.SECONDS));
+      assertEquals("got half", new String(Raw.readToEnd(client), StandardCharsets.UTF_8));
+    }
+  }
+
+  @Test
+  void anHttpConnectionGetsTheGuardedDecoderAndTheGuard() throws Exception {
+    CompletableFuture<Boolean> installed = new CompletableFuture<>();
+    CompletableFuture<Object> decoder = new CompletableFuture<>();
+    CompletableFuture<Object> halfClosure = new CompletableFuture<>();
+    CompletableFuture<List<String>> pipeline = new CompletableFuture<>();
+    HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(false);
+    HttpServer server = vertx.createHttpServer(options).connectionHandler((HttpConnection connection) -> {
+      installed.complete(Wire.guardHttp(connection, options));
+      Channel ch = Wire.channel(connection);
+      decoder.complete(ch == null ? null : ch.pipeline().get(Wire.HTTP_DECODER));
+      halfClosure.complete(ch == null ? null : ch.config().getOption(ChannelOption.ALLOW_HALF_CLOSURE));
+      pipeline.complete(ch == null ? List.of() : ch.pipeline().names());
+    }).requestHandler(request -> request.response().end("ok")).listen(0, "127.0.0.1").await();
+    try (Socket client = Raw.connect(server.actualPort())) {
+      Raw.send(client, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+      client.shutdownOutput();
+      List<Raw.HttpReply> replies = Raw.httpReplies(Raw.readToEnd(client));
+      assertEquals("ok", replies.get(0).body());
+      assertTrue(installed.get(30, TimeUnit.SECONDS), "the connection's channel cannot be reached");
+      assertInstanceOf(GuardedRequestDecoder.class, decoder.get(30, TimeUnit.SECONDS));
+      assertEquals(Boolean.TRUE, halfClosure.get(30, TimeUnit.SECONDS));
+      List<String> names = pipeline.get(30, TimeUnit.SECONDS);
+      assertTrue(names.indexOf(Wire.HTTP_DECODER) >= 0 && names.indexOf(Wire.HTTP_DECODER) < names.indexOf(Wire.HTTP_GUARD)
+        && names.indexOf(Wire.HTTP_GUARD) < names.indexOf(Wire.VERTX_HANDLER), "pipeline: " + names);
+    }
+  }
+}
