@@ -60,6 +60,8 @@ cluster: $(JAR)
 	  nohup java -jar $(JAR) --cluster --role worker $(WORKER_ARGS) $(CLUSTER_TLS) $(ARGS) > run/$$w.log 2>&1 & echo $$! > run/$$w.pid; \
 	done
 	@for w in $(CLUSTER_WORKERS); do $(MAKE) --no-print-directory cluster-await MEMBER=$$w; done
+	@# the front sends requests to a worker once it answered its ping over the event bus (at most 30 s here)
+	@for i in $$(seq 300); do curl -s localhost:8080/info 2>/dev/null | grep -q '"reachable":false' || break; sleep 0.1; done
 	@curl -s localhost:8080/info 2>/dev/null | head -c 2000; echo
 
 # waits (at most 90 s) for run/$(MEMBER).log to say ready

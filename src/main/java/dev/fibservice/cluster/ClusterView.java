@@ -224,20 +224,15 @@ public final class ClusterView implements Shareable, MembershipListener {
   }
 
   /**
-   * The next computing member in round-robin order, preferring members not in {@code tried}; null when
-   * no computing member is available.
+   * The next computing member in round-robin order among those that answered a ping and are not avoided,
+   * preferring members not in {@code tried}; null when no computing member is available. The rotation runs
+   * over those members only, so that the ones left out do not tilt the share towards their neighbours.
    */
   public String pick(Set<String> tried) {
     List<String> members = computeMembers;
-    int n = members.size();
-    if (n == 0) {
-      return null;
-    }
     long now = System.nanoTime();
-    int start = Math.floorMod(roundRobin.getAndIncrement(), n);
-    String fallback = null;
-    for (int i = 0; i < n; i++) {
-      String id = members.get((start + i) % n);
+    List<String> candidates = new ArrayList<>(members.size());
+    for (String id : members) {
       Long until = avoidUntil.get(id);
       if (until != null) {
         if (until - now > 0) {
@@ -245,17 +240,22 @@ public final class ClusterView implements Shareable, MembershipListener {
         }
         avoidUntil.remove(id, until);
       }
-      if (!reachable.contains(id)) {
-        continue;
+      if (reachable.contains(id)) {
+        candidates.add(id);
       }
+    }
+    int n = candidates.size();
+    if (n == 0) {
+      return null;
+    }
+    int start = Math.floorMod(roundRobin.getAndIncrement(), n);
+    for (int i = 0; i < n; i++) {
+      String id = candidates.get((start + i) % n);
       if (!tried.contains(id)) {
         return id;
       }
-      if (fallback == null) {
-        fallback = id;
-      }
     }
-    return fallback;
+    return candidates.get(start);
   }
 
   /** The members as shown by /info: id, Hazelcast address, role, node name. */
