@@ -52,10 +52,10 @@ public final class ClusterView implements Shareable, MembershipListener {
 
   private static final String MAP = "fib.cluster";
   /**
-   * How long a ping may take: the first one to a member includes the TCP and TLS handshakes both ways (3 s
-   * seen on a busy 2-core machine); a TLS handshake itself gives up after 10 s (Vert.x's default).
+   * How long a ping may take: the first one to a member includes the TCP and TLS handshakes both ways,
+   * seconds on a starved machine; a TLS handshake itself gives up after 10 s (Vert.x's default).
    */
-  static final long PING_TIMEOUT_MS = 10_000;
+  private static final long PING_TIMEOUT_MS = 10_000;
   /** Pings of a member that did not answer are spaced from 1 s up to this (each costs a handshake attempt). */
   private static final long PING_BACKOFF_MAX_MS = 60_000;
 
@@ -205,11 +205,6 @@ public final class ClusterView implements Shareable, MembershipListener {
           + " a member without a certificate from this cluster's CA (cluster.tls.ca) never will", describe(id), reason);
       }
     }
-  }
-
-  /** Whether this member's fronts send requests to that computing member (it answered a ping). */
-  public boolean reachable(String memberId) {
-    return reachable.contains(memberId);
   }
 
   /** Calls the listener (on a Hazelcast thread) with the Vert.x node id of every member that leaves. */
