@@ -3,7 +3,7 @@ MVN ?= mvn -B
 JAR := target/fib-service.jar
 SOURCES := pom.xml $(shell find src/main -type f 2>/dev/null)
 
-.PHONY: build run test clean browser cluster cluster-await cluster-stop bench
+.PHONY: build run test clean browser cluster cluster-certs cluster-await cluster-stop bench
 
 build: $(JAR)
 
@@ -37,18 +37,31 @@ clean:
 CLUSTER_WORKERS := worker-1 worker-2
 # workers share the http member's embedded MariaDB (127.0.0.1:3306), so that they run the background jobs
 WORKER_ARGS := --set mysql.host=127.0.0.1 --set mysql.port=3306
+# Event-bus TLS with mutual authentication: the cluster's CA and member certificates (git-ignored, under run/)
+CERTS_DIR ?= run/certs
+# the members' cluster addresses: one certificate each, with the address as its IP SAN
+CLUSTER_CERT_ADDRS ?= 127.0.0.1
+CLUSTER_TLS := --set cluster.tls.cert=$(CERTS_DIR)/member-127.0.0.1.pem \
+  --set cluster.tls.key=$(CERTS_DIR)/member-127.0.0.1-key.pem --set cluster.tls.ca=$(CERTS_DIR)/ca.pem
+
+cluster-certs:
+	bin/cluster-certs.sh $(CERTS_DIR) $(CLUSTER_CERT_ADDRS)
 
 cluster: $(JAR)
 	@mkdir -p run
+	@[ -f $(CERTS_DIR)/ca.pem ] && [ -f $(CERTS_DIR)/member-127.0.0.1.pem ] && [ -f $(CERTS_DIR)/member-127.0.0.1-key.pem ] \
+	  || $(MAKE) --no-print-directory cluster-certs CLUSTER_CERT_ADDRS=127.0.0.1
 	@for f in run/*.pid; do [ -f "$$f" ] && kill -0 "$$(cat $$f)" 2>/dev/null \
 	  && { echo "a cluster member is still running ($$f); run 'make cluster-stop' first"; exit 1; }; done; true
-	nohup java -jar $(JAR) --cluster --role http --bridge-port 7000 $(ARGS) > run/http.log 2>&1 & echo $$! > run/http.pid
+	nohup java -jar $(JAR) --cluster --role http --bridge-port 7000 $(CLUSTER_TLS) $(ARGS) > run/http.log 2>&1 & echo $$! > run/http.pid
 	@$(MAKE) --no-print-directory cluster-await MEMBER=http
 	@for w in $(CLUSTER_WORKERS); do \
-	  echo "nohup java -jar $(JAR) --cluster --role worker $(WORKER_ARGS) $(ARGS) > run/$$w.log 2>&1 &"; \
-	  nohup java -jar $(JAR) --cluster --role worker $(WORKER_ARGS) $(ARGS) > run/$$w.log 2>&1 & echo $$! > run/$$w.pid; \
+	  echo "nohup java -jar $(JAR) --cluster --role worker $(WORKER_ARGS) $(CLUSTER_TLS) $(ARGS) > run/$$w.log 2>&1 &"; \
+	  nohup java -jar $(JAR) --cluster --role worker $(WORKER_ARGS) $(CLUSTER_TLS) $(ARGS) > run/$$w.log 2>&1 & echo $$! > run/$$w.pid; \
 	done
 	@for w in $(CLUSTER_WORKERS); do $(MAKE) --no-print-directory cluster-await MEMBER=$$w; done
+	@# the front sends requests to a worker once it answered its ping over the event bus (at most 30 s here)
+	@for i in $$(seq 300); do curl -s localhost:8080/info 2>/dev/null | grep -q '"reachable":false' || break; sleep 0.1; done
 	@curl -s localhost:8080/info 2>/dev/null | head -c 2000; echo
 
 # waits (at most 90 s) for run/$(MEMBER).log to say ready

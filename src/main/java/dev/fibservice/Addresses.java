@@ -41,6 +41,15 @@ public final class Addresses {
   /** Cluster-internal, publish: {"member":"id"}: a worker member is leaving; fronts stop sending to it. */
   public static final String MEMBER_LEAVING = "fib.cluster.leaving";
 
+  /**
+   * Cluster-internal, request/reply, no body -> {"member":"id"}: every member answers on its own address. A
+   * front sends requests to a member only after it answered this over the event bus, which with TLS on
+   * proves that it holds a certificate from the cluster's CA.
+   */
+  public static String pingOn(String memberId) {
+    return "fib.cluster.ping." + memberId;
+  }
+
   /** Event-bus header carrying the request id from the front to the worker, for the logs only. */
   public static final String REQUEST_ID_HEADER = "x-request-id";
   /** Event-bus header of a {@link #FIB_COMPUTE} request: the id that cancels it through {@link #FIB_CANCEL}. */

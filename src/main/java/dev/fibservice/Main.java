@@ -117,6 +117,10 @@ public final class Main implements Callable<Integer> {
     FibService service;
     try {
       service = FibService.start(settings).await();
+    } catch (ConfigException e) {
+      // found while starting (a file a key names, the cluster configuration): still the user's to fix
+      spec.commandLine().getErr().println("fib-service: " + e.getMessage());
+      return EXIT_CONFIG;
     } catch (Exception e) {
       log.error("start-up failed: {}", e.getMessage(), e);
       return 1;

@@ -125,7 +125,8 @@ function renderCluster(cluster) {
   const members = cluster.members || [];
   $('cluster-members').replaceChildren(...members.map((m) => el('li', { class: m.self ? 'self' : null },
     el('span', { class: 'tag', style: 'background:' + (m.role === 'worker' ? LANE_COLOURS.heavy : m.role === 'http' ? PALETTE[0] : LANE_COLOURS.light) }, m.role || 'member'),
-    el('span', {}, m.node || m.id || '?'), el('span', { class: 'muted' }, m.address || ''), m.self ? el('span', { class: 'muted' }, '(this one)') : null)));
+    el('span', {}, m.node || m.id || '?'), el('span', { class: 'muted' }, m.address || ''), m.self ? el('span', { class: 'muted' }, '(this one)') : null,
+    m.reachable === false ? el('span', { class: 'muted' }, '(no answer over the event bus: gets no requests)') : null)));
 }
 
 // ---------------------------------------------------------------- compute one

@@ -58,6 +58,13 @@ class MainTest {
   }
 
   @Test
+  void aClusterTlsFileProblemExitsWith2BeforeJoining() {
+    assertEquals(2, run("--cluster", "--set", "cluster.tls.cert=/nonexistent/member.pem", "--set", "mysql.host=off"));
+    assertEquals("fib-service: cluster.tls: set all three of cluster.tls.cert, cluster.tls.key and cluster.tls.ca, or"
+      + " none; missing: cluster.tls.key, cluster.tls.ca", err.toString().strip());
+  }
+
+  @Test
   void missingNamedConfigFileIsRefused() {
     assertEquals(2, run("--conf", "/nonexistent/fib.json"));
     assertTrue(err.toString().contains("config file /nonexistent/fib.json does not exist"), err.toString());

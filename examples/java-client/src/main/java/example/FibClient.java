@@ -5,11 +5,17 @@ import com.hazelcast.config.JoinConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.ClientAuth;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -17,7 +23,12 @@ import java.util.concurrent.TimeUnit;
  * Joins the fib-service cluster as a plain Vert.x member, asks {@code fib.compute} for F(n), prints the
  * reply and leaves.
  *
- * <pre>java -jar target/fib-java-client.jar [--cluster-name NAME] [--members 127.0.0.1[:5701],...] N [ALGORITHM]</pre>
+ * <pre>java -jar target/fib-java-client.jar [--cluster-name NAME] [--members 127.0.0.1[:5701],...]
+ *     [--tls-cert FILE --tls-key FILE --tls-ca FILE] N [ALGORITHM]</pre>
+ *
+ * With the three --tls-* files (fib-service's cluster.tls.* keys: a member certificate and key from the
+ * cluster's CA, and that CA), the event bus speaks TLS with mutual authentication, as the members do when
+ * they are configured so; a member without them gets no answer from such a cluster.
  *
  * Exit codes: 0 answered, 1 the service answered with an error (printed with its failureCode), 2 usage.
  */
@@ -26,12 +37,18 @@ public final class FibClient {
   public static void main(String[] args) throws Exception {
     String clusterName = "fib-service";
     String members = "127.0.0.1";
+    String tlsCert = null;
+    String tlsKey = null;
+    String tlsCa = null;
     Integer n = null;
     String algorithm = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--cluster-name" -> clusterName = args[++i];
         case "--members" -> members = args[++i];
+        case "--tls-cert" -> tlsCert = args[++i];
+        case "--tls-key" -> tlsKey = args[++i];
+        case "--tls-ca" -> tlsCa = args[++i];
         default -> {
           if (n == null) {
             n = Integer.parseInt(args[i]);
@@ -42,21 +59,44 @@ public final class FibClient {
       }
     }
     if (n == null) {
-      System.err.println("usage: fib-java-client [--cluster-name NAME] [--members IP[:PORT],...] N [ALGORITHM]");
+      System.err.println("usage: fib-java-client [--cluster-name NAME] [--members IP[:PORT],...]"
+        + " [--tls-cert FILE --tls-key FILE --tls-ca FILE] N [ALGORITHM]");
       System.exit(2);
+    }
+    boolean tls = tlsCert != null || tlsKey != null || tlsCa != null;
+    if (tls && (tlsCert == null || tlsKey == null || tlsCa == null)) {
+      System.err.println("fib-java-client: give all three of --tls-cert, --tls-key and --tls-ca, or none");
+      System.exit(2);
+    }
+    if (tls) {
+      for (String file : List.of(tlsCert, tlsKey, tlsCa)) {
+        if (!Files.isReadable(Path.of(file))) {
+          System.err.println("fib-java-client: " + file + " does not exist or cannot be read");
+          System.exit(2);
+        }
+      }
     }
 
     // The same settings as fib-service's conf/cluster.xml: TCP-IP join on loopback, nothing automatic.
     Config hazelcast = ConfigUtil.loadConfig().setClusterName(clusterName);
     hazelcast.setProperty("hazelcast.wait.seconds.before.join", "0");
     hazelcast.setProperty("hazelcast.logging.type", "none");
+    // this client is a Hazelcast member too: listen on loopback only, not on every interface
+    hazelcast.setProperty("hazelcast.socket.bind.any", "false");
     hazelcast.getNetworkConfig().getInterfaces().setEnabled(true).addInterface("127.0.0.1");
     JoinConfig join = hazelcast.getNetworkConfig().getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
     join.getTcpIpConfig().setEnabled(true).setMembers(List.of(members.split(",")));
     VertxOptions options = new VertxOptions();
-    options.getEventBusOptions().setHost("127.0.0.1");
+    EventBusOptions bus = options.getEventBusOptions().setHost("127.0.0.1");
+    if (tls) {
+      // trustAll is true by default on the event bus: turned off, the cluster's CA is the only trust (the
+      // clustered event bus does no hostname verification, so any certificate from that CA is a member)
+      bus.setSsl(true).setTrustAll(false).setClientAuth(ClientAuth.REQUIRED)
+        .setKeyCertOptions(new PemKeyCertOptions().setCertPath(tlsCert).setKeyPath(tlsKey))
+        .setTrustOptions(new PemTrustOptions().addCertPath(tlsCa));
+    }
 
     Vertx vertx = Vertx.builder().with(options).withClusterManager(new HazelcastClusterManager(hazelcast))
       .buildClustered().await(60, TimeUnit.SECONDS);

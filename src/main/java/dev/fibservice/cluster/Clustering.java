@@ -47,9 +47,13 @@ public final class Clustering {
       .setAttribute(ClusterView.ROLE_ATTRIBUTE, role.wireName())
       .setAttribute(ClusterView.NODE_ATTRIBUTE, nodeName);
     EventBusOptions bus = options.getEventBusOptions().setPort(settings.getInt(Settings.CLUSTER_PORT));
-    String host = settings.getString(Settings.CLUSTER_HOST);
-    if (!"auto".equals(host)) {
+    String host = busHost(settings, hazelcast);
+    if (host != null) {
       bus.setHost(host);
+    }
+    ClusterTls tls = ClusterTls.from(settings);
+    if (tls != null) {
+      tls.apply(bus);
     }
     String publicHost = settings.getString(Settings.CLUSTER_PUBLIC_HOST);
     if (!"auto".equals(publicHost)) {
@@ -60,6 +64,12 @@ public final class Clustering {
     log.info("cluster {}: joining as role {} (members {}, Hazelcast port {})", hazelcast.getClusterName(),
       role.wireName(), hazelcast.getNetworkConfig().getJoin().getTcpIpConfig().getMembers(),
       hazelcast.getNetworkConfig().getPort());
+    if (tls != null) {
+      log.info("cluster {}: event bus with {}", hazelcast.getClusterName(), tls.describe());
+    } else {
+      log.warn("cluster {}: event-bus TLS is off (cluster.tls.*): any process that reaches this member's cluster ports"
+        + " can join, read and answer requests; use it on loopback only", hazelcast.getClusterName());
+    }
     VertxBuilder builder = Vertx.builder().with(options).withTransport(transport).withClusterManager(manager);
     if (metrics.enabled()) {
       builder.withMetrics(metrics.factory());
@@ -74,15 +84,39 @@ public final class Clustering {
           view.clusterName(), (System.nanoTime() - start) / 1_000_000, view.selfId(), self.getHost(), self.getPort(),
           busAddress.host(), busAddress.port(), role.wireName(), view.describeAll());
         // a member that announces its graceful leave gets no new requests from this member's fronts
-        return vertx.eventBus().<JsonObject>consumer(Addresses.MEMBER_LEAVING, m -> {
+        Future<Void> leaving = vertx.eventBus().<JsonObject>consumer(Addresses.MEMBER_LEAVING, m -> {
             if (m.body() != null && m.body().getValue("member") instanceof String id) {
               view.avoid(id, 60_000);
             }
           })
-          .completion()
+          .completion();
+        // the fronts' proof that this member is reachable over the (TLS) event bus
+        JsonObject pong = new JsonObject().put("member", view.selfId());
+        Future<Void> ping = vertx.eventBus().consumer(Addresses.pingOn(view.selfId()), m -> m.reply(pong)).completion();
+        return Future.all(leaving, ping)
           .map(vertx)
           .onFailure(e -> vertx.close());
       });
+  }
+
+  /**
+   * The address the event bus binds to: cluster.host, or when that is auto the one interface the Hazelcast
+   * configuration names (127.0.0.1 in conf/cluster.xml), so that both cluster sockets share one address.
+   * Null (Vert.x's choice: Hazelcast's own address) when the configuration names none or a pattern.
+   */
+  static String busHost(Settings settings, Config hazelcast) {
+    String host = settings.getString(Settings.CLUSTER_HOST);
+    if (!"auto".equals(host)) {
+      return host;
+    }
+    var interfaces = hazelcast.getNetworkConfig().getInterfaces();
+    if (interfaces.isEnabled() && interfaces.getInterfaces().size() == 1) {
+      String only = interfaces.getInterfaces().iterator().next();
+      if (!only.contains("*") && !only.contains("-")) {
+        return only;
+      }
+    }
+    return null;
   }
 
   /** conf/cluster.xml (or the built-in equivalent when the default file is absent), then the cluster.* keys. */
@@ -102,6 +136,8 @@ public final class Clustering {
       throw new ConfigException("cluster.config: " + file + " does not exist");
     }
     NetworkConfig network = config.getNetworkConfig();
+    // Hazelcast listens on every interface unless told otherwise, whatever the configured interfaces say
+    config.setProperty("hazelcast.socket.bind.any", "false");
     String name = settings.getString(Settings.CLUSTER_NAME);
     if (!"auto".equals(name)) {
       config.setClusterName(name);
@@ -139,6 +175,7 @@ public final class Clustering {
     config.setProperty("hazelcast.wait.seconds.before.join", "0");
     config.setProperty("hazelcast.logging.type", "slf4j");
     config.setProperty("hazelcast.phone.home.enabled", "false");
+    config.setProperty("hazelcast.socket.bind.any", "false");
     NetworkConfig network = config.getNetworkConfig();
     network.setPort(5701).setPortAutoIncrement(true).setPortCount(100);
     network.getInterfaces().setEnabled(true).clear().addInterface("127.0.0.1");

@@ -23,7 +23,9 @@ import java.util.Set;
  * used on its event loop only.
  *
  * <p>Alone, it is a plain event-bus request. In a cluster it picks the worker member itself (round
- * robin over the members whose role computes) and sends to that member's own address, so it always
+ * robin over the members whose role computes and that answered this member's ping over the event bus:
+ * see {@link ClusterView}; Vert.x reports a refused TLS handshake only as a TIMEOUT at the end of a
+ * request, so such a member is never tried) and sends to that member's own address, so it always
  * knows where each request runs. {@code fib.compute} is idempotent, so an attempt is retried on
  * another member (at most {@code fib.retries} times) when:
  * <ul>

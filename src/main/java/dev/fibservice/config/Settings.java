@@ -141,6 +141,12 @@ public final class Settings {
     "Clustered event-bus port; 0 picks a free port");
   public static final Key CLUSTER_HAZELCAST_PORT = Key.integer("cluster.hazelcastPort", 0, 0, MAX_PORT,
     "First Hazelcast member port tried (auto-increments when taken); 0 = as in the cluster config file (5701)");
+  public static final Key CLUSTER_TLS_CERT = Key.string("cluster.tls.cert", "",
+    "PEM certificate of this member for event-bus TLS with mutual authentication; all three cluster.tls.* or none; empty = clear text");
+  public static final Key CLUSTER_TLS_KEY = Key.string("cluster.tls.key", "",
+    "PEM private key (unencrypted) of cluster.tls.cert");
+  public static final Key CLUSTER_TLS_CA = Key.string("cluster.tls.ca", "",
+    "PEM certificate of the CA every member's certificate must come from: the only trust, both ways, on every event-bus connection");
   public static final Key FIB_RETRIES = Key.integer("fib.retries", 2, 0, 10,
     "In a cluster: how many times the front retries a computation on another worker member that died or left");
   public static final Key FIB_ATTEMPT_TIMEOUT_MS = Key.integer("fib.attemptTimeoutMs", 2000, 50, 600000,
@@ -168,7 +174,7 @@ public final class Settings {
     HTTP_MAX_URI, HTTP_MAX_HEADERS, HTTP_MAX_CONNECTIONS, HTTP_IDLE_SECONDS, HTTP_HEADER_TIMEOUT_MS, HTTP_BODY_TIMEOUT_MS,
     HTTP_ACCESS_LOG, TCP_MAX_CONNECTIONS, LOG_FORMAT, SHUTDOWN_GRACE_MS,
     CLUSTER_ENABLED, CLUSTER_ROLE, CLUSTER_CONFIG, CLUSTER_NAME, CLUSTER_MEMBERS, CLUSTER_HOST, CLUSTER_PUBLIC_HOST,
-    CLUSTER_PORT, CLUSTER_HAZELCAST_PORT, FIB_RETRIES, FIB_ATTEMPT_TIMEOUT_MS,
+    CLUSTER_PORT, CLUSTER_HAZELCAST_PORT, CLUSTER_TLS_CERT, CLUSTER_TLS_KEY, CLUSTER_TLS_CA, FIB_RETRIES, FIB_ATTEMPT_TIMEOUT_MS,
     BRIDGE_ENABLED, BRIDGE_HOST, BRIDGE_PORT, BRIDGE_MAX_FRAME, BRIDGE_MAX_IN_FLIGHT, BRIDGE_MAX_CONNECTIONS);
 
   private static final Map<String, Key> BY_NAME = KEYS.stream()

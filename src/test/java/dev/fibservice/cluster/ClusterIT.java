@@ -23,8 +23,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -180,39 +178,9 @@ class ClusterIT {
   @Test
   @Order(6)
   void theJavaExampleClientJoinsAndGetsAnAnswer() throws Exception {
-    Path project = Path.of("examples", "java-client").toAbsolutePath();
-    List<String> build = new ArrayList<>(List.of(mavenExecutable(), "-B", "-q"));
-    if ("offline=true".equals(System.getProperty("fib.maven.offline"))) {
-      build.add("-o");
-    }
-    String repo = System.getProperty("fib.maven.repo");
-    if (repo != null && !repo.isBlank() && !repo.startsWith("${")) {
-      build.add("-Dmaven.repo.local=" + repo);
-    }
-    build.addAll(List.of("-f", project.resolve("pom.xml").toString(), "package"));
-    Path buildLog = Path.of("target", "it-logs", "java-client-build.log");
-    Process mvn = new ProcessBuilder(build).redirectErrorStream(true).redirectOutput(buildLog.toFile()).start();
-    assertTrue(mvn.waitFor(170, TimeUnit.SECONDS), "building examples/java-client took too long");
-    assertEquals(0, mvn.exitValue(), Files.readString(buildLog));
-
-    Process client = new ProcessBuilder(javaExecutable(), "-jar",
-      project.resolve("target/fib-java-client.jar").toString(), "--cluster-name", clusterName,
-      "--members", "127.0.0.1:" + hazelcastPort, "50").redirectErrorStream(true).start();
-    CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
-      try {
-        return new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        return e.toString();
-      }
-    });
-    boolean finished = client.waitFor(90, TimeUnit.SECONDS);
-    if (!finished) {
-      client.destroyForcibly();
-    }
-    String out = output.get(10, TimeUnit.SECONDS);
-    assertTrue(finished, "the Java client did not finish:\n" + out);
-    assertEquals(0, client.exitValue(), out);
-    assertTrue(out.contains("\"value\":\"" + F50 + "\""), out);
+    JavaClient.Run run = JavaClient.run(List.of("--cluster-name", clusterName, "--members", "127.0.0.1:" + hazelcastPort, "50"));
+    assertEquals(0, run.exit(), run.output());
+    assertTrue(run.output().contains("\"value\":\"" + F50 + "\""), run.output());
     awaitComputeMembers(2); // the client has left again
   }
 
@@ -301,7 +269,9 @@ class ClusterIT {
     int seen = -1;
     while (System.nanoTime() < deadline) {
       JsonArray members = new JsonObject(get("/info").body()).getJsonObject("cluster").getJsonArray("members");
-      seen = (int) members.stream().filter(m -> "worker".equals(((JsonObject) m).getString("role"))).count();
+      // a worker gets requests once it answered the front's ping over the event bus
+      seen = (int) members.stream().filter(m -> "worker".equals(((JsonObject) m).getString("role"))
+        && ((JsonObject) m).getBoolean("reachable", false)).count();
       if (seen == count && members.size() == count + 1) {
         return;
       }
@@ -340,21 +310,6 @@ class ClusterIT {
     } catch (Exception e) {
       return false;
     }
-  }
-
-  private static String mavenExecutable() {
-    String home = System.getProperty("fib.maven.home");
-    if (home != null && !home.isBlank() && !home.startsWith("${")) {
-      Path mvn = Path.of(home, "bin", "mvn");
-      if (Files.isExecutable(mvn)) {
-        return mvn.toString();
-      }
-    }
-    return "mvn";
-  }
-
-  private static String javaExecutable() {
-    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
   /** A steady stream of light requests from four client threads, counting every outcome. */
