@@ -74,7 +74,7 @@ public final class Settings {
     "MySQL port (for the embedded server: 0 = any free port)");
   public static final Key MYSQL_DATABASE = Key.string("mysql.database", "fib", "Database name (created if missing)");
   public static final Key MYSQL_USER = Key.string("mysql.user", "root", "MySQL user");
-  public static final Key MYSQL_PASSWORD = Key.string("mysql.password", "", "MySQL password (empty: none)");
+  public static final Key MYSQL_PASSWORD = Key.secret("mysql.password", "MySQL password (empty: none)");
   public static final Key MYSQL_POOL_SIZE = Key.integer("mysql.poolSize", 8, 1, 1024,
     "Connections in the shared pool");
   public static final Key MYSQL_WAIT_QUEUE = Key.integer("mysql.waitQueueSize", 1024, 1, 1_000_000,
@@ -281,7 +281,9 @@ public final class Settings {
   }
 
   static Object parse(Key key, Object raw, String source) {
-    String shown = raw instanceof String s ? "'" + s + "'" : String.valueOf(raw);
+    // a secret's bad value is not echoed either: it may be the password with a typo
+    String shown = key.secret() ? "a secret value (" + Key.MASK + ")"
+      : raw instanceof String s ? "'" + s + "'" : String.valueOf(raw);
     String problem = key.name() + ": " + shown + " is not accepted (from " + source + "); expected " + key.accepted();
     switch (key.type()) {
       case INT, INT_OR_AUTO -> {
@@ -374,7 +376,7 @@ public final class Settings {
   /** One "key=value (source)" item per key, for the start-up log. */
   public List<String> describe() {
     List<String> lines = new ArrayList<>();
-    values.forEach((name, value) -> lines.add(name + "=" + value + " (" + sources.get(name) + ")"));
+    values.forEach((name, value) -> lines.add(name + "=" + BY_NAME.get(name).shown(value) + " (" + sources.get(name) + ")"));
     return lines;
   }
 
