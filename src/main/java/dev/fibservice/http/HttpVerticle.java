@@ -20,15 +20,15 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.MimeMapping;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.ext.web.handler.CorsHandler;
+import io.vertx.ext.web.handler.PlatformHandler;
 import io.vertx.ext.web.handler.StaticHandler;
-import io.vertx.ext.web.handler.TimeoutHandler;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PreparedQuery;
 import io.vertx.sqlclient.Row;
@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 import java.nio.channels.FileChannel;
-import java.util.Set;
+import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -53,12 +53,15 @@ public final class HttpVerticle extends VerticleBase {
   static final CharSequence TEXT_PLAIN = HttpHeaders.createOptimized("text/plain; charset=utf-8");
   static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
   static final CharSequence X_REQUEST_ID = HttpHeaders.createOptimized("X-Request-Id");
+  private static final String UTF_8 = "UTF-8";
 
   /** Routing-context key of the request id. */
   static final String REQUEST_ID = "requestId";
   /** The path of /hello, and its route label in metrics whether answered on the fast path or by the router. */
   private static final String HELLO = "/hello";
   private static final String REPEAT = "repeat=";
+  /** The live page: GET / is webroot/index.html, its assets are under /ui/. */
+  private static final String PAGE = "^/(ui/.+)?$";
   private static final Logger ACCESS = LoggerFactory.getLogger("dev.fibservice.access");
 
   private final NodeInfo node;
@@ -103,17 +106,19 @@ public final class HttpVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     // catch-all routes first: one after a path route would turn that path's 405 into a 404
     router.route().handler(ctx -> admit(ctx, accessLog));
-    // the API may be called from pages of other origins (fetch); a route without a path adds nothing
+    // which pages of other origins may call the API (fetch), and OPTIONS; a route without a path adds nothing
     // to the metrics' route label
-    router.route().handler(cors(settings));
+    router.route().handler(new OriginPolicy(router, settings));
     router.get("/hello").handler(this::hello);
     router.get("/fib/:n").produces("application/json").produces("text/plain").handler(this::fib);
     router.get("/info").handler(this::info);
     new StatsRoutes(node, name).mount(router);
     BodyHandler body = BodyHandler.create(false).setBodyLimit(settings.getInt(Settings.HTTP_MAX_BODY));
-    TimeoutHandler bodyTimeout = TimeoutHandler.create(settings.getInt(Settings.HTTP_BODY_TIMEOUT_MS), 503);
+    // platform handlers: vertx-web lets only those run before the BodyHandler reads the body
+    PlatformHandler requireJson = HttpVerticle::requireJson;
+    PlatformHandler bodyTimeout = bodyTimeout(settings.getInt(Settings.HTTP_BODY_TIMEOUT_MS));
     for (Route route : new Route[] {router.post("/people"), router.put("/people/:name"), router.post("/jobs")}) {
-      route.handler(bodyTimeout).handler(body);
+      route.handler(requireJson).handler(bodyTimeout).handler(body);
     }
     Database database = node.database();
     Pool pool = database.enabled() ? database.pool(vertx) : null;
@@ -126,12 +131,16 @@ public final class HttpVerticle extends VerticleBase {
     } else {
       router.routeWithRegex("^/(db|people|jobs)(/.*)?$").handler(ctx -> ctx.fail(database.check()));
     }
-    router.route("/images/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(StaticHandler.create("images")
+    router.route("/images/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(HttpVerticle::headContentType)
+      .handler(StaticHandler.create("images")
       .setCachingEnabled(true).setMaxAgeSeconds(86400).setDirectoryListing(false).setIncludeHidden(false));
-    // the live page: GET / is webroot/index.html, its assets are under /ui/ (mounted last, GET and HEAD only)
-    router.routeWithRegex("^/(ui/.+)?$").method(HttpMethod.GET).method(HttpMethod.HEAD)
-      .handler(StaticHandler.create("webroot").setMaxAgeSeconds(300).setDirectoryListing(false).setIncludeHidden(false));
-    Errors.install(router);
+    // the live page (mounted last, GET and HEAD only)
+    router.routeWithRegex(PAGE).method(HttpMethod.GET).method(HttpMethod.HEAD).putMetadata(AllowedMethods.PATTERN, PAGE)
+      .handler(HttpVerticle::headContentType)
+      .handler(StaticHandler.create("webroot").setMaxAgeSeconds(300).setDirectoryListing(false).setIncludeHidden(false)
+        .setDefaultContentEncoding(UTF_8));
+    AllowedMethods.headWhereGet(router);
+    Errors.install(router, settings, connections);
 
     HttpServerOptions options = new HttpServerOptions()
       .setHost(settings.getString(Settings.HOST))
@@ -143,6 +152,7 @@ public final class HttpVerticle extends VerticleBase {
       .setIdleTimeout(settings.getInt(Settings.HTTP_IDLE_SECONDS))
       .setIdleTimeoutUnit(TimeUnit.SECONDS);
     return vertx.createHttpServer(options)
+      .invalidRequestHandler(request -> Errors.invalidRequest(request, settings))
       .connectionHandler(connections::opened)
       .requestHandler(new ServedBy(vertx, name, request -> route(request, router, accessLog)))
       .listen()
@@ -173,7 +183,8 @@ public final class HttpVerticle extends VerticleBase {
    */
   private void route(HttpServerRequest request, Router router, boolean accessLog) {
     int repeat;
-    if (!accessLog && request.method() == HttpMethod.GET && HELLO.equals(request.path())
+    HttpMethod method = request.method();
+    if (!accessLog && (method == HttpMethod.GET || method == HttpMethod.HEAD) && HELLO.equals(request.path())
       && (repeat = fastRepeat(request.query())) > 0 && connections.requestStarted(request)) {
       long start = System.nanoTime();
       HttpServerResponse response = request.response();
@@ -183,7 +194,7 @@ public final class HttpVerticle extends VerticleBase {
       }
       sendPage(request, repeat);
       connections.requestEnded(request);
-      metrics.record(HELLO, HttpMethod.GET, 200, start);
+      metrics.record(HELLO, method, 200, start);
       return;
     }
     if (metrics.enabled()) {
@@ -229,6 +240,9 @@ public final class HttpVerticle extends VerticleBase {
     HttpMetrics.Routed routed = routing;
     long start = System.nanoTime();
     metrics.started();
+    if (request.method() == HttpMethod.HEAD) {
+      ctx.addHeadersEndHandler(v -> headContentLength(ctx.response()));
+    }
     if (!connections.requestStarted(request)) {
       ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
       ctx.addEndHandler(ar -> {
@@ -253,7 +267,96 @@ public final class HttpVerticle extends VerticleBase {
         MDC.remove("requestId");
       }
     });
+    ServiceError badUri = badUri(ctx);
+    if (badUri != null) {
+      ctx.fail(badUri);
+      return;
+    }
     ctx.next();
+  }
+
+  /**
+   * A path or query that is not valid percent-encoding (RFC 3986), e.g. {@code %zz}: refused here, in words, before
+   * vertx-web's matching or a handler trips over it (as an error with a stack trace in the log, or a 500).
+   */
+  private static ServiceError badUri(RoutingContext ctx) {
+    String part = "path";
+    try {
+      ctx.normalizedPath();
+      if (ctx.request().query() != null) {
+        part = "query";
+        ctx.queryParams();
+      }
+      return null;
+    } catch (RuntimeException e) {
+      Throwable why = e.getCause() != null ? e.getCause() : e;
+      return ServiceError.badRequest("the request's " + part + " is not valid percent-encoding (RFC 3986): "
+        + Errors.oneLine(why.getMessage()), new JsonObject().put("param", part));
+    }
+  }
+
+  /**
+   * HEAD answers with the headers GET would send (RFC 9110 9.3.2), but Vert.x sets no Content-Length for HEAD: the
+   * body a handler wrote (and Vert.x did not send) tells it.
+   */
+  private static void headContentLength(HttpServerResponse response) {
+    int status = response.getStatusCode();
+    if (status >= 200 && status != 204 && status != 304 && !response.headers().contains(HttpHeaders.CONTENT_LENGTH)
+      && !response.headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
+      response.putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(response.bytesWritten()));
+    }
+  }
+
+  /** StaticHandler (vertx-web 5.0.10) answers HEAD without the Content-Type of its GET: the same one, from the name. */
+  private static void headContentType(RoutingContext ctx) {
+    if (ctx.request().method() == HttpMethod.HEAD) {
+      String path = ctx.normalizedPath();
+      String type = MimeMapping.mimeTypeForFilename(path.endsWith("/") ? path + "index.html" : path);
+      if (type != null) {
+        String value = type.startsWith("text") ? type + ";charset=" + UTF_8 : type;
+        ctx.addHeadersEndHandler(v -> {
+          if (ctx.response().getStatusCode() == 200 && !ctx.response().headers().contains(HttpHeaders.CONTENT_TYPE)) {
+            ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, value);
+          }
+        });
+      }
+    }
+    ctx.next();
+  }
+
+  /**
+   * Writes take JSON only: a form or text/plain body (what a page of another origin may send without asking first,
+   * a CORS "simple" request) is refused before it is read.
+   */
+  private static void requireJson(RoutingContext ctx) {
+    String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+    int semicolon = type == null ? -1 : type.indexOf(';');
+    String media = type == null ? "" : (semicolon < 0 ? type : type.substring(0, semicolon)).trim();
+    if (!media.toLowerCase(Locale.ROOT).equals("application/json")) {
+      ctx.fail(new ServiceError(415, "the body of " + ctx.request().method() + " " + ctx.request().path()
+        + " must be JSON, sent with Content-Type: application/json (got " + (type == null ? "none"
+        : "'" + Errors.oneLine(type) + "'") + ")", new JsonObject().put("param", "Content-Type")));
+      return;
+    }
+    ctx.next();
+  }
+
+  /** vertx-web's TimeoutHandler, but its 503 names the limit. */
+  private PlatformHandler bodyTimeout(long ms) {
+    return ctx -> {
+      long timer = vertx.setTimer(ms, t -> {
+        if (!ctx.response().ended()) {
+          if (!ctx.request().isEnded()) {
+            ctx.request().resume();
+          }
+          ctx.fail(new ServiceError(ServiceError.UNAVAILABLE, "the request body did not arrive, or was not handled, within"
+            + " http.bodyTimeoutMs (" + ms + " ms)", new JsonObject().put("limit", Settings.HTTP_BODY_TIMEOUT_MS.name())
+            .put("max", ms)));
+        }
+      });
+      ctx.addEndHandler(v -> vertx.cancelTimer(timer));
+      ctx.next();
+    };
   }
 
   private void hello(RoutingContext ctx) {
@@ -268,6 +371,10 @@ public final class HttpVerticle extends VerticleBase {
   /** A /hello page: the large ones from their file with sendfile once it is made, the others from memory. */
   private void sendPage(HttpServerRequest request, int repeat) {
     HttpServerResponse response = request.response().putHeader(HttpHeaders.CONTENT_TYPE, TEXT_HTML);
+    if (request.method() == HttpMethod.HEAD) {
+      response.putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(HelloPages.length(repeat))).end();
+      return;
+    }
     FileChannel file = files.file(repeat);
     if (file != null) {
       Corked.sendFile(request, file, HelloPages.length(repeat));
@@ -316,15 +423,6 @@ public final class HttpVerticle extends VerticleBase {
           response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON).end(result.toBuffer());
         }
       });
-  }
-
-  private static CorsHandler cors(Settings settings) {
-    return CorsHandler.create()
-      .addOrigin(settings.getString(Settings.HTTP_CORS_ORIGIN))
-      .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE))
-      .allowedHeaders(Set.of("Content-Type", "Accept", "X-Request-Id"))
-      .exposedHeaders(Set.of("Location", "X-Request-Id", "Retry-After", "X-Served-By", "X-Event-Loop"))
-      .maxAgeSeconds(600);
   }
 
   /** The classic per-request database round trip: one prepared SELECT 1 on the shared pool. */
