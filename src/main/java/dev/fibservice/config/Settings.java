@@ -76,7 +76,7 @@ public final class Settings {
     "MySQL port (for the embedded server: 0 = any free port)");
   public static final Key MYSQL_DATABASE = Key.string("mysql.database", "fib", "Database name (created if missing)");
   public static final Key MYSQL_USER = Key.string("mysql.user", "root", "MySQL user");
-  public static final Key MYSQL_PASSWORD = Key.secret("mysql.password", "MySQL password (empty: none)");
+  public static final Key MYSQL_PASSWORD = Key.secret("mysql.password", "MySQL password (empty: none); a secret: printed as ***");
   public static final Key MYSQL_POOL_SIZE = Key.integer("mysql.poolSize", 8, 1, 1024,
     "Connections in the shared pool");
   public static final Key MYSQL_WAIT_QUEUE = Key.integer("mysql.waitQueueSize", 1024, 1, 1_000_000,
