@@ -36,7 +36,8 @@ final class Errors {
     router.errorHandler(404, ctx -> send(ctx, new ServiceError(404, "no such resource: "
       + ctx.request().method() + " " + ctx.request().path(), null)));
     router.errorHandler(405, ctx -> {
-      ctx.response().putHeader(HttpHeaders.ALLOW, AllowedMethods.header(AllowedMethods.of(router, ctx.normalizedPath())));
+      String allow = AllowedMethods.header(AllowedMethods.of(router, ctx.normalizedPath()));
+      ctx.response().putHeader(HttpHeaders.ALLOW, allow);
       send(ctx, new ServiceError(405, "method " + ctx.request().method() + " is not allowed on " + ctx.request().path(),
         null));
     });
@@ -97,7 +98,8 @@ final class Errors {
     if (cause instanceof TooLongHttpLineException) {
       error = limit(414, "the request line is longer than http.maxUriBytes", Settings.HTTP_MAX_URI, settings);
     } else if (cause instanceof TooLongHttpHeaderException) {
-      error = limit(431, "the request headers are larger than http.maxHeaderBytes", Settings.HTTP_MAX_HEADERS, settings);
+      error = limit(431, "the request headers are larger than http.maxHeaderBytes", Settings.HTTP_MAX_HEADERS,
+        settings);
     } else {
       error = ServiceError.badRequest("the request is not valid HTTP/1.1: "
         + oneLine(cause == null ? "" : cause.getMessage()), null);

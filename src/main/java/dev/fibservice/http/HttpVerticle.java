@@ -20,7 +20,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.http.MimeMapping;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Route;
@@ -39,7 +38,6 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 import java.nio.channels.FileChannel;
-import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -53,7 +51,6 @@ public final class HttpVerticle extends VerticleBase {
   static final CharSequence TEXT_PLAIN = HttpHeaders.createOptimized("text/plain; charset=utf-8");
   static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
   static final CharSequence X_REQUEST_ID = HttpHeaders.createOptimized("X-Request-Id");
-  private static final String UTF_8 = "UTF-8";
 
   /** Routing-context key of the request id. */
   static final String REQUEST_ID = "requestId";
@@ -114,11 +111,9 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/info").handler(this::info);
     new StatsRoutes(node, name).mount(router);
     BodyHandler body = BodyHandler.create(false).setBodyLimit(settings.getInt(Settings.HTTP_MAX_BODY));
-    // platform handlers: vertx-web lets only those run before the BodyHandler reads the body
-    PlatformHandler requireJson = HttpVerticle::requireJson;
-    PlatformHandler bodyTimeout = bodyTimeout(settings.getInt(Settings.HTTP_BODY_TIMEOUT_MS));
+    PlatformHandler bodyTimeout = HttpRules.bodyTimeout(settings.getInt(Settings.HTTP_BODY_TIMEOUT_MS));
     for (Route route : new Route[] {router.post("/people"), router.put("/people/:name"), router.post("/jobs")}) {
-      route.handler(requireJson).handler(bodyTimeout).handler(body);
+      route.handler(HttpRules.REQUIRE_JSON).handler(bodyTimeout).handler(body);
     }
     Database database = node.database();
     Pool pool = database.enabled() ? database.pool(vertx) : null;
@@ -131,14 +126,14 @@ public final class HttpVerticle extends VerticleBase {
     } else {
       router.routeWithRegex("^/(db|people|jobs)(/.*)?$").handler(ctx -> ctx.fail(database.check()));
     }
-    router.route("/images/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(HttpVerticle::headContentType)
+    router.route("/images/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(HttpRules.HEAD_CONTENT_TYPE)
       .handler(StaticHandler.create("images")
       .setCachingEnabled(true).setMaxAgeSeconds(86400).setDirectoryListing(false).setIncludeHidden(false));
     // the live page (mounted last, GET and HEAD only)
     router.routeWithRegex(PAGE).method(HttpMethod.GET).method(HttpMethod.HEAD).putMetadata(AllowedMethods.PATTERN, PAGE)
-      .handler(HttpVerticle::headContentType)
+      .handler(HttpRules.HEAD_CONTENT_TYPE)
       .handler(StaticHandler.create("webroot").setMaxAgeSeconds(300).setDirectoryListing(false).setIncludeHidden(false)
-        .setDefaultContentEncoding(UTF_8));
+        .setDefaultContentEncoding(HttpRules.UTF_8));
     AllowedMethods.headWhereGet(router);
     Errors.install(router, settings, connections);
 
@@ -241,7 +236,7 @@ public final class HttpVerticle extends VerticleBase {
     long start = System.nanoTime();
     metrics.started();
     if (request.method() == HttpMethod.HEAD) {
-      ctx.addHeadersEndHandler(v -> headContentLength(ctx.response()));
+      ctx.addHeadersEndHandler(v -> HttpRules.headContentLength(ctx.response()));
     }
     if (!connections.requestStarted(request)) {
       ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
@@ -267,96 +262,12 @@ public final class HttpVerticle extends VerticleBase {
         MDC.remove("requestId");
       }
     });
-    ServiceError badUri = badUri(ctx);
+    ServiceError badUri = HttpRules.badUri(ctx);
     if (badUri != null) {
       ctx.fail(badUri);
       return;
     }
     ctx.next();
-  }
-
-  /**
-   * A path or query that is not valid percent-encoding (RFC 3986), e.g. {@code %zz}: refused here, in words, before
-   * vertx-web's matching or a handler trips over it (as an error with a stack trace in the log, or a 500).
-   */
-  private static ServiceError badUri(RoutingContext ctx) {
-    String part = "path";
-    try {
-      ctx.normalizedPath();
-      if (ctx.request().query() != null) {
-        part = "query";
-        ctx.queryParams();
-      }
-      return null;
-    } catch (RuntimeException e) {
-      Throwable why = e.getCause() != null ? e.getCause() : e;
-      return ServiceError.badRequest("the request's " + part + " is not valid percent-encoding (RFC 3986): "
-        + Errors.oneLine(why.getMessage()), new JsonObject().put("param", part));
-    }
-  }
-
-  /**
-   * HEAD answers with the headers GET would send (RFC 9110 9.3.2), but Vert.x sets no Content-Length for HEAD: the
-   * body a handler wrote (and Vert.x did not send) tells it.
-   */
-  private static void headContentLength(HttpServerResponse response) {
-    int status = response.getStatusCode();
-    if (status >= 200 && status != 204 && status != 304 && !response.headers().contains(HttpHeaders.CONTENT_LENGTH)
-      && !response.headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
-      response.putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(response.bytesWritten()));
-    }
-  }
-
-  /** StaticHandler (vertx-web 5.0.10) answers HEAD without the Content-Type of its GET: the same one, from the name. */
-  private static void headContentType(RoutingContext ctx) {
-    if (ctx.request().method() == HttpMethod.HEAD) {
-      String path = ctx.normalizedPath();
-      String type = MimeMapping.mimeTypeForFilename(path.endsWith("/") ? path + "index.html" : path);
-      if (type != null) {
-        String value = type.startsWith("text") ? type + ";charset=" + UTF_8 : type;
-        ctx.addHeadersEndHandler(v -> {
-          if (ctx.response().getStatusCode() == 200 && !ctx.response().headers().contains(HttpHeaders.CONTENT_TYPE)) {
-            ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, value);
-          }
-        });
-      }
-    }
-    ctx.next();
-  }
-
-  /**
-   * Writes take JSON only: a form or text/plain body (what a page of another origin may send without asking first,
-   * a CORS "simple" request) is refused before it is read.
-   */
-  private static void requireJson(RoutingContext ctx) {
-    String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
-    int semicolon = type == null ? -1 : type.indexOf(';');
-    String media = type == null ? "" : (semicolon < 0 ? type : type.substring(0, semicolon)).trim();
-    if (!media.toLowerCase(Locale.ROOT).equals("application/json")) {
-      ctx.fail(new ServiceError(415, "the body of " + ctx.request().method() + " " + ctx.request().path()
-        + " must be JSON, sent with Content-Type: application/json (got " + (type == null ? "none"
-        : "'" + Errors.oneLine(type) + "'") + ")", new JsonObject().put("param", "Content-Type")));
-      return;
-    }
-    ctx.next();
-  }
-
-  /** vertx-web's TimeoutHandler, but its 503 names the limit. */
-  private PlatformHandler bodyTimeout(long ms) {
-    return ctx -> {
-      long timer = vertx.setTimer(ms, t -> {
-        if (!ctx.response().ended()) {
-          if (!ctx.request().isEnded()) {
-            ctx.request().resume();
-          }
-          ctx.fail(new ServiceError(ServiceError.UNAVAILABLE, "the request body did not arrive, or was not handled, within"
-            + " http.bodyTimeoutMs (" + ms + " ms)", new JsonObject().put("limit", Settings.HTTP_BODY_TIMEOUT_MS.name())
-            .put("max", ms)));
-        }
-      });
-      ctx.addEndHandler(v -> vertx.cancelTimer(timer));
-      ctx.next();
-    };
   }
 
   private void hello(RoutingContext ctx) {

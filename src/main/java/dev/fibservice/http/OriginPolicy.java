@@ -56,7 +56,15 @@ final class OriginPolicy implements Handler<RoutingContext> {
     if (method == HttpMethod.OPTIONS) {
       String asked = request.getHeader(HttpHeaders.ACCESS_CONTROL_REQUEST_METHOD);
       if (origin != null && asked != null) {
-        preflight(ctx, origin, HttpMethod.valueOf(asked));
+        HttpMethod requested;
+        try {
+          requested = HttpMethod.valueOf(asked);
+        } catch (IllegalArgumentException e) {
+          ctx.fail(ServiceError.badRequest("Access-Control-Request-Method is not an HTTP method: '"
+            + Errors.oneLine(asked) + "'", new JsonObject().put("param", "Access-Control-Request-Method")));
+          return;
+        }
+        preflight(ctx, origin, requested);
       } else {
         options(ctx, origin);
       }
@@ -85,8 +93,7 @@ final class OriginPolicy implements Handler<RoutingContext> {
     boolean writer = mayWrite(origin, request);
     if (isRead(asked) ? !mayRead(origin, request) : !writer) {
       // no Access-Control-Allow-Origin: the browser does not send the request
-      Errors.send(ctx, isRead(asked) ? new ServiceError(403, "origin " + shown(origin) + " may not read this service"
-        + " from a page (http.corsOrigin)", new JsonObject().put("origin", shown(origin))) : foreignWrite(origin, asked));
+      Errors.send(ctx, isRead(asked) ? foreignRead(origin) : foreignWrite(origin, asked));
       return;
     }
     response
@@ -156,9 +163,14 @@ final class OriginPolicy implements Handler<RoutingContext> {
     return name.equals("localhost") || name.startsWith("[") || IPV4.matcher(name).matches();
   }
 
+  private static ServiceError foreignRead(String origin) {
+    return new ServiceError(403, "origin " + shown(origin) + " may not read this service from a page"
+      + " (http.corsOrigin)", new JsonObject().put("origin", shown(origin)).put("key", "http.corsOrigin"));
+  }
+
   private static ServiceError foreignWrite(String origin, HttpMethod method) {
-    return new ServiceError(403, "origin " + shown(origin) + " may not send " + method.name() + " requests to this service:"
-      + " writes are accepted from its own origin and from http.corsWriteOrigins only",
+    return new ServiceError(403, "origin " + shown(origin) + " may not send " + method.name() + " requests to this"
+      + " service: writes are accepted from its own origin and from http.corsWriteOrigins only",
       new JsonObject().put("origin", shown(origin)).put("method", method.name()).put("key", "http.corsWriteOrigins"));
   }
 

@@ -109,6 +109,14 @@ class CorsTest {
   }
 
   @Test
+  void aPreflightForNoMethodIs400() throws Exception {
+    HttpResponse<Buffer> r = client.request(HttpMethod.OPTIONS, "/people").putHeader("Origin", FOREIGN)
+      .putHeader("Access-Control-Request-Method", "GE T").send().await();
+    assertEquals(400, r.statusCode(), r.bodyAsString());
+    assertTrue(r.bodyAsJsonObject().getString("error").contains("not an HTTP method"), r.bodyAsString());
+  }
+
+  @Test
   void anyPageCanRead() throws Exception {
     HttpResponse<Buffer> get = client.get("/people/Han%20Meimei").putHeader("Origin", FOREIGN).send().await();
     assertEquals(200, get.statusCode());
