@@ -18,7 +18,7 @@ test:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null \
 	  || echo "browser tests will be skipped: Chromium or ChromeDriver is not installed (make browser, as root, installs them)"
 	@missing="$$($(TEST_TOOLS_MISSING))"; [ -z "$$missing" ] \
-	  || echo "tests that need$$missing will be skipped (make test-tools, as root, installs them)"
+	  || echo "tests that need the tools of$$missing will be skipped (make test-tools, as root, installs them)"
 	$(MVN) clean verify
 
 # Debian's Chromium and ChromeDriver, for the page's browser test (CI runs this before `make test`)
