@@ -3,7 +3,7 @@ MVN ?= mvn -B
 JAR := target/fib-service.jar
 SOURCES := pom.xml $(shell find src/main -type f 2>/dev/null)
 
-.PHONY: build run test clean browser cluster cluster-certs cluster-await cluster-stop bench
+.PHONY: build run test clean browser test-tools cluster cluster-certs cluster-await cluster-stop bench
 
 build: $(JAR)
 
@@ -17,6 +17,8 @@ run: $(JAR)
 test:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null \
 	  || echo "browser tests will be skipped: Chromium or ChromeDriver is not installed (make browser, as root, installs them)"
+	@missing="$$($(TEST_TOOLS_MISSING))"; [ -z "$$missing" ] \
+	  || echo "tests that need the tools of$$missing will be skipped (make test-tools, as root, installs them)"
 	$(MVN) clean verify
 
 # Debian's Chromium and ChromeDriver, for the page's browser test (CI runs this before `make test`)
@@ -27,6 +29,26 @@ browser:
 	  apt-get update -q && apt-get install -y -q chromium chromium-driver; \
 	else \
 	  echo "make browser: as root, run: apt-get install -y chromium chromium-driver"; exit 1; \
+	fi
+
+# Debian packages of the tools some tests drive (Debian's nc, promtool, nft); CI runs this before `make test`.
+# The prometheus package is there for promtool alone: its server must not be left running.
+TEST_TOOLS_MISSING := { nc -h 2>&1 | grep -q OpenBSD || printf ' netcat-openbsd'; \
+  command -v promtool >/dev/null || printf ' prometheus'; command -v nft >/dev/null || printf ' nftables'; }
+
+test-tools:
+	@missing="$$($(TEST_TOOLS_MISSING))"; \
+	if [ -z "$$missing" ]; then \
+	  echo "test tools present: nc (OpenBSD), promtool, nft"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -q && apt-get install -y -q --no-install-recommends $$missing || exit 1; \
+	  case "$$missing" in *prometheus*) \
+	    if command -v systemctl >/dev/null; then systemctl disable --now prometheus >/dev/null 2>&1; fi; \
+	    if command -v service >/dev/null; then service prometheus stop >/dev/null 2>&1; fi; \
+	    echo "prometheus installed for promtool only: its server is stopped and disabled";; \
+	  esac; \
+	else \
+	  echo "make test-tools: as root, run: apt-get install -y --no-install-recommends$$missing"; exit 1; \
 	fi
 
 clean:

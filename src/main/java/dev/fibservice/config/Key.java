@@ -3,9 +3,15 @@ package dev.fibservice.config;
 import java.util.List;
 import java.util.Locale;
 
-/** One configuration key: its dotted name, type, default, accepted range and meaning. */
+/**
+ * One configuration key: its dotted name, type, default, accepted range and meaning; a secret one (a password)
+ * is never printed.
+ */
 public record Key(String name, Type type, Object defaultValue, long min, long max, List<String> choices,
-                  String description) {
+                  String description, boolean secret) {
+
+  /** What is printed instead of a secret's value. */
+  public static final String MASK = "***";
 
   /** The value kinds a key can hold. */
   public enum Type {
@@ -22,23 +28,34 @@ public record Key(String name, Type type, Object defaultValue, long min, long ma
   }
 
   static Key integer(String name, long def, long min, long max, String description) {
-    return new Key(name, Type.INT, def, min, max, List.of(), description);
+    return new Key(name, Type.INT, def, min, max, List.of(), description, false);
   }
 
   static Key intOrAuto(String name, long min, long max, String description) {
-    return new Key(name, Type.INT_OR_AUTO, "auto", min, max, List.of(), description);
+    return new Key(name, Type.INT_OR_AUTO, "auto", min, max, List.of(), description, false);
   }
 
   static Key bool(String name, boolean def, String description) {
-    return new Key(name, Type.BOOLEAN, def, 0, 0, List.of(), description);
+    return new Key(name, Type.BOOLEAN, def, 0, 0, List.of(), description, false);
   }
 
   static Key string(String name, String def, String description) {
-    return new Key(name, Type.STRING, def, 0, 0, List.of(), description);
+    return new Key(name, Type.STRING, def, 0, 0, List.of(), description, false);
   }
 
   static Key choice(String name, String def, List<String> choices, String description) {
-    return new Key(name, Type.CHOICE, def, 0, 0, choices, description);
+    return new Key(name, Type.CHOICE, def, 0, 0, choices, description, false);
+  }
+
+  /** Free text that is a secret: wherever settings are printed (log, errors), its value shows as {@link #MASK}. */
+  static Key secret(String name, String description) {
+    return new Key(name, Type.STRING, "", 0, 0, List.of(), description, true);
+  }
+
+  /** The value as it may be printed: a secret's value masked (an empty one stays empty: "none set" is no secret). */
+  public String shown(Object value) {
+    String text = String.valueOf(value);
+    return secret && !text.isEmpty() ? MASK : text;
   }
 
   /** The environment variable that overrides this key: {@code http.port} is {@code FIB_HTTP_PORT}. */

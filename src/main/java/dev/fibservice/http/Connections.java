@@ -3,7 +3,10 @@ package dev.fibservice.http;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.core.shareddata.Shareable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -15,9 +18,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Connection-level limits of one HTTP verticle instance: the node-wide cap on open connections (over
  * it, the next request gets 503 and the connection closes), and the header timeout: a connection that
  * has not delivered a request's headers within the timeout — a client trickling bytes, or one idling
- * between requests — is closed, so it holds neither a verticle nor memory for long.
+ * between requests — is closed, so it holds neither a verticle nor memory for long. A connection's own failures
+ * (bytes Vert.x cannot decode, a reset) are the client's: one DEBUG line, not Vert.x's ERROR line.
  */
 final class Connections {
+
+  private static final Logger log = LoggerFactory.getLogger(Connections.class);
 
   /** The node-wide count, shared by every HTTP instance. */
   static final class Count implements Shareable {
@@ -28,6 +34,8 @@ final class Connections {
     /** When this connection started waiting for request headers (ms), or 0 while a request is in progress. */
     long waitingSince;
     boolean overLimit;
+    /** The connection's last failure: a request failing with it failed on the client's side. */
+    Throwable failure;
   }
 
   private final Map<HttpConnection, State> states = new HashMap<>();
@@ -47,6 +55,12 @@ final class Connections {
     state.waitingSince = System.currentTimeMillis();
     state.overLimit = count.open.incrementAndGet() > max;
     states.put(connection, state);
+    connection.exceptionHandler(e -> {
+      state.failure = e;
+      log.debug("HTTP connection from {} failed: {}", connection.remoteAddress(), Errors.oneLine(e.getMessage()));
+      // an answer already written (a 405 before the body broke off) leaves before Vert.x closes the connection
+      flush(connection);
+    });
     connection.closeHandler(v -> {
       states.remove(connection);
       count.open.decrementAndGet();
@@ -68,6 +82,29 @@ final class Connections {
     State state = states.get(request.connection());
     if (state != null) {
       state.waitingSince = System.currentTimeMillis();
+    }
+  }
+
+  /**
+   * Whether a request failed on the client's side: its connection failed with this (Vert.x delivers a decoder failure
+   * to the connection first, then to the request), or the client is gone.
+   */
+  boolean clientFault(HttpServerRequest request, Throwable failure) {
+    if (request.response().closed()) {
+      return true;
+    }
+    State state = states.get(request.connection());
+    return state != null && state.failure != null && (state.failure == failure || state.failure.getCause() == failure);
+  }
+
+  /**
+   * Sends what was written to the connection now. Vert.x flushes after the read at hand completes, but closes a
+   * connection whose bytes it cannot decode within that read: without this, the answer to such a request is lost.
+   * Reaches the Netty channel through Vert.x's {@code ConnectionBase}, as {@link Corked} does.
+   */
+  static void flush(HttpConnection connection) {
+    if (connection instanceof ConnectionBase base && base.channel().isOpen()) {
+      base.channel().flush();
     }
   }
 

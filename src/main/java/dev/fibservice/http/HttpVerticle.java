@@ -27,9 +27,8 @@ import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.ext.web.handler.CorsHandler;
+import io.vertx.ext.web.handler.PlatformHandler;
 import io.vertx.ext.web.handler.StaticHandler;
-import io.vertx.ext.web.handler.TimeoutHandler;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PreparedQuery;
 import io.vertx.sqlclient.Row;
@@ -40,7 +39,6 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 import java.nio.channels.FileChannel;
-import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -60,6 +58,8 @@ public final class HttpVerticle extends VerticleBase {
   /** The path of /hello, and its route label in metrics whether answered on the fast path or by the router. */
   private static final String HELLO = "/hello";
   private static final String REPEAT = "repeat=";
+  /** The live page: GET / is webroot/index.html, its assets are under /ui/. */
+  private static final String PAGE = "^/(ui/.+)?$";
   private static final Logger ACCESS = LoggerFactory.getLogger("dev.fibservice.access");
 
   private final NodeInfo node;
@@ -104,17 +104,17 @@ public final class HttpVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     // catch-all routes first: one after a path route would turn that path's 405 into a 404
     router.route().handler(ctx -> admit(ctx, accessLog));
-    // the API may be called from pages of other origins (fetch); a route without a path adds nothing
+    // which pages of other origins may call the API (fetch), and OPTIONS; a route without a path adds nothing
     // to the metrics' route label
-    router.route().handler(cors(settings));
+    router.route().handler(new OriginPolicy(router, settings));
     router.get("/hello").handler(this::hello);
     router.get("/fib/:n").produces("application/json").produces("text/plain").handler(this::fib);
     router.get("/info").handler(this::info);
     new StatsRoutes(node, name).mount(router);
     BodyHandler body = BodyHandler.create(false).setBodyLimit(settings.getInt(Settings.HTTP_MAX_BODY));
-    TimeoutHandler bodyTimeout = TimeoutHandler.create(settings.getInt(Settings.HTTP_BODY_TIMEOUT_MS), 503);
+    PlatformHandler bodyTimeout = HttpRules.bodyTimeout(settings.getInt(Settings.HTTP_BODY_TIMEOUT_MS));
     for (Route route : new Route[] {router.post("/people"), router.put("/people/:name"), router.post("/jobs")}) {
-      route.handler(bodyTimeout).handler(body);
+      route.handler(HttpRules.REQUIRE_JSON).handler(bodyTimeout).handler(body);
     }
     Database database = node.database();
     Pool pool = database.enabled() ? database.pool(vertx) : null;
@@ -127,12 +127,16 @@ public final class HttpVerticle extends VerticleBase {
     } else {
       router.routeWithRegex("^/(db|people|jobs)(/.*)?$").handler(ctx -> ctx.fail(database.check()));
     }
-    router.route("/images/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(StaticHandler.create("images")
+    router.route("/images/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(HttpRules.HEAD_CONTENT_TYPE)
+      .handler(StaticHandler.create("images")
       .setCachingEnabled(true).setMaxAgeSeconds(86400).setDirectoryListing(false).setIncludeHidden(false));
-    // the live page: GET / is webroot/index.html, its assets are under /ui/ (mounted last, GET and HEAD only)
-    router.routeWithRegex("^/(ui/.+)?$").method(HttpMethod.GET).method(HttpMethod.HEAD)
-      .handler(StaticHandler.create("webroot").setMaxAgeSeconds(300).setDirectoryListing(false).setIncludeHidden(false));
-    Errors.install(router);
+    // the live page (mounted last, GET and HEAD only)
+    router.routeWithRegex(PAGE).method(HttpMethod.GET).method(HttpMethod.HEAD).putMetadata(AllowedMethods.PATTERN, PAGE)
+      .handler(HttpRules.HEAD_CONTENT_TYPE)
+      .handler(StaticHandler.create("webroot").setMaxAgeSeconds(300).setDirectoryListing(false).setIncludeHidden(false)
+        .setDefaultContentEncoding(HttpRules.UTF_8));
+    AllowedMethods.headWhereGet(router);
+    Errors.install(router, settings, connections);
 
     HttpServerOptions options = new HttpServerOptions()
       .setHost(settings.getString(Settings.HOST))
@@ -144,6 +148,7 @@ public final class HttpVerticle extends VerticleBase {
       .setIdleTimeout(settings.getInt(Settings.HTTP_IDLE_SECONDS))
       .setIdleTimeoutUnit(TimeUnit.SECONDS);
     return vertx.createHttpServer(options)
+      .invalidRequestHandler(request -> Errors.invalidRequest(request, settings))
       .connectionHandler(connection -> {
         // half-closes and HTTP/1.1 framing checks; set up before the connection's first read
         Wire.guardHttp(connection, options);
@@ -178,7 +183,8 @@ public final class HttpVerticle extends VerticleBase {
    */
   private void route(HttpServerRequest request, Router router, boolean accessLog) {
     int repeat;
-    if (!accessLog && request.method() == HttpMethod.GET && HELLO.equals(request.path())
+    HttpMethod method = request.method();
+    if (!accessLog && (method == HttpMethod.GET || method == HttpMethod.HEAD) && HELLO.equals(request.path())
       && (repeat = fastRepeat(request.query())) > 0 && connections.requestStarted(request)) {
       long start = System.nanoTime();
       HttpServerResponse response = request.response();
@@ -188,7 +194,7 @@ public final class HttpVerticle extends VerticleBase {
       }
       sendPage(request, repeat);
       connections.requestEnded(request);
-      metrics.record(HELLO, HttpMethod.GET, 200, start);
+      metrics.record(HELLO, method, 200, start);
       return;
     }
     if (metrics.enabled()) {
@@ -234,6 +240,9 @@ public final class HttpVerticle extends VerticleBase {
     HttpMetrics.Routed routed = routing;
     long start = System.nanoTime();
     metrics.started();
+    if (request.method() == HttpMethod.HEAD) {
+      ctx.addHeadersEndHandler(v -> HttpRules.headContentLength(ctx.response()));
+    }
     if (!connections.requestStarted(request)) {
       ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
       ctx.addEndHandler(ar -> {
@@ -258,6 +267,11 @@ public final class HttpVerticle extends VerticleBase {
         MDC.remove("requestId");
       }
     });
+    ServiceError badUri = HttpRules.badUri(ctx);
+    if (badUri != null) {
+      ctx.fail(badUri);
+      return;
+    }
     ctx.next();
   }
 
@@ -273,6 +287,10 @@ public final class HttpVerticle extends VerticleBase {
   /** A /hello page: the large ones from their file with sendfile once it is made, the others from memory. */
   private void sendPage(HttpServerRequest request, int repeat) {
     HttpServerResponse response = request.response().putHeader(HttpHeaders.CONTENT_TYPE, TEXT_HTML);
+    if (request.method() == HttpMethod.HEAD) {
+      response.putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(HelloPages.length(repeat))).end();
+      return;
+    }
     FileChannel file = files.file(repeat);
     if (file != null) {
       Corked.sendFile(request, file, HelloPages.length(repeat));
@@ -323,15 +341,6 @@ public final class HttpVerticle extends VerticleBase {
           response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON).end(result.toBuffer());
         }
       });
-  }
-
-  private static CorsHandler cors(Settings settings) {
-    return CorsHandler.create()
-      .addOrigin(settings.getString(Settings.HTTP_CORS_ORIGIN))
-      .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE))
-      .allowedHeaders(Set.of("Content-Type", "Accept", "X-Request-Id"))
-      .exposedHeaders(Set.of("Location", "X-Request-Id", "Retry-After", "X-Served-By", "X-Event-Loop"))
-      .maxAgeSeconds(600);
   }
 
   /** The classic per-request database round trip: one prepared SELECT 1 on the shared pool. */

@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.VertxOptions;
@@ -14,8 +15,12 @@ import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.OperatingSystemMXBean;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -29,6 +34,14 @@ import java.util.function.Supplier;
  */
 public final class Metrics {
 
+  /**
+   * JVM meters of Micrometer's binders whose Prometheus names {@code promtool check metrics} warns about (units
+   * abbreviated in the name, a gauge named {@code _count}); {@link #baseUnitJvmMeters} registers them again, in seconds
+   * and under a name of its own.
+   */
+  private static final Set<String> RENAMED_JVM_METERS = Set.of("jvm.compilation.time", "process.cpu.time",
+    "system.cpu.count");
+
   private final PrometheusMeterRegistry prometheus;
   private final MeterRegistry registry;
   private final Map<Algorithm, Timer> computeTimers = new EnumMap<>(Algorithm.class);
@@ -41,6 +54,11 @@ public final class Metrics {
   private Metrics(boolean enabled) {
     prometheus = enabled ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) : null;
     registry = enabled ? prometheus : new CompositeMeterRegistry();
+    if (enabled) {
+      // before Vert.x binds its JVM meters: a filter applies to meters registered after it
+      prometheus.config().meterFilter(MeterFilter.deny(id -> RENAMED_JVM_METERS.contains(id.getName())));
+      baseUnitJvmMeters(prometheus);
+    }
     for (Algorithm a : Algorithm.values()) {
       computeTimers.put(a, Timer.builder("fib_compute").description("Time to compute F(n) and its digits")
         .tag("algorithm", a.wireName()).publishPercentileHistogram().register(registry));
@@ -60,6 +78,26 @@ public final class Metrics {
       Gauge.builder("fib_jobs", count, AtomicLong::get).description("Background jobs by status")
         .tag("status", status.toLowerCase(java.util.Locale.ROOT)).register(registry);
     }
+  }
+
+  /**
+   * jvm_compilation_seconds_total, process_cpu_seconds_total (the Prometheus clients' own name for it) and
+   * system_cpus, for the three meters that {@link #RENAMED_JVM_METERS} drops.
+   */
+  private static void baseUnitJvmMeters(MeterRegistry registry) {
+    CompilationMXBean compilation = ManagementFactory.getCompilationMXBean();
+    if (compilation != null && compilation.isCompilationTimeMonitoringSupported()) {
+      FunctionCounter.builder("jvm.compilation", compilation, c -> c.getTotalCompilationTime() / 1e3)
+        .baseUnit("seconds").tag("compiler", compilation.getName())
+        .description("The approximate accumulated elapsed time spent in compilation").register(registry);
+    }
+    OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+    if (os instanceof com.sun.management.OperatingSystemMXBean hotspot) {
+      FunctionCounter.builder("process.cpu", hotspot, b -> b.getProcessCpuTime() / 1e9).baseUnit("seconds")
+        .description("CPU time used by the Java virtual machine process").register(registry);
+    }
+    Gauge.builder("system.cpus", Runtime.getRuntime(), Runtime::availableProcessors)
+      .description("The number of processors available to the Java virtual machine").register(registry);
   }
 
   public static Metrics create(boolean enabled) {

@@ -84,6 +84,28 @@ class SettingsTest {
   }
 
   @Test
+  void secretsAreNeverPrinted() throws Exception {
+    assertTrue(Settings.MYSQL_PASSWORD.secret(), "mysql.password is a secret");
+    Settings s = Settings.load(null, false, Map.of("FIB_MYSQL_PASSWORD", "S3cret-env"), Map.of());
+    assertEquals("S3cret-env", s.getString(Settings.MYSQL_PASSWORD), "the value itself is kept");
+    String described = String.join("\n", s.describe());
+    assertTrue(described.contains("mysql.password=" + Key.MASK + " (environment FIB_MYSQL_PASSWORD)"), described);
+    assertTrue(!described.contains("S3cret"), described);
+    assertTrue(String.join("\n", Settings.defaults().describe()).contains("mysql.password= (default)"),
+      "an empty password shows as empty: that none is set is no secret");
+    // a bad value of a secret is not echoed in the error either (a number in the file is the wrong type)
+    Path file = write("{\"mysql\":{\"password\":123456789}}");
+    ConfigException e = assertThrows(ConfigException.class, () -> Settings.load(file, true, Map.of(), Map.of()));
+    assertTrue(e.getMessage().startsWith("mysql.password: a secret value (" + Key.MASK + ") is not accepted"),
+      e.getMessage());
+    assertTrue(!e.getMessage().contains("123456789"), e.getMessage());
+    for (Key key : Settings.KEYS) {
+      boolean secretName = key.name().toLowerCase(java.util.Locale.ROOT).matches(".*(password|secret|token).*");
+      assertEquals(secretName, key.secret(), key.name() + ": a key whose name says secret must be marked Key.secret");
+    }
+  }
+
+  @Test
   void missingDefaultFileIsSkippedButMissingNamedFileIsAnError() {
     assertEquals(8080, Settings.load(dir.resolve("none.json"), false, Map.of(), Map.of()).getInt(Settings.HTTP_PORT));
     assertThrows(ConfigException.class, () -> Settings.load(dir.resolve("none.json"), true, Map.of(), Map.of()));

@@ -58,7 +58,8 @@ class JobsApiTest {
 
   private HttpResponse<Buffer> call(HttpMethod method, String uri, String body) throws Exception {
     var request = client.request(method, uri);
-    return (body == null ? request.send() : request.sendBuffer(Buffer.buffer(body))).await();
+    return (body == null ? request.send() : request.putHeader("Content-Type", "application/json")
+      .sendBuffer(Buffer.buffer(body))).await();
   }
 
   private JsonObject submit(String body) throws Exception {

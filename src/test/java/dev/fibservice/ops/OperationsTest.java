@@ -182,8 +182,14 @@ class OperationsTest {
     // the server closes a connection after these errors: one connection per request
     client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(service.httpPort())
       .setKeepAlive(false));
-    assertEquals(414, get("/hello?x=" + "a".repeat(600)).statusCode());
-    assertEquals(431, client.get("/hello").putHeader("X-Big", "b".repeat(3000)).send().await().statusCode());
+    HttpResponse<Buffer> uri = get("/hello?x=" + "a".repeat(600));
+    assertEquals(414, uri.statusCode());
+    assertEquals("the request line is longer than http.maxUriBytes (512 bytes)", uri.bodyAsJsonObject().getString("error"));
+    HttpResponse<Buffer> headers = client.get("/hello").putHeader("X-Big", "b".repeat(3000)).send().await();
+    assertEquals(431, headers.statusCode());
+    assertEquals("the request headers are larger than http.maxHeaderBytes (2048 bytes)",
+      headers.bodyAsJsonObject().getString("error"));
+    assertEquals(2048, headers.bodyAsJsonObject().getJsonObject("detail").getInteger("max"));
     assertEquals(200, get("/hello?x=" + "a".repeat(100)).statusCode());
   }
 
