@@ -77,6 +77,10 @@ class EmbeddedSecurityTest {
           assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(owners)), owners.toString());
         }
         int port = server.port();
+        // grant tables on from the start (its init file would turn them on anyway: FLUSH PRIVILEGES does)
+        String command = server.process().info().commandLine().orElseThrow();
+        assertFalse(command.contains("--skip-grant-tables"), command);
+        assertTrue(command.contains("--local-infile=0"), command);
 
         for (String user : new String[] {"root", "someone"}) {
           DatabaseException refused = assertThrows(DatabaseException.class, () -> connect(vertx, port, user, ""));
