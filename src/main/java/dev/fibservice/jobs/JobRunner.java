@@ -25,6 +25,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Runs background jobs: claims PENDING jobs (and RUNNING ones whose runner died: its lease ran out)
@@ -48,6 +49,7 @@ public final class JobRunner extends VerticleBase {
   private long leaseMs;
   private long leaseMicros;
   private long timeoutMs;
+  private int queryTimeoutMs;
   private boolean polling;
   private boolean stopped;
   /** Why the last poll could not look at the jobs table, or null: logged when it changes, not at every poll. */
@@ -83,6 +85,7 @@ public final class JobRunner extends VerticleBase {
     leaseMs = settings.getInt(Settings.JOBS_LEASE_MS);
     leaseMicros = leaseMs * 1000L;
     timeoutMs = settings.getInt(Settings.JOBS_TIMEOUT_MS);
+    queryTimeoutMs = settings.getInt(Settings.MYSQL_QUERY_TIMEOUT_MS);
     vertx.setPeriodic(settings.getInt(Settings.JOBS_POLL_MS), t -> poll());
     vertx.setPeriodic(Math.max(100, leaseMs / 3), t -> renewLeases());
     if (node.metrics().enabled()) {
@@ -178,35 +181,46 @@ public final class JobRunner extends VerticleBase {
     long timer = vertx.setTimer(timeoutMs, t -> job.cancel());
     vertx.eventBus().<ComputeResult>request(Addresses.WORKER_JOBS, job, new DeliveryOptions().setLocalOnly(true)
         .setSendTimeout(timeoutMs + 60_000))
-      .compose(reply -> {
+      .transform(computed -> {
         if (claim.givenUp) {
           return Future.<Void>succeededFuture();
         }
+        if (computed.failed()) {
+          return fail(id, job, computed.cause());
+        }
         claim.storing = true;
-        return store(id, reply.body());
+        return store(id, computed.result().body()).recover(e -> {
+          ServiceError error = Database.failure(e);
+          // a database away or too slow: nothing is recorded, the job runs again; a statement refused is final
+          return error.status() == ServiceError.UNAVAILABLE ? Future.failedFuture(error) : fail(id, job, error);
+        });
       })
-      .recover(e -> claim.givenUp ? Future.succeededFuture() : fail(id, job, e))
       .onComplete(ar -> {
         vertx.cancelTimer(timer);
         running.remove(id, claim);
         if (ar.failed()) {
           log.warn("job {}: could not record its outcome ({}); its lease will run out and it will run again", id,
-            ar.cause().toString());
+            ar.cause().getMessage());
         }
         poll();
       });
   }
 
-  /** Stores the digits in chunks and marks the job DONE, in one transaction (only if it is still ours). */
+  /**
+   * Stores the digits in chunks and marks the job DONE, in one transaction (only if it is still ours).
+   * Bounded, mysql.queryTimeoutMs for each statement it runs: a store that never ended would keep the
+   * job RUNNING, its lease renewed, for good.
+   */
   private Future<Void> store(String id, ComputeResult result) {
     String digits = result.value();
-    return database.bounded(pool.withTransaction(conn -> conn.preparedQuery(Sql.JOB_CHUNKS_DELETE).execute(Tuple.of(id))
+    int statements = digits.length() / Jobs.CHUNK + 4;
+    return pool.withTransaction(conn -> conn.preparedQuery(Sql.JOB_CHUNKS_DELETE).execute(Tuple.of(id))
       .compose(v -> insertChunks(conn, id, digits, 0))
       .compose(v -> conn.preparedQuery(Sql.JOB_DONE).execute(Tuple.of(digits.length(), id, owner)))
       .compose(rows -> rows.rowCount() == 1 ? Future.<Void>succeededFuture()
         // cancelled, or taken over, while computing: keep nothing
         : Future.failedFuture(new IllegalStateException("job no longer ours")))
-    )).onSuccess(v -> log.info("job {} DONE: {} digits in {} ms", id, digits.length(), result.computeMicros() / 1000))
+    ).timeout((long) queryTimeoutMs * statements, TimeUnit.MILLISECONDS).onSuccess(v -> log.info("job {} DONE: {} digits in {} ms", id, digits.length(), result.computeMicros() / 1000))
       .recover(e -> "job no longer ours".equals(e.getMessage()) ? Future.succeededFuture() : Future.failedFuture(e));
   }
 

@@ -10,13 +10,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** The lines some loggers write while a test runs (from DEBUG up), for checks on what is logged and how often. */
-final class CapturedLog implements AutoCloseable {
+public final class CapturedLog implements AutoCloseable {
 
   private final List<Logger> loggers = new ArrayList<>();
   private final List<Level> levels = new ArrayList<>();
   private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
-  CapturedLog(Class<?>... classes) {
+  public CapturedLog(Class<?>... classes) {
     appender.start();
     for (Class<?> type : classes) {
       Logger logger = (Logger) LoggerFactory.getLogger(type);
@@ -28,14 +28,14 @@ final class CapturedLog implements AutoCloseable {
   }
 
   /** How many lines at this level contain the text (AppenderBase appends under the appender's lock). */
-  long count(Level level, String text) {
+  public long count(Level level, String text) {
     synchronized (appender) {
       return appender.list.stream().filter(e -> e.getLevel() == level && e.getFormattedMessage().contains(text)).count();
     }
   }
 
   /** Every line, for failure messages. */
-  String text() {
+  public String text() {
     StringBuilder all = new StringBuilder();
     synchronized (appender) {
       appender.list.forEach(e -> all.append(e.getLevel()).append(' ').append(e.getFormattedMessage()).append('\n'));
