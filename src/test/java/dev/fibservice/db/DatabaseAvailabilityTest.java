@@ -80,6 +80,20 @@ class DatabaseAvailabilityTest {
   }
 
   @Test
+  void aPasswordFileThatCannotBeReadTurnsTheDatabaseOff() throws Exception {
+    Path missing = Path.of("target", "no-such-password-file-" + System.nanoTime());
+    FibService node = TestNodes.start(Map.of("mysql.host", "127.0.0.1", "mysql.port", "1",
+      "mysql.passwordFile", missing.toString()));
+    try {
+      String reason = node.node().database().offReason();
+      assertTrue(reason.startsWith("mysql.passwordFile " + missing + " cannot be read (java.nio.file.NoSuchFileException"),
+        reason);
+    } finally {
+      TestNodes.stop(node);
+    }
+  }
+
+  @Test
   void aWrongPasswordIsSaidOnceAndIn503s() throws Exception {
     String password = "Wr0ng-" + System.nanoTime();
     FibService node = null;

@@ -90,6 +90,16 @@ class EmbeddedSecurityTest {
         assertEquals(1045, wrong.getErrorCode());
         mariadbClientIsRefused(port);
 
+        // a second node sharing this server, as `make cluster`'s workers do, reads the password from its file
+        FibService sharing = TestNodes.start(Map.of("mysql.host", "127.0.0.1", "mysql.port", String.valueOf(port),
+          "mysql.passwordFile", file.toString()));
+        try {
+          DbTestNodes.awaitReady(sharing);
+          assertKept(TestNodes.client(vertx, sharing), jobId);
+        } finally {
+          TestNodes.stop(sharing);
+        }
+
         MySQLConnection conn = connect(vertx, port, "root", password);
         try {
           Row files = conn.query("SELECT LOAD_FILE('/etc/passwd'), @@secure_file_priv, @@local_infile").execute().await()
