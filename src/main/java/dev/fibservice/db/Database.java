@@ -106,7 +106,8 @@ public final class Database {
           + " (it sits in lib/ beside the jar after `make build`); set mysql.host (FIB_MYSQL_HOST) to a MySQL server"));
       }
       Path dataDir = Path.of(settings.getString(Settings.MYSQL_DATA_DIR));
-      if (!settings.getString(Settings.MYSQL_PASSWORD).isEmpty() || !settings.getString(Settings.MYSQL_PASSWORD_FILE).isEmpty()) {
+      if (!settings.getString(Settings.MYSQL_PASSWORD).isEmpty()
+        || !settings.getString(Settings.MYSQL_PASSWORD_FILE).isEmpty()) {
         log.warn("mysql.password and mysql.passwordFile are not used with the embedded MariaDB: its password is"
           + " generated at its first start and kept in {}", dataDir.resolve(EmbeddedMariaDb.PASSWORD_FILE));
       }
@@ -124,8 +125,8 @@ public final class Database {
       try {
         password = password(settings);
       } catch (IOException e) {
-        return Future.succeededFuture(off(settings, "mysql.passwordFile " + settings.getString(Settings.MYSQL_PASSWORD_FILE)
-          + " cannot be read (" + e + ")"));
+        return Future.succeededFuture(off(settings, "mysql.passwordFile "
+          + settings.getString(Settings.MYSQL_PASSWORD_FILE) + " cannot be read (" + e + ")"));
       }
       found = Future.succeededFuture(new Database(settings, null, null, host, settings.getInt(Settings.MYSQL_PORT),
         password));
@@ -233,12 +234,9 @@ public final class Database {
 
   /** Why the database could not be prepared, as a sentence for a 503. */
   private static String notReady(Throwable e) {
-    ServiceError refused = refused(e);
-    if (refused != null) {
-      return refused.getMessage().replace("; retry shortly", "") + "; retrying every " + RETRY_MS / 1000 + " s";
-    }
-    return "the database is not ready yet (connecting or migrating: " + headline(e) + "); retrying every "
-      + RETRY_MS / 1000 + " s";
+    String refused = refusal(e);
+    return (refused != null ? refused : "the database is not ready yet (connecting or migrating: " + headline(e) + ")")
+      + "; retrying every " + RETRY_MS / 1000 + " s";
   }
 
   /**
@@ -296,9 +294,9 @@ public final class Database {
     if (e instanceof ServiceError se) {
       return se;
     }
-    ServiceError refused = refused(e);
+    String refused = refusal(e);
     if (refused != null) {
-      return refused;
+      return new ServiceError(ServiceError.UNAVAILABLE, refused + "; retry shortly", null);
     }
     if (e instanceof DatabaseException de) {
       if (de.getErrorCode() == ER_DUP_ENTRY) {
@@ -311,15 +309,14 @@ public final class Database {
   }
 
   /**
-   * The server turned the account away (a configuration problem, not a broken statement): 503 naming the
-   * user, as the server does (its text never holds the password), or null for any other failure.
+   * The server turned the account away (a configuration problem, not a broken statement, so a 503): what
+   * to say, naming the user as the server does (its text never holds the password), or null.
    */
-  private static ServiceError refused(Throwable e) {
+  private static String refusal(Throwable e) {
     if (e instanceof DatabaseException de && (de.getErrorCode() == ER_ACCESS_DENIED
       || de.getErrorCode() == ER_DB_ACCESS_DENIED)) {
-      return new ServiceError(ServiceError.UNAVAILABLE, "the database refused the credentials (" + serverMessage(de)
-        + ", error " + de.getErrorCode() + "): check mysql.user and mysql.password (or mysql.passwordFile);"
-        + " retry shortly", null);
+      return "the database refused the credentials (" + serverMessage(de) + ", error " + de.getErrorCode()
+        + "): check mysql.user and mysql.password (or mysql.passwordFile)";
     }
     return null;
   }

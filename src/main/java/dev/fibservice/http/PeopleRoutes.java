@@ -170,7 +170,7 @@ final class PeopleRoutes {
   }
 
   /** The bytes as UTF-8, or a 400 naming the first bad byte: nothing is silently replaced. */
-  static String strictUtf8(byte[] bytes, String what, String param) {
+  private static String strictUtf8(byte[] bytes, String what, String param) {
     CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
       .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
     ByteBuffer in = ByteBuffer.wrap(bytes);
@@ -189,14 +189,14 @@ final class PeopleRoutes {
   }
 
   /** Refuses a string with a lone surrogate (JSON's "\\ud800" escape alone): it has no UTF-8 form. */
-  private static void validUnicode(String text, String field) {
+  private static void validUnicode(String text, String what, String param) {
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
       if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
         i++;
       } else if (Character.isSurrogate(c)) {
-        throw bad(field + " is not valid Unicode: a lone surrogate \\u" + String.format("%04x", (int) c)
-          + " at character " + text.codePointCount(0, i) + " (one half of a pair, which no character is)", field);
+        throw bad(what + " is not valid Unicode: a lone surrogate \\u" + String.format("%04x", (int) c)
+          + " at character " + text.codePointCount(0, i) + " (one half of a pair, which no character is)", param);
       }
     }
   }
@@ -219,12 +219,12 @@ final class PeopleRoutes {
    */
   static JsonObject validPerson(JsonObject in, String pathName) {
     for (String field : in.fieldNames()) {
-      validUnicode(field, "a field name");
+      validUnicode(field, "a field name", "body");
       if (!field.equals("name") && !field.equals("age") && !field.equals("career") && !field.equals("picture")) {
         throw bad("unknown field '" + field + "'; a person has name, age, career and picture", field);
       }
       if (in.getValue(field) instanceof String value) {
-        validUnicode(value, field);
+        validUnicode(value, field, field);
       }
     }
     Object name = in.getValue("name");

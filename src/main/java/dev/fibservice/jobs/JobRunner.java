@@ -220,7 +220,8 @@ public final class JobRunner extends VerticleBase {
       .compose(rows -> rows.rowCount() == 1 ? Future.<Void>succeededFuture()
         // cancelled, or taken over, while computing: keep nothing
         : Future.failedFuture(new IllegalStateException("job no longer ours")))
-    ).timeout((long) queryTimeoutMs * statements, TimeUnit.MILLISECONDS).onSuccess(v -> log.info("job {} DONE: {} digits in {} ms", id, digits.length(), result.computeMicros() / 1000))
+    ).timeout((long) queryTimeoutMs * statements, TimeUnit.MILLISECONDS)
+      .onSuccess(v -> log.info("job {} DONE: {} digits in {} ms", id, digits.length(), result.computeMicros() / 1000))
       .recover(e -> "job no longer ours".equals(e.getMessage()) ? Future.succeededFuture() : Future.failedFuture(e));
   }
 
