@@ -26,8 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class EmbeddedSupervisionTest {
 
-  /** F(N) by doubling takes seconds: it surely still computes when its lease (500 ms) runs out. */
-  private static final int N = 20_000_000;
+  /** F(N) by doubling takes seconds even on a warm JVM: it surely still computes when its lease (500 ms) runs out. */
+  private static final int N = 100_000_000;
 
   @Test
   void aKilledServerIsStartedAgainAndARunningJobStillEndsDone() throws Exception {
@@ -80,16 +80,17 @@ class EmbeddedSupervisionTest {
       assertEquals(expected.length() + 1, digits.length());
       assertEquals(expected.substring(0, 1000), digits.substring(0, 1000));
       assertEquals(expected.substring(expected.length() - 1000) + "\n", digits.substring(digits.length() - 1001));
-      assertTrue(job.getInteger("digits") > 4_000_000);
+      assertTrue(job.getInteger("digits") > 20_000_000);
 
       assertEquals(209, awaitStatus(client, after, "DONE", 300).getInteger("digits"));
 
       String all = log.text();
       assertEquals(1, log.count(Level.WARN, "the embedded MariaDB exited (signal 9 SIGKILL); restarting it in 1 s"), all);
       assertEquals(1, log.count(Level.INFO, "the embedded MariaDB runs again"), all);
-      // the runner lost its database mid-job: it gave the job up once its lease ran out, and took it again
-      // (on a loaded machine a 500 ms lease may lapse once more: then it gives up and takes it again, alike)
-      assertTrue(log.count(Level.WARN, "job " + id + ": its lease could not be renewed") >= 1, all);
+      // the runner lost its database mid-job and gave the job up: once its lease ran out while computing (or,
+      // had the computation ended first, as it could not record the outcome); then the job ran again
+      assertTrue(log.count(Level.WARN, "job " + id + ": its lease could not be renewed") >= 1
+        || log.count(Level.WARN, "job " + id + ": could not record its outcome") >= 1, all);
       assertTrue(log.count(Level.INFO, "job " + id + " F(" + N + ") doubling running (attempt 2)") == 1, all);
       // one line for the outage, not one per poll
       assertTrue(log.count(Level.WARN, "job runner: cannot look for jobs") <= 1, all);
