@@ -57,8 +57,9 @@ clean:
 # A local cluster on loopback: one `http` member (HTTP 8080, TCP 25000, bridge 7000) and two `worker`
 # members, in the background; logs and PIDs under run/. `make cluster-stop` stops exactly those PIDs.
 CLUSTER_WORKERS := worker-1 worker-2
-# workers share the http member's embedded MariaDB (127.0.0.1:3306), so that they run the background jobs
-WORKER_ARGS := --set mysql.host=127.0.0.1 --set mysql.port=3306
+# workers share the http member's embedded MariaDB (127.0.0.1:3306), so that they run the background jobs;
+# they read its password from the file it keeps in its data directory (owner-only: same user, same checkout)
+WORKER_ARGS := --set mysql.host=127.0.0.1 --set mysql.port=3306 --set mysql.passwordFile=data/mariadb/fib-service-password
 # Event-bus TLS with mutual authentication: the cluster's CA and member certificates (git-ignored, under run/)
 CERTS_DIR ?= run/certs
 # the members' cluster addresses: one certificate each, with the address as its IP SAN

@@ -72,8 +72,8 @@ public final class MainVerticle extends VerticleBase {
         heavy, light, jobWorkers, instances, settings.getInt(Settings.EVENT_LOOPS), node.transport(), database.target()));
     }
     return compute
-      .compose(v -> !database.enabled() ? Future.succeededFuture()
-        : vertx.deployVerticle(new JobsApiVerticle(node, database)))
+      // with the database off too: callers then get 503 and why, not NO_HANDLERS
+      .compose(v -> vertx.deployVerticle(new JobsApiVerticle(node, database)))
       .compose(v -> shared(settings.getInt(Settings.HTTP_PORT), instances,
         port -> new HttpVerticle(node, port, "http-" + httpIndex.incrementAndGet()), HttpVerticle::actualPort))
       .compose(port -> {

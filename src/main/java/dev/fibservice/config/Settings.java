@@ -91,6 +91,8 @@ public final class Settings {
     "Queries one connection may have in flight (pipelining)");
   public static final Key MYSQL_DATA_DIR = Key.string("mysql.dataDir", "data/mariadb",
     "Data directory of the embedded MariaDB (kept across restarts); its binaries unpack beside it");
+  public static final Key MYSQL_PASSWORD_FILE = Key.string("mysql.passwordFile", "",
+    "File whose first line is the MySQL password, instead of mysql.password (e.g. the embedded server's, for workers that share it)");
   public static final Key JOBS_MAX_PENDING = Key.integer("jobs.maxPending", 100, 1, 1_000_000,
     "Background jobs that may wait to run; beyond it POST /jobs gets 503");
   public static final Key JOBS_WORKERS = Key.integer("jobs.workers", 1, 0, 64,
@@ -172,7 +174,7 @@ public final class Settings {
     FIB_TIMEOUT_MS, FIB_MAX_IN_FLIGHT, FIB_LIGHT_WORKERS, FIB_HEAVY_NICE, FIB_MAX_RECURSIVE, FIB_MAX_ITERATIVE, FIB_MAX_DOUBLING,
     HTTP_MAX_BODY, HTTP_CORS_ORIGIN, HTTP_CORS_WRITE_ORIGINS, MYSQL_HOST, MYSQL_PORT, MYSQL_DATABASE, MYSQL_USER, MYSQL_PASSWORD, MYSQL_POOL_SIZE,
     MYSQL_WAIT_QUEUE, MYSQL_CONNECT_TIMEOUT_MS, MYSQL_QUERY_TIMEOUT_MS, MYSQL_IDLE_TIMEOUT_SECONDS, MYSQL_PIPELINING,
-    MYSQL_DATA_DIR, JOBS_MAX_PENDING, JOBS_WORKERS, JOBS_TIMEOUT_MS, JOBS_LEASE_MS, JOBS_POLL_MS, METRICS_ENABLED,
+    MYSQL_DATA_DIR, MYSQL_PASSWORD_FILE, JOBS_MAX_PENDING, JOBS_WORKERS, JOBS_TIMEOUT_MS, JOBS_LEASE_MS, JOBS_POLL_MS, METRICS_ENABLED,
     HTTP_MAX_URI, HTTP_MAX_HEADERS, HTTP_MAX_CONNECTIONS, HTTP_IDLE_SECONDS, HTTP_HEADER_TIMEOUT_MS, HTTP_BODY_TIMEOUT_MS,
     HTTP_ACCESS_LOG, TCP_MAX_CONNECTIONS, LOG_FORMAT, SHUTDOWN_GRACE_MS,
     CLUSTER_ENABLED, CLUSTER_ROLE, CLUSTER_CONFIG, CLUSTER_NAME, CLUSTER_MEMBERS, CLUSTER_HOST, CLUSTER_PUBLIC_HOST,

@@ -18,17 +18,23 @@ import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The node's database: where it is (an external MySQL, or the embedded MariaDB it started), whether
  * the DB features are on, and the one shared connection pool every verticle uses. Start-up creates
- * the database if missing and applies the migrations; until that has succeeded, DB requests get 503.
+ * the database if missing and applies the migrations; until that has succeeded, and while the embedded
+ * server is down, DB requests get 503 saying why.
  */
 public final class Database {
 
@@ -36,6 +42,12 @@ public final class Database {
   private static final AtomicInteger POOL_NAMES = new AtomicInteger();
   /** MySQL's "duplicate entry" error. */
   private static final int ER_DUP_ENTRY = 1062;
+  /** MySQL's "access denied" for a user name and password that the server does not accept. */
+  private static final int ER_ACCESS_DENIED = 1045;
+  /** MySQL's "access denied" for a database the user may not use. */
+  private static final int ER_DB_ACCESS_DENIED = 1044;
+  private static final int RETRY_MS = 2000;
+  private static final Pattern SERVER_MESSAGE = Pattern.compile("errorMessage=(.*), errorCode=");
 
   private final Settings settings;
   private final String offReason;
@@ -43,10 +55,13 @@ public final class Database {
   private final MySQLConnectOptions connect;
   private final String poolName = "fib-mysql-" + POOL_NAMES.incrementAndGet();
   private volatile boolean ready;
+  /** Why the last attempt to prepare the database failed, or null. */
+  private volatile String problem;
   private Pool setupPool;
   private long retryTimer = -1;
 
-  private Database(Settings settings, String offReason, EmbeddedMariaDb embedded, String host, int port) {
+  private Database(Settings settings, String offReason, EmbeddedMariaDb embedded, String host, int port,
+                   String password) {
     this.settings = settings;
     this.offReason = offReason;
     this.embedded = embedded;
@@ -55,17 +70,19 @@ public final class Database {
       .setPort(port)
       .setDatabase(settings.getString(Settings.MYSQL_DATABASE))
       .setUser(settings.getString(Settings.MYSQL_USER))
-      .setPassword(settings.getString(Settings.MYSQL_PASSWORD))
+      .setPassword(password)
       .setPipeliningLimit(settings.getInt(Settings.MYSQL_PIPELINING))
       .setCachePreparedStatements(true)
       .setCharset("utf8mb4")
+      // the client knows no NO PAD collation; a column's own collation wins over a parameter's, so names
+      // still compare by the people table's utf8mb4_nopad_bin
       .setCollation("utf8mb4_bin");
   }
 
   /** A database that is off, with the reason logged and shown in 503s. */
   public static Database off(Settings settings, String reason) {
     log.warn("DB features are off: {}", reason);
-    return new Database(settings, reason, null, null, 0);
+    return new Database(settings, reason, null, null, 0, null);
   }
 
   /**
@@ -89,12 +106,30 @@ public final class Database {
           + " (it sits in lib/ beside the jar after `make build`); set mysql.host (FIB_MYSQL_HOST) to a MySQL server"));
       }
       Path dataDir = Path.of(settings.getString(Settings.MYSQL_DATA_DIR));
-      found = vertx.executeBlocking(() -> EmbeddedMariaDb.start(dataDir, settings.getInt(Settings.MYSQL_PORT)), false)
-        .map(db -> new Database(settings, null, db, "127.0.0.1", db.port()))
+      if (!settings.getString(Settings.MYSQL_PASSWORD).isEmpty()
+        || !settings.getString(Settings.MYSQL_PASSWORD_FILE).isEmpty()) {
+        log.warn("mysql.password and mysql.passwordFile are not used with the embedded MariaDB: its password is"
+          + " generated at its first start and kept in {}", dataDir.resolve(EmbeddedMariaDb.PASSWORD_FILE));
+      }
+      found = vertx.executeBlocking(() -> {
+          EmbeddedMariaDb db = EmbeddedMariaDb.start(dataDir, settings.getInt(Settings.MYSQL_PORT),
+            settings.getString(Settings.MYSQL_USER));
+          db.supervise();
+          return db;
+        }, false)
+        .map(db -> new Database(settings, null, db, "127.0.0.1", db.port(), db.password()))
         .recover(e -> Future.succeededFuture(off(settings, "the embedded MariaDB did not start: " + headline(e)
           + " (its console is in the log above)")));
     } else {
-      found = Future.succeededFuture(new Database(settings, null, null, host, settings.getInt(Settings.MYSQL_PORT)));
+      String password;
+      try {
+        password = password(settings);
+      } catch (IOException e) {
+        return Future.succeededFuture(off(settings, "mysql.passwordFile "
+          + settings.getString(Settings.MYSQL_PASSWORD_FILE) + " cannot be read (" + e + ")"));
+      }
+      found = Future.succeededFuture(new Database(settings, null, null, host, settings.getInt(Settings.MYSQL_PORT),
+        password));
     }
     return found.onSuccess(db -> {
       if (db.enabled()) {
@@ -118,15 +153,27 @@ public final class Database {
     }
   }
 
+  /** mysql.password, or the first line of mysql.passwordFile when that is set. */
+  private static String password(Settings settings) throws IOException {
+    String file = settings.getString(Settings.MYSQL_PASSWORD_FILE);
+    if (file.isEmpty()) {
+      return settings.getString(Settings.MYSQL_PASSWORD);
+    }
+    return Files.readString(Path.of(file), StandardCharsets.UTF_8).lines().findFirst().orElse("");
+  }
+
   /** The first line of a failure, at most 300 characters: an answer names the problem, the log has the rest. */
-  private static String headline(Throwable e) {
+  static String headline(Throwable e) {
     String text = String.valueOf(e.getMessage());
     int nl = text.indexOf('\n');
     text = nl < 0 ? text : text.substring(0, nl);
     return text.length() <= 300 ? text : text.substring(0, 297) + "...";
   }
 
-  /** Creates the database if missing and migrates it; retried every 2 s until it succeeds. */
+  /**
+   * Creates the database if missing and migrates it; retried every 2 s until it succeeds. A failure is
+   * logged when it differs from the one before, not at every attempt.
+   */
   private void prepare(Vertx vertx) {
     if (setupPool == null) {
       setupPool = MySQLBuilder.pool()
@@ -144,14 +191,20 @@ public final class Database {
         .compose(u -> Migrations.apply(conn))))
       .onSuccess(applied -> {
         ready = true;
+        problem = null;
         log.info("database {} on {}:{} ready (schema version {})", name, connect.getHost(), connect.getPort(), applied);
         setupPool.close();
         setupPool = null;
       })
       .onFailure(e -> {
-        log.warn("database {} on {}:{} not ready: {}; retrying in 2 s", name, connect.getHost(), connect.getPort(),
-          e.getMessage());
-        retryTimer = vertx.setTimer(2000, t -> prepare(vertx));
+        String why = notReady(e);
+        if (!why.equals(problem)) {
+          log.warn("database {} on {}:{}: {}", name, connect.getHost(), connect.getPort(), why);
+        } else {
+          log.debug("database {} on {}:{}: {}", name, connect.getHost(), connect.getPort(), why);
+        }
+        problem = why;
+        retryTimer = vertx.setTimer(RETRY_MS, t -> prepare(vertx));
       });
   }
 
@@ -164,6 +217,11 @@ public final class Database {
     return offReason == null;
   }
 
+  /** The embedded server this node started, or null (for tests in this package). */
+  EmbeddedMariaDb embedded() {
+    return embedded;
+  }
+
   /** Why the DB features are off, or null. */
   public String offReason() {
     return offReason;
@@ -174,14 +232,29 @@ public final class Database {
       + (embedded != null ? " (embedded)" : "") : "off";
   }
 
-  /** Fails with 503 (and why) while the database is off or not migrated yet. */
+  /** Why the database could not be prepared, as a sentence for a 503. */
+  private static String notReady(Throwable e) {
+    String refused = refusal(e);
+    return (refused != null ? refused : "the database is not ready yet (connecting or migrating: " + headline(e) + ")")
+      + "; retrying every " + RETRY_MS / 1000 + " s";
+  }
+
+  /**
+   * Fails with 503 (and why) while the database is off, not migrated yet, or the embedded server is
+   * down (until it has been started again).
+   */
   public ServiceError check() {
     if (!enabled()) {
       return new ServiceError(ServiceError.UNAVAILABLE, "the database features are off: " + offReason, null);
     }
+    String down = embedded != null ? embedded.down() : null;
+    if (down != null) {
+      return new ServiceError(ServiceError.UNAVAILABLE, down, null);
+    }
     if (!ready) {
-      return new ServiceError(ServiceError.UNAVAILABLE, "the database is not ready yet (connecting or migrating);"
-        + " retry shortly", null);
+      String why = problem;
+      return new ServiceError(ServiceError.UNAVAILABLE, why != null ? why
+        : "the database is not ready yet (connecting or migrating); retry shortly", null);
     }
     return null;
   }
@@ -221,6 +294,10 @@ public final class Database {
     if (e instanceof ServiceError se) {
       return se;
     }
+    String refused = refusal(e);
+    if (refused != null) {
+      return new ServiceError(ServiceError.UNAVAILABLE, refused + "; retry shortly", null);
+    }
     if (e instanceof DatabaseException de) {
       if (de.getErrorCode() == ER_DUP_ENTRY) {
         return new ServiceError(409, "already exists", null);
@@ -231,6 +308,25 @@ public final class Database {
     return new ServiceError(ServiceError.UNAVAILABLE, "the database is unavailable (" + why + "); retry shortly", null);
   }
 
+  /**
+   * The server turned the account away (a configuration problem, not a broken statement, so a 503): what
+   * to say, naming the user as the server does (its text never holds the password), or null.
+   */
+  private static String refusal(Throwable e) {
+    if (e instanceof DatabaseException de && (de.getErrorCode() == ER_ACCESS_DENIED
+      || de.getErrorCode() == ER_DB_ACCESS_DENIED)) {
+      return "the database refused the credentials (" + serverMessage(de) + ", error " + de.getErrorCode()
+        + "): check mysql.user and mysql.password (or mysql.passwordFile)";
+    }
+    return null;
+  }
+
+  /** The server's own words, without the client's "{errorMessage=..., errorCode=..., sqlState=...}" wrapping. */
+  private static String serverMessage(DatabaseException e) {
+    Matcher m = SERVER_MESSAGE.matcher(String.valueOf(e.getMessage()));
+    return m.find() ? m.group(1) : String.valueOf(e.getMessage());
+  }
+
   /** Stops the embedded server, if this node started one. Blocking: call from a worker thread or at exit. */
   public void stopEmbedded() {
     if (embedded != null) {
@@ -239,9 +335,10 @@ public final class Database {
   }
 
   public JsonObject toJson() {
-    JsonObject json = new JsonObject().put("enabled", enabled()).put("target", target()).put("ready", ready);
-    if (offReason != null) {
-      json.put("reason", offReason);
+    ServiceError down = check();
+    JsonObject json = new JsonObject().put("enabled", enabled()).put("target", target()).put("ready", down == null);
+    if (down != null) {
+      json.put("reason", enabled() ? down.getMessage() : offReason);
     }
     return json;
   }

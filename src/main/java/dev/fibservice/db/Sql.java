@@ -81,5 +81,9 @@ public final class Sql {
         + " started_at DATETIME(3) NULL, finished_at DATETIME(3) NULL, KEY ix_jobs_status (status, created_at))"
         + " CHARACTER SET ascii",
       "CREATE TABLE IF NOT EXISTS job_chunks (job_id CHAR(32) NOT NULL, seq INT NOT NULL, digits MEDIUMTEXT NOT NULL,"
-        + " PRIMARY KEY (job_id, seq)) CHARACTER SET ascii")));
+        + " PRIMARY KEY (job_id, seq)) CHARACTER SET ascii")),
+    // utf8mb4_bin pads with spaces when comparing ('Ada ' = 'Ada'): names must compare byte for byte. The
+    // unique key stays, and no two stored names can collide, since NO PAD only tells more names apart.
+    new Migration(4, "people names compare exactly", List.of(
+      "ALTER TABLE people MODIFY name VARCHAR(100) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL")));
 }

@@ -10,13 +10,21 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
+import java.io.ByteArrayOutputStream;
 import java.net.URLEncoder;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
 
 /**
  * The people API. Answers {"status":"success","result":...}; failures add {"status":"fail","result":{}}
- * to the usual {"error":...}. Names come URL-decoded from the path, so any Unicode name works.
+ * to the usual {"error":...}. Names come URL-decoded from the path, so any Unicode name works; they
+ * compare exactly (a trailing space makes another name), and text that is not valid Unicode is refused,
+ * never stored changed.
  */
 final class PeopleRoutes {
 
@@ -63,7 +71,7 @@ final class PeopleRoutes {
     if (unavailable(ctx)) {
       return;
     }
-    String name = ctx.pathParam("name");
+    String name = pathName(ctx);
     store.byName(name).onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(Database.failure(ar.cause()));
@@ -95,7 +103,7 @@ final class PeopleRoutes {
     if (unavailable(ctx)) {
       return;
     }
-    String name = ctx.pathParam("name");
+    String name = pathName(ctx);
     JsonObject person = validPerson(body(ctx), name);
     store.update(name, person).onComplete(ar -> {
       if (ar.failed()) {
@@ -112,7 +120,7 @@ final class PeopleRoutes {
     if (unavailable(ctx)) {
       return;
     }
-    String name = ctx.pathParam("name");
+    String name = pathName(ctx);
     store.delete(name).onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(Database.failure(ar.cause()));
@@ -124,8 +132,77 @@ final class PeopleRoutes {
     });
   }
 
+  /**
+   * The name in the path. The router decodes %XX escapes that are not UTF-8 to U+FFFD; a name holding
+   * U+FFFD is therefore decoded again from the raw path, strictly, to tell a real U+FFFD from bad bytes.
+   */
+  private static String pathName(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
+    if (name.indexOf('\uFFFD') < 0) {
+      return name;
+    }
+    String path = ctx.request().path();
+    String raw = path.substring(path.lastIndexOf('/') + 1);
+    byte[] bytes;
+    try {
+      bytes = percentDecoded(raw);
+    } catch (IllegalArgumentException e) {
+      return name;
+    }
+    return strictUtf8(bytes, "the name in the path, once percent-decoded,", "name");
+  }
+
+  /** The raw path segment's bytes (Netty reads the request line as ISO-8859-1), its %XX escapes decoded. */
+  private static byte[] percentDecoded(String raw) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length());
+    for (int i = 0; i < raw.length(); i++) {
+      char c = raw.charAt(i);
+      if (c == '%' && i + 2 < raw.length()) {
+        out.write(Integer.parseInt(raw.substring(i + 1, i + 3), 16));
+        i += 2;
+      } else if (c == '%' || c > 0xff) {
+        throw new IllegalArgumentException("not a percent-encoded segment");
+      } else {
+        out.write(c);
+      }
+    }
+    return out.toByteArray();
+  }
+
+  /** The bytes as UTF-8, or a 400 naming the first bad byte: nothing is silently replaced. */
+  private static String strictUtf8(byte[] bytes, String what, String param) {
+    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+      .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+    ByteBuffer in = ByteBuffer.wrap(bytes);
+    CharBuffer out = CharBuffer.allocate(bytes.length);
+    CoderResult result = decoder.decode(in, out, true);
+    if (!result.isError()) {
+      result = decoder.flush(out);
+    }
+    if (result.isError()) {
+      int offset = in.position();
+      throw ServiceError.badRequest(what + " is not valid UTF-8: byte 0x" + String.format("%02X", bytes[offset] & 0xff)
+        + " at byte offset " + offset + " does not start a valid UTF-8 sequence; send text as UTF-8",
+        new JsonObject().put("param", param).put("offset", offset));
+    }
+    return out.flip().toString();
+  }
+
+  /** Refuses a string with a lone surrogate (JSON's "\\ud800" escape alone): it has no UTF-8 form. */
+  private static void validUnicode(String text, String what, String param) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw bad(what + " is not valid Unicode: a lone surrogate \\u" + String.format("%04x", (int) c)
+          + " at character " + text.codePointCount(0, i) + " (one half of a pair, which no character is)", param);
+      }
+    }
+  }
+
   private static JsonObject body(RoutingContext ctx) {
-    String text = ctx.body().asString();
+    String text = ctx.body().buffer() == null ? null : strictUtf8(ctx.body().buffer().getBytes(), "the body", "body");
     if (text == null || text.isBlank()) {
       throw bad("the body must be a JSON object like {\"name\":\"Ada\",\"age\":36,\"career\":\"engineer\"}", "body");
     }
@@ -142,8 +219,12 @@ final class PeopleRoutes {
    */
   static JsonObject validPerson(JsonObject in, String pathName) {
     for (String field : in.fieldNames()) {
+      validUnicode(field, "a field name", "body");
       if (!field.equals("name") && !field.equals("age") && !field.equals("career") && !field.equals("picture")) {
         throw bad("unknown field '" + field + "'; a person has name, age, career and picture", field);
+      }
+      if (in.getValue(field) instanceof String value) {
+        validUnicode(value, field, field);
       }
     }
     Object name = in.getValue("name");
@@ -224,7 +305,8 @@ final class PeopleRoutes {
   }
 
   private static String abbreviate(String text) {
-    return text.length() <= 40 ? text : text.substring(0, 37) + "...";
+    // never cut a surrogate pair in half
+    return text.codePointCount(0, text.length()) <= 40 ? text : text.substring(0, text.offsetByCodePoints(0, 37)) + "...";
   }
 
   private static String firstLine(String text) {

@@ -25,12 +25,15 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Runs background jobs: claims PENDING jobs (and RUNNING ones whose runner died: its lease ran out)
  * from the database, computes them on the job workers (a pool of their own, so jobs never take the
  * interactive workers), stores the digits in chunks and marks them DONE. While a job runs, its lease is
- * renewed; a cancelled job's computation is stopped.
+ * renewed; a cancelled job's computation is stopped. A runner that cannot renew a lease for as long as
+ * the lease lasts (it lost its database) gives that job up, since another runner may take it by then, and
+ * takes jobs again once the database is back.
  */
 public final class JobRunner extends VerticleBase {
 
@@ -38,15 +41,35 @@ public final class JobRunner extends VerticleBase {
 
   private final NodeInfo node;
   private final Database database;
-  private final Map<String, ComputeJob> running = new HashMap<>();
+  private final Map<String, Claim> running = new HashMap<>();
   /** This runner's identity in the jobs table: a new one per start, so a restarted node never trusts old leases. */
   private final String owner;
   private Pool pool;
   private int capacity;
+  private long leaseMs;
   private long leaseMicros;
   private long timeoutMs;
+  private int queryTimeoutMs;
   private boolean polling;
   private boolean stopped;
+  /** Why the last poll could not look at the jobs table, or null: logged when it changes, not at every poll. */
+  private String trouble;
+  /** Whether a poll ever succeeded: until then, a database still starting is no news. */
+  private boolean polled;
+
+  /** A job this runner computes, and when its lease was last known to hold. */
+  private static final class Claim {
+    final ComputeJob job;
+    long renewedAt = System.nanoTime();
+    /** Its lease ran out while the database was away: whatever the computation gives is dropped. */
+    boolean givenUp;
+    /** Computed, its digits being written: a store that finds the job taken over keeps nothing anyway. */
+    boolean storing;
+
+    Claim(ComputeJob job) {
+      this.job = job;
+    }
+  }
 
   public JobRunner(NodeInfo node, Database database) {
     this.node = node;
@@ -59,9 +82,10 @@ public final class JobRunner extends VerticleBase {
     Settings settings = node.settings();
     pool = database.pool(vertx);
     capacity = settings.getInt(Settings.JOBS_WORKERS);
-    int leaseMs = settings.getInt(Settings.JOBS_LEASE_MS);
+    leaseMs = settings.getInt(Settings.JOBS_LEASE_MS);
     leaseMicros = leaseMs * 1000L;
     timeoutMs = settings.getInt(Settings.JOBS_TIMEOUT_MS);
+    queryTimeoutMs = settings.getInt(Settings.MYSQL_QUERY_TIMEOUT_MS);
     vertx.setPeriodic(settings.getInt(Settings.JOBS_POLL_MS), t -> poll());
     vertx.setPeriodic(Math.max(100, leaseMs / 3), t -> renewLeases());
     if (node.metrics().enabled()) {
@@ -70,9 +94,9 @@ public final class JobRunner extends VerticleBase {
     return Future.join(
       vertx.eventBus().consumer(Addresses.JOBS_WAKEUP, m -> poll()).completion(),
       vertx.eventBus().<Object>consumer(Addresses.JOBS_CANCELLED, m -> {
-        ComputeJob job = running.get(String.valueOf(m.body()));
-        if (job != null) {
-          job.cancel();
+        Claim claim = running.get(String.valueOf(m.body()));
+        if (claim != null) {
+          claim.job.cancel();
         }
       }).completion());
   }
@@ -81,18 +105,24 @@ public final class JobRunner extends VerticleBase {
   public Future<?> stop() {
     stopped = true;
     // jobs still running stay RUNNING: their lease runs out and another runner (or the next start) takes them
-    running.values().forEach(ComputeJob::cancel);
+    running.values().forEach(claim -> claim.job.cancel());
     return Future.succeededFuture();
   }
 
   /** Claims as many runnable jobs as there are free job workers. */
   private void poll() {
-    if (polling || stopped || running.size() >= capacity || database.check() != null) {
+    if (polling || stopped || running.size() >= capacity) {
+      return;
+    }
+    ServiceError down = database.check();
+    if (down != null) {
+      troubled(down.getMessage());
       return;
     }
     polling = true;
     int free = capacity - running.size();
-    pool.preparedQuery(Sql.JOB_CANDIDATES).execute(Tuple.of(free * 4))
+    // every call bounded: a poll that never completed would stop this runner for good
+    database.bounded(pool.preparedQuery(Sql.JOB_CANDIDATES).execute(Tuple.of(free * 4)))
       .compose(rows -> {
         List<String> ids = new ArrayList<>();
         rows.forEach(row -> ids.add(row.getString(0)));
@@ -101,11 +131,25 @@ public final class JobRunner extends VerticleBase {
       .onComplete(ar -> {
         polling = false;
         if (ar.failed()) {
-          log.warn("job poll failed: {}", ar.cause().toString());
-        } else if (ar.result() > 0) {
+          troubled(Database.failure(ar.cause()).getMessage());
+          return;
+        }
+        if (trouble != null && polled) {
+          log.info("job runner: the database is back; taking jobs again");
+        }
+        trouble = null;
+        polled = true;
+        if (ar.result() > 0) {
           poll();
         }
       });
+  }
+
+  private void troubled(String why) {
+    if (trouble == null && polled) {
+      log.warn("job runner: cannot look for jobs ({}); they wait until the database is back", why);
+    }
+    trouble = why;
   }
 
   private Future<Integer> claimSome(List<String> ids, int index, int free) {
@@ -113,12 +157,13 @@ public final class JobRunner extends VerticleBase {
       return Future.succeededFuture(0);
     }
     String id = ids.get(index);
-    return pool.preparedQuery(Sql.JOB_CLAIM).execute(Tuple.of(owner, leaseMicros, id))
+    return database.bounded(pool.preparedQuery(Sql.JOB_CLAIM).execute(Tuple.of(owner, leaseMicros, id)))
       .compose(rows -> {
         if (rows.rowCount() == 0) {
           return claimSome(ids, index + 1, free);
         }
-        return pool.preparedQuery(Sql.JOB_BY_ID).execute(Tuple.of(id)).compose(job -> {
+        // should this fail, the job stays claimed by nobody that renews it: its lease runs out, it runs again
+        return database.bounded(pool.preparedQuery(Sql.JOB_BY_ID).execute(Tuple.of(id))).compose(job -> {
           run(job.iterator().next());
           return claimSome(ids, index + 1, free - 1).map(n -> n + 1);
         });
@@ -129,35 +174,54 @@ public final class JobRunner extends VerticleBase {
     String id = row.getString("id");
     FibRequest request = new FibRequest(row.getInteger("n"), Algorithm.fromWireName(row.getString("algorithm")));
     ComputeJob job = new ComputeJob(id, request);
-    running.put(id, job);
+    Claim claim = new Claim(job);
+    running.put(id, claim);
     log.info("job {} F({}) {} running (attempt {})", id, request.n(), request.algorithm().wireName(),
       row.getInteger("attempts"));
     long timer = vertx.setTimer(timeoutMs, t -> job.cancel());
     vertx.eventBus().<ComputeResult>request(Addresses.WORKER_JOBS, job, new DeliveryOptions().setLocalOnly(true)
         .setSendTimeout(timeoutMs + 60_000))
-      .compose(reply -> store(id, reply.body()))
-      .recover(e -> fail(id, job, e))
+      .transform(computed -> {
+        if (claim.givenUp) {
+          return Future.<Void>succeededFuture();
+        }
+        if (computed.failed()) {
+          return fail(id, job, computed.cause());
+        }
+        claim.storing = true;
+        return store(id, computed.result().body()).recover(e -> {
+          ServiceError error = Database.failure(e);
+          // a database away or too slow: nothing is recorded, the job runs again; a statement refused is final
+          return error.status() == ServiceError.UNAVAILABLE ? Future.failedFuture(error) : fail(id, job, error);
+        });
+      })
       .onComplete(ar -> {
         vertx.cancelTimer(timer);
-        running.remove(id);
+        running.remove(id, claim);
         if (ar.failed()) {
           log.warn("job {}: could not record its outcome ({}); its lease will run out and it will run again", id,
-            ar.cause().toString());
+            ar.cause().getMessage());
         }
         poll();
       });
   }
 
-  /** Stores the digits in chunks and marks the job DONE, in one transaction (only if it is still ours). */
+  /**
+   * Stores the digits in chunks and marks the job DONE, in one transaction (only if it is still ours).
+   * Bounded, mysql.queryTimeoutMs for each statement it runs: a store that never ended would keep the
+   * job RUNNING, its lease renewed, for good.
+   */
   private Future<Void> store(String id, ComputeResult result) {
     String digits = result.value();
+    int statements = digits.length() / Jobs.CHUNK + 4;
     return pool.withTransaction(conn -> conn.preparedQuery(Sql.JOB_CHUNKS_DELETE).execute(Tuple.of(id))
       .compose(v -> insertChunks(conn, id, digits, 0))
       .compose(v -> conn.preparedQuery(Sql.JOB_DONE).execute(Tuple.of(digits.length(), id, owner)))
       .compose(rows -> rows.rowCount() == 1 ? Future.<Void>succeededFuture()
         // cancelled, or taken over, while computing: keep nothing
         : Future.failedFuture(new IllegalStateException("job no longer ours")))
-    ).onSuccess(v -> log.info("job {} DONE: {} digits in {} ms", id, digits.length(), result.computeMicros() / 1000))
+    ).timeout((long) queryTimeoutMs * statements, TimeUnit.MILLISECONDS)
+      .onSuccess(v -> log.info("job {} DONE: {} digits in {} ms", id, digits.length(), result.computeMicros() / 1000))
       .recover(e -> "job no longer ours".equals(e.getMessage()) ? Future.succeededFuture() : Future.failedFuture(e));
   }
 
@@ -178,7 +242,7 @@ public final class JobRunner extends VerticleBase {
     String error = job.cancelled() ? "cancelled or past jobs.timeoutMs = " + timeoutMs + " ms"
       : ServiceError.from(e).getMessage();
     // a cancelled job is already CANCELLED: this update then changes nothing
-    return pool.preparedQuery(Sql.JOB_FAILED).execute(Tuple.of(error, id, owner)).mapEmpty();
+    return database.bounded(pool.preparedQuery(Sql.JOB_FAILED).execute(Tuple.of(error, id, owner))).mapEmpty();
   }
 
   /** Refreshes the jobs-by-status gauges. */
@@ -186,20 +250,38 @@ public final class JobRunner extends VerticleBase {
     if (database.check() != null) {
       return;
     }
-    pool.preparedQuery(Sql.JOB_COUNT_BY_STATUS).execute().onSuccess(rows -> {
+    database.bounded(pool.preparedQuery(Sql.JOB_COUNT_BY_STATUS).execute()).onSuccess(rows -> {
       Map<String, Long> counts = new HashMap<>();
       rows.forEach(row -> counts.put(row.getString(0), row.getLong(1)));
       node.metrics().jobs(counts);
     });
   }
 
+  /**
+   * Renews the lease of every job running here. A job whose lease could not be renewed for as long as
+   * it lasts is given up: by now another runner may have taken it, so this one stops computing it and
+   * stops renewing; the job runs again (here or elsewhere) once the database is back.
+   */
   private void renewLeases() {
-    for (String id : new ArrayList<>(running.keySet())) {
-      pool.preparedQuery(Sql.JOB_RENEW).execute(Tuple.of(leaseMicros, id, owner)).onSuccess(rows -> {
-        ComputeJob job = running.get(id);
-        if (rows.rowCount() == 0 && job != null) {
+    long now = System.nanoTime();
+    for (Map.Entry<String, Claim> entry : new ArrayList<>(running.entrySet())) {
+      String id = entry.getKey();
+      Claim claim = entry.getValue();
+      if (!claim.storing && now - claim.renewedAt >= leaseMs * 1_000_000L) {
+        claim.givenUp = true;
+        claim.job.cancel();
+        running.remove(id, claim);
+        log.warn("job {}: its lease could not be renewed for {} ms (the database is away); given up here, it runs"
+          + " again once the database is back", id, leaseMs);
+        continue;
+      }
+      long asked = now;
+      database.bounded(pool.preparedQuery(Sql.JOB_RENEW).execute(Tuple.of(leaseMicros, id, owner))).onSuccess(rows -> {
+        if (rows.rowCount() == 0) {
           // cancelled, or taken over by another runner after we lost the lease
-          job.cancel();
+          claim.job.cancel();
+        } else {
+          claim.renewedAt = Math.max(claim.renewedAt, asked);
         }
       });
     }

@@ -9,7 +9,10 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 
-/** The jobs API on the event bus, for other services: {@code jobs.submit} and {@code jobs.status}. */
+/**
+ * The jobs API on the event bus, for other services: {@code jobs.submit} and {@code jobs.status}; with
+ * the database off or down they answer 503 and why.
+ */
 public final class JobsApiVerticle extends VerticleBase {
 
   private final NodeInfo node;
@@ -23,7 +26,8 @@ public final class JobsApiVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    jobs = new Jobs(vertx, database.pool(vertx), database, node.settings());
+    // with the database off there is no pool: every call fails with 503 and the reason before needing one
+    jobs = new Jobs(vertx, database.enabled() ? database.pool(vertx) : null, database, node.settings());
     return Future.join(
       vertx.eventBus().consumer(Addresses.JOBS_SUBMIT, m -> answer(m, jobs.submit(m.body()))).completion(),
       vertx.eventBus().consumer(Addresses.JOBS_STATUS, m -> answer(m, m.body() instanceof JsonObject body

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -57,6 +58,11 @@ class PeopleApiTest {
     var request = client.request(method, uri);
     return (body == null ? request.send() : request.putHeader("Content-Type", "application/json")
       .sendBuffer(Buffer.buffer(body))).await();
+  }
+
+  private HttpResponse<Buffer> callBytes(HttpMethod method, String uri, byte[] body) throws Exception {
+    return client.request(method, uri).putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer(body))
+      .await();
   }
 
   private static void assertFail(HttpResponse<Buffer> r, int status, String message) {
@@ -138,6 +144,63 @@ class PeopleApiTest {
     JsonObject back = call(HttpMethod.GET, location, null).bodyAsJsonObject().getJsonObject("result");
     assertEquals(name, back.getString("name"));
     assertEquals(204, call(HttpMethod.DELETE, location, null).statusCode());
+  }
+
+  @Test
+  void namesCompareExactly() throws Exception {
+    assertEquals(201, call(HttpMethod.POST, "/people", "{\"name\":\"Zoe\",\"age\":30}").statusCode());
+    // a trailing space makes another name (the pad-space collation took them for one)
+    HttpResponse<Buffer> spaced = call(HttpMethod.POST, "/people", "{\"name\":\"Zoe \",\"age\":31}");
+    assertEquals(201, spaced.statusCode(), spaced.bodyAsString());
+    assertEquals("/people/Zoe%20", spaced.getHeader("Location"));
+    assertFail(call(HttpMethod.PUT, "/people/Zoe%20%20", "{\"age\":99}"), 404, "no person named 'Zoe  '");
+    assertFail(call(HttpMethod.DELETE, "/people/Zoe%20%20", null), 404, "no person named 'Zoe  '");
+    assertEquals(200, call(HttpMethod.PUT, "/people/Zoe%20", "{\"age\":32}").statusCode());
+    assertEquals(30, call(HttpMethod.GET, "/people/Zoe", null).bodyAsJsonObject().getJsonObject("result").getInteger("age"));
+    assertEquals(32, call(HttpMethod.GET, "/people/Zoe%20", null).bodyAsJsonObject().getJsonObject("result")
+      .getInteger("age"));
+    assertEquals(204, call(HttpMethod.DELETE, "/people/Zoe%20", null).statusCode());
+    assertEquals(30, call(HttpMethod.GET, "/people/Zoe", null).bodyAsJsonObject().getJsonObject("result").getInteger("age"));
+    // the unique key still holds for the very same name
+    assertFail(call(HttpMethod.POST, "/people", "{\"name\":\"Zoe\",\"age\":5}"), 409, "already exists");
+    assertEquals(204, call(HttpMethod.DELETE, "/people/Zoe", null).statusCode());
+    assertFail(call(HttpMethod.GET, "/people/Zoe", null), 404, "no person named 'Zoe'");
+  }
+
+  @Test
+  void invalidUnicodeIs400AndNothingIsStored() throws Exception {
+    long total = call(HttpMethod.GET, "/people", null).bodyAsJsonObject().getLong("total");
+    // JSON's \\ud800 escape alone: a lone surrogate, which has no UTF-8 form (it was stored as "lone?x")
+    assertFail(call(HttpMethod.POST, "/people", "{\"name\":\"lone\\ud800x\",\"age\":1}"), 400,
+      "name is not valid Unicode: a lone surrogate \\ud800 at character 4");
+    assertFail(call(HttpMethod.POST, "/people", "{\"name\":\"Lo\",\"age\":1,\"career\":\"x\\udc00\"}"), 400,
+      "career is not valid Unicode: a lone surrogate \\udc00 at character 1");
+    assertFail(call(HttpMethod.PUT, "/people/Han%20Meimei", "{\"age\":1,\"career\":\"\\ud83d\"}"), 400,
+      "career is not valid Unicode");
+    // raw bytes that are not UTF-8 (they were stored as U+FFFD)
+    byte[] raw = "{\"name\":\"bad\u00ff\",\"age\":1}".getBytes(StandardCharsets.ISO_8859_1);
+    assertFail(callBytes(HttpMethod.POST, "/people", raw), 400,
+      "the body is not valid UTF-8: byte 0xFF at byte offset 12 does not start a valid UTF-8 sequence");
+    byte[] overlong = {'{', '"', 'n', 'a', 'm', 'e', '"', ':', '"', (byte) 0xC0, (byte) 0xAF, '"', ',', '"', 'a', 'g',
+      'e', '"', ':', '1', '}'};
+    assertFail(callBytes(HttpMethod.POST, "/people", overlong), 400, "byte 0xC0 at byte offset 9");
+    // percent-encoded bytes in the path that are not UTF-8
+    assertFail(call(HttpMethod.GET, "/people/%C3%28", null), 400,
+      "the name in the path, once percent-decoded, is not valid UTF-8: byte 0xC3 at byte offset 0");
+    assertFail(call(HttpMethod.PUT, "/people/Han%C3", "{\"age\":1}"), 400, "byte 0xC3 at byte offset 3");
+    // a surrogate written as UTF-8 bytes (CESU) is no UTF-8 either
+    assertFail(call(HttpMethod.DELETE, "/people/%ED%A0%80", null), 400, "not valid UTF-8");
+    assertEquals(total, call(HttpMethod.GET, "/people", null).bodyAsJsonObject().getLong("total"));
+    assertEquals(20, call(HttpMethod.GET, "/people/Han%20Meimei", null).bodyAsJsonObject().getJsonObject("result")
+      .getInteger("age"));
+
+    // U+FFFD itself is a character like any other
+    HttpResponse<Buffer> replacement = call(HttpMethod.POST, "/people", "{\"name\":\"\uFFFD\",\"age\":2}");
+    assertEquals(201, replacement.statusCode(), replacement.bodyAsString());
+    assertEquals("/people/%EF%BF%BD", replacement.getHeader("Location"));
+    assertEquals("\uFFFD", call(HttpMethod.GET, "/people/%EF%BF%BD", null).bodyAsJsonObject().getJsonObject("result")
+      .getString("name"));
+    assertEquals(204, call(HttpMethod.DELETE, "/people/%EF%BF%BD", null).statusCode());
   }
 
   @Test

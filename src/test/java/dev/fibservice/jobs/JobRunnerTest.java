@@ -1,0 +1,79 @@
+package dev.fibservice.jobs;
+
+import ch.qos.logback.classic.Level;
+import dev.fibservice.FibService;
+import dev.fibservice.TestNodes;
+import dev.fibservice.db.CapturedLog;
+import dev.fibservice.db.DbTestNodes;
+import dev.fibservice.db.TestDatabase;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.mysqlclient.MySQLConnectOptions;
+import io.vertx.mysqlclient.MySQLConnection;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The job runner when the database stops answering it: nothing waits for good, nothing is marked FAILED for it. */
+class JobRunnerTest {
+
+  @Test
+  void aStoreTheDatabaseDoesNotAnswerIsGivenUpAndTheJobRunsAgain() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    FibService node = null;
+    MySQLConnectOptions options = new MySQLConnectOptions().setHost("127.0.0.1").setPort(TestDatabase.port())
+      .setUser("root").setPassword(TestDatabase.password()).setDatabase("runner_stall");
+    try (CapturedLog log = new CapturedLog(JobRunner.class)) {
+      node = DbTestNodes.start("runner_stall", Map.of("jobs.leaseMs", "500", "jobs.pollMs", "100",
+        "mysql.queryTimeoutMs", "300"));
+      WebClient client = TestNodes.client(vertx, node);
+      MySQLConnection locker = MySQLConnection.connect(vertx, options).await();
+      MySQLConnection reader = MySQLConnection.connect(vertx, options).await();
+      try {
+        // every write of digits now waits, as on a server that stalls
+        locker.query("LOCK TABLES job_chunks WRITE").execute().await();
+        String id = client.post("/jobs").sendJsonObject(new JsonObject().put("n", 1000)).await().bodyAsJsonObject()
+          .getString("id");
+        Row job = null;
+        for (int i = 0; i < 600; i++) {
+          job = reader.preparedQuery("SELECT status, attempts FROM jobs WHERE id = ?").execute(Tuple.of(id)).await()
+            .iterator().next();
+          assertNotEquals("FAILED", job.getString(0), "a database that did not answer is no failure of the job");
+          if (job.getInteger(1) >= 2) {
+            break;
+          }
+          Thread.sleep(50);
+        }
+        // the first run gave the store up, its lease ran out, and the job was taken again: not RUNNING for good
+        assertTrue(job.getInteger(1) >= 2, "attempts: " + job.getInteger(1) + "\n" + log.text());
+        assertTrue(log.count(Level.WARN, "job " + id + ": could not record its outcome (the database is unavailable (did"
+          + " not answer in time)") >= 1, log.text());
+
+        locker.query("UNLOCK TABLES").execute().await();
+        String status = null;
+        for (int i = 0; i < 600 && !"DONE".equals(status); i++) {
+          status = client.get("/jobs/" + id).send().await().bodyAsJsonObject().getString("status");
+          Thread.sleep(50);
+        }
+        assertEquals("DONE", status, log.text());
+        String digits = client.get("/jobs/" + id + "/result").send().await().bodyAsString();
+        assertEquals("434665576869374564356885276750406258025646605173717804024817290895365554179490518904"
+          + "038798400792551692959225930803226347752096896232398733224711616429964409065331879382989696499285160037044761"
+          + "37795166849228875\n", digits);
+      } finally {
+        reader.close().await();
+        locker.close().await();
+      }
+    } finally {
+      vertx.close().await();
+      TestNodes.stop(node);
+    }
+  }
+}
