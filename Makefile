@@ -68,7 +68,7 @@ CLUSTER_TLS := --set cluster.tls.cert=$(CERTS_DIR)/member-127.0.0.1.pem \
   --set cluster.tls.key=$(CERTS_DIR)/member-127.0.0.1-key.pem --set cluster.tls.ca=$(CERTS_DIR)/ca.pem
 
 cluster-certs:
-	bin/cluster-certs.sh $(CERTS_DIR) $(CLUSTER_CERT_ADDRS)
+	src/main/scripts/cluster-certs.sh $(CERTS_DIR) $(CLUSTER_CERT_ADDRS)
 
 cluster: $(JAR)
 	@mkdir -p run

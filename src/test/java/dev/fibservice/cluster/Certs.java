@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** A CA and member certificates made by bin/cluster-certs.sh (what `make cluster-certs` runs), for tests. */
+/** A CA and member certificates made by src/main/scripts/cluster-certs.sh (what `make cluster-certs` runs), for tests. */
 record Certs(Path dir, Path ca, Path cert, Path key) {
 
   /** Why certificates cannot be made here, or null when openssl is installed. */
@@ -29,12 +29,12 @@ record Certs(Path dir, Path ca, Path cert, Path key) {
 
   /** The CA in dir and one member certificate per address (its IP SAN). */
   static Map<String, Certs> make(Path dir, String... addresses) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of("sh", Path.of("bin", "cluster-certs.sh").toString(), dir.toString()));
+    List<String> command = new ArrayList<>(List.of("sh", Path.of("src", "main", "scripts", "cluster-certs.sh").toString(), dir.toString()));
     command.addAll(List.of(addresses));
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-      throw new IllegalStateException("bin/cluster-certs.sh failed:\n" + out);
+      throw new IllegalStateException("src/main/scripts/cluster-certs.sh failed:\n" + out);
     }
     Map<String, Certs> made = new java.util.LinkedHashMap<>();
     for (String a : addresses) {

@@ -56,7 +56,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A cluster with event-bus TLS on loopback, and members that must get nothing from it: an {@code http}
- * front and a worker with certificates from the cluster's CA (made at test time by bin/cluster-certs.sh);
+ * front and a worker with certificates from the cluster's CA (made at test time by src/main/scripts/cluster-certs.sh);
  * the same jar as a worker with a certificate from another CA; and, in this JVM, a member with no TLS at
  * all and one with another CA's certificate whose server asks no client certificate (it would read
  * whatever a member sent it). Both claim to compute (Hazelcast attribute fib.role=worker), count every

@@ -1,11 +1,11 @@
 #!/bin/sh
 # Makes the cluster's CA (once) and one member certificate per address, with openssl (keytool cannot write
-# a PEM private key). Usage: bin/cluster-certs.sh DIR [ADDRESS...]; the addresses default to 127.0.0.1.
+# a PEM private key). Usage: src/main/scripts/cluster-certs.sh DIR [ADDRESS...]; the addresses default to 127.0.0.1.
 #   DIR/ca.pem, DIR/ca-key.pem                     the CA (its key signs members: keep it off the members)
 #   DIR/member-ADDRESS.pem, DIR/member-ADDRESS-key.pem   a member certificate with ADDRESS as its IP SAN
 # Existing files are kept, so running it again only adds what is missing. Keys are EC P-256, mode 0600.
 set -eu
-dir=${1:?usage: bin/cluster-certs.sh DIR [ADDRESS...]}
+dir=${1:?usage: src/main/scripts/cluster-certs.sh DIR [ADDRESS...]}
 shift
 [ $# -gt 0 ] || set -- 127.0.0.1
 command -v openssl >/dev/null || { echo "cluster-certs: openssl is not installed (apt-get install -y openssl)" >&2; exit 1; }
