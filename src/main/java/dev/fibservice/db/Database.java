@@ -42,6 +42,9 @@ public final class Database {
   private static final AtomicInteger POOL_NAMES = new AtomicInteger();
   /** MySQL's "duplicate entry" error. */
   private static final int ER_DUP_ENTRY = 1062;
+  /** InnoDB gave up waiting for a row lock, or chose this transaction as a deadlock's victim. */
+  private static final int ER_LOCK_WAIT_TIMEOUT = 1205;
+  private static final int ER_LOCK_DEADLOCK = 1213;
   /** MySQL's "access denied" for a user name and password that the server does not accept. */
   private static final int ER_ACCESS_DENIED = 1045;
   /** MySQL's "access denied" for a database the user may not use. */
@@ -301,6 +304,11 @@ public final class Database {
     if (e instanceof DatabaseException de) {
       if (de.getErrorCode() == ER_DUP_ENTRY) {
         return new ServiceError(409, "already exists", null);
+      }
+      if (de.getErrorCode() == ER_LOCK_WAIT_TIMEOUT || de.getErrorCode() == ER_LOCK_DEADLOCK) {
+        // the statement was fine; another transaction held its rows: the same statement later may pass
+        return new ServiceError(ServiceError.UNAVAILABLE, "the database is busy (" + serverMessage(de) + ", error "
+          + de.getErrorCode() + "); retry shortly", null);
       }
       return new ServiceError(ServiceError.INTERNAL, "database error " + de.getErrorCode() + ": " + de.getMessage(), null);
     }

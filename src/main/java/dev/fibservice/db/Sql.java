@@ -35,18 +35,25 @@ public final class Sql {
     "UPDATE jobs SET status = 'RUNNING', owner = ?, attempts = attempts + 1, started_at = UTC_TIMESTAMP(3),"
       + " lease_until = UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND"
       + " WHERE id = ? AND (status = 'PENDING' OR (status = 'RUNNING' AND lease_until < UTC_TIMESTAMP(3)))";
+  /*
+   * The lease, the result and a failure apply only to the claim that computed them: owner AND attempt. A runner
+   * whose store outlived its lease (a stalled server) may see that store go on once the server is back, after the
+   * same runner took the job again; the older attempt then changes nothing.
+   */
   public static final String JOB_RENEW =
-    "UPDATE jobs SET lease_until = UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND WHERE id = ? AND owner = ? AND status = 'RUNNING'";
+    "UPDATE jobs SET lease_until = UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND"
+      + " WHERE id = ? AND owner = ? AND attempts = ? AND status = 'RUNNING'";
   public static final String JOB_DONE =
     "UPDATE jobs SET status = 'DONE', digits = ?, finished_at = UTC_TIMESTAMP(3), lease_until = NULL"
-      + " WHERE id = ? AND owner = ? AND status = 'RUNNING'";
+      + " WHERE id = ? AND owner = ? AND attempts = ? AND status = 'RUNNING'";
   public static final String JOB_FAILED =
     "UPDATE jobs SET status = 'FAILED', error = ?, finished_at = UTC_TIMESTAMP(3), lease_until = NULL"
-      + " WHERE id = ? AND owner = ? AND status = 'RUNNING'";
+      + " WHERE id = ? AND owner = ? AND attempts = ? AND status = 'RUNNING'";
   public static final String JOB_CANCEL =
     "UPDATE jobs SET status = 'CANCELLED', finished_at = UTC_TIMESTAMP(3), lease_until = NULL"
       + " WHERE id = ? AND status IN ('PENDING', 'RUNNING')";
-  public static final String JOB_CHUNK_INSERT = "INSERT INTO job_chunks (job_id, seq, digits) VALUES (?, ?, ?)";
+  /** REPLACE: two attempts' stores of one job write the same digits; neither may fail on the other's rows. */
+  public static final String JOB_CHUNK_INSERT = "REPLACE INTO job_chunks (job_id, seq, digits) VALUES (?, ?, ?)";
   public static final String JOB_CHUNKS_DELETE = "DELETE FROM job_chunks WHERE job_id = ?";
   public static final String JOB_CHUNK = "SELECT digits FROM job_chunks WHERE job_id = ? AND seq = ?";
   public static final String JOB_COUNT_BY_STATUS = "SELECT status, COUNT(*) FROM jobs GROUP BY status";

@@ -60,14 +60,17 @@ public final class JobRunner extends VerticleBase {
   /** A job this runner computes, and when its lease was last known to hold. */
   private static final class Claim {
     final ComputeJob job;
+    /** Which claim of the job this is (its attempts column): results and leases apply to this claim only. */
+    final int attempt;
     long renewedAt = System.nanoTime();
     /** Its lease ran out while the database was away: whatever the computation gives is dropped. */
     boolean givenUp;
     /** Computed, its digits being written: a store that finds the job taken over keeps nothing anyway. */
     boolean storing;
 
-    Claim(ComputeJob job) {
+    Claim(ComputeJob job, int attempt) {
       this.job = job;
+      this.attempt = attempt;
     }
   }
 
@@ -174,10 +177,9 @@ public final class JobRunner extends VerticleBase {
     String id = row.getString("id");
     FibRequest request = new FibRequest(row.getInteger("n"), Algorithm.fromWireName(row.getString("algorithm")));
     ComputeJob job = new ComputeJob(id, request);
-    Claim claim = new Claim(job);
+    Claim claim = new Claim(job, row.getInteger("attempts"));
     running.put(id, claim);
-    log.info("job {} F({}) {} running (attempt {})", id, request.n(), request.algorithm().wireName(),
-      row.getInteger("attempts"));
+    log.info("job {} F({}) {} running (attempt {})", id, request.n(), request.algorithm().wireName(), claim.attempt);
     long timer = vertx.setTimer(timeoutMs, t -> job.cancel());
     vertx.eventBus().<ComputeResult>request(Addresses.WORKER_JOBS, job, new DeliveryOptions().setLocalOnly(true)
         .setSendTimeout(timeoutMs + 60_000))
@@ -186,13 +188,13 @@ public final class JobRunner extends VerticleBase {
           return Future.<Void>succeededFuture();
         }
         if (computed.failed()) {
-          return fail(id, job, computed.cause());
+          return fail(id, claim, computed.cause());
         }
         claim.storing = true;
-        return store(id, computed.result().body()).recover(e -> {
+        return store(id, claim, computed.result().body()).recover(e -> {
           ServiceError error = Database.failure(e);
           // a database away or too slow: nothing is recorded, the job runs again; a statement refused is final
-          return error.status() == ServiceError.UNAVAILABLE ? Future.failedFuture(error) : fail(id, job, error);
+          return error.status() == ServiceError.UNAVAILABLE ? Future.failedFuture(error) : fail(id, claim, error);
         });
       })
       .onComplete(ar -> {
@@ -211,12 +213,12 @@ public final class JobRunner extends VerticleBase {
    * Bounded, mysql.queryTimeoutMs for each statement it runs: a store that never ended would keep the
    * job RUNNING, its lease renewed, for good.
    */
-  private Future<Void> store(String id, ComputeResult result) {
+  private Future<Void> store(String id, Claim claim, ComputeResult result) {
     String digits = result.value();
     int statements = digits.length() / Jobs.CHUNK + 4;
     return pool.withTransaction(conn -> conn.preparedQuery(Sql.JOB_CHUNKS_DELETE).execute(Tuple.of(id))
       .compose(v -> insertChunks(conn, id, digits, 0))
-      .compose(v -> conn.preparedQuery(Sql.JOB_DONE).execute(Tuple.of(digits.length(), id, owner)))
+      .compose(v -> conn.preparedQuery(Sql.JOB_DONE).execute(Tuple.of(digits.length(), id, owner, claim.attempt)))
       .compose(rows -> rows.rowCount() == 1 ? Future.<Void>succeededFuture()
         // cancelled, or taken over, while computing: keep nothing
         : Future.failedFuture(new IllegalStateException("job no longer ours")))
@@ -235,14 +237,14 @@ public final class JobRunner extends VerticleBase {
       .compose(v -> insertChunks(conn, id, digits, seq + 1));
   }
 
-  private Future<Void> fail(String id, ComputeJob job, Throwable e) {
+  private Future<Void> fail(String id, Claim claim, Throwable e) {
     if (stopped) {
       return Future.succeededFuture();
     }
-    String error = job.cancelled() ? "cancelled or past jobs.timeoutMs = " + timeoutMs + " ms"
+    String error = claim.job.cancelled() ? "cancelled or past jobs.timeoutMs = " + timeoutMs + " ms"
       : ServiceError.from(e).getMessage();
     // a cancelled job is already CANCELLED: this update then changes nothing
-    return database.bounded(pool.preparedQuery(Sql.JOB_FAILED).execute(Tuple.of(error, id, owner))).mapEmpty();
+    return database.bounded(pool.preparedQuery(Sql.JOB_FAILED).execute(Tuple.of(error, id, owner, claim.attempt))).mapEmpty();
   }
 
   /** Refreshes the jobs-by-status gauges. */
@@ -276,7 +278,7 @@ public final class JobRunner extends VerticleBase {
         continue;
       }
       long asked = now;
-      database.bounded(pool.preparedQuery(Sql.JOB_RENEW).execute(Tuple.of(leaseMicros, id, owner))).onSuccess(rows -> {
+      database.bounded(pool.preparedQuery(Sql.JOB_RENEW).execute(Tuple.of(leaseMicros, id, owner, claim.attempt))).onSuccess(rows -> {
         if (rows.rowCount() == 0) {
           // cancelled, or taken over by another runner after we lost the lease
           claim.job.cancel();
