@@ -1,5 +1,6 @@
 package dev.fibservice;
 
+import dev.fibservice.api.Addresses;
 import dev.fibservice.compute.Admission;
 import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.cluster.Clustering;

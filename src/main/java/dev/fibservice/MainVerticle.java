@@ -1,5 +1,6 @@
 package dev.fibservice;
 
+import dev.fibservice.api.Addresses;
 import dev.fibservice.bridge.BridgeVerticle;
 import dev.fibservice.cluster.Role;
 import dev.fibservice.compute.ComputeGateway;

@@ -1,9 +1,9 @@
 package dev.fibservice.bridge;
 
-import dev.fibservice.Addresses;
+import dev.fibservice.api.Addresses;
 import dev.fibservice.NodeInfo;
-import dev.fibservice.ServiceError;
-import dev.fibservice.cluster.ComputeClient;
+import dev.fibservice.api.ServiceError;
+import dev.fibservice.compute.ComputeClient;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
 import dev.fibservice.net.Session;

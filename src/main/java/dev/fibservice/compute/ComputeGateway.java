@@ -1,8 +1,8 @@
 package dev.fibservice.compute;
 
-import dev.fibservice.Addresses;
+import dev.fibservice.api.Addresses;
 import dev.fibservice.NodeInfo;
-import dev.fibservice.ServiceError;
+import dev.fibservice.api.ServiceError;
 import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.config.Settings;
 import io.vertx.core.Future;

@@ -1,7 +1,9 @@
 package dev.fibservice.compute;
 
-import dev.fibservice.ServiceError;
+import dev.fibservice.api.ServiceError;
 import dev.fibservice.config.Settings;
+import dev.fibservice.math.Algorithm;
+import dev.fibservice.math.Fibonacci;
 import io.vertx.core.json.JsonObject;
 
 /**

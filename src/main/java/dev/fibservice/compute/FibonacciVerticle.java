@@ -1,6 +1,8 @@
 package dev.fibservice.compute;
 
-import dev.fibservice.ServiceError;
+import dev.fibservice.api.ServiceError;
+import dev.fibservice.math.Fibonacci;
+import dev.fibservice.math.Niceness;
 import dev.fibservice.ops.Metrics;
 import dev.fibservice.stats.NodeStats;
 import io.vertx.core.Future;

@@ -1,6 +1,6 @@
 package dev.fibservice.db;
 
-import dev.fibservice.ServiceError;
+import dev.fibservice.api.ServiceError;
 import dev.fibservice.cluster.Role;
 import dev.fibservice.config.Settings;
 import io.vertx.core.Future;

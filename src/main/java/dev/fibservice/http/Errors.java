@@ -1,6 +1,6 @@
 package dev.fibservice.http;
 
-import dev.fibservice.ServiceError;
+import dev.fibservice.api.ServiceError;
 import dev.fibservice.config.Key;
 import dev.fibservice.config.Settings;
 import io.netty.handler.codec.http.HttpResponseStatus;

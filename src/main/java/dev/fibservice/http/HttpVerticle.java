@@ -1,9 +1,9 @@
 package dev.fibservice.http;
 
 import dev.fibservice.NodeInfo;
-import dev.fibservice.ServiceError;
+import dev.fibservice.api.ServiceError;
 import dev.fibservice.cluster.ClusterView;
-import dev.fibservice.cluster.ComputeClient;
+import dev.fibservice.compute.ComputeClient;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
 import dev.fibservice.ops.Drain;

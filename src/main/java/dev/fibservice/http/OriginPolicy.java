@@ -1,6 +1,6 @@
 package dev.fibservice.http;
 
-import dev.fibservice.ServiceError;
+import dev.fibservice.api.ServiceError;
 import dev.fibservice.config.Settings;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;

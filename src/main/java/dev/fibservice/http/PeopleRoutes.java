@@ -1,6 +1,6 @@
 package dev.fibservice.http;
 
-import dev.fibservice.ServiceError;
+import dev.fibservice.api.ServiceError;
 import dev.fibservice.db.Database;
 import dev.fibservice.db.PeopleStore;
 import io.vertx.core.Future;

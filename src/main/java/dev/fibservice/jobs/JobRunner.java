@@ -1,9 +1,9 @@
 package dev.fibservice.jobs;
 
-import dev.fibservice.Addresses;
+import dev.fibservice.api.Addresses;
 import dev.fibservice.NodeInfo;
-import dev.fibservice.ServiceError;
-import dev.fibservice.compute.Algorithm;
+import dev.fibservice.api.ServiceError;
+import dev.fibservice.math.Algorithm;
 import dev.fibservice.compute.ComputeJob;
 import dev.fibservice.compute.ComputeResult;
 import dev.fibservice.compute.FibRequest;

@@ -1,7 +1,7 @@
 package dev.fibservice.jobs;
 
-import dev.fibservice.Addresses;
-import dev.fibservice.ServiceError;
+import dev.fibservice.api.Addresses;
+import dev.fibservice.api.ServiceError;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;

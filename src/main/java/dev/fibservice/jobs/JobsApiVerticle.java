@@ -1,8 +1,8 @@
 package dev.fibservice.jobs;
 
-import dev.fibservice.Addresses;
+import dev.fibservice.api.Addresses;
 import dev.fibservice.NodeInfo;
-import dev.fibservice.ServiceError;
+import dev.fibservice.api.ServiceError;
 import dev.fibservice.db.Database;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;

@@ -1,6 +1,6 @@
 package dev.fibservice.net;
 
-import dev.fibservice.Addresses;
+import dev.fibservice.api.Addresses;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 

@@ -1,7 +1,7 @@
 package dev.fibservice.tcp;
 
 import dev.fibservice.NodeInfo;
-import dev.fibservice.cluster.ComputeClient;
+import dev.fibservice.compute.ComputeClient;
 import dev.fibservice.config.Settings;
 import dev.fibservice.ops.Drain;
 import dev.fibservice.ops.Metrics;

@@ -7,7 +7,7 @@ import dev.fibservice.bench.SuiteProcesses.Nginx;
 import dev.fibservice.bench.SuiteProcesses.Sample;
 import dev.fibservice.bench.SuiteProcesses.ServiceNode;
 import dev.fibservice.bench.SuiteProcesses.Wrk;
-import dev.fibservice.compute.BigFibonacciBench;
+import dev.fibservice.math.BigFibonacciBench;
 
 import java.io.IOException;
 import java.net.URI;

@@ -1,6 +1,6 @@
 package dev.fibservice.compute;
 
-import dev.fibservice.Addresses;
+import dev.fibservice.api.Addresses;
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
 import io.vertx.core.eventbus.DeliveryOptions;

@@ -1,7 +1,7 @@
 package dev.fibservice.db;
 
 import ch.qos.logback.classic.Level;
-import dev.fibservice.Addresses;
+import dev.fibservice.api.Addresses;
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
 import io.vertx.core.Vertx;

@@ -3,7 +3,7 @@ package dev.fibservice.db;
 import ch.qos.logback.classic.Level;
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
-import dev.fibservice.compute.BigFibonacci;
+import dev.fibservice.math.BigFibonacci;
 import dev.fibservice.jobs.JobRunner;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

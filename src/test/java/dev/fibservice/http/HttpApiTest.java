@@ -124,7 +124,7 @@ class HttpApiTest {
     JsonObject body = get("/fib/100000").bodyAsJsonObject();
     assertEquals(20899, body.getInteger("digits"));
     assertEquals(new BigInteger(body.getString("value")),
-      dev.fibservice.compute.Fibonacci.compute(dev.fibservice.compute.Algorithm.ITERATIVE, 100000, () -> false));
+      dev.fibservice.math.Fibonacci.compute(dev.fibservice.math.Algorithm.ITERATIVE, 100000, () -> false));
   }
 
   @Test

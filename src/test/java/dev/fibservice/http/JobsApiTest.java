@@ -1,10 +1,10 @@
 package dev.fibservice.http;
 
-import dev.fibservice.Addresses;
+import dev.fibservice.api.Addresses;
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
-import dev.fibservice.compute.Algorithm;
-import dev.fibservice.compute.Fibonacci;
+import dev.fibservice.math.Algorithm;
+import dev.fibservice.math.Fibonacci;
 import dev.fibservice.db.DbTestNodes;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

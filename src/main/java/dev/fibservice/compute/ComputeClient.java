@@ -1,7 +1,8 @@
-package dev.fibservice.cluster;
+package dev.fibservice.compute;
 
-import dev.fibservice.Addresses;
-import dev.fibservice.ServiceError;
+import dev.fibservice.api.Addresses;
+import dev.fibservice.api.ServiceError;
+import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
 import io.vertx.core.Context;
