@@ -7,7 +7,6 @@ import dev.fibservice.cluster.Clustering;
 import dev.fibservice.compute.ComputeJob;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
-import dev.fibservice.ops.Drain;
 import dev.fibservice.ops.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -27,10 +26,10 @@ public final class FibService {
   private static final Logger log = LoggerFactory.getLogger(FibService.class);
 
   private final Vertx vertx;
-  private final NodeInfo node;
+  private final Node node;
   private final MainVerticle main;
 
-  private FibService(Vertx vertx, NodeInfo node, MainVerticle main) {
+  private FibService(Vertx vertx, Node node, MainVerticle main) {
     this.vertx = vertx;
     this.node = node;
     this.main = main;
@@ -45,7 +44,7 @@ public final class FibService {
     for (String line : settings.describe()) {
       log.info("config {}", line);
     }
-    Future<Vertx> built;
+    Future<Clustering.Joined> built;
     try {
       if (settings.getBoolean(Settings.CLUSTER_ENABLED)) {
         built = Clustering.start(settings, nodeName, options, transport, metrics);
@@ -54,16 +53,18 @@ public final class FibService {
         if (metrics.enabled()) {
           builder.withMetrics(metrics.factory());
         }
-        built = Future.succeededFuture(builder.build());
+        built = Future.succeededFuture(new Clustering.Joined(builder.build(), null));
       }
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    return built.compose(vertx -> {
+    return built.compose(joined -> {
+      Vertx vertx = joined.vertx();
       ComputeJob.registerCodecs(vertx.eventBus());
-      Admission.of(vertx, settings.getInt(Settings.FIB_MAX_IN_FLIGHT)).register(metrics);
+      Admission admission = new Admission(settings.getInt(Settings.FIB_MAX_IN_FLIGHT));
+      admission.register(metrics);
       return Database.start(vertx, settings).compose(database -> {
-        NodeInfo node = new NodeInfo(settings, nodeName, transport.name(), NodeInfo.currentVersion(), database, metrics);
+        Node node = Node.create(settings, transport.name(), metrics, admission, database, joined.view());
         MainVerticle main = new MainVerticle(node);
         return vertx.deployVerticle(main)
           .map(id -> new FibService(vertx, node, main))
@@ -102,7 +103,8 @@ public final class FibService {
     return vertx;
   }
 
-  public NodeInfo node() {
+  /** What this node shares: its settings, services and counters. */
+  public Node node() {
     return node;
   }
 
@@ -126,7 +128,7 @@ public final class FibService {
   public void stop() {
     int grace = node.settings().getInt(Settings.SHUTDOWN_GRACE_MS);
     log.info("stopping: draining in-flight requests (grace {} ms)", grace);
-    Drain.of(vertx).start();
+    node.drain().start();
     // past the grace period, what still runs is answered 503 (not cut off) before the servers close
     vertx.setTimer(Math.max(1, grace), t -> vertx.eventBus().publish(Addresses.GATEWAY_ABORT, null));
     try {
@@ -155,7 +157,7 @@ public final class FibService {
    * messages already on their way a moment to arrive before its gateways unregister.
    */
   private Future<Void> announceLeaving() {
-    ClusterView cluster = ClusterView.of(vertx);
+    ClusterView cluster = node.cluster();
     if (cluster == null || !cluster.role().computes()) {
       return Future.succeededFuture();
     }

@@ -176,7 +176,7 @@ public final class Main implements Callable<Integer> {
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      return new String[] {"fib-service " + NodeInfo.currentVersion() + " (Vert.x " + NodeInfo.vertxVersion() + ", Java "
+      return new String[] {"fib-service " + Node.currentVersion() + " (Vert.x " + Node.vertxVersion() + ", Java "
         + Runtime.version() + ")"};
     }
   }

@@ -37,14 +37,14 @@ public final class MainVerticle extends VerticleBase {
   /** Keys for "any free port" sockets, unique in this JVM (several nodes may run in one test JVM). */
   private static final AtomicInteger ANY_PORT_KEYS = new AtomicInteger();
 
-  private final NodeInfo node;
+  private final Node node;
   private final List<String> frontEnds = new ArrayList<>();
   private volatile int httpPort = -1;
   private volatile int tcpPort = -1;
   private volatile int bridgePort = -1;
   private String gatewayId;
 
-  public MainVerticle(NodeInfo node) {
+  public MainVerticle(Node node) {
     this.node = node;
   }
 
@@ -61,8 +61,10 @@ public final class MainVerticle extends VerticleBase {
     Future<Void> compute = !role.computes() ? Future.succeededFuture() : workers(Addresses.WORKER_HEAVY, "heavy", heavy)
       .compose(v -> workers(Addresses.WORKER_LIGHT, "light", light))
       .compose(v -> workers(Addresses.WORKER_JOBS, "jobs", jobWorkers))
-      .compose(v -> jobWorkers == 0 ? Future.succeededFuture() : vertx.deployVerticle(new JobRunner(node, database)))
-      .compose(v -> vertx.deployVerticle(() -> new ComputeGateway(node), new DeploymentOptions().setInstances(instances)))
+      .compose(v -> jobWorkers == 0 ? Future.succeededFuture() : vertx.deployVerticle(new JobRunner(settings, node.name(),
+        node.metrics(), database)))
+      .compose(v -> vertx.deployVerticle(() -> new ComputeGateway(settings, node.metrics(), node.admission(),
+        node.cluster()), new DeploymentOptions().setInstances(instances)))
       .map(id -> {
         gatewayId = id;
         return null;
@@ -74,12 +76,13 @@ public final class MainVerticle extends VerticleBase {
     }
     return compute
       // with the database off too: callers then get 503 and why, not NO_HANDLERS
-      .compose(v -> vertx.deployVerticle(new JobsApiVerticle(node, database)))
+      .compose(v -> vertx.deployVerticle(new JobsApiVerticle(settings, database)))
       .compose(v -> shared(settings.getInt(Settings.HTTP_PORT), instances,
-        port -> new HttpVerticle(node, port, "http-" + httpIndex.incrementAndGet()), HttpVerticle::actualPort))
+        port -> new HttpVerticle(node.forHttp(), port, "http-" + httpIndex.incrementAndGet()), HttpVerticle::actualPort))
       .compose(port -> {
         httpPort = port;
-        return shared(settings.getInt(Settings.TCP_PORT), instances, p -> new TcpVerticle(node, p), TcpVerticle::actualPort);
+        return shared(settings.getInt(Settings.TCP_PORT), instances, p -> new TcpVerticle(settings, node.metrics(),
+          node.tcpConnections(), node.cluster(), p), TcpVerticle::actualPort);
       })
       .compose(port -> {
         tcpPort = port;
@@ -99,7 +102,7 @@ public final class MainVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     int port = settings.getInt(Settings.BRIDGE_PORT);
-    BridgeVerticle bridge = new BridgeVerticle(node, port);
+    BridgeVerticle bridge = new BridgeVerticle(settings, node.bridgeConnections(), node.cluster(), port);
     return vertx.deployVerticle(bridge).map(id -> {
       frontEnds.add(id);
       bridgePort = bridge.actualPort();
@@ -123,7 +126,7 @@ public final class MainVerticle extends VerticleBase {
     // the light lane keeps the normal priority: it is the one small requests wait on
     int nice = "light".equals(lane) ? 0 : node.settings().getInt(Settings.FIB_HEAVY_NICE);
     return vertx.deployVerticle(() -> new FibonacciVerticle(address, node.name() + "/" + lane + "-"
-      + index.incrementAndGet(), node.metrics(), nice), options).mapEmpty();
+      + index.incrementAndGet(), node.metrics(), node.stats(), nice), options).mapEmpty();
   }
 
   /**

@@ -1,11 +1,12 @@
 package dev.fibservice.bridge;
 
 import dev.fibservice.api.Addresses;
-import dev.fibservice.NodeInfo;
 import dev.fibservice.api.ServiceError;
+import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.compute.ComputeClient;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
+import dev.fibservice.net.ConnectionLimit;
 import dev.fibservice.net.Session;
 import dev.fibservice.ops.Drain;
 import io.vertx.core.Future;
@@ -43,7 +44,9 @@ public final class BridgeVerticle extends VerticleBase {
   /** The addresses a bridge client may use, and how. */
   public static final List<String> PUBLIC_ADDRESSES = List.of(Addresses.FIB_COMPUTE, Addresses.FIB_CANCEL);
 
-  private final NodeInfo node;
+  private final Settings settings;
+  private final ConnectionLimit connections;
+  private final ClusterView cluster;
   private final int port;
   private NetServer server;
   private ComputeClient fib;
@@ -51,23 +54,24 @@ public final class BridgeVerticle extends VerticleBase {
   private int maxFrameBytes;
   /** Requests one connection may have in flight; beyond it the bridge stops reading that connection. */
   private int maxInFlightPerConnection;
-  private int maxConnections;
-  /** Open connections (the bridge is one instance, on one event loop). */
-  private int open;
 
-  public BridgeVerticle(NodeInfo node, int port) {
-    this.node = node;
+  /**
+   * @param connections the node's bridge connections
+   * @param cluster     this member's view of the cluster, or null when the node runs alone
+   */
+  public BridgeVerticle(Settings settings, ConnectionLimit connections, ClusterView cluster, int port) {
+    this.settings = settings;
+    this.connections = connections;
+    this.cluster = cluster;
     this.port = port;
   }
 
   @Override
   public Future<?> start() {
-    Settings settings = node.settings();
-    fib = ComputeClient.create(vertx, settings);
+    fib = ComputeClient.create(vertx, settings, cluster);
     limits = FibRequest.Limits.from(settings);
     maxFrameBytes = settings.getInt(Settings.BRIDGE_MAX_FRAME);
     maxInFlightPerConnection = settings.getInt(Settings.BRIDGE_MAX_IN_FLIGHT);
-    maxConnections = settings.getInt(Settings.BRIDGE_MAX_CONNECTIONS);
     NetServerOptions options = new NetServerOptions()
       .setHost(settings.getString(Settings.BRIDGE_HOST))
       .setPort(port)
@@ -85,7 +89,7 @@ public final class BridgeVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     // stop accepting; what is in flight finishes
-    return server.shutdown(Drain.serverShutdownMs(node.settings()), TimeUnit.MILLISECONDS);
+    return server.shutdown(Drain.serverShutdownMs(settings), TimeUnit.MILLISECONDS);
   }
 
   public int actualPort() {
@@ -93,12 +97,12 @@ public final class BridgeVerticle extends VerticleBase {
   }
 
   private void connected(NetSocket socket) {
-    if (open >= maxConnections) {
-      socket.end(frame(error("busy: too many connections (" + maxConnections + ", bridge.maxConnections); retry"
+    if (!connections.opened()) {
+      connections.closed();
+      socket.end(frame(error("busy: too many connections (" + connections.max() + ", bridge.maxConnections); retry"
         + " shortly")));
       return;
     }
-    open++;
     new Connection(socket).start();
   }
 
@@ -166,7 +170,7 @@ public final class BridgeVerticle extends VerticleBase {
 
     @Override
     protected void onClosed() {
-      open--;
+      connections.closed();
     }
 
     private void handle(Buffer record) {

@@ -14,7 +14,6 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.shareddata.Shareable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +39,7 @@ import java.util.function.Consumer;
  * a request only as a TIMEOUT at the end of its send timeout), so it is pinged again, less and less often,
  * and gets no request meanwhile.
  */
-public final class ClusterView implements Shareable, MembershipListener {
+public final class ClusterView implements MembershipListener {
 
   private static final Logger log = LoggerFactory.getLogger(ClusterView.class);
 
@@ -50,7 +49,6 @@ public final class ClusterView implements Shareable, MembershipListener {
   static final String ROLE_ATTRIBUTE = "fib.role";
   static final String NODE_ATTRIBUTE = "fib.node";
 
-  private static final String MAP = "fib.cluster";
   /**
    * How long a ping may take: the first one to a member includes the TCP and TLS handshakes both ways,
    * seconds on a starved machine; a TLS handshake itself gives up after 10 s (Vert.x's default).
@@ -84,18 +82,12 @@ public final class ClusterView implements Shareable, MembershipListener {
     this.role = role;
   }
 
-  /** The view of this Vert.x instance, or null when it is not clustered. */
-  public static ClusterView of(Vertx vertx) {
-    return (ClusterView) vertx.sharedData().getLocalMap(MAP).get("view");
-  }
-
   void install(Vertx vertx) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     if (role.computes()) {
       reachable.add(selfId); // its own gateway is local: nothing to prove
     }
-    vertx.sharedData().getLocalMap(MAP).put("view", this);
     hazelcast.getCluster().addMembershipListener(this);
     refresh();
   }

@@ -38,8 +38,12 @@ public final class Clustering {
   private Clustering() {
   }
 
+  /** A clustered Vert.x and this member's view of its cluster. */
+  public record Joined(Vertx vertx, ClusterView view) {
+  }
+
   /** Joins the cluster and returns the clustered Vert.x, with its {@link ClusterView} installed. */
-  public static Future<Vertx> start(Settings settings, String nodeName, VertxOptions options, Transport transport,
+  public static Future<Joined> start(Settings settings, String nodeName, VertxOptions options, Transport transport,
                                     Metrics metrics) {
     Role role = Role.of(settings);
     Config hazelcast = hazelcastConfig(settings);
@@ -94,7 +98,7 @@ public final class Clustering {
         JsonObject pong = new JsonObject().put("member", view.selfId());
         Future<Void> ping = vertx.eventBus().consumer(Addresses.pingOn(view.selfId()), m -> m.reply(pong)).completion();
         return Future.all(leaving, ping)
-          .map(vertx)
+          .map(new Joined(vertx, view))
           .onFailure(e -> vertx.close());
       });
   }

@@ -53,10 +53,10 @@ public final class ComputeClient {
   /** Calls waiting on each member, so that a member's departure retries exactly its calls. */
   private final Map<String, Set<Call>> byMember = new HashMap<>();
 
-  private ComputeClient(Vertx vertx, Settings settings) {
+  private ComputeClient(Vertx vertx, Settings settings, ClusterView view) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
-    this.view = ClusterView.of(vertx);
+    this.view = view;
     // a little longer than the gateway's own deadline, so its 504 (with the reason) arrives first
     this.busTimeoutMs = settings.getInt(Settings.FIB_TIMEOUT_MS) + 5_000L;
     this.attemptTimeoutMs = settings.getInt(Settings.FIB_ATTEMPT_TIMEOUT_MS);
@@ -66,9 +66,13 @@ public final class ComputeClient {
     }
   }
 
-  /** Call from a verticle's start(): the client belongs to that verticle's event loop. */
-  public static ComputeClient create(Vertx vertx, Settings settings) {
-    return new ComputeClient(vertx, settings);
+  /**
+   * Call from a verticle's start(): the client belongs to that verticle's event loop.
+   *
+   * @param view this member's view of the cluster, or null when the node runs alone
+   */
+  public static ComputeClient create(Vertx vertx, Settings settings, ClusterView view) {
+    return new ComputeClient(vertx, settings, view);
   }
 
   /**

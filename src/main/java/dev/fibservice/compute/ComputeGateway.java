@@ -1,10 +1,10 @@
 package dev.fibservice.compute;
 
 import dev.fibservice.api.Addresses;
-import dev.fibservice.NodeInfo;
 import dev.fibservice.api.ServiceError;
 import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.config.Settings;
+import dev.fibservice.ops.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -51,15 +51,16 @@ public final class ComputeGateway extends VerticleBase {
     }
   }
 
-  private final NodeInfo node;
   private final Settings settings;
+  private final Metrics metrics;
+  private final Admission admission;
+  private final ClusterView cluster;
   /**
    * What is in flight, by cancel id (the {@code x-cancel-id} header); a request without one, or with one already in
    * use, is kept under a key no {@code fib.cancel} can name.
    */
   private final Map<Object, Running> running = new HashMap<>();
   private FibRequest.Limits limits;
-  private Admission admission;
   private boolean lightLane;
   private long timeoutMs;
   private DeliveryOptions toWorker;
@@ -67,21 +68,25 @@ public final class ComputeGateway extends VerticleBase {
   private int inFlight;
   private Promise<Void> drained;
 
-  public ComputeGateway(NodeInfo node) {
-    this.node = node;
-    this.settings = node.settings();
+  /**
+   * @param admission the node's cap on computations in flight, shared by every gateway instance
+   * @param cluster   this member's view of the cluster, or null when the node runs alone
+   */
+  public ComputeGateway(Settings settings, Metrics metrics, Admission admission, ClusterView cluster) {
+    this.settings = settings;
+    this.metrics = metrics;
+    this.admission = admission;
+    this.cluster = cluster;
   }
 
   @Override
   public Future<?> start() {
     limits = FibRequest.Limits.from(settings);
-    admission = Admission.of(vertx, settings.getInt(Settings.FIB_MAX_IN_FLIGHT));
     lightLane = settings.getInt(Settings.FIB_LIGHT_WORKERS) > 0;
     timeoutMs = settings.getInt(Settings.FIB_TIMEOUT_MS);
     // The gateway's own timer answers 504 first; this bus timeout only reclaims a reply that never comes.
     toWorker = new DeliveryOptions().setLocalOnly(true).setSendTimeout(2 * timeoutMs + 60_000);
     computeConsumers.add(vertx.eventBus().consumer(Addresses.FIB_COMPUTE, this::compute));
-    ClusterView cluster = ClusterView.of(vertx);
     if (cluster != null) {
       computeConsumers.add(vertx.eventBus().consumer(Addresses.computeOn(cluster.selfId()), this::compute));
     }
@@ -120,7 +125,7 @@ public final class ComputeGateway extends VerticleBase {
     }
     boolean light = lightLane && request.light();
     if (!admission.tryAcquire(light)) {
-      node.metrics().rejected();
+      metrics.rejected();
       message.fail(ServiceError.UNAVAILABLE, "busy: " + admission.max() + " computations are already queued or"
         + " running on this node (fib.maxInFlight); retry shortly");
       return;
@@ -138,7 +143,7 @@ public final class ComputeGateway extends VerticleBase {
     inFlight++;
     long timer = vertx.setTimer(timeoutMs, t -> {
       job.cancel();
-      node.metrics().timedOut();
+      metrics.timedOut();
       run.fail(ServiceError.TIMEOUT, "F(" + request.n() + ") with algorithm " + request.algorithm().wireName()
         + " did not finish within fib.timeoutMs = " + timeoutMs + " ms and was cancelled");
     });

@@ -29,6 +29,7 @@ public final class FibonacciVerticle extends VerticleBase {
   private final String address;
   private final String name;
   private final Metrics metrics;
+  private final NodeStats stats;
   /** CPU niceness of this lane's threads (heavy maths yields the cores to the event loops); 0 = as is. */
   private final int nice;
   private NodeStats.Counter done;
@@ -36,12 +37,14 @@ public final class FibonacciVerticle extends VerticleBase {
   /**
    * @param address the lane's node-local address
    * @param name    what replies show in "worker": node and worker, e.g. {@code host-42/heavy-2}
+   * @param stats   the node's live counters, where this worker counts its computations
    * @param nice    the CPU niceness for this lane's threads (0 = unchanged)
    */
-  public FibonacciVerticle(String address, String name, Metrics metrics, int nice) {
+  public FibonacciVerticle(String address, String name, Metrics metrics, NodeStats stats, int nice) {
     this.address = address;
     this.name = name;
     this.metrics = metrics;
+    this.stats = stats;
     this.nice = nice;
   }
 
@@ -51,7 +54,7 @@ public final class FibonacciVerticle extends VerticleBase {
       Niceness.heavy(nice);
     }
     // the lane is the last part of the address: fib.worker.light -> light
-    done = NodeStats.of(vertx).worker(name, address.substring(address.lastIndexOf('.') + 1));
+    done = stats.worker(name, address.substring(address.lastIndexOf('.') + 1));
     return vertx.eventBus().<ComputeJob>localConsumer(address, this::compute).completion();
   }
 

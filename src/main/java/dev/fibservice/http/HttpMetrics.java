@@ -4,12 +4,10 @@ import dev.fibservice.ops.Metrics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.internal.http.HttpServerRequestInternal;
 import io.vertx.core.internal.http.HttpServerRequestWrapper;
-import io.vertx.core.shareddata.Shareable;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -44,20 +42,14 @@ final class HttpMetrics {
     this.active = active;
   }
 
-  /** The node's count of requests in progress, shared by its HTTP instances. */
-  private static final class Active implements Shareable {
-    final LongAdder count = new LongAdder();
-  }
-
   /**
    * The metrics of one HTTP verticle instance; the gauges are the node's, shared by its instances.
    *
+   * @param active          the node's count of HTTP requests in progress
    * @param openConnections the node's count of open HTTP connections
    */
-  static HttpMetrics create(Vertx vertx, Metrics metrics, Supplier<Number> openConnections) {
+  static HttpMetrics create(Metrics metrics, LongAdder active, Supplier<Number> openConnections) {
     MeterRegistry registry = metrics.registry();
-    LongAdder active = ((Active) vertx.sharedData().getLocalMap("fib.http.metrics")
-      .computeIfAbsent("active", k -> new Active())).count;
     if (metrics.enabled()) {
       // registering an existing gauge again returns the first one: both read the node's shared values
       Gauge.builder("fib_http_server_active_requests", active, LongAdder::sum)

@@ -1,8 +1,6 @@
 package dev.fibservice.http;
 
-import dev.fibservice.NodeInfo;
 import dev.fibservice.api.ServiceError;
-import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.compute.ComputeClient;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
@@ -62,7 +60,7 @@ public final class HttpVerticle extends VerticleBase {
   private static final String PAGE = "^/(ui/.+)?$";
   private static final Logger ACCESS = LoggerFactory.getLogger("dev.fibservice.access");
 
-  private final NodeInfo node;
+  private final HttpNode node;
   private final int port;
   private final String name;
   private HttpServer server;
@@ -81,7 +79,7 @@ public final class HttpVerticle extends VerticleBase {
    * @param port the port to listen on (0 picks one; the first instance's choice is then given to the others)
    * @param name this instance's name in logs and responses, e.g. {@code http-1}
    */
-  public HttpVerticle(NodeInfo node, int port, String name) {
+  public HttpVerticle(HttpNode node, int port, String name) {
     this.node = node;
     this.port = port;
     this.name = name;
@@ -92,13 +90,13 @@ public final class HttpVerticle extends VerticleBase {
     Settings settings = node.settings();
     maxRepeat = settings.getInt(Settings.HELLO_MAX_REPEAT);
     pages = HelloPages.atLeast(maxRepeat);
-    files = new PageFiles(vertx, settings.getInt(Settings.HELLO_FILE_CACHE_MB));
+    HttpCounters counters = node.counters();
+    files = new PageFiles(vertx, settings.getInt(Settings.HELLO_FILE_CACHE_MB), counters.pageFiles());
     limits = FibRequest.Limits.from(settings);
-    fib = ComputeClient.create(vertx, settings);
+    fib = ComputeClient.create(vertx, settings, node.cluster());
 
-    connections = new Connections(vertx, settings.getInt(Settings.HTTP_MAX_CONNECTIONS),
-      settings.getInt(Settings.HTTP_HEADER_TIMEOUT_MS));
-    metrics = HttpMetrics.create(vertx, node.metrics(), connections::open);
+    connections = new Connections(vertx, counters.connections(), settings.getInt(Settings.HTTP_HEADER_TIMEOUT_MS));
+    metrics = HttpMetrics.create(node.metrics(), counters.requestsInProgress(), connections::open);
     boolean accessLog = settings.getBoolean(Settings.HTTP_ACCESS_LOG);
 
     Router router = Router.router(vertx);
@@ -110,7 +108,7 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/hello").handler(this::hello);
     router.get("/fib/:n").produces("application/json").produces("text/plain").handler(this::fib);
     router.get("/info").handler(this::info);
-    new StatsRoutes(node, name).mount(router);
+    new StatsRoutes(node.name(), name, node.stats(), node.admission()).mount(router);
     BodyHandler body = BodyHandler.create(false).setBodyLimit(settings.getInt(Settings.HTTP_MAX_BODY));
     PlatformHandler bodyTimeout = HttpRules.bodyTimeout(settings.getInt(Settings.HTTP_BODY_TIMEOUT_MS));
     for (Route route : new Route[] {router.post("/people"), router.put("/people/:name"), router.post("/jobs")}) {
@@ -118,7 +116,7 @@ public final class HttpVerticle extends VerticleBase {
     }
     Database database = node.database();
     Pool pool = database.enabled() ? database.pool(vertx) : null;
-    OpsRoutes.mount(vertx, router, node, pool);
+    OpsRoutes.mount(vertx, router, node.metrics(), node.drain(), database, pool);
     if (database.enabled()) {
       selectOne = pool.preparedQuery(Sql.SELECT_ONE);
       router.get("/db").handler(this::db);
@@ -154,7 +152,7 @@ public final class HttpVerticle extends VerticleBase {
         Wire.guardHttp(connection, options);
         connections.opened(connection);
       })
-      .requestHandler(new ServedBy(vertx, name, request -> route(request, router, accessLog)))
+      .requestHandler(new ServedBy(node.stats(), name, request -> route(request, router, accessLog)))
       .listen()
       .onSuccess(s -> server = s);
   }
@@ -361,11 +359,7 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   private void info(RoutingContext ctx) {
-    JsonObject info = node.toJson().put("servedBy", name);
-    ClusterView cluster = ClusterView.of(vertx);
-    if (cluster != null) {
-      info.put("cluster", cluster.toJson());
-    }
+    JsonObject info = node.info().get().put("servedBy", name);
     ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON).end(info.toBuffer());
   }
 

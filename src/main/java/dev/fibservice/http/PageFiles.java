@@ -1,7 +1,6 @@
 package dev.fibservice.http;
 
 import io.vertx.core.Vertx;
-import io.vertx.core.shareddata.Shareable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,29 +47,20 @@ final class PageFiles {
   /** No more files: the verticle stopped, or making one failed. */
   private boolean closed;
 
-  /** To be created in an HTTP verticle's start(), on its event loop, and used there only. */
-  PageFiles(Vertx vertx, int budgetMb) {
-    this(vertx, budgetMb, Path.of(System.getProperty("java.io.tmpdir")));
+  /**
+   * To be created in an HTTP verticle's start(), on its event loop, and used there only.
+   *
+   * @param open the node's count of page files held open, shared by its HTTP instances
+   */
+  PageFiles(Vertx vertx, int budgetMb, AtomicInteger open) {
+    this(vertx, budgetMb, open, Path.of(System.getProperty("java.io.tmpdir")));
   }
 
-  PageFiles(Vertx vertx, int budgetMb, Path dir) {
+  PageFiles(Vertx vertx, int budgetMb, AtomicInteger open, Path dir) {
     this.vertx = vertx;
     this.budget = budgetMb * 1024L * 1024L;
     this.dir = dir;
-    this.open = openCount(vertx);
-  }
-
-  /** How many page files the node's HTTP instances hold open. */
-  static int count(Vertx vertx) {
-    return openCount(vertx).get();
-  }
-
-  private static AtomicInteger openCount(Vertx vertx) {
-    return ((Count) vertx.sharedData().getLocalMap("fib.http.pages").computeIfAbsent("open", k -> new Count())).open;
-  }
-
-  private static final class Count implements Shareable {
-    final AtomicInteger open = new AtomicInteger();
+    this.open = open;
   }
 
   /**

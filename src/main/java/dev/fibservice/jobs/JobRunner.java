@@ -1,7 +1,6 @@
 package dev.fibservice.jobs;
 
 import dev.fibservice.api.Addresses;
-import dev.fibservice.NodeInfo;
 import dev.fibservice.api.ServiceError;
 import dev.fibservice.math.Algorithm;
 import dev.fibservice.compute.ComputeJob;
@@ -10,6 +9,7 @@ import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
 import dev.fibservice.db.Sql;
+import dev.fibservice.ops.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -39,7 +39,8 @@ public final class JobRunner extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
 
-  private final NodeInfo node;
+  private final Settings settings;
+  private final Metrics metrics;
   private final Database database;
   private final Map<String, Claim> running = new HashMap<>();
   /** This runner's identity in the jobs table: a new one per start, so a restarted node never trusts old leases. */
@@ -74,15 +75,16 @@ public final class JobRunner extends VerticleBase {
     }
   }
 
-  public JobRunner(NodeInfo node, Database database) {
-    this.node = node;
+  /** @param nodeName names this runner in the jobs table, with a random part of its own */
+  public JobRunner(Settings settings, String nodeName, Metrics metrics, Database database) {
+    this.settings = settings;
+    this.metrics = metrics;
     this.database = database;
-    this.owner = node.name() + "/" + UUID.randomUUID();
+    this.owner = nodeName + "/" + UUID.randomUUID();
   }
 
   @Override
   public Future<?> start() {
-    Settings settings = node.settings();
     pool = database.pool(vertx);
     capacity = settings.getInt(Settings.JOBS_WORKERS);
     leaseMs = settings.getInt(Settings.JOBS_LEASE_MS);
@@ -91,7 +93,7 @@ public final class JobRunner extends VerticleBase {
     queryTimeoutMs = settings.getInt(Settings.MYSQL_QUERY_TIMEOUT_MS);
     vertx.setPeriodic(settings.getInt(Settings.JOBS_POLL_MS), t -> poll());
     vertx.setPeriodic(Math.max(100, leaseMs / 3), t -> renewLeases());
-    if (node.metrics().enabled()) {
+    if (metrics.enabled()) {
       vertx.setPeriodic(5000, t -> countJobs());
     }
     return Future.join(
@@ -255,7 +257,7 @@ public final class JobRunner extends VerticleBase {
     database.bounded(pool.preparedQuery(Sql.JOB_COUNT_BY_STATUS).execute()).onSuccess(rows -> {
       Map<String, Long> counts = new HashMap<>();
       rows.forEach(row -> counts.put(row.getString(0), row.getLong(1)));
-      node.metrics().jobs(counts);
+      metrics.jobs(counts);
     });
   }
 

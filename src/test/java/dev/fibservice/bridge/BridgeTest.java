@@ -46,7 +46,7 @@ class BridgeTest {
   }
 
   private Admission admission() {
-    return Admission.of(service.vertx(), 0);
+    return service.node().admission();
   }
 
   @Test

@@ -93,7 +93,7 @@ class EventBusContractTest {
         .addHeader(Addresses.REQUEST_ID_HEADER, "shared").addHeader(Addresses.CANCEL_ID_HEADER, "cancel-a"));
       var cancelled = other.request(Addresses.FIB_COMPUTE, forever, new DeliveryOptions()
         .addHeader(Addresses.REQUEST_ID_HEADER, "b").addHeader(Addresses.CANCEL_ID_HEADER, "cancel-b"));
-      Admission admission = Admission.of(node.vertx(), 0);
+      Admission admission = node.node().admission();
       for (int i = 0; i < 300 && admission.inFlight() < 2; i++) {
         Thread.sleep(50);
       }

@@ -37,7 +37,7 @@ class NeverBlockTest {
           }));
       }
       // wait until both heavy computations run (the heavy lane is full), then ask for small things
-      Admission admission = Admission.of(service.vertx(), 0);
+      Admission admission = service.node().admission();
       for (int i = 0; i < 100 && admission.inFlight() < 2; i++) {
         Thread.sleep(20);
       }

@@ -54,7 +54,7 @@ class OverloadAndDeadlineTest {
   }
 
   private Admission admission() {
-    return Admission.of(service.vertx(), 0);
+    return service.node().admission();
   }
 
   /** Waits (bounded) until no computation is queued or running: the hang guard, not a speed check. */

@@ -138,7 +138,7 @@ class HttpWireTest {
 
   @Test
   void anotherClientsIdAndHangUpDoNotCancelTheRequest() throws Exception {
-    Admission admission = Admission.of(service.vertx(), 0);
+    Admission admission = service.node().admission();
     String request = "GET /fib/44?algorithm=recursive HTTP/1.1\r\nHost: x\r\nX-Request-Id: victim\r\n\r\n";
     try (Socket a = Raw.connect(service.httpPort())) {
       Raw.send(a, request);

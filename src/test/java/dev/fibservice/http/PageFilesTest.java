@@ -20,6 +20,7 @@ import java.nio.file.WatchService;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -49,7 +50,7 @@ class PageFilesTest {
   }
 
   private int files() {
-    return PageFiles.count(service.vertx());
+    return service.node().http().pageFiles().get();
   }
 
   /** Asks for the page until its file is made (bounded), checking every answer byte for byte on the way. */
@@ -113,10 +114,10 @@ class PageFilesTest {
   void stoppingTheNodeClosesTheFiles() throws Exception {
     start(32);
     getUntilFiled(10000, 1);
-    Vertx nodeVertx = service.vertx();
+    AtomicInteger open = service.node().http().pageFiles();
     TestNodes.stop(service);
     service = null;
-    assertEquals(0, PageFiles.count(nodeVertx));
+    assertEquals(0, open.get());
   }
 
   @Test
@@ -124,7 +125,8 @@ class PageFilesTest {
     vertx = Vertx.vertx();
     Path dir = temp.resolve("not-yet");
     Context context = vertx.getOrCreateContext();
-    PageFiles pages = on(context, () -> new PageFiles(vertx, 32, dir));
+    AtomicInteger open = new AtomicInteger();
+    PageFiles pages = on(context, () -> new PageFiles(vertx, 32, open, dir));
     assertNull(on(context, () -> pages.file(10000))); // starts a file in a directory that does not exist
     for (int i = 0; i < 500 && on(context, pages::enabled); i++) {
       Thread.sleep(10);
@@ -142,7 +144,7 @@ class PageFilesTest {
       WatchKey created = watch.poll(500, TimeUnit.MILLISECONDS);
       assertNull(created, () -> "a file was made after the failure: " + created.pollEvents().get(0).context());
     }
-    assertEquals(0, PageFiles.count(vertx));
+    assertEquals(0, open.get());
     on(context, () -> {
       pages.close();
       return null;

@@ -165,7 +165,7 @@ class HalfCloseTest {
 
   /** Waits (bounded) until exactly {@code n} computations are queued or running on the node. */
   private static void awaitInFlight(int n) throws InterruptedException {
-    Admission admission = Admission.of(service.vertx(), 0);
+    Admission admission = service.node().admission();
     for (int i = 0; i < 300 && admission.inFlight() != n; i++) {
       Thread.sleep(100);
     }

@@ -136,7 +136,7 @@ class OperationsTest {
     assertEquals("UP", ready.bodyAsJsonObject().getString("outcome"));
     assertTrue(ready.bodyAsString().contains("\"workers\""));
 
-    Drain.of(service.vertx()).start();
+    service.node().drain().start();
     HttpResponse<Buffer> draining = get("/health/ready");
     assertEquals(503, draining.statusCode());
     JsonObject body = draining.bodyAsJsonObject();

@@ -178,7 +178,7 @@ class TcpProtocolTest {
       // 3000 replies of 20,899 digits (63 MB): far more than socket buffers hold
       c.send("100000\n".repeat(lines));
       // wait until the server has finished all it took on and is idle, held back by the unread replies
-      Admission admission = Admission.of(service.vertx(), 0);
+      Admission admission = service.node().admission();
       int seen = -1;
       for (int i = 0; i < 300; i++) {
         Thread.sleep(100);
