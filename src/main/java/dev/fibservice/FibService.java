@@ -4,6 +4,7 @@ import dev.fibservice.api.Addresses;
 import dev.fibservice.compute.Admission;
 import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.cluster.Clustering;
+import dev.fibservice.cluster.Role;
 import dev.fibservice.compute.ComputeJob;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
@@ -63,7 +64,7 @@ public final class FibService {
       ComputeJob.registerCodecs(vertx.eventBus());
       Admission admission = new Admission(settings.getInt(Settings.FIB_MAX_IN_FLIGHT));
       admission.register(metrics);
-      return Database.start(vertx, settings).compose(database -> {
+      return Database.start(vertx, settings, !role(settings).fronts()).compose(database -> {
         Node node = Node.create(settings, transport.name(), metrics, admission, database, joined.view());
         MainVerticle main = new MainVerticle(node);
         return vertx.deployVerticle(main)
@@ -72,6 +73,11 @@ public final class FibService {
           .onFailure(failure -> new Thread(() -> stop(vertx, database), "fib-stop").start());
       });
     });
+  }
+
+  /** What this node runs: its cluster role, or everything when it runs alone. */
+  static Role role(Settings settings) {
+    return settings.getBoolean(Settings.CLUSTER_ENABLED) ? Role.of(settings) : Role.ALL;
   }
 
   /**

@@ -52,7 +52,7 @@ public final class MainVerticle extends VerticleBase {
   public Future<?> start() {
     Settings settings = node.settings();
     int instances = settings.getInt(Settings.INSTANCES);
-    Role role = settings.getBoolean(Settings.CLUSTER_ENABLED) ? Role.of(settings) : Role.ALL;
+    Role role = FibService.role(settings);
     int heavy = role.computes() ? settings.getInt(Settings.WORKER_INSTANCES) : 0;
     int light = role.computes() ? settings.getInt(Settings.FIB_LIGHT_WORKERS) : 0;
     AtomicInteger httpIndex = new AtomicInteger();

@@ -1,7 +1,6 @@
 package dev.fibservice.db;
 
 import dev.fibservice.api.ServiceError;
-import dev.fibservice.cluster.Role;
 import dev.fibservice.config.Settings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -91,15 +90,17 @@ public final class Database {
   /**
    * Finds or starts the database the settings ask for. Never fails: when it cannot be had, the
    * result is a database that is off, and says why.
+   *
+   * @param workerMember whether this node is a cluster member that only computes (it starts no embedded server)
    */
-  public static Future<Database> start(Vertx vertx, Settings settings) {
+  public static Future<Database> start(Vertx vertx, Settings settings, boolean workerMember) {
     String host = settings.getString(Settings.MYSQL_HOST);
     if ("off".equals(host)) {
       return Future.succeededFuture(off(settings, "mysql.host is off; set it to a MySQL host, or to \"embedded\""));
     }
     Future<Database> found;
     if ("embedded".equals(host)) {
-      if (settings.getBoolean(Settings.CLUSTER_ENABLED) && !Role.of(settings).fronts()) {
+      if (workerMember) {
         // one embedded server per cluster, on the member that fronts it: workers would all fight for its data dir
         return Future.succeededFuture(off(settings, "a worker member does not start the embedded MariaDB; set mysql.host"
           + " to the database the cluster shares (e.g. the http member's embedded one, 127.0.0.1:3306) to run jobs here"));
