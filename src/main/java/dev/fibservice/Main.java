@@ -6,6 +6,7 @@ import dev.fibservice.config.Settings;
 import dev.fibservice.ops.Logging;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -94,6 +95,10 @@ public final class Main implements Callable<Integer> {
     cli.setOut(out);
     cli.setErr(err);
     cli.setParameterExceptionHandler((ex, a) -> {
+      // a value bench's own converters refused: said as bench says it
+      if (ex.getCommandLine().getCommand() instanceof BenchCommand && ex.getCause() instanceof TypeConversionException) {
+        return BenchCommand.USAGE.handleParseException(ex, a);
+      }
       ex.getCommandLine().getErr().println("fib-service: " + ex.getMessage() + " (see --help)");
       return EXIT_CONFIG;
     });

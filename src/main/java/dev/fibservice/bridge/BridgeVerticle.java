@@ -1,20 +1,19 @@
 package dev.fibservice.bridge;
 
 import dev.fibservice.api.Addresses;
+import dev.fibservice.api.RequestIds;
 import dev.fibservice.api.ServiceError;
 import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.compute.ComputeClient;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
 import dev.fibservice.net.ConnectionLimit;
+import dev.fibservice.net.ServerVerticle;
 import dev.fibservice.net.Session;
-import dev.fibservice.ops.Drain;
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
 
@@ -39,7 +38,7 @@ import java.util.concurrent.TimeUnit;
  *   <li>computations go through the same {@link ComputeClient} as HTTP and TCP (failover in a cluster).</li>
  * </ul>
  */
-public final class BridgeVerticle extends VerticleBase {
+public final class BridgeVerticle extends ServerVerticle {
 
   /** The addresses a bridge client may use, and how. */
   public static final List<String> PUBLIC_ADDRESSES = List.of(Addresses.FIB_COMPUTE, Addresses.FIB_CANCEL);
@@ -48,7 +47,6 @@ public final class BridgeVerticle extends VerticleBase {
   private final ConnectionLimit connections;
   private final ClusterView cluster;
   private final int port;
-  private NetServer server;
   private ComputeClient fib;
   private FibRequest.Limits limits;
   private int maxFrameBytes;
@@ -60,6 +58,7 @@ public final class BridgeVerticle extends VerticleBase {
    * @param cluster     this member's view of the cluster, or null when the node runs alone
    */
   public BridgeVerticle(Settings settings, ConnectionLimit connections, ClusterView cluster, int port) {
+    super(settings);
     this.settings = settings;
     this.connections = connections;
     this.cluster = cluster;
@@ -77,23 +76,7 @@ public final class BridgeVerticle extends VerticleBase {
       .setPort(port)
       .setIdleTimeout(settings.getInt(Settings.TCP_IDLE_SECONDS))
       .setIdleTimeoutUnit(TimeUnit.SECONDS);
-    return vertx.createNetServer(options)
-      .connectHandler(this::connected)
-      .listen()
-      .onSuccess(s -> server = s);
-  }
-
-  @Override
-  public Future<?> stop() {
-    if (server == null) {
-      return Future.succeededFuture();
-    }
-    // stop accepting; what is in flight finishes
-    return server.shutdown(Drain.serverShutdownMs(settings), TimeUnit.MILLISECONDS);
-  }
-
-  public int actualPort() {
-    return server.actualPort();
+    return listen(vertx.createNetServer(options).connectHandler(this::connected));
   }
 
   private void connected(NetSocket socket) {
@@ -251,11 +234,7 @@ public final class BridgeVerticle extends VerticleBase {
 
     /** The client's x-request-id header (for the logs, and to cancel its own request), or null. */
     private String clientId(Object headers) {
-      if (headers instanceof JsonObject h && h.getValue(Addresses.REQUEST_ID_HEADER) instanceof String id
-        && !id.isEmpty() && id.length() <= 128) {
-        return id;
-      }
-      return null;
+      return headers instanceof JsonObject h ? RequestIds.fromClient(h.getValue(Addresses.REQUEST_ID_HEADER)) : null;
     }
 
     /** failureCode is the status the failure means everywhere (400, 499, 503, 504, 500). */

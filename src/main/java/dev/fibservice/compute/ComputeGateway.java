@@ -1,10 +1,12 @@
 package dev.fibservice.compute;
 
 import dev.fibservice.api.Addresses;
+import dev.fibservice.api.RequestIds;
 import dev.fibservice.api.ServiceError;
 import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.config.Settings;
 import dev.fibservice.ops.Metrics;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -19,7 +21,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The public face of the workers, on an event loop: consumes {@code fib.compute}, validates the body,
@@ -32,15 +33,19 @@ public final class ComputeGateway extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(ComputeGateway.class);
 
-  /** A computation in flight: the job (shared with its worker) and the request to answer, once. */
+  /** A computation in flight: the job (shared with its worker), the request to answer (once) and its deadline. */
   private static final class Running {
     final ComputeJob job;
     final Message<Object> message;
+    /** Its key in {@link #running}. */
+    final Object key;
+    long deadline;
     boolean answered;
 
-    Running(ComputeJob job, Message<Object> message) {
+    Running(ComputeJob job, Message<Object> message, Object key) {
       this.job = job;
       this.message = message;
+      this.key = key;
     }
 
     void fail(int status, String text) {
@@ -130,46 +135,61 @@ public final class ComputeGateway extends VerticleBase {
         + " running on this node (fib.maxInFlight); retry shortly");
       return;
     }
+    Running run = track(message, request);
+    String lane = light ? Addresses.WORKER_LIGHT : Addresses.WORKER_HEAVY;
+    DeliveryOptions delivery = new DeliveryOptions(toWorker).addHeader(Addresses.REQUEST_ID_HEADER, run.job.id());
+    vertx.eventBus().<ComputeResult>request(lane, run.job, delivery).onComplete(ar -> {
+      admission.release(light);
+      untrack(run);
+      answer(run, ar);
+    });
+  }
+
+  /**
+   * An admitted computation, kept under its cancel id until it ends, with its deadline: past it the request gets
+   * 504 and the worker is told to stop.
+   */
+  private Running track(Message<Object> message, FibRequest request) {
     // the request id names the request in the logs, front and worker; only the cancel id can cancel it
     String id = message.headers().get(Addresses.REQUEST_ID_HEADER);
-    if (id == null) {
-      id = Long.toHexString(ThreadLocalRandom.current().nextLong());
-    }
+    ComputeJob job = new ComputeJob(id != null ? id : RequestIds.next(), request);
     String cancelId = message.headers().get(Addresses.CANCEL_ID_HEADER);
-    Object key = cancelId != null && !running.containsKey(cancelId) ? cancelId : new Object();
-    ComputeJob job = new ComputeJob(id, request);
-    Running run = new Running(job, message);
-    running.put(key, run);
+    Running run = new Running(job, message, cancelId != null && !running.containsKey(cancelId) ? cancelId : new Object());
+    running.put(run.key, run);
     inFlight++;
-    long timer = vertx.setTimer(timeoutMs, t -> {
+    run.deadline = vertx.setTimer(timeoutMs, t -> {
       job.cancel();
       metrics.timedOut();
       run.fail(ServiceError.TIMEOUT, "F(" + request.n() + ") with algorithm " + request.algorithm().wireName()
         + " did not finish within fib.timeoutMs = " + timeoutMs + " ms and was cancelled");
     });
-    String lane = light ? Addresses.WORKER_LIGHT : Addresses.WORKER_HEAVY;
-    DeliveryOptions delivery = new DeliveryOptions(toWorker).addHeader(Addresses.REQUEST_ID_HEADER, id);
-    vertx.eventBus().<ComputeResult>request(lane, job, delivery).onComplete(ar -> {
-      admission.release(light);
-      running.remove(key, run);
-      if (--inFlight == 0 && drained != null) {
-        drained.tryComplete();
+    return run;
+  }
+
+  /** The worker answered, or the bus gave up on it: the computation is no longer in flight. */
+  private void untrack(Running run) {
+    running.remove(run.key, run);
+    if (--inFlight == 0 && drained != null) {
+      drained.tryComplete();
+    }
+    vertx.cancelTimer(run.deadline);
+  }
+
+  /** Relays what the worker said, unless the deadline or the shutdown answered first. */
+  private void answer(Running run, AsyncResult<Message<ComputeResult>> outcome) {
+    if (run.answered) {
+      return;
+    }
+    run.answered = true;
+    if (outcome.succeeded()) {
+      run.message.reply(outcome.result().body().toJson());
+    } else {
+      ServiceError error = ServiceError.from(outcome.cause());
+      if (error.status() == ServiceError.INTERNAL) {
+        log.error("job {} failed: {}", run.job.id(), error.getMessage());
       }
-      vertx.cancelTimer(timer);
-      if (run.answered) {
-        return;
-      }
-      run.answered = true;
-      if (ar.succeeded()) {
-        message.reply(ar.result().body().toJson());
-      } else {
-        ServiceError error = ServiceError.from(ar.cause());
-        if (error.status() == ServiceError.INTERNAL) {
-          log.error("job {} failed: {}", job.id(), error.getMessage());
-        }
-        message.fail(error.status(), error.getMessage());
-      }
-    });
+      run.message.fail(error.status(), error.getMessage());
+    }
   }
 
   /** The shutdown grace period is over: what still runs is stopped and answered 503, not cut off. */

@@ -1,5 +1,6 @@
 package dev.fibservice.config;
 
+import dev.fibservice.api.Text;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
@@ -255,16 +256,8 @@ public final class Settings {
     try {
       return new JsonObject(text);
     } catch (DecodeException | ClassCastException e) {
-      throw new ConfigException("config file " + file + " is not a JSON object: " + firstLine(e.getMessage()));
+      throw new ConfigException("config file " + file + " is not a JSON object: " + Text.firstLine(e.getMessage()));
     }
-  }
-
-  private static String firstLine(String text) {
-    if (text == null) {
-      return "";
-    }
-    int nl = text.indexOf('\n');
-    return nl < 0 ? text : text.substring(0, nl);
   }
 
   private interface Sink {

@@ -1,6 +1,7 @@
 package dev.fibservice.db;
 
 import dev.fibservice.api.ServiceError;
+import dev.fibservice.api.Text;
 import dev.fibservice.config.Settings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -168,10 +169,7 @@ public final class Database {
 
   /** The first line of a failure, at most 300 characters: an answer names the problem, the log has the rest. */
   static String headline(Throwable e) {
-    String text = String.valueOf(e.getMessage());
-    int nl = text.indexOf('\n');
-    text = nl < 0 ? text : text.substring(0, nl);
-    return text.length() <= 300 ? text : text.substring(0, 297) + "...";
+    return Text.abbreviate(Text.firstLine(String.valueOf(e.getMessage())), 300);
   }
 
   /**

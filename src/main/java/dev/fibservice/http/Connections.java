@@ -1,5 +1,6 @@
 package dev.fibservice.http;
 
+import dev.fibservice.api.Text;
 import dev.fibservice.net.ConnectionLimit;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
@@ -50,7 +51,7 @@ final class Connections {
     states.put(connection, state);
     connection.exceptionHandler(e -> {
       state.failure = e;
-      log.debug("HTTP connection from {} failed: {}", connection.remoteAddress(), Errors.oneLine(e.getMessage()));
+      log.debug("HTTP connection from {} failed: {}", connection.remoteAddress(), Text.oneLine(e.getMessage()));
       // an answer already written (a 405 before the body broke off) leaves before Vert.x closes the connection
       flush(connection);
     });

@@ -75,6 +75,13 @@ public final class JobRunner extends VerticleBase {
     }
   }
 
+  /** A store found the job cancelled, or claimed again by another runner: it rolls back, and that is no failure. */
+  private static final class NoLongerOurs extends RuntimeException {
+    NoLongerOurs() {
+      super("the job is no longer this runner's", null, false, false);
+    }
+  }
+
   /** @param nodeName names this runner in the jobs table, with a random part of its own */
   public JobRunner(Settings settings, String nodeName, Metrics metrics, Database database) {
     this.settings = settings;
@@ -223,10 +230,10 @@ public final class JobRunner extends VerticleBase {
       .compose(v -> conn.preparedQuery(Sql.JOB_DONE).execute(Tuple.of(digits.length(), id, owner, claim.attempt)))
       .compose(rows -> rows.rowCount() == 1 ? Future.<Void>succeededFuture()
         // cancelled, or taken over, while computing: keep nothing
-        : Future.failedFuture(new IllegalStateException("job no longer ours")))
+        : Future.failedFuture(new NoLongerOurs()))
     ).timeout((long) queryTimeoutMs * statements, TimeUnit.MILLISECONDS)
       .onSuccess(v -> log.info("job {} DONE: {} digits in {} ms", id, digits.length(), result.computeMicros() / 1000))
-      .recover(e -> "job no longer ours".equals(e.getMessage()) ? Future.succeededFuture() : Future.failedFuture(e));
+      .recover(e -> e instanceof NoLongerOurs ? Future.succeededFuture() : Future.failedFuture(e));
   }
 
   private Future<Void> insertChunks(SqlConnection conn, String id, String digits, int seq) {

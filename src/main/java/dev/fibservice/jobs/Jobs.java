@@ -2,6 +2,7 @@ package dev.fibservice.jobs;
 
 import dev.fibservice.api.Addresses;
 import dev.fibservice.api.ServiceError;
+import dev.fibservice.api.Text;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
@@ -144,8 +145,7 @@ public final class Jobs {
   }
 
   static ServiceError notFound(String id) {
-    return new ServiceError(ServiceError.NOT_FOUND, "no job with id '" + (id == null ? "" : id.length() > 40
-      ? id.substring(0, 37) + "..." : id) + "'", null);
+    return new ServiceError(ServiceError.NOT_FOUND, "no job with id '" + (id == null ? "" : Text.abbreviate(id)) + "'", null);
   }
 
   static JsonObject toJson(Row row) {

@@ -4,31 +4,29 @@ import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.compute.ComputeClient;
 import dev.fibservice.config.Settings;
 import dev.fibservice.net.ConnectionLimit;
-import dev.fibservice.ops.Drain;
+import dev.fibservice.net.ServerVerticle;
 import dev.fibservice.ops.Metrics;
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 
 import java.util.concurrent.TimeUnit;
 
 /** The plain TCP line protocol for netcat-style clients: send {@code 30\n}, receive F(30). */
-public final class TcpVerticle extends VerticleBase {
+public final class TcpVerticle extends ServerVerticle {
 
   private final Settings settings;
   private final Metrics metrics;
   private final ConnectionLimit connections;
   private final ClusterView cluster;
   private final int port;
-  private NetServer server;
 
   /**
    * @param connections the node's TCP connections, shared by every TCP instance
    * @param cluster     this member's view of the cluster, or null when the node runs alone
    */
   public TcpVerticle(Settings settings, Metrics metrics, ConnectionLimit connections, ClusterView cluster, int port) {
+    super(settings);
     this.settings = settings;
     this.metrics = metrics;
     this.connections = connections;
@@ -45,7 +43,7 @@ public final class TcpVerticle extends VerticleBase {
       .setPort(port)
       .setIdleTimeout(settings.getInt(Settings.TCP_IDLE_SECONDS))
       .setIdleTimeoutUnit(TimeUnit.SECONDS);
-    return vertx.createNetServer(options)
+    return listen(vertx.createNetServer(options)
       .connectHandler(socket -> {
         if (!connections.opened()) {
           connections.closed();
@@ -58,21 +56,6 @@ public final class TcpVerticle extends VerticleBase {
           connections.closed();
           metrics.tcpConnection(-1);
         }).start();
-      })
-      .listen()
-      .onSuccess(s -> server = s);
-  }
-
-  @Override
-  public Future<?> stop() {
-    if (server == null) {
-      return Future.succeededFuture();
-    }
-    // stop accepting; what is in flight finishes
-    return server.shutdown(Drain.serverShutdownMs(settings), TimeUnit.MILLISECONDS);
-  }
-
-  public int actualPort() {
-    return server.actualPort();
+      }));
   }
 }
