@@ -5,7 +5,7 @@ import dev.fibservice.compute.Admission;
 import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.cluster.Clustering;
 import dev.fibservice.cluster.Role;
-import dev.fibservice.compute.ComputeJob;
+import dev.fibservice.compute.Computation;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
 import dev.fibservice.ops.Metrics;
@@ -45,6 +45,7 @@ public final class FibService {
     for (String line : settings.describe()) {
       log.info("config {}", line);
     }
+    settings.deprecations().forEach(log::warn);
     Future<Clustering.Joined> built;
     try {
       if (settings.getBoolean(Settings.CLUSTER_ENABLED)) {
@@ -61,7 +62,7 @@ public final class FibService {
     }
     return built.compose(joined -> {
       Vertx vertx = joined.vertx();
-      ComputeJob.registerCodecs(vertx.eventBus());
+      Computation.registerCodecs(vertx.eventBus());
       Admission admission = new Admission(settings.getInt(Settings.FIB_MAX_IN_FLIGHT));
       admission.register(metrics);
       return Database.start(vertx, settings, !role(settings).fronts()).compose(database -> {
@@ -81,14 +82,13 @@ public final class FibService {
   }
 
   /**
-   * The transport asked for, or NIO with a warning when it cannot load here (another OS, a missing
-   * native library): an unavailable choice never stops the service.
+   * The transport asked for, or NIO with a warning when it cannot load here (a missing native library, a kernel
+   * without io_uring): an unavailable choice never stops the service.
    */
   static Transport transport(String choice) {
     Transport wanted = switch (choice) {
       case "epoll" -> Transport.EPOLL;
       case "io_uring" -> Transport.IO_URING;
-      case "kqueue" -> Transport.KQUEUE;
       case "nio" -> Transport.NIO;
       default -> Transport.nativeTransport();
     };

@@ -50,7 +50,11 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--instances", paramLabel = "N", description = "HTTP and TCP verticle instances (default: cores)")
   String instances;
 
-  @Option(names = "--worker-instances", paramLabel = "N", description = "Fibonacci worker instances (default: cores)")
+  @Option(names = "--heavy-workers", paramLabel = "N",
+    description = "Fibonacci workers of the heavy lane (default: cores)")
+  String heavyWorkers;
+
+  @Option(names = "--worker-instances", paramLabel = "N", description = "old name of --heavy-workers (deprecated)")
   String workerInstances;
 
   @Option(names = "--transport", paramLabel = "NAME", description = "auto, epoll, io_uring or nio (default auto)")
@@ -151,7 +155,9 @@ public final class Main implements Callable<Integer> {
     putIf(flags, Settings.HTTP_PORT.name(), httpPort);
     putIf(flags, Settings.TCP_PORT.name(), tcpPort);
     putIf(flags, Settings.INSTANCES.name(), instances);
-    putIf(flags, Settings.WORKER_INSTANCES.name(), workerInstances);
+    // the old flag goes in under the key's old name: the settings then say it is deprecated
+    putIf(flags, Settings.FIB_HEAVY_WORKERS.aliases().get(0), workerInstances);
+    putIf(flags, Settings.FIB_HEAVY_WORKERS.name(), heavyWorkers);
     putIf(flags, Settings.TRANSPORT.name(), transport);
     putIf(flags, Settings.LOG_FORMAT.name(), logFormat);
     putIf(flags, Settings.CLUSTER_ENABLED.name(), cluster ? "true" : null);

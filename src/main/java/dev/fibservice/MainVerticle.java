@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
@@ -60,7 +61,7 @@ public final class MainVerticle extends VerticleBase {
     Settings settings = node.settings();
     Role role = FibService.role(settings);
     boolean computes = role.computes();
-    Workers workers = new Workers(computes ? settings.getInt(Settings.WORKER_INSTANCES) : 0,
+    Workers workers = new Workers(computes ? settings.getInt(Settings.FIB_HEAVY_WORKERS) : 0,
       computes ? settings.getInt(Settings.FIB_LIGHT_WORKERS) : 0,
       computes && node.database().enabled() ? settings.getInt(Settings.JOBS_WORKERS) : 0);
     Future<Void> compute = computes ? deployCompute(settings, workers) : Future.succeededFuture();
@@ -124,8 +125,8 @@ public final class MainVerticle extends VerticleBase {
     return vertx.deployVerticle(bridge).map(id -> {
       frontEnds.add(id);
       bridgePort = bridge.actualPort();
-      log.info("bridge ready: TCP event-bus bridge on {}:{}, public addresses {}", settings.getString(Settings.BRIDGE_HOST),
-        bridgePort, BridgeVerticle.PUBLIC_ADDRESSES);
+      log.info("bridge ready: TCP event-bus bridge on {}:{}, permitted: {}", settings.getString(Settings.BRIDGE_HOST),
+        bridgePort, new TreeMap<>(BridgeVerticle.PERMITTED));
       return null;
     });
   }

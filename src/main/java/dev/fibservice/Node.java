@@ -64,7 +64,7 @@ public record Node(Settings settings, String name, String version, String transp
       .put("instances", settings.getInt(Settings.INSTANCES))
       .put("eventLoops", settings.getInt(Settings.EVENT_LOOPS))
       .put("workers", new JsonObject()
-        .put("heavy", settings.getInt(Settings.WORKER_INSTANCES))
+        .put("heavy", settings.getInt(Settings.FIB_HEAVY_WORKERS))
         .put("light", settings.getInt(Settings.FIB_LIGHT_WORKERS)))
       .put("transport", transport)
       .put("database", database.toJson())

@@ -27,7 +27,7 @@ class GracefulStopIT {
   @Test
   void sigtermFinishesInFlightWorkAndExitsZero() throws Exception {
     try (ServiceProcess node = ServiceProcess.start("graceful", Map.of(), "--http-port", "0", "--tcp-port", "0",
-      "--worker-instances", "2", "--set", "mysql.host=off").awaitReady()) {
+      "--heavy-workers", "2", "--set", "mysql.host=off").awaitReady()) {
       HttpClient http = HttpClient.newHttpClient();
       List<CompletableFuture<HttpResponse<String>>> inFlight = new ArrayList<>();
       for (int i = 0; i < 4; i++) {

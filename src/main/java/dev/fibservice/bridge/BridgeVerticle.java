@@ -17,7 +17,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
 
-import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -40,8 +40,12 @@ import java.util.concurrent.TimeUnit;
  */
 public final class BridgeVerticle extends ServerVerticle {
 
-  /** The addresses a bridge client may use, and how. */
-  public static final List<String> PUBLIC_ADDRESSES = List.of(Addresses.FIB_COMPUTE, Addresses.FIB_CANCEL);
+  /**
+   * Everything a bridge client may do, address by address: send (request/reply) to {@code fib.compute} and publish
+   * to {@code fib.cancel}. The jobs addresses are public on the bus, not through the bridge.
+   */
+  public static final Map<String, String> PERMITTED = Map.of(Addresses.FIB_COMPUTE, "send", Addresses.FIB_CANCEL,
+    "publish");
 
   private final Settings settings;
   private final ConnectionLimit connections;
@@ -182,7 +186,7 @@ public final class BridgeVerticle extends ServerVerticle {
         write(frame(error("missing_address")));
         return;
       }
-      if (!Addresses.FIB_COMPUTE.equals(address)) {
+      if (!"send".equals(PERMITTED.get(address))) {
         write(frame(error("access_denied")));
         return;
       }
@@ -223,7 +227,7 @@ public final class BridgeVerticle extends ServerVerticle {
         write(frame(error("missing_address")));
         return;
       }
-      if (!Addresses.FIB_CANCEL.equals(address)) {
+      if (!"publish".equals(PERMITTED.get(address))) {
         write(frame(error("access_denied")));
         return;
       }

@@ -33,17 +33,17 @@ public final class ComputeGateway extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(ComputeGateway.class);
 
-  /** A computation in flight: the job (shared with its worker), the request to answer (once) and its deadline. */
+  /** A computation in flight (shared with its worker), the request to answer (once) and its deadline. */
   private static final class Running {
-    final ComputeJob job;
+    final Computation computation;
     final Message<Object> message;
     /** Its key in {@link #running}. */
     final Object key;
     long deadline;
     boolean answered;
 
-    Running(ComputeJob job, Message<Object> message, Object key) {
-      this.job = job;
+    Running(Computation computation, Message<Object> message, Object key) {
+      this.computation = computation;
       this.message = message;
       this.key = key;
     }
@@ -137,8 +137,8 @@ public final class ComputeGateway extends VerticleBase {
     }
     Running run = track(message, request);
     String lane = light ? Addresses.WORKER_LIGHT : Addresses.WORKER_HEAVY;
-    DeliveryOptions delivery = new DeliveryOptions(toWorker).addHeader(Addresses.REQUEST_ID_HEADER, run.job.id());
-    vertx.eventBus().<ComputeResult>request(lane, run.job, delivery).onComplete(ar -> {
+    DeliveryOptions delivery = new DeliveryOptions(toWorker).addHeader(Addresses.REQUEST_ID_HEADER, run.computation.id());
+    vertx.eventBus().<ComputeResult>request(lane, run.computation, delivery).onComplete(ar -> {
       admission.release(light);
       untrack(run);
       answer(run, ar);
@@ -152,13 +152,13 @@ public final class ComputeGateway extends VerticleBase {
   private Running track(Message<Object> message, FibRequest request) {
     // the request id names the request in the logs, front and worker; only the cancel id can cancel it
     String id = message.headers().get(Addresses.REQUEST_ID_HEADER);
-    ComputeJob job = new ComputeJob(id != null ? id : RequestIds.next(), request);
+    Computation computation = new Computation(id != null ? id : RequestIds.next(), request);
     String cancelId = message.headers().get(Addresses.CANCEL_ID_HEADER);
-    Running run = new Running(job, message, cancelId != null && !running.containsKey(cancelId) ? cancelId : new Object());
+    Running run = new Running(computation, message, cancelId != null && !running.containsKey(cancelId) ? cancelId : new Object());
     running.put(run.key, run);
     inFlight++;
     run.deadline = vertx.setTimer(timeoutMs, t -> {
-      job.cancel();
+      computation.cancel();
       metrics.timedOut();
       run.fail(ServiceError.TIMEOUT, "F(" + request.n() + ") with algorithm " + request.algorithm().wireName()
         + " did not finish within fib.timeoutMs = " + timeoutMs + " ms and was cancelled");
@@ -186,7 +186,7 @@ public final class ComputeGateway extends VerticleBase {
     } else {
       ServiceError error = ServiceError.from(outcome.cause());
       if (error.status() == ServiceError.INTERNAL) {
-        log.error("job {} failed: {}", run.job.id(), error.getMessage());
+        log.error("computation {} failed: {}", run.computation.id(), error.getMessage());
       }
       run.message.fail(error.status(), error.getMessage());
     }
@@ -195,7 +195,7 @@ public final class ComputeGateway extends VerticleBase {
   /** The shutdown grace period is over: what still runs is stopped and answered 503, not cut off. */
   private void abortAll() {
     for (Running run : running.values()) {
-      run.job.cancel();
+      run.computation.cancel();
       run.fail(ServiceError.UNAVAILABLE, "the service is shutting down and this computation ran past the grace"
         + " period (shutdown.graceMs); retry on another node");
     }
@@ -206,7 +206,7 @@ public final class ComputeGateway extends VerticleBase {
     if (message.body() instanceof JsonObject body && body.getValue("id") instanceof String id) {
       Running run = running.get(id);
       if (run != null) {
-        run.job.cancel();
+        run.computation.cancel();
       }
     }
   }

@@ -17,7 +17,8 @@ import java.util.concurrent.CancellationException;
 
 /**
  * Does the maths, and nothing else, on a worker thread (deployed with ThreadingModel.WORKER). It only
- * takes jobs the {@link ComputeGateway} of this node has admitted, from a node-local address.
+ * takes computations the {@link ComputeGateway} (or the job runner) of this node has admitted, from a node-local
+ * address.
  */
 public final class FibonacciVerticle extends VerticleBase {
 
@@ -55,31 +56,31 @@ public final class FibonacciVerticle extends VerticleBase {
     }
     // the lane is the last part of the address: fib.worker.light -> light
     done = stats.worker(name, address.substring(address.lastIndexOf('.') + 1));
-    return vertx.eventBus().<ComputeJob>localConsumer(address, this::compute).completion();
+    return vertx.eventBus().<Computation>localConsumer(address, this::compute).completion();
   }
 
-  private void compute(Message<ComputeJob> message) {
+  private void compute(Message<Computation> message) {
     Niceness.apply(nice);
-    ComputeJob job = message.body();
-    FibRequest request = job.request();
+    Computation computation = message.body();
+    FibRequest request = computation.request();
     // one request's log lines carry its id, on the front and here on the worker
-    MDC.put("requestId", job.id());
+    MDC.put("requestId", computation.id());
     try {
-      if (job.cancelled()) {
+      if (computation.cancelled()) {
         throw new CancellationException("cancelled before start");
       }
       long start = System.nanoTime();
-      BigInteger value = Fibonacci.compute(request.algorithm(), request.n(), job::cancelled);
-      String digits = Fibonacci.decimal(value, job::cancelled);
+      BigInteger value = Fibonacci.compute(request.algorithm(), request.n(), computation::cancelled);
+      String digits = Fibonacci.decimal(value, computation::cancelled);
       long micros = (System.nanoTime() - start) / 1000;
       metrics.computed(request.algorithm(), micros);
       done.increment();
       message.reply(new ComputeResult(request, digits, micros, name));
     } catch (CancellationException e) {
-      log.debug("job {} F({}) {} cancelled", job.id(), request.n(), request.algorithm().wireName());
+      log.debug("computation {} F({}) {} cancelled", computation.id(), request.n(), request.algorithm().wireName());
       message.fail(CANCELLED, "cancelled");
     } catch (RuntimeException | OutOfMemoryError e) {
-      log.error("job {} F({}) {} failed", job.id(), request.n(), request.algorithm().wireName(), e);
+      log.error("computation {} F({}) {} failed", computation.id(), request.n(), request.algorithm().wireName(), e);
       message.fail(ServiceError.INTERNAL, "computation failed: " + e);
     } finally {
       MDC.remove("requestId");

@@ -224,11 +224,6 @@ public final class Database {
     return embedded;
   }
 
-  /** Why the DB features are off, or null. */
-  public String offReason() {
-    return offReason;
-  }
-
   public String target() {
     return enabled() ? connect.getHost() + ":" + connect.getPort() + "/" + connect.getDatabase()
       + (embedded != null ? " (embedded)" : "") : "off";

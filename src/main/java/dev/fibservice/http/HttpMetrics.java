@@ -19,9 +19,9 @@ import java.util.function.Supplier;
  * The HTTP server's metrics, recorded by the HTTP verticles themselves instead of by Vert.x's metrics SPI:
  * {@code fib_http_server_requests_seconds{route,method,code}} (count, sum and max), and gauges of the requests
  * and connections in progress. Vert.x's own HTTP server metrics build a Micrometer id and look meters up in the
- * registry several times per request, which `make bench` measured at a quarter of the throughput of /hello;
- * here a request costs one lookup in this instance's own map (one event loop, no locks) and one timer update.
- * Labels stay bounded: the route template (never the raw path), the method and the status.
+ * registry several times per request, a large part of what a small request costs; here a request costs one lookup
+ * in this instance's own map (one event loop, no locks) and one timer update. Labels stay bounded: the route
+ * template (never the raw path), the method and the status.
  */
 final class HttpMetrics {
 

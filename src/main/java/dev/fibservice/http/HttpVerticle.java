@@ -89,9 +89,9 @@ public final class HttpVerticle extends ServerVerticle {
   public Future<?> start() {
     Settings settings = node.settings();
     HttpCounters counters = node.counters();
-    maxRepeat = settings.getInt(Settings.HELLO_MAX_REPEAT);
+    maxRepeat = settings.getInt(Settings.HTTP_MAX_REPEAT);
     pages = HelloPages.atLeast(maxRepeat);
-    files = new PageFiles(vertx, settings.getInt(Settings.HELLO_FILE_CACHE_MB), counters.pageFiles());
+    files = new PageFiles(vertx, settings.getInt(Settings.HTTP_PAGE_FILE_CACHE_MB), counters.pageFiles());
     limits = FibRequest.Limits.from(settings);
     fib = ComputeClient.create(vertx, settings, node.cluster());
     connections = new Connections(vertx, counters.connections(), settings.getInt(Settings.HTTP_HEADER_TIMEOUT_MS));
@@ -181,10 +181,9 @@ public final class HttpVerticle extends ServerVerticle {
 
   /**
    * The hot path of the classic benchmark: a plain {@code GET /hello} or {@code /hello?repeat=N} is answered
-   * here, before the router, with the pre-built page (measured under wrk: the router's matching, its
-   * context and the per-request id cost about 5 us of CPU a request, a fifth of a small one). It keeps the
-   * connection limits and the metrics, and echoes an X-Request-Id the client sent; it generates none (nothing
-   * is logged for it). All else, a bad {@code repeat} included, goes to the router.
+   * here, before the router, with the pre-built page: the router's matching, its context and a request id would
+   * cost more than the small page itself (`make bench` measures it). It keeps the connection limits and the
+   * metrics, and echoes an X-Request-Id the client sent; it generates none (nothing is logged for it). All else, a bad {@code repeat} included, goes to the router.
    */
   private void route(HttpServerRequest request, Router router) {
     int repeat;

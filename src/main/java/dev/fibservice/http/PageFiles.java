@@ -17,8 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The large /hello pages as files, sent with sendfile: the kernel hands the page-cache pages to the socket
- * instead of copying the body from memory for every response (profiled under wrk on the 220 KB page: the
- * copy was a third of the service's CPU). A page gets its file the first time it is asked for, written by a worker
+ * instead of copying the body from memory for every response, which on large pages is most of what serving them
+ * costs. A page gets its file the first time it is asked for, written by a worker
  * thread while that request and the next are served from memory. The file is unlinked as soon as it is open, so a
  * node that dies leaves nothing on disk; the kernel frees it when the node's channels close.
  *
@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code http.pageFileCacheMb} of files per HTTP verticle instance. Past that budget the other pages keep being served
  * from memory; nothing is evicted, so no file is ever closed under a transfer in progress. One per HTTP verticle
  * instance, used on its event loop only: a channel shared by two event loops made them contend for its position lock
- * (the JDK takes it in {@code transferTo}), measured as thousands of futex calls a second.
+ * (the JDK takes it in {@code transferTo}).
  */
 final class PageFiles {
 

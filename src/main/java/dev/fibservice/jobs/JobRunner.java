@@ -3,7 +3,7 @@ package dev.fibservice.jobs;
 import dev.fibservice.api.Addresses;
 import dev.fibservice.api.ServiceError;
 import dev.fibservice.math.Algorithm;
-import dev.fibservice.compute.ComputeJob;
+import dev.fibservice.compute.Computation;
 import dev.fibservice.compute.ComputeResult;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
@@ -60,7 +60,7 @@ public final class JobRunner extends VerticleBase {
 
   /** A job this runner computes, and when its lease was last known to hold. */
   private static final class Claim {
-    final ComputeJob job;
+    final Computation computation;
     /** Which claim of the job this is (its attempts column): results and leases apply to this claim only. */
     final int attempt;
     long renewedAt = System.nanoTime();
@@ -69,8 +69,8 @@ public final class JobRunner extends VerticleBase {
     /** Computed, its digits being written: a store that finds the job taken over keeps nothing anyway. */
     boolean storing;
 
-    Claim(ComputeJob job, int attempt) {
-      this.job = job;
+    Claim(Computation computation, int attempt) {
+      this.computation = computation;
       this.attempt = attempt;
     }
   }
@@ -108,7 +108,7 @@ public final class JobRunner extends VerticleBase {
       vertx.eventBus().<Object>consumer(Addresses.JOBS_CANCELLED, m -> {
         Claim claim = running.get(String.valueOf(m.body()));
         if (claim != null) {
-          claim.job.cancel();
+          claim.computation.cancel();
         }
       }).completion());
   }
@@ -117,7 +117,7 @@ public final class JobRunner extends VerticleBase {
   public Future<?> stop() {
     stopped = true;
     // jobs still running stay RUNNING: their lease runs out and another runner (or the next start) takes them
-    running.values().forEach(claim -> claim.job.cancel());
+    running.values().forEach(claim -> claim.computation.cancel());
     return Future.succeededFuture();
   }
 
@@ -185,12 +185,12 @@ public final class JobRunner extends VerticleBase {
   private void run(Row row) {
     String id = row.getString("id");
     FibRequest request = new FibRequest(row.getInteger("n"), Algorithm.fromWireName(row.getString("algorithm")));
-    ComputeJob job = new ComputeJob(id, request);
-    Claim claim = new Claim(job, row.getInteger("attempts"));
+    Computation computation = new Computation(id, request);
+    Claim claim = new Claim(computation, row.getInteger("attempts"));
     running.put(id, claim);
     log.info("job {} F({}) {} running (attempt {})", id, request.n(), request.algorithm().wireName(), claim.attempt);
-    long timer = vertx.setTimer(timeoutMs, t -> job.cancel());
-    vertx.eventBus().<ComputeResult>request(Addresses.WORKER_JOBS, job, new DeliveryOptions().setLocalOnly(true)
+    long timer = vertx.setTimer(timeoutMs, t -> computation.cancel());
+    vertx.eventBus().<ComputeResult>request(Addresses.WORKER_JOBS, computation, new DeliveryOptions().setLocalOnly(true)
         .setSendTimeout(timeoutMs + 60_000))
       .transform(computed -> {
         if (claim.givenUp) {
@@ -250,7 +250,7 @@ public final class JobRunner extends VerticleBase {
     if (stopped) {
       return Future.succeededFuture();
     }
-    String error = claim.job.cancelled() ? "cancelled or past jobs.timeoutMs = " + timeoutMs + " ms"
+    String error = claim.computation.cancelled() ? "cancelled or past jobs.timeoutMs = " + timeoutMs + " ms"
       : ServiceError.from(e).getMessage();
     // a cancelled job is already CANCELLED: this update then changes nothing
     return database.bounded(pool.preparedQuery(Sql.JOB_FAILED).execute(Tuple.of(error, id, owner, claim.attempt))).mapEmpty();
@@ -280,7 +280,7 @@ public final class JobRunner extends VerticleBase {
       Claim claim = entry.getValue();
       if (!claim.storing && now - claim.renewedAt >= leaseMs * 1_000_000L) {
         claim.givenUp = true;
-        claim.job.cancel();
+        claim.computation.cancel();
         running.remove(id, claim);
         log.warn("job {}: its lease could not be renewed for {} ms (the database is away); given up here, it runs"
           + " again once the database is back", id, leaseMs);
@@ -290,7 +290,7 @@ public final class JobRunner extends VerticleBase {
       database.bounded(pool.preparedQuery(Sql.JOB_RENEW).execute(Tuple.of(leaseMicros, id, owner, claim.attempt))).onSuccess(rows -> {
         if (rows.rowCount() == 0) {
           // cancelled, or taken over by another runner after we lost the lease
-          claim.job.cancel();
+          claim.computation.cancel();
         } else {
           claim.renewedAt = Math.max(claim.renewedAt, asked);
         }

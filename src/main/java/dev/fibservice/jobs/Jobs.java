@@ -46,11 +46,6 @@ public final class Jobs {
     this.maxPending = settings.getInt(Settings.JOBS_MAX_PENDING);
   }
 
-  /** 503 while the database is off or not ready, else null. */
-  public ServiceError unavailable() {
-    return database.check();
-  }
-
   /** Validates like /fib, then stores a PENDING job (503 when jobs.maxPending are already waiting). */
   public Future<JsonObject> submit(Object body) {
     ServiceError down = database.check();

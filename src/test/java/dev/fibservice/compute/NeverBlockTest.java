@@ -21,7 +21,7 @@ class NeverBlockTest {
 
   @Test
   void smallRequestsAreAnsweredWhileEveryHeavyWorkerIsBusy() throws Exception {
-    FibService service = TestNodes.start(Map.of("workerInstances", "2", "instances", "2"));
+    FibService service = TestNodes.start(Map.of("fib.heavyWorkers", "2", "instances", "2"));
     Vertx vertx = Vertx.vertx();
     try {
       WebClient client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")

@@ -68,7 +68,7 @@ class OverloadAndDeadlineTest {
   @Test
   void overloadGets503WithRetryAfterAtOnce() throws Exception {
     // fib(60) by naive recursion runs for hours and the deadline is far: only cancellation ends it
-    start(Map.of("workerInstances", "1", "fib.maxInFlight", "3", "fib.maxN.recursive", "60", "fib.timeoutMs", "600000"));
+    start(Map.of("fib.heavyWorkers", "1", "fib.maxInFlight", "3", "fib.maxN.recursive", "60", "fib.timeoutMs", "600000"));
     List<Socket> admitted = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       Socket socket = Raw.connect(service.httpPort());
@@ -102,7 +102,7 @@ class OverloadAndDeadlineTest {
 
   @Test
   void deadlineGets504AndTheWorkStops() throws Exception {
-    start(Map.of("workerInstances", "1", "fib.maxN.recursive", "60", "fib.timeoutMs", "500"));
+    start(Map.of("fib.heavyWorkers", "1", "fib.maxN.recursive", "60", "fib.timeoutMs", "500"));
     HttpResponse<Buffer> r = client.get("/fib/60?algorithm=recursive").send().await();
     assertEquals(504, r.statusCode());
     assertTrue(r.bodyAsJsonObject().getString("error").contains("did not finish within fib.timeoutMs = 500 ms"),
@@ -114,7 +114,7 @@ class OverloadAndDeadlineTest {
 
   @Test
   void aClientThatResetsItsConnectionStopsTheWork() throws Exception {
-    start(Map.of("workerInstances", "2", "fib.maxN.recursive", "60", "fib.timeoutMs", "600000", "shutdown.graceMs", "0"));
+    start(Map.of("fib.heavyWorkers", "2", "fib.maxN.recursive", "60", "fib.timeoutMs", "600000", "shutdown.graceMs", "0"));
     HttpClient raw = vertx.createHttpClient(new HttpClientOptions());
     raw.request(new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(service.httpPort())
         .setURI("/fib/60?algorithm=recursive"))

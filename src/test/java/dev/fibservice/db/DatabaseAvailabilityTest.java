@@ -85,7 +85,8 @@ class DatabaseAvailabilityTest {
     FibService node = TestNodes.start(Map.of("mysql.host", "127.0.0.1", "mysql.port", "1",
       "mysql.passwordFile", missing.toString()));
     try {
-      String reason = node.node().database().offReason();
+      // why the database is off, as /info shows it
+      String reason = node.node().database().toJson().getString("reason");
       assertTrue(reason.startsWith("mysql.passwordFile " + missing + " cannot be read (java.nio.file.NoSuchFileException"),
         reason);
     } finally {

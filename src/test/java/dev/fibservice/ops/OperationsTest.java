@@ -2,6 +2,7 @@ package dev.fibservice.ops;
 
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
+import dev.fibservice.config.ConfigException;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -21,6 +22,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Metrics, health, request ids and the HTTP limits of a real node on real sockets. */
@@ -271,10 +273,9 @@ class OperationsTest {
   }
 
   @Test
-  void unavailableTransportFallsBackToNio() throws Exception {
-    start(Map.of("transport", "kqueue"));
-    assertEquals("nio", get("/info").bodyAsJsonObject().getString("transport"));
-    assertEquals(200, get("/hello").statusCode());
+  void transportThatCannotLoadHereIsAConfigError() {
+    ConfigException e = assertThrows(ConfigException.class, () -> start(Map.of("transport", "kqueue")));
+    assertTrue(e.getMessage().contains("expected one of auto, epoll, io_uring, nio"), e.getMessage());
   }
 
   private Socket open() throws Exception {
