@@ -29,11 +29,13 @@ public final class FibService {
   private final Vertx vertx;
   private final Node node;
   private final MainVerticle main;
+  private final Clustering.Joined joined;
 
-  private FibService(Vertx vertx, Node node, MainVerticle main) {
-    this.vertx = vertx;
+  private FibService(Clustering.Joined joined, Node node, MainVerticle main) {
+    this.vertx = joined.vertx();
     this.node = node;
     this.main = main;
+    this.joined = joined;
   }
 
   /** Builds the Vert.x instance the settings describe and deploys the node on it. */
@@ -55,7 +57,7 @@ public final class FibService {
         if (metrics.enabled()) {
           builder.withMetrics(metrics.factory());
         }
-        built = Future.succeededFuture(new Clustering.Joined(builder.build(), null));
+        built = Future.succeededFuture(Clustering.Joined.alone(builder.build()));
       }
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
@@ -69,7 +71,7 @@ public final class FibService {
         Node node = Node.create(settings, transport.name(), metrics, admission, database, joined.view());
         MainVerticle main = new MainVerticle(node);
         return vertx.deployVerticle(main)
-          .map(id -> new FibService(vertx, node, main))
+          .map(id -> new FibService(joined, node, main))
           // the failure reaches the caller first: once Vert.x is closed its contexts run no more callbacks
           .onFailure(failure -> new Thread(() -> stop(vertx, database), "fib-stop").start());
       });
@@ -124,6 +126,27 @@ public final class FibService {
 
   public int bridgePort() {
     return main.bridgePort();
+  }
+
+  /**
+   * The ports this node listens on, as {@code --ports-file} writes them: {@code http}, {@code tcp} and
+   * {@code bridge} where it runs them, and in a cluster {@code clusterBus} (the event bus) and {@code hazelcast};
+   * {@code node} is its name.
+   */
+  public JsonObject ports() {
+    JsonObject ports = new JsonObject().put("node", node.name());
+    putPort(ports, "http", httpPort());
+    putPort(ports, "tcp", tcpPort());
+    putPort(ports, "bridge", bridgePort());
+    putPort(ports, "clusterBus", joined.busPort());
+    putPort(ports, "hazelcast", joined.hazelcastPort());
+    return ports;
+  }
+
+  private static void putPort(JsonObject ports, String name, int port) {
+    if (port > 0) {
+      ports.put(name, port);
+    }
   }
 
   /**

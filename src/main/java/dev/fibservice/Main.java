@@ -13,8 +13,11 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -83,6 +86,10 @@ public final class Main implements Callable<Integer> {
     description = "turn on the TCP event-bus bridge on this port, 0 = any free port (default: off)")
   String bridgePort;
 
+  @Option(names = "--ports-file", paramLabel = "FILE",
+    description = "once ready, write the ports this node listens on to FILE, as one JSON object")
+  Path portsFile;
+
   @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE",
     description = "set any config key, e.g. --set fib.timeoutMs=5000 (repeatable)")
   Map<String, String> sets = new LinkedHashMap<>();
@@ -134,6 +141,15 @@ public final class Main implements Callable<Integer> {
       log.error("start-up failed: {}", e.getMessage(), e);
       return 1;
     }
+    if (portsFile != null) {
+      try {
+        writeAtomically(portsFile, service.ports().encode() + "\n");
+      } catch (IOException | RuntimeException e) {
+        log.error("cannot write --ports-file {} ({}); stopping", portsFile, e.toString());
+        service.stop();
+        return 1;
+      }
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Signals.onTerminate(() -> {
       try {
@@ -146,6 +162,18 @@ public final class Main implements Callable<Integer> {
     });
     stopped.await();
     return 0;
+  }
+
+  /** Writes a file that whoever reads it sees whole or not at all: a temporary file beside it, renamed. */
+  static void writeAtomically(Path file, String text) throws IOException {
+    Path dir = file.toAbsolutePath().getParent();
+    Path temp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
+    try {
+      Files.writeString(temp, text);
+      Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } finally {
+      Files.deleteIfExists(temp);
+    }
   }
 
   /** Flags, environment and file, merged by precedence and validated. */

@@ -38,8 +38,14 @@ public final class Clustering {
   private Clustering() {
   }
 
-  /** A clustered Vert.x and this member's view of its cluster. */
-  public record Joined(Vertx vertx, ClusterView view) {
+  /**
+   * A Vert.x and, when clustered, this member's view of its cluster and its two cluster ports (the event bus's,
+   * Hazelcast's); alone, the view is null and the ports -1.
+   */
+  public record Joined(Vertx vertx, ClusterView view, int busPort, int hazelcastPort) {
+    public static Joined alone(Vertx vertx) {
+      return new Joined(vertx, null, -1, -1);
+    }
   }
 
   /** Joins the cluster and returns the clustered Vert.x, with its {@link ClusterView} installed. */
@@ -98,7 +104,7 @@ public final class Clustering {
         JsonObject pong = new JsonObject().put("member", view.selfId());
         Future<Void> ping = vertx.eventBus().consumer(Addresses.pingOn(view.selfId()), m -> m.reply(pong)).completion();
         return Future.all(leaving, ping)
-          .map(new Joined(vertx, view))
+          .map(new Joined(vertx, view, busAddress.port(), self.getPort()))
           .onFailure(e -> vertx.close());
       });
   }
