@@ -166,7 +166,7 @@ public final class Main implements Callable<Integer> {
 
   /** Writes a file that whoever reads it sees whole or not at all: a temporary file beside it, renamed. */
   static void writeAtomically(Path file, String text) throws IOException {
-    Path dir = file.toAbsolutePath().getParent();
+    Path dir = Files.createDirectories(file.toAbsolutePath().getParent());
     Path temp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
     try {
       Files.writeString(temp, text);

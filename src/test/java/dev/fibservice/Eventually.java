@@ -29,12 +29,17 @@ public final class Eventually {
 
   /** Polls until the check holds or {@code max} has passed; whether it held (the caller asserts what it expects). */
   public static boolean within(Duration max, Check check) throws Exception {
+    return within(max, Duration.ofMillis(POLL_MS), check);
+  }
+
+  /** As {@link #within(Duration, Check)}, looking every {@code every}. */
+  public static boolean within(Duration max, Duration every, Check check) throws Exception {
     long deadline = System.nanoTime() + max.toNanos();
     while (!check.done()) {
       if (System.nanoTime() - deadline > 0) {
         return false;
       }
-      Thread.sleep(POLL_MS);
+      Thread.sleep(every.toMillis());
     }
     return true;
   }

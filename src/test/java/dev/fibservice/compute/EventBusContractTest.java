@@ -1,5 +1,6 @@
 package dev.fibservice.compute;
 
+import dev.fibservice.Eventually;
 import dev.fibservice.api.Addresses;
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 
@@ -94,9 +96,7 @@ class EventBusContractTest {
       var cancelled = other.request(Addresses.FIB_COMPUTE, forever, new DeliveryOptions()
         .addHeader(Addresses.REQUEST_ID_HEADER, "b").addHeader(Addresses.CANCEL_ID_HEADER, "cancel-b"));
       Admission admission = node.node().admission();
-      for (int i = 0; i < 300 && admission.inFlight() < 2; i++) {
-        Thread.sleep(50);
-      }
+      Eventually.within(Duration.ofSeconds(15), () -> admission.inFlight() >= 2);
       assertEquals(2, admission.inFlight());
       other.publish(Addresses.FIB_CANCEL, new JsonObject().put("id", "shared"));
       other.publish(Addresses.FIB_CANCEL, new JsonObject().put("id", "cancel-b"));

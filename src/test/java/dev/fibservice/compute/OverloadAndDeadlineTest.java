@@ -1,5 +1,6 @@
 package dev.fibservice.compute;
 
+import dev.fibservice.Eventually;
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
 import dev.fibservice.net.Raw;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.Socket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -58,10 +60,8 @@ class OverloadAndDeadlineTest {
   }
 
   /** Waits (bounded) until no computation is queued or running: the hang guard, not a speed check. */
-  private void awaitIdle() throws InterruptedException {
-    for (int i = 0; i < 300 && admission().inFlight() > 0; i++) {
-      Thread.sleep(100);
-    }
+  private void awaitIdle() throws Exception {
+    Eventually.within(Duration.ofSeconds(30), () -> admission().inFlight() == 0);
     assertEquals(0, admission().inFlight(), "computations still running: cancellation did not stop them");
   }
 
@@ -75,9 +75,7 @@ class OverloadAndDeadlineTest {
       Raw.send(socket, "GET /fib/60?algorithm=recursive HTTP/1.1\r\nHost: x\r\n\r\n");
       admitted.add(socket);
     }
-    for (int i = 0; i < 300 && admission().inFlight() < 3; i++) {
-      Thread.sleep(50);
-    }
+    Eventually.within(Duration.ofSeconds(15), () -> admission().inFlight() >= 3);
     assertEquals(3, admission().inFlight());
     List<Future<HttpResponse<Buffer>>> heavy = new ArrayList<>();
     for (int i = 0; i < 27; i++) {
@@ -125,16 +123,12 @@ class OverloadAndDeadlineTest {
     // a plain close is a FIN, which may be a half-close: the computation goes on, as for any client still reading
     try (Socket socket = Raw.connect(service.httpPort())) {
       Raw.send(socket, "GET /fib/60?algorithm=recursive HTTP/1.1\r\nHost: x\r\n\r\n");
-      for (int i = 0; i < 300 && admission().inFlight() < 2; i++) {
-        Thread.sleep(50);
-      }
+      Eventually.within(Duration.ofSeconds(15), () -> admission().inFlight() >= 2);
       assertEquals(2, admission().inFlight());
       // a reset is a client that is gone: its computation stops
       Raw.reset(socket);
     }
-    for (int i = 0; i < 300 && admission().inFlight() > 1; i++) {
-      Thread.sleep(100);
-    }
+    Eventually.within(Duration.ofSeconds(30), () -> admission().inFlight() <= 1);
     assertEquals(1, admission().inFlight(), "the reset did not cancel its computation");
   }
 }

@@ -1,5 +1,6 @@
 package dev.fibservice.http;
 
+import dev.fibservice.Eventually;
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
 import io.vertx.core.Context;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -55,10 +57,13 @@ class PageFilesTest {
 
   /** Asks for the page until its file is made (bounded), checking every answer byte for byte on the way. */
   private void getUntilFiled(int repeat, int expectedFiles) throws Exception {
-    for (int i = 0; i < 200 && files() < expectedFiles; i++) {
+    Eventually.within(Duration.ofSeconds(10), () -> {
+      if (files() >= expectedFiles) {
+        return true;
+      }
       assertPage(repeat);
-      Thread.sleep(10);
-    }
+      return false;
+    });
     assertEquals(expectedFiles, files());
   }
 
@@ -128,9 +133,7 @@ class PageFilesTest {
     AtomicInteger open = new AtomicInteger();
     PageFiles pages = on(context, () -> new PageFiles(vertx, 32, open, dir));
     assertNull(on(context, () -> pages.file(10000))); // starts a file in a directory that does not exist
-    for (int i = 0; i < 500 && on(context, pages::enabled); i++) {
-      Thread.sleep(10);
-    }
+    Eventually.within(Duration.ofSeconds(5), () -> !on(context, pages::enabled));
     assertFalse(on(context, pages::enabled), "a failed file must turn page files off");
     // the directory now exists: a retry would succeed, but there is none (the page stays in memory); a file made
     // there would be unlinked at once, so the directory is watched for it

@@ -1,5 +1,6 @@
 package dev.fibservice.net;
 
+import dev.fibservice.Eventually;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.DuplexChannel;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.Test;
 
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -75,9 +77,7 @@ class WireTest {
       assertTrue(names.indexOf(Wire.INPUT_END) >= 0 && names.indexOf(Wire.INPUT_END) < names.indexOf(Wire.VERTX_HANDLER),
         "pipeline: " + names);
       // the FIN has come while the socket is paused; the connection stays open
-      for (int i = 0; i < 300 && !((DuplexChannel) ch).isInputShutdown(); i++) {
-        Thread.sleep(10);
-      }
+      Eventually.within(Duration.ofSeconds(5), () -> ((DuplexChannel) ch).isInputShutdown());
       assertTrue(ch.isActive());
       assertFalse(ended.isDone(), "the end came before the data it follows");
       accepted.get().resume();

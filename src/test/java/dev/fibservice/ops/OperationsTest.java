@@ -1,5 +1,6 @@
 package dev.fibservice.ops;
 
+import dev.fibservice.Eventually;
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
 import dev.fibservice.config.ConfigException;
@@ -17,6 +18,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -206,8 +208,8 @@ class OperationsTest {
       assertTrue(refused.contains("http.maxConnections"), refused);
       assertEquals(-1, readToEnd(c), "the refused connection is closed");
     }
-    // with the others gone, a new connection is served again
-    Thread.sleep(200);
+    // with the others gone (once the node has seen them close), a new connection is served again
+    Eventually.within(Duration.ofSeconds(10), () -> get("/hello").statusCode() == 200);
     assertEquals(200, get("/hello").statusCode());
   }
 
