@@ -86,21 +86,11 @@ public final class BridgeVerticle extends ServerVerticle {
   private void connected(NetSocket socket) {
     if (!connections.opened()) {
       connections.closed();
-      socket.end(frame(error("busy: too many connections (" + connections.max() + ", bridge.maxConnections); retry"
-        + " shortly")));
+      socket.end(Frames.frame(Frames.error("busy: too many connections (" + connections.max()
+        + ", bridge.maxConnections); retry shortly")));
       return;
     }
     new Connection(socket).start();
-  }
-
-  /** Writes one frame: length, then the JSON. */
-  static Buffer frame(JsonObject json) {
-    Buffer payload = json.toBuffer();
-    return Buffer.buffer(payload.length() + 4).appendInt(payload.length()).appendBuffer(payload);
-  }
-
-  static JsonObject error(String message) {
-    return new JsonObject().put("type", "err").put("message", message);
   }
 
   /**
@@ -115,24 +105,14 @@ public final class BridgeVerticle extends ServerVerticle {
 
     @Override
     protected int take(Buffer input, int start, int end) {
-      if (end - start < 4) {
-        return -1;
-      }
-      long length = input.getUnsignedInt(start);
-      if (length < 2) {
-        reject("frame_too_small: a frame holds a JSON object, at least 2 bytes ({}), this one announced " + length);
+      int next = Frames.next(input, start, end, maxFrameBytes);
+      if (next == Frames.REFUSED) {
+        reject(Frames.refusal(input, start, maxFrameBytes));
         return end;
       }
-      if (length > maxFrameBytes) {
-        reject("frame_too_large: a frame holds at most " + maxFrameBytes + " bytes (bridge.maxFrameBytes), this"
-          + " one announced " + length);
-        return end;
+      if (next != Frames.INCOMPLETE) {
+        handle(input.getBuffer(start + Frames.HEADER, next));
       }
-      int next = start + 4 + (int) length;
-      if (next > end) {
-        return -1;
-      }
-      handle(input.getBuffer(start + 4, next));
       return next;
     }
 
@@ -140,8 +120,8 @@ public final class BridgeVerticle extends ServerVerticle {
     @Override
     protected void leftover(Buffer rest) {
       if (rest.length() > 0) {
-        write(frame(error("malformed_frame: the connection was half-closed inside a frame (" + rest.length()
-          + " bytes of it came)")));
+        writeError("malformed_frame: the connection was half-closed inside a frame (" + rest.length()
+          + " bytes of it came)");
       }
     }
 
@@ -163,42 +143,38 @@ public final class BridgeVerticle extends ServerVerticle {
     private void handle(Buffer record) {
       JsonObject msg;
       try {
-        msg = new JsonObject(record);
-      } catch (RuntimeException e) {
-        reject("malformed_frame: not a UTF-8 JSON object");
+        msg = Frames.decode(record);
+      } catch (Frames.Malformed e) {
+        reject(e.getMessage());
         return;
       }
-      if (!(msg.getValue("type") instanceof String type)) {
-        reject("malformed_frame: no string \"type\"");
-        return;
-      }
-      switch (type) {
-        case "ping" -> write(frame(new JsonObject().put("type", "pong")));
+      switch (msg.getString("type")) {
+        case "ping" -> write(Frames.frame(new JsonObject().put("type", "pong")));
         case "send" -> send(msg);
         case "publish" -> publish(msg);
-        case "register", "unregister" -> write(frame(error("access_denied")));
-        default -> write(frame(error("unknown_type")));
+        case "register", "unregister" -> writeError("access_denied");
+        default -> writeError("unknown_type");
       }
     }
 
     private void send(JsonObject msg) {
       if (!(msg.getValue("address") instanceof String address)) {
-        write(frame(error("missing_address")));
+        writeError("missing_address");
         return;
       }
       if (!"send".equals(PERMITTED.get(address))) {
-        write(frame(error("access_denied")));
+        writeError("access_denied");
         return;
       }
       if (!(msg.getValue("replyAddress") instanceof String replyAddress)) {
-        write(frame(error("missing_reply_address: fib.compute is request/reply")));
+        writeError("missing_reply_address: fib.compute is request/reply");
         return;
       }
       FibRequest request;
       try {
         request = FibRequest.fromJson(msg.getValue("body"), limits);
       } catch (ServiceError e) {
-        write(frame(failure(address, replyAddress, e)));
+        write(Frames.frame(failure(address, replyAddress, e)));
         return;
       }
       String clientId = clientId(msg.getValue("headers"));
@@ -209,10 +185,10 @@ public final class BridgeVerticle extends ServerVerticle {
         }
         work.remove(cancelId);
         if (ar.succeeded()) {
-          write(frame(new JsonObject().put("type", "message").put("address", replyAddress).put("send", true)
+          write(Frames.frame(new JsonObject().put("type", "message").put("address", replyAddress).put("send", true)
             .put("body", ar.result())));
         } else {
-          write(frame(failure(address, replyAddress, ar.cause())));
+          write(Frames.frame(failure(address, replyAddress, ar.cause())));
         }
         changed();
       });
@@ -224,11 +200,11 @@ public final class BridgeVerticle extends ServerVerticle {
      */
     private void publish(JsonObject msg) {
       if (!(msg.getValue("address") instanceof String address)) {
-        write(frame(error("missing_address")));
+        writeError("missing_address");
         return;
       }
       if (!"publish".equals(PERMITTED.get(address))) {
-        write(frame(error("access_denied")));
+        writeError("access_denied");
         return;
       }
       if (msg.getValue("body") instanceof JsonObject body && body.getValue("id") instanceof String id) {
@@ -249,9 +225,13 @@ public final class BridgeVerticle extends ServerVerticle {
         .put("failureCode", error.status()).put("failureType", type).put("message", error.getMessage());
     }
 
+    private void writeError(String message) {
+      write(Frames.frame(Frames.error(message)));
+    }
+
     /** An error frame, then close: the stream cannot be trusted to be in step any more. */
     private void reject(String message) {
-      abort(frame(error(message)));
+      abort(Frames.frame(Frames.error(message)));
     }
   }
 }

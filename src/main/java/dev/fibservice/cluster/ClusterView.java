@@ -39,7 +39,7 @@ import java.util.function.Consumer;
  * a request only as a TIMEOUT at the end of its send timeout), so it is pinged again, less and less often,
  * and gets no request meanwhile.
  */
-public final class ClusterView implements MembershipListener {
+public final class ClusterView implements MembershipListener, ComputeMembers {
 
   private static final Logger log = LoggerFactory.getLogger(ClusterView.class);
 

@@ -3,6 +3,7 @@ package dev.fibservice.compute;
 import dev.fibservice.api.Addresses;
 import dev.fibservice.api.ServiceError;
 import dev.fibservice.cluster.ClusterView;
+import dev.fibservice.cluster.ComputeMembers;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
 import io.vertx.core.Context;
@@ -46,14 +47,14 @@ public final class ComputeClient {
 
   private final Vertx vertx;
   private final Context context;
-  private final ClusterView view;
+  private final ComputeMembers view;
   private final long busTimeoutMs;
   private final long attemptTimeoutMs;
   private final int retries;
   /** Calls waiting on each member, so that a member's departure retries exactly its calls. */
   private final Map<String, Set<Call>> byMember = new HashMap<>();
 
-  private ComputeClient(Vertx vertx, Settings settings, ClusterView view) {
+  private ComputeClient(Vertx vertx, Settings settings, ComputeMembers view) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.view = view;
@@ -71,7 +72,7 @@ public final class ComputeClient {
    *
    * @param view this member's view of the cluster, or null when the node runs alone
    */
-  public static ComputeClient create(Vertx vertx, Settings settings, ClusterView view) {
+  public static ComputeClient create(Vertx vertx, Settings settings, ComputeMembers view) {
     return new ComputeClient(vertx, settings, view);
   }
 

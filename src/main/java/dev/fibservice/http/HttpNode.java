@@ -18,5 +18,6 @@ import java.util.function.Supplier;
  * @param cluster this member's view of the cluster, or null when the node runs alone
  */
 public record HttpNode(Settings settings, String name, Supplier<JsonObject> info, Metrics metrics, NodeStats stats,
-                       Drain drain, Admission admission, Database database, ClusterView cluster, HttpCounters counters) {
+                       Drain drain, Admission admission, Database database, ClusterView cluster,
+                       HttpCounters counters) {
 }

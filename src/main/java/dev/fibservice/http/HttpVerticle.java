@@ -183,7 +183,8 @@ public final class HttpVerticle extends ServerVerticle {
    * The hot path of the classic benchmark: a plain {@code GET /hello} or {@code /hello?repeat=N} is answered
    * here, before the router, with the pre-built page: the router's matching, its context and a request id would
    * cost more than the small page itself (`make bench` measures it). It keeps the connection limits and the
-   * metrics, and echoes an X-Request-Id the client sent; it generates none (nothing is logged for it). All else, a bad {@code repeat} included, goes to the router.
+   * metrics, and echoes an X-Request-Id the client sent; it generates none (nothing is logged for it). All else,
+   * a bad {@code repeat} included, goes to the router.
    */
   private void route(HttpServerRequest request, Router router) {
     int repeat;

@@ -267,7 +267,8 @@ final class PeopleRoutes {
         return (int) value;
       }
     }
-    throw bad(name + " must be a whole number from " + min + " to " + max + ", got '" + Text.abbreviate(raw) + "'", name);
+    throw bad(name + " must be a whole number from " + min + " to " + max + ", got '" + Text.abbreviate(raw) + "'",
+      name);
   }
 
   private static void reply(RoutingContext ctx, Future<JsonObject> result, int status) {

@@ -54,8 +54,8 @@ final class GuardedRequestDecoder extends VertxHttpRequestDecoder {
           new JsonObject().put("header", "Host"));
       }
     } else if (!host.isEmpty() && !HostAndPortImpl.isValidAuthority(host)) {
-      throw new RejectedRequest(400, "the Host header must be host[:port], got '" + Text.abbreviate(host, 60) + "' (RFC 9112,"
-        + " section 3.2)", new JsonObject().put("header", "Host").put("value", Text.abbreviate(host, 60)));
+      throw new RejectedRequest(400, "the Host header must be host[:port], got '" + Text.abbreviate(host, 60)
+        + "' (RFC 9112, section 3.2)", new JsonObject().put("header", "Host").put("value", Text.abbreviate(host, 60)));
     }
   }
 
@@ -86,8 +86,8 @@ final class GuardedRequestDecoder extends VertxHttpRequestDecoder {
       throw new RejectedRequest(400, "chunked must not be applied more than once (RFC 9112, section 7)", detail);
     }
     if (!before.isEmpty()) {
-      throw new RejectedRequest(501, "transfer coding '" + Text.abbreviate(before.get(0), 60) + "' is not supported; send the body"
-        + " with Transfer-Encoding: chunked alone, or with Content-Length", detail);
+      throw new RejectedRequest(501, "transfer coding '" + Text.abbreviate(before.get(0), 60) + "' is not supported;"
+        + " send the body with Transfer-Encoding: chunked alone, or with Content-Length", detail);
     }
   }
 }

@@ -11,9 +11,9 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetSocket;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -32,22 +32,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * here): the Netty channel behind a socket and an HTTP connection, the half-closure option, our handlers in the
  * pipeline where they must be, and the end of the stream arriving behind the data of a paused socket.
  */
+@ExtendWith(VertxExtension.class)
 class WireTest {
 
-  private Vertx vertx;
-
-  @BeforeEach
-  void setUp() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterEach
-  void tearDown() {
-    vertx.close().await();
-  }
-
   @Test
-  void aSocketAllowsHalfClosureAndEndsBehindItsData() throws Exception {
+  void aSocketAllowsHalfClosureAndEndsBehindItsData(Vertx vertx) throws Exception {
     CompletableFuture<Boolean> installed = new CompletableFuture<>();
     CompletableFuture<Channel> channel = new CompletableFuture<>();
     CompletableFuture<NetSocket> accepted = new CompletableFuture<>();
@@ -87,7 +76,7 @@ class WireTest {
   }
 
   @Test
-  void anHttpConnectionGetsTheGuardedDecoderAndTheGuard() throws Exception {
+  void anHttpConnectionGetsTheGuardedDecoderAndTheGuard(Vertx vertx) throws Exception {
     CompletableFuture<Boolean> installed = new CompletableFuture<>();
     CompletableFuture<Object> decoder = new CompletableFuture<>();
     CompletableFuture<Object> halfClosure = new CompletableFuture<>();
