@@ -199,10 +199,10 @@ public final class ClusterView implements MembershipListener, ComputeMembers {
     }
   }
 
-  /** Calls the listener (on a Hazelcast thread) with the Vert.x node id of every member that leaves. */
-  public Runnable onMemberLeft(Consumer<String> listener) {
+  /** Calls the listener (on a Hazelcast thread) with the Vert.x node id of every member that leaves, for good. */
+  @Override
+  public void onMemberLeft(Consumer<String> listener) {
     leftListeners.add(listener);
-    return () -> leftListeners.remove(listener);
   }
 
   /** Skips a member for a while: it is leaving, or it has no gateway registered yet. */

@@ -12,6 +12,6 @@ public interface ComputeMembers {
   /** Skips a member for a while: it is leaving, or it has no gateway registered yet. */
   void avoid(String memberId, long millis);
 
-  /** Calls the listener, on a thread of the membership's own, with the id of every member that leaves. */
-  Runnable onMemberLeft(Consumer<String> listener);
+  /** Calls the listener, on a thread of the membership's own, with the id of every member that leaves, for good. */
+  void onMemberLeft(Consumer<String> listener);
 }

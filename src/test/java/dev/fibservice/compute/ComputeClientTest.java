@@ -74,9 +74,8 @@ class ComputeClientTest {
     }
 
     @Override
-    public Runnable onMemberLeft(Consumer<String> listener) {
+    public void onMemberLeft(Consumer<String> listener) {
       leftListeners.add(listener);
-      return () -> leftListeners.remove(listener);
     }
 
     /** As the membership reports it: on a thread of its own. */
