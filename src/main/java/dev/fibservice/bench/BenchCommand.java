@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 
 /**
  * {@code bench}: the built-in load tool. Mounted as a subcommand of the service's main command:
@@ -186,47 +187,28 @@ public final class BenchCommand implements Callable<Integer> {
   BenchOptions toOptions() {
     BenchOptions o = new BenchOptions().target(target).allowRemote(allowRemote).progress(!quiet && !json)
       .keepAlive(!noKeepAlive);
-    if (method != null) {
-      o.method(method);
-    }
-    if (body != null) {
-      o.body(body.bytes());
-    }
     headers.forEach(h -> o.header(h.getKey(), h.getValue()));
-    if (concurrency != null) {
-      o.concurrency(concurrency);
-    }
-    if (requests != null) {
-      o.requests(requests);
-    }
-    if (duration != null) {
-      o.duration(duration);
-    }
-    if (connections != null) {
-      o.connections(connections);
-    }
-    if (pipeline != null) {
-      o.pipeline(pipeline);
-    }
-    if (line != null) {
-      o.line(line);
-    }
-    if (timeout != null) {
-      o.timeout(timeout);
-    }
-    if (rate != null) {
-      o.rate(rate);
-    }
-    if (warmup != null) {
-      o.warmup(warmup);
-    }
-    if (maxDuration != null) {
-      o.maxDuration(maxDuration);
-    }
-    if (threads != null) {
-      o.threads(threads);
-    }
+    ifGiven(method, o::method);
+    ifGiven(body, b -> o.body(b.bytes()));
+    ifGiven(concurrency, o::concurrency);
+    ifGiven(requests, o::requests);
+    ifGiven(duration, o::duration);
+    ifGiven(connections, o::connections);
+    ifGiven(pipeline, o::pipeline);
+    ifGiven(line, o::line);
+    ifGiven(timeout, o::timeout);
+    ifGiven(rate, o::rate);
+    ifGiven(warmup, o::warmup);
+    ifGiven(maxDuration, o::maxDuration);
+    ifGiven(threads, o::threads);
     return o;
+  }
+
+  /** An option left out keeps BenchOptions' default. */
+  private static <T> void ifGiven(T value, Consumer<T> set) {
+    if (value != null) {
+      set.accept(value);
+    }
   }
 
   /** A request body, read from its file when given as {@code @file}. */

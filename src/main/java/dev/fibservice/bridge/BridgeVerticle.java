@@ -158,12 +158,8 @@ public final class BridgeVerticle extends ServerVerticle {
     }
 
     private void send(JsonObject msg) {
-      if (!(msg.getValue("address") instanceof String address)) {
-        writeError("missing_address");
-        return;
-      }
-      if (!"send".equals(PERMITTED.get(address))) {
-        writeError("access_denied");
+      String address = permitted(msg, "send");
+      if (address == null) {
         return;
       }
       if (!(msg.getValue("replyAddress") instanceof String replyAddress)) {
@@ -199,17 +195,25 @@ public final class BridgeVerticle extends ServerVerticle {
      * x-request-id) and nothing else: the bus only ever sees the bridge's own cancel ids.
      */
     private void publish(JsonObject msg) {
-      if (!(msg.getValue("address") instanceof String address)) {
-        writeError("missing_address");
-        return;
-      }
-      if (!"publish".equals(PERMITTED.get(address))) {
-        writeError("access_denied");
+      if (permitted(msg, "publish") == null) {
         return;
       }
       if (msg.getValue("body") instanceof JsonObject body && body.getValue("id") instanceof String id) {
         work.cancel(id);
       }
+    }
+
+    /** The message's address when the client may {@code operation} it, else null (and the client is told why). */
+    private String permitted(JsonObject msg, String operation) {
+      if (!(msg.getValue("address") instanceof String address)) {
+        writeError("missing_address");
+        return null;
+      }
+      if (!operation.equals(PERMITTED.get(address))) {
+        writeError("access_denied");
+        return null;
+      }
+      return address;
     }
 
     /** The client's x-request-id header (for the logs, and to cancel its own request), or null. */
