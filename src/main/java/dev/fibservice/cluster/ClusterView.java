@@ -4,7 +4,7 @@ import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
-import dev.fibservice.Addresses;
+import dev.fibservice.api.Addresses;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -14,7 +14,6 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.shareddata.Shareable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +39,7 @@ import java.util.function.Consumer;
  * a request only as a TIMEOUT at the end of its send timeout), so it is pinged again, less and less often,
  * and gets no request meanwhile.
  */
-public final class ClusterView implements Shareable, MembershipListener {
+public final class ClusterView implements MembershipListener, ComputeMembers {
 
   private static final Logger log = LoggerFactory.getLogger(ClusterView.class);
 
@@ -50,7 +49,6 @@ public final class ClusterView implements Shareable, MembershipListener {
   static final String ROLE_ATTRIBUTE = "fib.role";
   static final String NODE_ATTRIBUTE = "fib.node";
 
-  private static final String MAP = "fib.cluster";
   /**
    * How long a ping may take: the first one to a member includes the TCP and TLS handshakes both ways,
    * seconds on a starved machine; a TLS handshake itself gives up after 10 s (Vert.x's default).
@@ -84,18 +82,12 @@ public final class ClusterView implements Shareable, MembershipListener {
     this.role = role;
   }
 
-  /** The view of this Vert.x instance, or null when it is not clustered. */
-  public static ClusterView of(Vertx vertx) {
-    return (ClusterView) vertx.sharedData().getLocalMap(MAP).get("view");
-  }
-
   void install(Vertx vertx) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     if (role.computes()) {
       reachable.add(selfId); // its own gateway is local: nothing to prove
     }
-    vertx.sharedData().getLocalMap(MAP).put("view", this);
     hazelcast.getCluster().addMembershipListener(this);
     refresh();
   }
@@ -207,10 +199,10 @@ public final class ClusterView implements Shareable, MembershipListener {
     }
   }
 
-  /** Calls the listener (on a Hazelcast thread) with the Vert.x node id of every member that leaves. */
-  public Runnable onMemberLeft(Consumer<String> listener) {
+  /** Calls the listener (on a Hazelcast thread) with the Vert.x node id of every member that leaves, for good. */
+  @Override
+  public void onMemberLeft(Consumer<String> listener) {
     leftListeners.add(listener);
-    return () -> leftListeners.remove(listener);
   }
 
   /** Skips a member for a while: it is leaving, or it has no gateway registered yet. */

@@ -4,7 +4,7 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.config.XmlConfigBuilder;
-import dev.fibservice.Addresses;
+import dev.fibservice.api.Addresses;
 import dev.fibservice.config.ConfigException;
 import dev.fibservice.config.Settings;
 import dev.fibservice.ops.Metrics;
@@ -38,8 +38,18 @@ public final class Clustering {
   private Clustering() {
   }
 
+  /**
+   * A Vert.x and, when clustered, this member's view of its cluster and its two cluster ports (the event bus's,
+   * Hazelcast's); alone, the view is null and the ports -1.
+   */
+  public record Joined(Vertx vertx, ClusterView view, int busPort, int hazelcastPort) {
+    public static Joined alone(Vertx vertx) {
+      return new Joined(vertx, null, -1, -1);
+    }
+  }
+
   /** Joins the cluster and returns the clustered Vert.x, with its {@link ClusterView} installed. */
-  public static Future<Vertx> start(Settings settings, String nodeName, VertxOptions options, Transport transport,
+  public static Future<Joined> start(Settings settings, String nodeName, VertxOptions options, Transport transport,
                                     Metrics metrics) {
     Role role = Role.of(settings);
     Config hazelcast = hazelcastConfig(settings);
@@ -94,7 +104,7 @@ public final class Clustering {
         JsonObject pong = new JsonObject().put("member", view.selfId());
         Future<Void> ping = vertx.eventBus().consumer(Addresses.pingOn(view.selfId()), m -> m.reply(pong)).completion();
         return Future.all(leaving, ping)
-          .map(vertx)
+          .map(new Joined(vertx, view, busAddress.port(), self.getPort()))
           .onFailure(e -> vertx.close());
       });
   }

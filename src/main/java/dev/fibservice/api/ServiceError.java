@@ -1,4 +1,4 @@
-package dev.fibservice;
+package dev.fibservice.api;
 
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;

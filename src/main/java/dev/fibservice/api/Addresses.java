@@ -1,4 +1,4 @@
-package dev.fibservice;
+package dev.fibservice.api;
 
 /** Every event-bus address fib-service uses. The public ones are a contract, documented in the README. */
 public final class Addresses {

@@ -1,7 +1,9 @@
-package dev.fibservice.cluster;
+package dev.fibservice.compute;
 
-import dev.fibservice.Addresses;
-import dev.fibservice.ServiceError;
+import dev.fibservice.api.Addresses;
+import dev.fibservice.api.ServiceError;
+import dev.fibservice.cluster.ClusterView;
+import dev.fibservice.cluster.ComputeMembers;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
 import io.vertx.core.Context;
@@ -45,17 +47,17 @@ public final class ComputeClient {
 
   private final Vertx vertx;
   private final Context context;
-  private final ClusterView view;
+  private final ComputeMembers view;
   private final long busTimeoutMs;
   private final long attemptTimeoutMs;
   private final int retries;
   /** Calls waiting on each member, so that a member's departure retries exactly its calls. */
   private final Map<String, Set<Call>> byMember = new HashMap<>();
 
-  private ComputeClient(Vertx vertx, Settings settings) {
+  private ComputeClient(Vertx vertx, Settings settings, ComputeMembers view) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
-    this.view = ClusterView.of(vertx);
+    this.view = view;
     // a little longer than the gateway's own deadline, so its 504 (with the reason) arrives first
     this.busTimeoutMs = settings.getInt(Settings.FIB_TIMEOUT_MS) + 5_000L;
     this.attemptTimeoutMs = settings.getInt(Settings.FIB_ATTEMPT_TIMEOUT_MS);
@@ -65,9 +67,13 @@ public final class ComputeClient {
     }
   }
 
-  /** Call from a verticle's start(): the client belongs to that verticle's event loop. */
-  public static ComputeClient create(Vertx vertx, Settings settings) {
-    return new ComputeClient(vertx, settings);
+  /**
+   * Call from a verticle's start(): the client belongs to that verticle's event loop.
+   *
+   * @param view this member's view of the cluster, or null when the node runs alone
+   */
+  public static ComputeClient create(Vertx vertx, Settings settings, ComputeMembers view) {
+    return new ComputeClient(vertx, settings, view);
   }
 
   /**

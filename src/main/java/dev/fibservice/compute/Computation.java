@@ -2,21 +2,24 @@ package dev.fibservice.compute;
 
 import io.vertx.core.eventbus.EventBus;
 
-/** An admitted computation, shared by reference between the gateway (event loop) and a worker. */
-public final class ComputeJob {
+/**
+ * An admitted computation (an interactive request, or the run of a background job), shared by reference between
+ * the event loop that admitted it and the worker that computes it: the worker sees its cancellation flag.
+ */
+public final class Computation {
 
   private final String id;
   private final FibRequest request;
   private volatile boolean cancelled;
 
-  public ComputeJob(String id, FibRequest request) {
+  public Computation(String id, FibRequest request) {
     this.id = id;
     this.request = request;
   }
 
-  /** Lets jobs and their results travel by reference on this Vert.x instance's event bus. */
+  /** Lets computations and their results travel by reference on this Vert.x instance's event bus. */
   public static void registerCodecs(EventBus bus) {
-    bus.registerDefaultCodec(ComputeJob.class, new LocalCodec<>(ComputeJob.class));
+    bus.registerDefaultCodec(Computation.class, new LocalCodec<>(Computation.class));
     bus.registerDefaultCodec(ComputeResult.class, new LocalCodec<>(ComputeResult.class));
   }
 

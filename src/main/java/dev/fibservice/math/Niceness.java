@@ -1,4 +1,4 @@
-package dev.fibservice.compute;
+package dev.fibservice.math;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  * nothing on Linux, hence renice on the thread id. Where that is not possible (another OS, no renice),
  * it logs once and the service runs as before.
  */
-final class Niceness {
+public final class Niceness {
 
   private static final Logger log = LoggerFactory.getLogger(Niceness.class);
   private static final ThreadLocal<Boolean> APPLIED = ThreadLocal.withInitial(() -> false);
@@ -26,7 +26,7 @@ final class Niceness {
   private Niceness() {
   }
 
-  static void heavy(int nice) {
+  public static void heavy(int nice) {
     heavy = nice;
   }
 
@@ -35,7 +35,7 @@ final class Niceness {
   }
 
   /** Makes the current thread's niceness {@code nice} (0 leaves it alone). Blocking: worker threads only. */
-  static void apply(int nice) {
+  public static void apply(int nice) {
     if (nice == 0 || unavailable || APPLIED.get()) {
       return;
     }

@@ -1,4 +1,4 @@
-package dev.fibservice.compute;
+package dev.fibservice.math;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;

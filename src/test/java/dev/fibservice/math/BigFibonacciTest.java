@@ -1,4 +1,4 @@
-package dev.fibservice.compute;
+package dev.fibservice.math;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,13 +1,13 @@
 package dev.fibservice.bench;
 
+import dev.fibservice.ServiceProcess;
 import dev.fibservice.bench.SuiteProcesses.BenchTool;
 import dev.fibservice.bench.SuiteProcesses.Cpu;
 import dev.fibservice.bench.SuiteProcesses.Load;
 import dev.fibservice.bench.SuiteProcesses.Nginx;
 import dev.fibservice.bench.SuiteProcesses.Sample;
-import dev.fibservice.bench.SuiteProcesses.ServiceNode;
 import dev.fibservice.bench.SuiteProcesses.Wrk;
-import dev.fibservice.compute.BigFibonacciBench;
+import dev.fibservice.math.BigFibonacciBench;
 
 import java.io.IOException;
 import java.net.URI;
@@ -22,13 +22,15 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * {@code make bench}: fresh service processes on loopback, nginx as the reference server and wrk as a second load
- * generator where installed, the scenarios of issue 6 side by side in one run, and a results file with charts in
- * {@code bench/results/}. Not a test: surefire and failsafe never pick it up, so nothing here is timed in
- * {@code make test}.
+ * generator where installed, the scenarios side by side in one run, and a results file with charts in
+ * {@code bench/results/}. Not a test: it lives in {@code src/bench/java}, which only the {@code bench} Maven profile
+ * compiles (beside the test sources, whose {@code ServiceProcess} it starts the jar with), so nothing here is
+ * compiled or timed in {@code make test}.
  *
  * <p>Run: {@code java -cp <test classpath> dev.fibservice.bench.BenchSuite [scenario ...]} (the Makefile does it);
  * system properties {@code bench.seconds}, {@code bench.warmup}, {@code bench.rounds}, {@code bench.out}.
@@ -53,7 +55,7 @@ public final class BenchSuite {
   final Wrk wrk;
   final List<AutoCloseable> open = new ArrayList<>();
 
-  ServiceNode main;
+  ServiceProcess main;
   Nginx nginx;
 
   BenchSuite(Path jar, Path outDir, Duration seconds, Duration warmup, int rounds) throws IOException {
@@ -140,9 +142,9 @@ public final class BenchSuite {
     if (main == null) {
       throw new IllegalStateException("the service did not start; see " + work.resolve("logs"));
     }
-    report.serviceInfo(fetch(main.http("/info")));
-    byte[] hello = fetchBytes(main.http("/hello"));
-    byte[] hello10000 = fetchBytes(main.http("/hello?repeat=10000"));
+    report.serviceInfo(fetch(http(main, "/info")));
+    byte[] hello = fetchBytes(http(main, "/hello"));
+    byte[] hello10000 = fetchBytes(http(main, "/hello?repeat=10000"));
     Path dir = Files.createTempDirectory("fib-bench-nginx-");
     nginx = Nginx.start(dir, hello, hello10000, cores);
     if (nginx == null) {
@@ -162,10 +164,18 @@ public final class BenchSuite {
     }
   }
 
-  ServiceNode startNode(String name, List<String> args) throws Exception {
-    ServiceNode node = ServiceNode.start(jar, work.resolve("logs"), name, args);
+  ServiceProcess startNode(String name, List<String> args) throws Exception {
+    List<String> all = new ArrayList<>(List.of("--host", "127.0.0.1", "--http-port", "0", "--tcp-port", "0"));
+    all.addAll(args);
+    ServiceProcess node = ServiceProcess.launch(jar, work.resolve("logs").resolve(name + ".log"), List.of(), Map.of(),
+      all);
     open.add(node);
-    String why = node.awaitReady(Duration.ofSeconds(150));
+    String why = null;
+    try {
+      node.awaitReady(Duration.ofSeconds(150));
+    } catch (Exception | AssertionError e) {
+      why = e.getMessage();
+    }
     if (why != null) {
       node.close();
       if (!why.contains("unknown config key")) { // a jar without the key: the scenario says so itself
@@ -173,7 +183,7 @@ public final class BenchSuite {
       }
       return null;
     }
-    System.out.println("   node " + name + ": HTTP " + node.httpPort + ", TCP " + node.tcpPort);
+    System.out.println("   node " + name + ": HTTP " + node.httpPort() + ", TCP " + node.tcpPort());
     return node;
   }
 
@@ -181,9 +191,9 @@ public final class BenchSuite {
   void warmUp() throws Exception {
     System.out.println("== warm-up");
     Duration d = Duration.ofSeconds(3);
-    for (Load l : List.of(Load.http(main.http("/hello"), C, true), Load.http(main.http("/hello"), C, false),
-      Load.http(main.http("/hello?repeat=10000"), C, true), Load.http(main.http("/fib/30?algorithm=recursive"), C, true),
-      Load.http(main.http("/fib/1000"), C, true), Load.http(main.http("/db"), C, true), Load.tcp(main.tcp(), 50))) {
+    for (Load l : List.of(Load.http(http(main, "/hello"), C, true), Load.http(http(main, "/hello"), C, false),
+      Load.http(http(main, "/hello?repeat=10000"), C, true), Load.http(http(main, "/fib/30?algorithm=recursive"), C, true),
+      Load.http(http(main, "/fib/1000"), C, true), Load.http(http(main, "/db"), C, true), Load.tcp(tcp(main), 50))) {
       bench.run(l, d, Duration.ZERO);
     }
     if (nginx != null) {
@@ -193,8 +203,8 @@ public final class BenchSuite {
       // the JIT needs about 20 s of load on a path before the compiled code settles (measured: per-connection /hello
       // rose from 9k to 20k req/s over its first four 5 s runs); wrk loads harder than the built-in tool
       Duration jit = Duration.ofSeconds(Long.getLong("bench.jitSeconds", 10));
-      for (Load l : List.of(Load.http(main.http("/hello"), C, true), Load.http(main.http("/hello"), C, false),
-        Load.http(main.http("/hello?repeat=10000"), C, true), Load.http(main.http("/hello?repeat=10000"), C, false))) {
+      for (Load l : List.of(Load.http(http(main, "/hello"), C, true), Load.http(http(main, "/hello"), C, false),
+        Load.http(http(main, "/hello?repeat=10000"), C, true), Load.http(http(main, "/hello?repeat=10000"), C, false))) {
         wrk.run(l, jit);
       }
     }
@@ -234,12 +244,12 @@ public final class BenchSuite {
    * drift of the shared machine falls on both; the report takes the median of the rounds.
    */
   void versusNginx(String id, String label, String path, boolean keepAlive) throws Exception {
-    record Target(String server, String url, Process process) {
+    record Target(String server, String url, ProcessHandle process) {
     }
     List<Target> targets = new ArrayList<>();
-    targets.add(new Target("fib-service", main.http(path), main.process));
+    targets.add(new Target("fib-service", http(main, path), ProcessHandle.of(main.pid()).orElse(null)));
     if (nginx != null) {
-      targets.add(new Target("nginx", nginx.http(path), nginx.process));
+      targets.add(new Target("nginx", nginx.http(path), nginx.process.toHandle()));
     }
     for (int r = 0; r < rounds; r++) {
       List<Target> order = new ArrayList<>(targets);
@@ -260,26 +270,26 @@ public final class BenchSuite {
   /** 4: CPU-bound requests: throughput and p99. */
   void fib() throws Exception {
     measure("4a", "/fib/30?algorithm=recursive c=100", "fib-service", "built-in",
-      Load.http(main.http("/fib/30?algorithm=recursive"), C, true));
-    measure("4b", "/fib/1000 c=100", "fib-service", "built-in", Load.http(main.http("/fib/1000"), C, true));
+      Load.http(http(main, "/fib/30?algorithm=recursive"), C, true));
+    measure("4b", "/fib/1000 c=100", "fib-service", "built-in", Load.http(http(main, "/fib/1000"), C, true));
     if (wrk != null) {
       measure("4a", "/fib/30?algorithm=recursive c=100", "fib-service", "wrk",
-        Load.http(main.http("/fib/30?algorithm=recursive"), C, true));
-      measure("4b", "/fib/1000 c=100", "fib-service", "wrk", Load.http(main.http("/fib/1000"), C, true));
+        Load.http(http(main, "/fib/30?algorithm=recursive"), C, true));
+      measure("4b", "/fib/1000 c=100", "fib-service", "wrk", Load.http(http(main, "/fib/1000"), C, true));
     }
   }
 
   /** 6: the TCP line protocol, round trips of `1\n`: one connection strictly sequential, then 50 connections. */
   void tcp() throws Exception {
-    measure("6a", "TCP `1\\n`, 1 connection, sequential", "fib-service", "built-in", Load.tcp(main.tcp(), 1));
-    measure("6b", "TCP `1\\n`, 50 connections", "fib-service", "built-in", Load.tcp(main.tcp(), 50));
+    measure("6a", "TCP `1\\n`, 1 connection, sequential", "fib-service", "built-in", Load.tcp(tcp(main), 1));
+    measure("6b", "TCP `1\\n`, 50 connections", "fib-service", "built-in", Load.tcp(tcp(main), 50));
   }
 
   /** 7: one prepared SELECT 1 per request on the embedded MariaDB. */
   void db() throws Exception {
-    measure("7", "/db (SELECT 1) c=100", "fib-service", "built-in", Load.http(main.http("/db"), C, true));
+    measure("7", "/db (SELECT 1) c=100", "fib-service", "built-in", Load.http(http(main, "/db"), C, true));
     if (wrk != null) {
-      measure("7", "/db (SELECT 1) c=100", "fib-service", "wrk", Load.http(main.http("/db"), C, true));
+      measure("7", "/db (SELECT 1) c=100", "fib-service", "wrk", Load.http(http(main, "/db"), C, true));
     }
   }
 
@@ -290,7 +300,7 @@ public final class BenchSuite {
       new String[] {cores + " instances (cores)", "--instances", Integer.toString(cores), "--set", "mysql.host=off"});
   }
 
-  /** Issue 4: the cost of metrics on /hello; skipped with a note while the jar has no metrics.enabled key. */
+  /** The cost of metrics on /hello; skipped with a note while the jar has no metrics.enabled key. */
   void metrics() throws Exception {
     abNodes("M", "/hello keep-alive c=100",
       new String[] {"metrics on", "--set", "metrics.enabled=true", "--set", "mysql.host=off"},
@@ -299,8 +309,8 @@ public final class BenchSuite {
 
   /** Two fresh nodes that differ in one setting, side by side: same load, alternating order, median of rounds. */
   void abNodes(String id, String label, String[] a, String[] b) throws Exception {
-    ServiceNode na = startNode("node-" + id + "-a", List.of(a).subList(1, a.length));
-    ServiceNode nb = na == null ? null : startNode("node-" + id + "-b", List.of(b).subList(1, b.length));
+    ServiceProcess na = startNode("node-" + id + "-a", List.of(a).subList(1, a.length));
+    ServiceProcess nb = na == null ? null : startNode("node-" + id + "-b", List.of(b).subList(1, b.length));
     try {
       if (na == null || nb == null) {
         String log = Files.readString((na == null ? work.resolve("logs/node-" + id + "-a.log")
@@ -312,21 +322,21 @@ public final class BenchSuite {
         }
         return;
       }
-      for (ServiceNode n : List.of(na, nb)) {
-        bench.run(Load.http(n.http("/hello"), C, true), Duration.ofSeconds(3), Duration.ZERO);
+      for (ServiceProcess n : List.of(na, nb)) {
+        bench.run(Load.http(http(n, "/hello"), C, true), Duration.ofSeconds(3), Duration.ZERO);
       }
       for (int r = 0; r < rounds; r++) {
         boolean aFirst = r % 2 == 0;
         for (int i = 0; i < 2; i++) {
           boolean isA = (i == 0) == aFirst;
-          ServiceNode n = isA ? na : nb;
-          measure(id, label + ", " + (isA ? a[0] : b[0]), "fib-service", "built-in", Load.http(n.http("/hello"), C, true));
+          ServiceProcess n = isA ? na : nb;
+          measure(id, label + ", " + (isA ? a[0] : b[0]), "fib-service", "built-in", Load.http(http(n, "/hello"), C, true));
         }
         // the built-in generator can be the bottleneck on a small box: wrk sees a server-side cost it would hide
         for (int i = 0; wrk != null && i < 2; i++) {
           boolean isA = (i == 0) == aFirst;
-          ServiceNode n = isA ? na : nb;
-          measure(id, label + ", " + (isA ? a[0] : b[0]), "fib-service", "wrk", Load.http(n.http("/hello"), C, true));
+          ServiceProcess n = isA ? na : nb;
+          measure(id, label + ", " + (isA ? a[0] : b[0]), "fib-service", "wrk", Load.http(http(n, "/hello"), C, true));
         }
       }
     } finally {
@@ -345,15 +355,15 @@ public final class BenchSuite {
    */
   void isolation() throws Exception {
     double rate = 500;
-    Load fib10 = Load.http(main.http("/fib/10"), 20, true).atRate(rate);
-    Load tcp1 = Load.tcp(main.tcp(), 10).atRate(rate);
+    Load fib10 = Load.http(http(main, "/fib/10"), 20, true).atRate(rate);
+    Load tcp1 = Load.tcp(tcp(main), 10).atRate(rate);
     String l1 = "/fib/10 at " + (int) rate + " req/s";
     String l2 = "TCP `1\\n` at " + (int) rate + " req/s, 10 connections";
     measure("5a", l1 + ", idle", "fib-service", "built-in", fib10);
     measure("5b", l2 + ", idle", "fib-service", "built-in", tcp1);
     // enough fib(40) in flight to keep every heavy worker busy for the whole loaded phase
     Duration loaded = seconds.plus(warmup).multipliedBy(2).plusSeconds(8);
-    BenchTool.Running bg = bench.start(Load.http(main.http("/fib/40?algorithm=recursive"), 4 * cores, true)
+    BenchTool.Running bg = bench.start(Load.http(http(main, "/fib/40?algorithm=recursive"), 4 * cores, true)
       .withTimeout(Duration.ofSeconds(60)), loaded, Duration.ZERO);
     try {
       Thread.sleep(3000);
@@ -382,7 +392,7 @@ public final class BenchSuite {
         String engineSha = null;
         String gmpSha = null;
         for (int i = -1; i < reps; i++) { // one warm-up round
-          HttpRequest req = HttpRequest.newBuilder(URI.create(main.http("/fib/" + n)))
+          HttpRequest req = HttpRequest.newBuilder(URI.create(http(main, "/fib/" + n)))
             .header("Accept", "text/plain").timeout(Duration.ofSeconds(60)).build();
           long t0 = System.nanoTime();
           HttpResponse<byte[]> resp = client.send(req, HttpResponse.BodyHandlers.ofByteArray());
@@ -410,19 +420,27 @@ public final class BenchSuite {
     }
   }
 
-  /** Issue 5 hook: cluster scenarios (a request crossing the event bus to another node) plug in here. */
+  /** Hook: cluster scenarios (a request crossing the event bus to another node) plug in here. */
   void cluster() {
-    report.note("Cluster scenario (issue 5): hook only, not measured yet (`BenchSuite.cluster()`).");
+    report.note("Cluster scenario: hook only, not measured yet (`BenchSuite.cluster()`).");
   }
 
   // ---- helpers -----------------------------------------------------------------------------------------------------
+
+  static String http(ServiceProcess node, String pathAndQuery) {
+    return "http://127.0.0.1:" + node.httpPort() + pathAndQuery;
+  }
+
+  static String tcp(ServiceProcess node) {
+    return "tcp://127.0.0.1:" + node.tcpPort();
+  }
 
   void measure(String id, String label, String server, String generator, Load load) throws Exception {
     measure(id, label, server, generator, load, null);
   }
 
   /** A run; with wrk and the server's process, also the server's CPU per request (wrk has no warm-up to blur it). */
-  void measure(String id, String label, String server, String generator, Load load, Process serverProcess)
+  void measure(String id, String label, String server, String generator, Load load, ProcessHandle serverProcess)
     throws Exception {
     double cpu0 = Cpu.seconds(serverProcess);
     Sample s = "wrk".equals(generator) ? wrk.run(load, seconds) : bench.run(load, seconds, warmup);

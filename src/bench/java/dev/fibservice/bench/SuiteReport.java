@@ -229,7 +229,7 @@ final class SuiteReport {
     }
     sb.append("\n");
 
-    sb.append("## Headline figures (issues 2, 3, 4)\n\n");
+    sb.append("## Headline figures\n\n");
     headline(sb, "`/hello` keep-alive req/s", row("1", "fib-service", "built-in"), true);
     headline(sb, "`/fib/30?algorithm=recursive` req/s", row("4a", "fib-service", "built-in"), true);
     headline(sb, "TCP `1\\n` round trips/s on one connection", row("6a", "fib-service", "built-in"), true);

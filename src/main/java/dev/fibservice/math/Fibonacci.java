@@ -1,4 +1,4 @@
-package dev.fibservice.compute;
+package dev.fibservice.math;
 
 import java.math.BigInteger;
 import java.util.concurrent.CancellationException;

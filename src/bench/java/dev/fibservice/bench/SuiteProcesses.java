@@ -59,11 +59,10 @@ final class SuiteProcesses {
     private Cpu() {
     }
 
-    static double seconds(Process process) {
-      if (process == null || !Files.isDirectory(Path.of("/proc"))) {
+    static double seconds(ProcessHandle root) {
+      if (root == null || !Files.isDirectory(Path.of("/proc"))) {
         return Double.NaN;
       }
-      ProcessHandle root = process.toHandle();
       double ticks = ticks(root.pid());
       for (ProcessHandle child : root.descendants().toList()) {
         ticks += ticks(child.pid());
@@ -116,82 +115,6 @@ final class SuiteProcesses {
   }
 
   // ----------------------------------------------------------------------------------------------------------------
-
-  /** A fib-service JVM started from the fat jar on free loopback ports; its log in {@code logs/<name>.log}. */
-  static final class ServiceNode implements AutoCloseable {
-    private static final Pattern READY = Pattern.compile("ready: HTTP on [^:]+:(\\d+), TCP on [^:]+:(\\d+)");
-
-    final String name;
-    final Process process;
-    final Path log;
-    int httpPort = -1;
-    int tcpPort = -1;
-
-    private ServiceNode(String name, Process process, Path log) {
-      this.name = name;
-      this.process = process;
-      this.log = log;
-    }
-
-    static ServiceNode start(Path jar, Path logs, String name, List<String> args) throws IOException {
-      Files.createDirectories(logs);
-      Path log = logs.resolve(name + ".log");
-      List<String> cmd = new ArrayList<>(List.of(java(), "-jar", jar.toString(), "--host", "127.0.0.1",
-        "--http-port", "0", "--tcp-port", "0"));
-      cmd.addAll(args);
-      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-      // the suite decides every setting: no FIB_* variables of the caller's shell leak in
-      pb.environment().keySet().removeIf(k -> k.startsWith("FIB_"));
-      return new ServiceNode(name, pb.start(), log);
-    }
-
-    /**
-     * Waits (bounded) for the ready line. Returns null when ready, else the reason it is not: the exit code and
-     * the last lines of the log (exit code 2 is a rejected configuration, e.g. an unknown key).
-     */
-    String awaitReady(Duration max) throws IOException, InterruptedException {
-      long deadline = System.nanoTime() + max.toNanos();
-      while (System.nanoTime() < deadline) {
-        Matcher m = READY.matcher(Files.readString(log));
-        if (m.find()) {
-          httpPort = Integer.parseInt(m.group(1));
-          tcpPort = Integer.parseInt(m.group(2));
-          return null;
-        }
-        if (!process.isAlive()) {
-          return "exit code " + process.exitValue() + ": " + tail(Files.readString(log), 3);
-        }
-        Thread.sleep(100);
-      }
-      return "not ready within " + max.toSeconds() + " s (log: " + log + ")";
-    }
-
-    String http(String pathAndQuery) {
-      return "http://127.0.0.1:" + httpPort + pathAndQuery;
-    }
-
-    String tcp() {
-      return "tcp://127.0.0.1:" + tcpPort;
-    }
-
-    /** SIGTERM and a bounded wait, so the service stops its embedded MariaDB; SIGKILL only as the last resort. */
-    @Override
-    public void close() {
-      if (!process.isAlive()) {
-        return;
-      }
-      process.destroy();
-      try {
-        if (!process.waitFor(40, TimeUnit.SECONDS)) {
-          process.destroyForcibly();
-          process.waitFor(5, TimeUnit.SECONDS);
-        }
-      } catch (InterruptedException e) {
-        process.destroyForcibly();
-        Thread.currentThread().interrupt();
-      }
-    }
-  }
 
   // ----------------------------------------------------------------------------------------------------------------
 
