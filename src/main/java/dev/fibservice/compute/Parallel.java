@@ -57,6 +57,49 @@ final class Parallel {
   }
 
   /**
+   * Runs independent tasks, concurrently when called from inside the pool; returns when all have finished, so no work
+   * outlives the call even when one throws (e.g. on cancellation). The first failure is rethrown.
+   */
+  static void all(Runnable[] tasks) {
+    if (ForkJoinTask.getPool() != POOL) {
+      for (Runnable t : tasks) {
+        t.run();
+      }
+      return;
+    }
+    ForkJoinTask<?>[] forked = new ForkJoinTask<?>[tasks.length];
+    for (int i = 1; i < tasks.length; i++) {
+      forked[i] = ForkJoinTask.adapt(tasks[i]).fork();
+    }
+    Throwable failure = null;
+    try {
+      tasks[0].run();
+    } catch (RuntimeException | Error e) {
+      failure = e;
+    }
+    // Newest first, so this thread takes back the tasks nobody stole and runs them itself.
+    for (int i = tasks.length - 1; i >= 1; i--) {
+      ForkJoinTask<?> t = forked[i];
+      if (failure != null && t.tryUnfork()) {
+        continue;
+      }
+      try {
+        t.join();
+      } catch (RuntimeException | Error e) {
+        if (failure == null) {
+          failure = e;
+        }
+      }
+    }
+    if (failure instanceof RuntimeException e) {
+      throw e;
+    }
+    if (failure != null) {
+      throw (Error) failure;
+    }
+  }
+
+  /**
    * Runs two independent tasks, concurrently when called from inside the pool; returns when both have finished, so no
    * work outlives the call even when one side throws (e.g. on cancellation).
    */
