@@ -10,7 +10,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
-import java.math.BigInteger;
 import java.util.concurrent.CancellationException;
 
 /**
@@ -64,8 +63,7 @@ public final class FibonacciVerticle extends VerticleBase {
         throw new CancellationException("cancelled before start");
       }
       long start = System.nanoTime();
-      BigInteger value = Fibonacci.compute(request.algorithm(), request.n(), job::cancelled);
-      String digits = Fibonacci.decimal(value, job::cancelled);
+      String digits = Fibonacci.digits(request.algorithm(), request.n(), job::cancelled);
       long micros = (System.nanoTime() - start) / 1000;
       metrics.computed(request.algorithm(), micros);
       done.increment();
