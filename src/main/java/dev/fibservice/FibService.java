@@ -4,6 +4,7 @@ import dev.fibservice.compute.Admission;
 import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.cluster.Clustering;
 import dev.fibservice.compute.ComputeJob;
+import dev.fibservice.compute.Warmup;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
 import dev.fibservice.ops.Drain;
@@ -115,6 +116,11 @@ public final class FibService {
 
   public int bridgePort() {
     return main.bridgePort();
+  }
+
+  /** The engine warm-up this node started, or null when fib.warmup is off or the node does not compute. */
+  public Warmup warmup() {
+    return main.warmup();
   }
 
   /**

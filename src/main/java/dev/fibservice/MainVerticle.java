@@ -4,6 +4,7 @@ import dev.fibservice.bridge.BridgeVerticle;
 import dev.fibservice.cluster.Role;
 import dev.fibservice.compute.ComputeGateway;
 import dev.fibservice.compute.FibonacciVerticle;
+import dev.fibservice.compute.Warmup;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
 import dev.fibservice.http.HttpVerticle;
@@ -42,6 +43,7 @@ public final class MainVerticle extends VerticleBase {
   private volatile int tcpPort = -1;
   private volatile int bridgePort = -1;
   private String gatewayId;
+  private volatile Warmup warmup;
 
   public MainVerticle(NodeInfo node) {
     this.node = node;
@@ -54,6 +56,9 @@ public final class MainVerticle extends VerticleBase {
     Role role = settings.getBoolean(Settings.CLUSTER_ENABLED) ? Role.of(settings) : Role.ALL;
     int heavy = role.computes() ? settings.getInt(Settings.WORKER_INSTANCES) : 0;
     int light = role.computes() ? settings.getInt(Settings.FIB_LIGHT_WORKERS) : 0;
+    if (role.computes() && settings.getBoolean(Settings.FIB_WARMUP)) {
+      warmup = warmUp();
+    }
     AtomicInteger httpIndex = new AtomicInteger();
     Database database = node.database();
     int jobWorkers = database.enabled() && role.computes() ? settings.getInt(Settings.JOBS_WORKERS) : 0;
@@ -90,6 +95,20 @@ public final class MainVerticle extends VerticleBase {
           settings.getString(Settings.HOST), httpPort, settings.getString(Settings.HOST), tcpPort, instances, heavy, light,
           jobWorkers, settings.getInt(Settings.EVENT_LOOPS), node.transport(), database.target());
       });
+  }
+
+  /** Starts the engine's background warm-up (once per JVM; it never holds up the start) and logs its end. */
+  private static Warmup warmUp() {
+    Warmup w = Warmup.start();
+    w.done().whenComplete((report, failure) -> {
+      if (failure != null) {
+        log.error("engine warm-up failed", failure);
+      } else {
+        log.info("engine warm-up: {} of {} computations in {} ms{}", report.runs(), report.scheduled(), report.millis(),
+          report.complete() ? "" : ", cut short by its deadline");
+      }
+    });
+    return w;
   }
 
   /** The TCP event-bus bridge, when enabled: one instance, it only relays. */
@@ -170,6 +189,11 @@ public final class MainVerticle extends VerticleBase {
 
   public int bridgePort() {
     return bridgePort;
+  }
+
+  /** The engine warm-up this node started, or null when fib.warmup is off or the node does not compute. */
+  public Warmup warmup() {
+    return warmup;
   }
 
   public int httpPort() {

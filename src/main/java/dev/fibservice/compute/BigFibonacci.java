@@ -58,6 +58,16 @@ public final class BigFibonacci {
     if (n < 2) {
       return Integer.toString(n);
     }
+    return n < POOL_N ? Radix.format(fibDecimal(n, cancelled), cancelled)
+        : Parallel.invoke(() -> Radix.format(fibDecimal(n, cancelled), cancelled));
+  }
+
+  /** F(n) as trimmed radix 10^18 limbs (at least one), as {@link #digits} computes it before formatting. */
+  static long[] decimalLimbs(int n, BooleanSupplier cancelled) {
+    check(n, cancelled);
+    if (n < 2) {
+      return new long[] {n};
+    }
     return n < POOL_N ? fibDecimal(n, cancelled) : Parallel.invoke(() -> fibDecimal(n, cancelled));
   }
 
@@ -88,14 +98,14 @@ public final class BigFibonacci {
     return Nat.toBigInteger(d.finish(Nat.of(d.a), Nat.of(d.b), false));
   }
 
-  private static String fibDecimal(int n, BooleanSupplier cancelled) {
+  private static long[] fibDecimal(int n, BooleanSupplier cancelled) {
     Doubling d = new Doubling(n, cancelled);
     if (d.result != null) {
-      return Radix.toDecimal(d.result, cancelled);
+      return Radix.convert(Nat.of(d.result), cancelled);
     }
     long[] a = Radix.convert(Nat.of(d.a), cancelled);
     long[] b = Radix.convert(Nat.of(d.b), cancelled);
-    return Radix.format(d.finish(a, b, true), cancelled);
+    return d.finish(a, b, true);
   }
 
   /**

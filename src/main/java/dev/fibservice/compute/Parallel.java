@@ -6,49 +6,92 @@ import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.RecursiveTask;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
-/** Fork/join plumbing for the big-number engine: one small dedicated pool plus cooperative cancellation checks. */
+/**
+ * Fork/join plumbing for the big-number engine: one small dedicated pool, a lowest-priority one for work nobody waits
+ * for (the warm-up), and cooperative cancellation checks.
+ */
 final class Parallel {
   /**
-   * One worker per core, capped at 4 (the engine only ever splits work into 2^SPLITS equal parts); a dedicated pool
-   * keeps long computations from starving ForkJoinPool.commonPool() users. System property
-   * {@code dev.fibservice.compute.workers} overrides it (1 = everything on the caller's thread).
+   * One worker per core, capped at 4; a dedicated pool keeps long computations from starving ForkJoinPool.commonPool()
+   * users. System property {@code dev.fibservice.compute.workers} overrides it (1 = everything on the caller's thread).
    */
   private static final int WORKERS = Math.max(1, Math.min(4, Integer.getInteger("dev.fibservice.compute.workers",
       Runtime.getRuntime().availableProcessors())));
 
-  /** How many times a large transform or conversion is halved across threads (0 on a single core). */
-  static final int SPLITS = 31 - Integer.numberOfLeadingZeros(WORKERS);
+  /** The niceness of the lowest-priority pool's threads: they run only when nothing else wants the cores. */
+  static final int LOWEST = 19;
 
-  private static final ForkJoinPool POOL = new ForkJoinPool(WORKERS, pool -> {
-    // only heavy work comes here (large n): its threads get the heavy lane's lower CPU priority
-    ForkJoinWorkerThread t = new ForkJoinWorkerThread(pool) {
-      @Override
-      protected void onStart() {
-        super.onStart();
-        Niceness.apply(Niceness.heavy());
-      }
-    };
-    t.setName("bigfib-worker-" + t.getPoolIndex());
-    t.setDaemon(true);
-    return t;
-  }, null, false);
+  // only heavy work comes here (large n): its threads get the heavy lane's lower CPU priority
+  private static final ForkJoinPool POOL = pool("bigfib-worker-", Niceness::heavy);
+
+  private static final Object LOW_LOCK = new Object();
+  private static volatile ForkJoinPool low;
 
   private Parallel() {
   }
 
-  /** Whether splitting work is worth anything on this machine. */
-  static boolean enabled() {
-    return SPLITS > 0;
+  private static ForkJoinPool pool(String name, IntSupplier nice) {
+    return new ForkJoinPool(WORKERS, pool -> {
+      ForkJoinWorkerThread t = new ForkJoinWorkerThread(pool) {
+        @Override
+        protected void onStart() {
+          super.onStart();
+          Niceness.apply(nice.getAsInt());
+        }
+      };
+      t.setName(name + t.getPoolIndex());
+      t.setDaemon(true);
+      return t;
+    }, null, false);
   }
 
-  /** Runs {@code body} inside the engine's pool (directly if already there) and returns its result. */
+  /** Whether splitting work is worth anything on this machine. */
+  static boolean enabled() {
+    return WORKERS > 1;
+  }
+
+  static int workers() {
+    return WORKERS;
+  }
+
+  /** Runs {@code body} inside the engine's pool (directly if already in one of its pools) and returns its result. */
   static <T> T invoke(Supplier<T> body) {
-    if (!enabled() || ForkJoinTask.getPool() == POOL) {
+    return invoke(POOL, body);
+  }
+
+  /**
+   * Runs {@code body} on the lowest-priority pool (threads {@code bigfib-warmup-*}, created on first use, ended by
+   * {@link #releaseLowest}), so it never takes the heavy pool's threads from a request.
+   */
+  static <T> T invokeAtLowestPriority(Supplier<T> body) {
+    ForkJoinPool pool;
+    synchronized (LOW_LOCK) {
+      if (low == null) {
+        low = pool("bigfib-warmup-", () -> LOWEST);
+      }
+      pool = low;
+    }
+    return invoke(pool, body);
+  }
+
+  /** Lets the lowest-priority pool's threads end. */
+  static void releaseLowest() {
+    synchronized (LOW_LOCK) {
+      if (low != null) {
+        low.shutdown();
+        low = null;
+      }
+    }
+  }
+
+  private static <T> T invoke(ForkJoinPool pool, Supplier<T> body) {
+    if (!enabled() || inPool()) {
       return body.get();
     }
-    return POOL.invoke(new RecursiveTask<T>() {
+    return pool.invoke(new RecursiveTask<T>() {
       @Override
       protected T compute() {
         return body.get();
@@ -56,12 +99,18 @@ final class Parallel {
     });
   }
 
+  /** Whether the current thread is one of the engine's pool threads (so forks stay in its pool). */
+  private static boolean inPool() {
+    ForkJoinPool pool = ForkJoinTask.getPool();
+    return pool != null && (pool == POOL || pool == low);
+  }
+
   /**
    * Runs independent tasks, concurrently when called from inside the pool; returns when all have finished, so no work
    * outlives the call even when one throws (e.g. on cancellation). The first failure is rethrown.
    */
   static void all(Runnable[] tasks) {
-    if (ForkJoinTask.getPool() != POOL) {
+    if (!inPool()) {
       for (Runnable t : tasks) {
         t.run();
       }
@@ -104,7 +153,7 @@ final class Parallel {
    * work outlives the call even when one side throws (e.g. on cancellation).
    */
   static void both(Runnable a, Runnable b) {
-    if (ForkJoinTask.getPool() != POOL) {
+    if (!inPool()) {
       a.run();
       b.run();
       return;
