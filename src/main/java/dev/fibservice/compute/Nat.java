@@ -146,11 +146,11 @@ final class Nat {
     long[] r = new long[len + 1];
     long carry = 0; // -1 for a borrow
     for (int i = 0; i < len; i++) {
-      // within (-10^18 - 2, 5 * 10^18): no overflow
-      long v = (i < a.length ? k * a[i] : 0) + (i < b.length ? sign * b[i] : 0) + carry;
-      long q = Math.floorDiv(v, Ntt.E18);
+      // v + 10^18 is in [0, 6 * 10^18): a non-negative quotient by a constant, which the JIT turns into a product
+      long v = (i < a.length ? k * a[i] : 0) + (i < b.length ? sign * b[i] : 0) + carry + Ntt.E18;
+      long q = v / Ntt.E18;
       r[i] = v - q * Ntt.E18;
-      carry = q;
+      carry = q - 1;
     }
     if (carry < 0) {
       throw new ArithmeticException("negative result");

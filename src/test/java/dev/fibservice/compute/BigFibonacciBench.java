@@ -110,7 +110,7 @@ public final class BigFibonacciBench {
     for (long delay : new long[] {2, 5, 10, 20, 30, 40, 60, 80, 120}) {
       AtomicBoolean flag = new AtomicBoolean();
       AtomicLong endedAt = new AtomicLong();
-      AtomicReference<String> phase = new AtomicReference<>("compute");
+      AtomicReference<String> phase = new AtomicReference<>("digits");
       Thread t = new Thread(() -> {
         try {
           BigFibonacci.digits(10_000_000, flag::get);
