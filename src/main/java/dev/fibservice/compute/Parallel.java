@@ -5,6 +5,7 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.RecursiveTask;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
@@ -25,16 +26,17 @@ final class Parallel {
   static final int LOWEST = 19;
 
   // only heavy work comes here (large n): its threads get the heavy lane's lower CPU priority
-  private static final ForkJoinPool POOL = pool("bigfib-worker-", Niceness::heavy);
+  private static final ForkJoinPool POOL = pool("bigfib-worker-", Niceness::heavy, 60);
 
-  private static final Object LOW_LOCK = new Object();
+  /** Created on first use; its threads end a few seconds after their last task, so a warm-up leaves none behind. */
   private static volatile ForkJoinPool low;
 
   private Parallel() {
   }
 
-  private static ForkJoinPool pool(String name, IntSupplier nice) {
-    return new ForkJoinPool(WORKERS, pool -> {
+  /** A pool of WORKERS threads, each ending once idle for {@code keepAliveSeconds} (and coming back on demand). */
+  private static ForkJoinPool pool(String name, IntSupplier nice, long keepAliveSeconds) {
+    ForkJoinPool.ForkJoinWorkerThreadFactory factory = pool -> {
       ForkJoinWorkerThread t = new ForkJoinWorkerThread(pool) {
         @Override
         protected void onStart() {
@@ -45,7 +47,9 @@ final class Parallel {
       t.setName(name + t.getPoolIndex());
       t.setDaemon(true);
       return t;
-    }, null, false);
+    };
+    // the defaults of ForkJoinPool's short constructor (core 0, at most 0x7fff threads, 1 runnable), our keep-alive
+    return new ForkJoinPool(WORKERS, factory, null, false, 0, 0x7fff, 1, null, keepAliveSeconds, TimeUnit.SECONDS);
   }
 
   /** Whether splitting work is worth anything on this machine. */
@@ -63,28 +67,20 @@ final class Parallel {
   }
 
   /**
-   * Runs {@code body} on the lowest-priority pool (threads {@code bigfib-warmup-*}, created on first use, ended by
-   * {@link #releaseLowest}), so it never takes the heavy pool's threads from a request.
+   * Runs {@code body} on the lowest-priority pool (threads {@code bigfib-warmup-*}, niceness {@link #LOWEST}), so it
+   * never takes the heavy pool's threads from a request.
    */
   static <T> T invokeAtLowestPriority(Supplier<T> body) {
-    ForkJoinPool pool;
-    synchronized (LOW_LOCK) {
-      if (low == null) {
-        low = pool("bigfib-warmup-", () -> LOWEST);
+    ForkJoinPool pool = low;
+    if (pool == null) {
+      synchronized (Parallel.class) {
+        if (low == null) {
+          low = pool("bigfib-warmup-", () -> LOWEST, 2);
+        }
+        pool = low;
       }
-      pool = low;
     }
     return invoke(pool, body);
-  }
-
-  /** Lets the lowest-priority pool's threads end. */
-  static void releaseLowest() {
-    synchronized (LOW_LOCK) {
-      if (low != null) {
-        low.shutdown();
-        low = null;
-      }
-    }
   }
 
   private static <T> T invoke(ForkJoinPool pool, Supplier<T> body) {

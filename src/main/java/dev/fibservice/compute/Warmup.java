@@ -56,8 +56,6 @@ public final class Warmup {
           w.done.complete(run(SCHEDULE, DEADLINE_MS));
         } catch (RuntimeException | Error e) {
           w.done.completeExceptionally(e);
-        } finally {
-          Parallel.releaseLowest();
         }
       }, "bigfib-warmup");
       t.setDaemon(true);

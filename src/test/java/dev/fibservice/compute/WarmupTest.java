@@ -36,7 +36,6 @@ class WarmupTest {
         assertEquals(Set.of(Parallel.LOWEST), nice, "niceness of the warm-up's threads");
       }
     }
-    Parallel.releaseLowest();
   }
 
   @Test
@@ -45,7 +44,6 @@ class WarmupTest {
     assertEquals(0, report.runs());
     assertEquals(Warmup.SCHEDULE.length, report.scheduled());
     assertFalse(report.complete());
-    Parallel.releaseLowest();
   }
 
   @Test
