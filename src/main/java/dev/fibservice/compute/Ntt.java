@@ -1,7 +1,6 @@
 package dev.fibservice.compute;
 
 import java.math.BigInteger;
-import java.util.Arrays;
 import java.util.function.BooleanSupplier;
 
 /**
