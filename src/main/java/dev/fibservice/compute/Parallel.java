@@ -41,10 +41,10 @@ final class Parallel {
         @Override
         protected void onStart() {
           super.onStart();
+          setName(name + getPoolIndex()); // the index is assigned once the thread has registered, not in the factory
           Niceness.apply(nice.getAsInt());
         }
       };
-      t.setName(name + t.getPoolIndex());
       t.setDaemon(true);
       return t;
     };
