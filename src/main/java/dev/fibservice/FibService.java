@@ -6,6 +6,7 @@ import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.cluster.Clustering;
 import dev.fibservice.cluster.Role;
 import dev.fibservice.compute.Computation;
+import dev.fibservice.compute.Warmup;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
 import dev.fibservice.ops.Metrics;
@@ -126,6 +127,11 @@ public final class FibService {
 
   public int bridgePort() {
     return main.bridgePort();
+  }
+
+  /** The engine warm-up this node started, or null when fib.warmup is off or the node does not compute. */
+  public Warmup warmup() {
+    return main.warmup();
   }
 
   /**

@@ -60,17 +60,12 @@ class ArchitectureTest {
       ROOT + ".http..", ROOT + ".tcp..", ROOT + ".bridge..", ROOT + ".bench..");
 
   /**
-   * The number engine is plain Java, so that it can be tested and measured alone. Niceness, which the engine's pool
-   * calls to lower its threads' CPU priority, logs once where it cannot: it alone may use SLF4J.
+   * The number engine is plain Java, so that it can be tested and measured alone; the service hands it what its
+   * threads do as they start (their CPU priority), through {@code EngineThreads}.
    */
   @ArchTest
   static final ArchRule engineIsPlainJava = classes().that().resideInAPackage(ROOT + ".math")
-    .and().doNotHaveSimpleName("Niceness")
     .should().onlyDependOnClassesThat().resideInAnyPackage("java..", ROOT + ".math");
-
-  @ArchTest
-  static final ArchRule nicenessOnlyLogs = classes().that().haveFullyQualifiedName(ROOT + ".math.Niceness")
-    .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "org.slf4j..", ROOT + ".math");
 
   private static String[] frontEndsUse() {
     return new String[] {"net", "compute", "jobs", "db", "cluster", "stats", "ops", "api", "config", "math"};
