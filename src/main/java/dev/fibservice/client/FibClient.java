@@ -33,8 +33,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * its late reply is ignored. An answer from a gateway, a failure included (400, 503 busy, 504, 499), is final.
  *
  * <p>Each attempt carries its own cancel id ({@code <cancel id>#<attempt>}); {@link #cancel} and a {@code fib.cancel}
- * published in this JVM with the caller's cancel id reach whichever attempt runs. One client per event loop: use it
- * on the context it was created on.
+ * published in this JVM with the caller's cancel id reach whichever attempt runs. One client per event loop: it
+ * works on the context it was created on (calls from elsewhere hop onto it).
  */
 public final class FibClient {
 
@@ -124,6 +124,11 @@ public final class FibClient {
    * @param light     microseconds of work: an attempt gets {@link FibClientOptions#attemptTimeoutMs()} at most
    */
   public Future<JsonObject> compute(JsonObject request, String requestId, String cancelId, boolean light) {
+    if (Vertx.currentContext() != context) {
+      Promise<JsonObject> result = Promise.promise();
+      context.runOnContext(v -> compute(request, requestId, cancelId, light).onComplete(result));
+      return result.future();
+    }
     Call call = new Call(request, requestId, cancelId != null ? cancelId : newId(), light, options.retries());
     if (calls.putIfAbsent(call.cancelId, call) != null) {
       return Future.failedFuture(new IllegalArgumentException("cancel id " + call.cancelId + " is already in use"));
@@ -135,6 +140,10 @@ public final class FibClient {
 
   /** Cancels the call made with this cancel id, on whichever member runs it (the gateway answers it 499). */
   public void cancel(String cancelId) {
+    if (Vertx.currentContext() != context) {
+      context.runOnContext(v -> cancel(cancelId));
+      return;
+    }
     Call call = calls.get(cancelId);
     if (call != null && call.current != null) {
       publishCancel(call.current);
