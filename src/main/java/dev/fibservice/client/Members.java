@@ -2,6 +2,7 @@ package dev.fibservice.client;
 
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
@@ -66,6 +67,8 @@ public final class Members {
   private final Map<RetryReason, LongAdder> retries = new EnumMap<>(RetryReason.class);
   private final List<BiConsumer<String, RetryReason>> lostListeners = new CopyOnWriteArrayList<>();
   private final MemberListener listener;
+  /** Waiting for a first live member ({@link #anyAlive()}); on the context only. */
+  private final List<Promise<Void>> waitingForAlive = new ArrayList<>();
   private final long timer;
   private long lastTick;
   private volatile boolean closed;
@@ -264,6 +267,26 @@ public final class Members {
   Runnable onLost(BiConsumer<String, RetryReason> lost) {
     lostListeners.add(lost);
     return () -> lostListeners.remove(lost);
+  }
+
+  /**
+   * Completes once some computing member is alive: a client that has just joined has not heard from anybody yet,
+   * and its first computation would find no member. Fails after {@code timeoutMs}.
+   */
+  public Future<Void> anyAlive(long timeoutMs) {
+    Promise<Void> promise = Promise.promise();
+    context.runOnContext(v -> {
+      if (!alive.isEmpty()) {
+        promise.tryComplete();
+        return;
+      }
+      waitingForAlive.add(promise);
+      vertx.setTimer(timeoutMs, t -> {
+        waitingForAlive.remove(promise);
+        promise.tryFail(unavailable());
+      });
+    });
+    return promise.future();
   }
 
   // --- what owners show ---
@@ -489,6 +512,11 @@ public final class Members {
     }
     list.sort(Comparator.comparing(x -> x.id));
     alive = List.copyOf(list);
+    if (!list.isEmpty() && !waitingForAlive.isEmpty()) {
+      List<Promise<Void>> waiting = new ArrayList<>(waitingForAlive);
+      waitingForAlive.clear();
+      waiting.forEach(Promise::tryComplete);
+    }
     if (from != to) {
       listener.stateChanged(e.id, e.name, from, to, reason);
     }
