@@ -229,7 +229,9 @@ public final class Clustering {
           throw new ConfigException("cluster.members: '" + m + "' is a port range; list plain IPs or IP:port");
         }
       }
-      network.getJoin().getTcpIpConfig().setEnabled(true).setMembers(list);
+      int memberPort = settings.getInt(Settings.CLUSTER_HAZELCAST_PORT) != 0
+        ? settings.getInt(Settings.CLUSTER_HAZELCAST_PORT) : network.getPort();
+      network.getJoin().getTcpIpConfig().setEnabled(true).setMembers(withPorts(list, memberPort));
     }
     String host = settings.getString(Settings.CLUSTER_HOST);
     if (!"auto".equals(host)) {
@@ -244,6 +246,19 @@ public final class Clustering {
       network.setPort(port);
     }
     return config;
+  }
+
+  /**
+   * The join list with the member port given to every plain IPv4 address of another host: such a host runs one
+   * member, on the Hazelcast port. Without a port, Hazelcast also tries the next two (hazelcast.tcp.join.port.try.count),
+   * and after a partition its split-brain search waits 5 s for each address that does not answer before it finds
+   * the other side: 20 s more for every heal in a three-host cluster. Loopback addresses (several members on one
+   * host), host names and IP:port entries are left as they are.
+   */
+  static List<String> withPorts(List<String> members, int port) {
+    return members.stream()
+      .map(m -> m.matches("\\d{1,3}(\\.\\d{1,3}){3}") && !m.startsWith("127.") ? m + ":" + port : m)
+      .toList();
   }
 
   /** What conf/cluster.xml says, for a jar started outside the project directory. */

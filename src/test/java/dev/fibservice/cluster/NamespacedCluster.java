@@ -95,7 +95,7 @@ final class NamespacedCluster implements AutoCloseable {
 
   /** A steady light and heavy stream through the front (see {@link SteadyLoad}). */
   SteadyLoad load(int threads, long maxSeconds) {
-    return new SteadyLoad(hosts.host(FRONT).clientAddress(), front.httpPort(), threads, maxSeconds, 5_000_000,
+    return new SteadyLoad(hosts.host(FRONT).clientAddress(), front.httpPort(), threads, maxSeconds, 2_000_000,
       Duration.ofSeconds(30));
   }
 

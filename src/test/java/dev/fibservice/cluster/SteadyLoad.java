@@ -44,6 +44,12 @@ final class SteadyLoad implements AutoCloseable {
   private final List<Thread> threads = new ArrayList<>();
 
   SteadyLoad(String host, int port, int threadCount, long maxSeconds, int maxRequests, Duration requestTimeout) {
+    this(host, port, List.of(LIGHT, HEAVY), threadCount, maxSeconds, maxRequests, requestTimeout);
+  }
+
+  /** The same with other paths, taken in turn. */
+  SteadyLoad(String host, int port, List<String> paths, int threadCount, long maxSeconds, int maxRequests,
+             Duration requestTimeout) {
     this.base = "http://" + host + ":" + port;
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(maxSeconds);
     for (int t = 0; t < threadCount; t++) {
@@ -51,7 +57,7 @@ final class SteadyLoad implements AutoCloseable {
       Thread thread = new Thread(() -> {
         int i = seed;
         while (running.get() && System.nanoTime() < until && total.get() < maxRequests) {
-          String path = (i++ % 2 == 0) ? LIGHT : HEAVY;
+          String path = paths.get(i++ % paths.size());
           long start = System.nanoTime();
           String node = null;
           String failure = null;
@@ -115,6 +121,11 @@ final class SteadyLoad implements AutoCloseable {
   long firstAnswerBy(String node, long from) {
     return outcomes.stream().filter(o -> node.equals(o.node()) && o.endNanos() >= from)
       .mapToLong(Outcome::endNanos).min().orElse(-1);
+  }
+
+  /** Failed requests that ended in [from, to). */
+  long failed(long from, long to) {
+    return outcomes.stream().filter(o -> o.failure() != null && o.endNanos() >= from && o.endNanos() < to).count();
   }
 
   /** Requests that ended in [from, to), and the slowest of them in µs. */
