@@ -13,7 +13,6 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -274,14 +273,5 @@ public final class FibClient {
 
   private void publishCancel(Attempt attempt) {
     vertx.eventBus().publish(Protocol.FIB_CANCEL, new JsonObject().put("id", attempt.cancelId));
-  }
-
-  /** Calls in flight (for tests and diagnostics). */
-  int inFlight() {
-    return calls.size();
-  }
-
-  List<String> membersWaitedOn() {
-    return new ArrayList<>(byMember.keySet());
   }
 }
