@@ -89,6 +89,8 @@ public final class Members {
     final AtomicInteger inFlight = new AtomicInteger();
     final LongAdder retriedAway = new LongAdder();
     boolean pingOutstanding;
+    /** Numbers the liveness pings, so that the answer to an older one (before the member left, say) is ignored. */
+    long pingSeq;
     long pingSentAt;
     boolean probing;
     boolean answeredOnce;
@@ -340,6 +342,7 @@ public final class Members {
       e.name = m.getValue();
       if (e.state == MemberState.REMOVED || (e.self && e.state != MemberState.ALIVE)) {
         e.pingOutstanding = false;
+        e.pingSeq++;
         setState(e, e.self ? MemberState.ALIVE : MemberState.JOINING,
           e.self ? "this member: its gateway is local" : "joined; has not answered a ping yet");
       }
@@ -457,10 +460,14 @@ public final class Members {
   }
 
   private void ping(Entry e, long now) {
+    long seq = ++e.pingSeq;
     e.pingOutstanding = true;
     e.pingSentAt = now;
     vertx.eventBus().<JsonObject>request(Protocol.pingOn(e.id), null, new DeliveryOptions().setSendTimeout(PING_TIMEOUT_MS))
       .onComplete(ar -> {
+        if (seq != e.pingSeq) {
+          return; // the member left and came back since: this answer is about its former self
+        }
         e.pingOutstanding = false;
         if (ar.succeeded() && answersAs(ar.result(), e.id)) {
           e.lastHeard = System.nanoTime();

@@ -179,6 +179,21 @@ class FibClientTest {
   }
 
   @Test
+  void aPingFromBeforeAMemberLeftSaysNothingAboutItWhenItIsBack() throws Exception {
+    FakeCluster.Worker a = cluster.add("a");
+    connect(options(), "a");
+    a.silence(); // its ping now goes unanswered, until it times out (10 s)
+    eventually("a suspected", () -> members.state("a") == MemberState.SUSPECTED);
+    cluster.remove("a");
+    eventually("a removed", () -> members.state("a") == MemberState.REMOVED);
+    cluster.add("a"); // back, after a merge say, and answering
+    eventually("a alive again", () -> members.state("a") == MemberState.ALIVE);
+    Thread.sleep(Members.PING_TIMEOUT_MS + 2_000); // the old ping times out meanwhile
+    assertEquals(MemberState.ALIVE, members.state("a"), events.toString());
+    assertEquals(1, members.snapshot().get(0).suspicions(), "suspected once, before it left: " + events);
+  }
+
+  @Test
   void aFullMemberSendsTheWorkElsewhereAndAllFullIsBusy() throws Exception {
     FakeCluster.Worker a = cluster.add("a");
     FakeCluster.Worker b = cluster.add("b");
