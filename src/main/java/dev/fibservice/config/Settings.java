@@ -160,6 +160,14 @@ public final class Settings {
     "In a cluster: how many times the front retries a computation on another worker member that died or left");
   public static final Key FIB_ATTEMPT_TIMEOUT_MS = Key.integer("fib.attemptTimeoutMs", 2000, 50, 600000,
     "In a cluster: how long one attempt of a light computation may take before the front retries elsewhere");
+  public static final Key CLUSTER_PING_INTERVAL_MS = Key.integer("cluster.pingIntervalMs", 500, 50, 60000,
+    "In a cluster: how often a front pings each computing member over the event bus to see that it answers");
+  public static final Key CLUSTER_SUSPECT_AFTER_MS = Key.integer("cluster.suspectAfterMs", 1500, 100, 600000,
+    "In a cluster: a member that answered nothing this long after a ping is suspected: it gets no new request and"
+      + " what it holds is retried on other members, until it answers again");
+  public static final Key CLUSTER_MAX_IN_FLIGHT_PER_MEMBER = Key.integer("cluster.maxInFlightPerMember", 512, 1, 1000000,
+    "In a cluster: computations one front may have waiting on one computing member; beyond it the others get the"
+      + " work (503 when all are full)");
   public static final Key BRIDGE_ENABLED = Key.bool("bridge.enabled", false,
     "Run the TCP event-bus bridge for non-JVM clients (--bridge-port also turns it on)");
   public static final Key BRIDGE_HOST = Key.string("bridge.host", "127.0.0.1",
@@ -184,7 +192,7 @@ public final class Settings {
     HTTP_ACCESS_LOG, TCP_MAX_CONNECTIONS, LOG_FORMAT, SHUTDOWN_GRACE_MS,
     CLUSTER_ENABLED, CLUSTER_ROLE, CLUSTER_CONFIG, CLUSTER_NAME, CLUSTER_MEMBERS, CLUSTER_HOST, CLUSTER_PUBLIC_HOST,
     CLUSTER_PORT, CLUSTER_HAZELCAST_PORT, CLUSTER_TLS_CERT, CLUSTER_TLS_KEY, CLUSTER_TLS_CA, FIB_RETRIES, FIB_ATTEMPT_TIMEOUT_MS,
-    BRIDGE_ENABLED, BRIDGE_HOST, BRIDGE_PORT, BRIDGE_MAX_FRAME, BRIDGE_MAX_IN_FLIGHT, BRIDGE_MAX_CONNECTIONS);
+    CLUSTER_PING_INTERVAL_MS, CLUSTER_SUSPECT_AFTER_MS, CLUSTER_MAX_IN_FLIGHT_PER_MEMBER, BRIDGE_ENABLED, BRIDGE_HOST, BRIDGE_PORT, BRIDGE_MAX_FRAME, BRIDGE_MAX_IN_FLIGHT, BRIDGE_MAX_CONNECTIONS);
 
   private static final Map<String, Key> BY_NAME = KEYS.stream()
     .collect(Collectors.toMap(Key::name, Function.identity(), (a, b) -> a, LinkedHashMap::new));
