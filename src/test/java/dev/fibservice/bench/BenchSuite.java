@@ -410,9 +410,15 @@ public final class BenchSuite {
     }
   }
 
-  /** Issue 5 hook: cluster scenarios (a request crossing the event bus to another node) plug in here. */
-  void cluster() {
-    report.note("Cluster scenario (issue 5): hook only, not measured yet (`BenchSuite.cluster()`).");
+  /** The cluster: worker members of a fixed size added behind one front, then fronts sharing the load. */
+  void cluster() throws Exception {
+    ClusterScenario scenario = new ClusterScenario(jar, work, seconds, rounds, report);
+    open.add(scenario);
+    try {
+      scenario.run();
+    } finally {
+      scenario.close();
+    }
   }
 
   // ---- helpers -----------------------------------------------------------------------------------------------------

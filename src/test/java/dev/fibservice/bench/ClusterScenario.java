@@ -1,0 +1,611 @@
+package dev.fibservice.bench;
+
+import dev.fibservice.bench.SuiteProcesses.BenchTool;
+import dev.fibservice.bench.SuiteProcesses.Cpu;
+import dev.fibservice.bench.SuiteProcesses.Load;
+import dev.fibservice.bench.SuiteProcesses.Sample;
+import dev.fibservice.bench.SuiteProcesses.Wrk;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The suite's cluster scenario: throughput through one front as worker members of a fixed size (each in a cgroup v1
+ * CPU group with a quota) are added, then several fronts of a fixed size sharing the load. Needs root and the cgroup
+ * v1 cpu controller, and says so instead of measuring without them.
+ *
+ * <p>A new member warms up with a quota of {@code bench.warmupCpu} (1 CPU), since the JIT alone would fill a 0.3-CPU
+ * quota for minutes; it starts inside its group, so its JVM sizes its pools for the small host, and is measured at
+ * its own quota once its req/s has settled.
+ *
+ * <p>Alone: {@code java -cp <test classpath> dev.fibservice.bench.ClusterScenario} from the project directory;
+ * system properties {@code bench.seconds}, {@code bench.rounds}, {@code bench.workerCpu} (0.3), {@code bench.frontCpu}
+ * (0.25), {@code bench.warmupCpu} (1), {@code bench.cgroupPrefix} (fib-bench-).
+ */
+final class ClusterScenario implements AutoCloseable {
+
+  static final String HEAVY = "/fib/27?algorithm=recursive";
+  static final String LIGHT = "/fib/20?algorithm=recursive";
+  static final Path CPU_ROOT = Path.of("/sys/fs/cgroup/cpu");
+  static final long PERIOD_MICROS = 100_000;
+  static final int SCALING_CONNECTIONS = 16;
+  static final int MAX_WORKERS = 3;
+
+  private final Path jar;
+  private final Path work;
+  private final Duration seconds;
+  private final int rounds;
+  private final SuiteReport report;
+  private final double workerCpu = Double.parseDouble(System.getProperty("bench.workerCpu", "0.3"));
+  private final double frontCpu = Double.parseDouble(System.getProperty("bench.frontCpu", "0.25"));
+  private final double warmupCpu = Double.parseDouble(System.getProperty("bench.warmupCpu", "1"));
+  private final String prefix = System.getProperty("bench.cgroupPrefix", "fib-bench-") + ProcessHandle.current().pid()
+    + "-";
+  private final String clusterName = "fib-bench-" + ProcessHandle.current().pid() + "-" + System.nanoTime() % 100000;
+  private final List<Member> members = new ArrayList<>();
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private Path certs;
+  private Wrk wrk;
+  private BenchTool bench;
+
+  ClusterScenario(Path jar, Path work, Duration seconds, int rounds, SuiteReport report) {
+    this.jar = jar;
+    this.work = work;
+    this.seconds = seconds;
+    this.rounds = rounds;
+    this.report = report;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Path jar = Path.of(System.getProperty("fib.jar", "target/fib-service.jar")).toAbsolutePath();
+    if (!Files.isRegularFile(jar)) {
+      System.err.println("bench: " + jar + " not found (run `make build`)");
+      System.exit(2);
+    }
+    Path work = Files.createDirectories(Path.of("target", "bench"));
+    Duration seconds = Duration.ofSeconds(Long.getLong("bench.seconds", 6));
+    int rounds = Integer.getInteger("bench.rounds", 3);
+    // the suite's report collects the rows; alone, the scenario prints them and writes no results file
+    SuiteReport report = new SuiteReport(Path.of("bench", "results"), seconds, Duration.ZERO, rounds);
+    ClusterScenario scenario = new ClusterScenario(jar, work, seconds, rounds, report);
+    Thread cleanup = new Thread(scenario::close, "cluster-bench-cleanup");
+    Runtime.getRuntime().addShutdownHook(cleanup);
+    try {
+      scenario.run();
+    } finally {
+      scenario.close();
+    }
+  }
+
+  /** Why the scenario cannot run here, or null. */
+  static String unavailable() {
+    if (!Files.isRegularFile(CPU_ROOT.resolve("cpu.cfs_quota_us"))) {
+      return "no cgroup v1 cpu controller at " + CPU_ROOT + " (a cgroup v2 host needs another set-up)";
+    }
+    if (!Files.isWritable(CPU_ROOT.resolve("cgroup.procs"))) {
+      return "it needs root, to make CPU groups under " + CPU_ROOT + " (`sudo make bench ARGS=cluster`)";
+    }
+    if (SuiteProcesses.exec(Duration.ofSeconds(10), "openssl", "version") == null) {
+      return "openssl is not installed: the members' TLS certificates cannot be made (apt-get install -y openssl)";
+    }
+    return null;
+  }
+
+  void run() throws Exception {
+    String why = unavailable();
+    if (why != null) {
+      report.note("Cluster scenario skipped: " + why + ".");
+      return;
+    }
+    wrk = Wrk.find(1);
+    bench = new BenchTool(jar, work);
+    if (wrk == null) {
+      report.note("Cluster scenario: wrk is not installed, the built-in generator (a JVM of its own, on the same cores)"
+        + " drives it instead, which lowers the absolute figures.");
+    }
+    certs = work.resolve("cluster-certs");
+    String made = SuiteProcesses.exec(Duration.ofSeconds(60), "sh", Path.of("src", "main", "scripts",
+      "cluster-certs.sh").toString(), certs.toString(), "127.0.0.1");
+    if (made == null) {
+      throw new IllegalStateException("src/main/scripts/cluster-certs.sh failed");
+    }
+    try {
+      scaling();
+    } finally {
+      stopAll();
+    }
+    try {
+      fronts();
+    } finally {
+      stopAll();
+    }
+  }
+
+  // ---- workers: one front, 1 to 3 worker hosts of a fixed size -----------------------------------------------------
+
+  /** C1..C3: wrk -t1 -c16 on a recursive fib(27) through one front without a quota, as workers are added. */
+  void scaling() throws Exception {
+    int seed = SuiteProcesses.freePort();
+    Member front = start("cluster-front", "http", seed, seed, null);
+    front.awaitReady();
+    double[] rps = new double[MAX_WORKERS + 1];
+    List<Member> workers = new ArrayList<>();
+    for (int n = 1; n <= MAX_WORKERS; n++) {
+      Member w = start("cluster-worker-" + n, "worker", SuiteProcesses.freePort(), seed, workerCpu);
+      w.awaitReady();
+      workers.add(w);
+      awaitServing(front, HEAVY, workers);
+      warmUp(List.of(front), HEAVY, SCALING_CONNECTIONS, w);
+      String label = HEAVY + " c=" + SCALING_CONNECTIONS + " through 1 front, " + n + " worker" + (n > 1 ? "s" : "")
+        + " of " + cpus(workerCpu);
+      List<Sample> samples = new ArrayList<>();
+      double[] workerCores = new double[n];
+      for (int r = 0; r < rounds; r++) {
+        double[] before = workers.stream().mapToDouble(m -> Cpu.seconds(m.process)).toArray();
+        long t0 = System.nanoTime();
+        Sample s = measure(front, Load.http(front.http(HEAVY), SCALING_CONNECTIONS, true));
+        double wall = (System.nanoTime() - t0) / 1e9;
+        for (int i = 0; i < n; i++) {
+          workerCores[i] += (Cpu.seconds(workers.get(i).process) - before[i]) / wall / rounds;
+        }
+        samples.add(s);
+        report.add("C" + n, label, "fib-service cluster", generatorName(), s);
+        print("C" + n, label, s);
+      }
+      rps[n] = SuiteReport.median(samples.stream().mapToDouble(Sample::rps).toArray());
+      StringBuilder use = new StringBuilder();
+      for (int i = 0; i < n; i++) {
+        use.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.2f", workerCores[i]));
+      }
+      System.out.printf("   C%d: median %.0f req/s; workers' CPU use (cores, each quota %.2f): %s; throttled %s%n", n,
+        rps[n], workerCpu, use, workers.stream().map(m -> m.group.throttled()).toList());
+    }
+    StringBuilder ratios = new StringBuilder();
+    boolean met = true;
+    for (int n = 1; n <= MAX_WORKERS; n++) {
+      double ratio = rps[n] / rps[1];
+      met &= n == 1 || ratio >= 0.9 * n;
+      ratios.append(n == 1 ? "" : ", ").append(String.format(Locale.ROOT, "%d: %.0f req/s (%.2f×)", n, rps[n], ratio));
+    }
+    report.note("Cluster scaling (C1–C3): worker members of " + cpus(workerCpu) + " each (cgroup v1 quota, the JVM"
+      + " sees 1 CPU), one front without a quota, " + generatorName() + " -t1 -c" + SCALING_CONNECTIONS + " on `"
+      + HEAVY + "`, event-bus TLS: " + ratios + "; target ≥ 0.9·N×: " + (met ? "**met**" : "**not met**")
+      + ". The front's CPU per request is the `server CPU` column.");
+  }
+
+  // ---- fronts: where one front of a fixed size saturates, and two sharing the load ---------------------------------
+
+  /**
+   * CF: fronts of {@link #frontCpu} CPU each, two workers without a quota (enough for light requests): one front under
+   * a rising number of connections until its req/s stops rising, then one front against two, each with its own load.
+   */
+  void fronts() throws Exception {
+    int seed = SuiteProcesses.freePort();
+    List<Member> workers = new ArrayList<>();
+    for (int i = 1; i <= 2; i++) {
+      workers.add(start("cluster-light-worker-" + i, "worker", i == 1 ? seed : SuiteProcesses.freePort(), seed, null));
+    }
+    for (Member w : workers) {
+      w.awaitReady();
+    }
+    Member a = start("cluster-front-a", "http", SuiteProcesses.freePort(), seed, frontCpu);
+    Member b = start("cluster-front-b", "http", SuiteProcesses.freePort(), seed, frontCpu);
+    a.awaitReady();
+    b.awaitReady();
+    for (Member f : List.of(a, b)) {
+      awaitServing(f, LIGHT, workers);
+      warmUp(List.of(f), LIGHT, 16, f);
+    }
+    String size = cpus(frontCpu);
+    // the ramp: doubling the connections until req/s grows by less than 5 %
+    Sample saturated = null;
+    int saturatedAt = 128;
+    Sample previous = null;
+    for (int c = 1; c <= 128; c *= 2) {
+      Sample s = measure(a, Load.http(a.http(LIGHT), c, true));
+      String label = LIGHT + " c=" + c + " through 1 front of " + size + " (2 workers)";
+      report.add("CF", label, "fib-service cluster", generatorName(), s);
+      print("CF", label, s);
+      System.out.printf("   CF: the front used %.2f cores of its %.2f%n", busyCores(s), frontCpu);
+      if (previous != null && s.rps() < previous.rps() * 1.05) {
+        saturatedAt = c / 2;
+        saturated = previous;
+        break;
+      }
+      previous = s;
+    }
+    if (saturated == null) {
+      saturated = previous;
+    }
+    // one front against two, each with the saturating load, alternating which goes first
+    int c = Math.max(saturatedAt, 4);
+    List<Double> one = new ArrayList<>();
+    List<Double> oneMicros = new ArrayList<>();
+    List<Double> two = new ArrayList<>();
+    for (int r = 0; r < rounds; r++) {
+      for (int i = 0; i < 2; i++) {
+        boolean single = (i == 0) == (r % 2 == 0);
+        if (single) {
+          Sample s = measure(a, Load.http(a.http(LIGHT), c, true));
+          one.add(s.rps());
+          oneMicros.add(s.serverCpuMicros());
+          report.add("CF1", LIGHT + " c=" + c + ", 1 front of " + size, "fib-service cluster", generatorName(), s);
+          print("CF1", "1 front, c=" + c, s);
+        } else {
+          Sample[] both = measureTogether(List.of(a, b), LIGHT, c);
+          double sum = both[0].rps() + both[1].rps();
+          two.add(sum);
+          for (int k = 0; k < 2; k++) {
+            report.add("CF2", LIGHT + " c=" + c + " per front, front " + (k == 0 ? "a" : "b") + " of 2 of " + size,
+              "fib-service cluster", generatorName(), both[k]);
+            print("CF2", "front " + (k == 0 ? "a" : "b") + " of 2, c=" + c, both[k]);
+          }
+          System.out.printf("   CF2: both fronts %.0f req/s%n", sum);
+        }
+      }
+    }
+    double oneMedian = median(one);
+    double twoMedian = median(two);
+    double micros = median(oneMicros);
+    double perCore = 1e6 / micros;
+    report.note(String.format(Locale.ROOT, "Cluster fronts (CF): a front of %s (cgroup v1 quota) carrying `%s`"
+        + " saturates at %d connections: %.0f req/s with %.2f of its %.2f CPU busy; doubling the connections gains"
+        + " less than 5 %%. At that load, one front %.0f req/s, two fronts (each its own %s) %.0f req/s together"
+        + " (%.2f×). A front costs %.0f µs of CPU per such request, about %.0f req/s per core: for R req/s, about"
+        + " R / %.0f fronts of this size, or R / %.0f cores of fronts, behind any load balancer.", size, LIGHT,
+      saturatedAt, saturated.rps(), busyCores(saturated), frontCpu, oneMedian, generatorName(), twoMedian,
+      twoMedian / oneMedian, micros, perCore, oneMedian, perCore));
+  }
+
+  private static double busyCores(Sample s) {
+    return s.serverCpuMicros() * s.rps() / 1e6;
+  }
+
+  private static double median(List<Double> values) {
+    return SuiteReport.median(values.stream().mapToDouble(Double::doubleValue).toArray());
+  }
+
+  // ---- load ----------------------------------------------------------------------------------------------------------
+
+  private String generatorName() {
+    return wrk != null ? "wrk" : "built-in";
+  }
+
+  /** A measured run against one front, with the front's CPU time per request over it. */
+  private Sample measure(Member front, Load load) throws Exception {
+    double cpu0 = Cpu.seconds(front.process);
+    Sample s = generate(load, seconds);
+    return s.withServerCpu(Cpu.seconds(front.process) - cpu0);
+  }
+
+  /** One generator per front at once (wrk targets one URL): each front's own sample. */
+  private Sample[] measureTogether(List<Member> fronts, String path, int c) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(fronts.size());
+    try {
+      List<Future<Sample>> runs = new ArrayList<>();
+      for (Member f : fronts) {
+        runs.add(pool.submit(() -> measure(f, Load.http(f.http(path), c, true))));
+      }
+      Sample[] out = new Sample[fronts.size()];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = runs.get(i).get(seconds.toSeconds() + 120, TimeUnit.SECONDS);
+      }
+      return out;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /**
+   * JIT warm-up: load through the fronts with the new member's quota raised to {@link #warmupCpu}, then at its own
+   * quota until two runs in a row agree within 10 % (at most 5 runs of 4 s); all results discarded.
+   */
+  private void warmUp(List<Member> fronts, String path, int c, Member fresh) throws Exception {
+    double quota = fresh.group == null ? Double.NaN : fresh.group.quota;
+    if (fresh.group != null) {
+      fresh.group.setQuota(Math.max(quota, warmupCpu));
+    }
+    try {
+      for (Member f : fronts) {
+        generate(Load.http(f.http(path), c, true), Duration.ofSeconds(10));
+      }
+    } finally {
+      if (fresh.group != null) {
+        fresh.group.setQuota(quota);
+      }
+    }
+    double previous = 0;
+    for (int i = 0; i < 5; i++) {
+      double rps = 0;
+      for (Member f : fronts) {
+        rps += generate(Load.http(f.http(path), c, true), Duration.ofSeconds(4)).rps();
+      }
+      if (previous > 0 && Math.abs(rps - previous) <= 0.1 * previous) {
+        return;
+      }
+      previous = rps;
+    }
+  }
+
+  private Sample generate(Load load, Duration d) throws Exception {
+    return wrk != null ? wrk.run(load, d) : bench.run(load, d, Duration.ZERO);
+  }
+
+  /**
+   * Sends requests through the front until each of the workers has answered one (the front uses a member only once
+   * it answered its ping): bounded, 120 s at most, since a member on a fraction of a CPU starts slowly.
+   */
+  private void awaitServing(Member front, String path, List<Member> workers) throws Exception {
+    Set<String> want = new HashSet<>();
+    for (Member w : workers) {
+      want.add(w.name);
+    }
+    Set<String> seen = new HashSet<>();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    String last = "";
+    while (System.nanoTime() < deadline) {
+      HttpResponse<String> resp = http.send(HttpRequest.newBuilder(URI.create(front.http(path)))
+        .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+      last = resp.statusCode() + " " + resp.body();
+      if (resp.statusCode() == 200) {
+        String worker = new JsonObject(resp.body()).getString("worker", "");
+        seen.add(worker.contains("/") ? worker.substring(0, worker.indexOf('/')) : worker);
+        if (seen.containsAll(want)) {
+          return;
+        }
+      } else {
+        Thread.sleep(100);
+      }
+    }
+    throw new IllegalStateException("workers " + want + " did not all answer through " + front.name + " within 120 s"
+      + " (answered: " + seen + "; last reply " + SuiteProcesses.tail(last, 1) + ")");
+  }
+
+  private static void print(String id, String label, Sample s) {
+    System.out.printf("   %-4s %-72s %8.0f req/s  p99 %7.2f ms  front CPU %6.1f µs/req%s%n", id, label, s.rps(),
+      s.p99Ms(), s.serverCpuMicros(), s.errors() == 0 ? "" : "  errors " + s.errors() + " " + s.detail());
+  }
+
+  private static String cpus(double cpus) {
+    return String.format(Locale.ROOT, "%.2f CPU", cpus);
+  }
+
+  // ---- members -------------------------------------------------------------------------------------------------------
+
+  /**
+   * Starts a member on 127.0.0.1 with event-bus TLS, no database, this run's cluster name, Hazelcast on its own port
+   * and joining through {@code seed}; with a quota, inside a new CPU group from its first instruction (so the JVM sizes
+   * its thread pools for the host it is on).
+   */
+  private Member start(String name, String role, int hazelcastPort, int seed, Double quota) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(SuiteProcesses.java(), "-jar", jar.toString(), "--cluster",
+      "--role", role, "--cluster-host", "127.0.0.1", "--host", "127.0.0.1", "--http-port", "0", "--tcp-port", "0",
+      "--set", "cluster.name=" + clusterName, "--set", "cluster.hazelcastPort=" + hazelcastPort,
+      "--set", "cluster.members=127.0.0.1:" + seed, "--set", "node.name=" + name, "--set", "mysql.host=off",
+      "--set", "cluster.tls.cert=" + certs.resolve("member-127.0.0.1.pem"),
+      "--set", "cluster.tls.key=" + certs.resolve("member-127.0.0.1-key.pem"),
+      "--set", "cluster.tls.ca=" + certs.resolve("ca.pem")));
+    CpuGroup group = null;
+    if (quota != null) {
+      group = CpuGroup.create(prefix + name, quota);
+      cmd = group.wrap(cmd);
+    }
+    Path logs = Files.createDirectories(work.resolve("logs"));
+    Path log = logs.resolve(name + ".log");
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().keySet().removeIf(k -> k.startsWith("FIB_"));
+    Process p;
+    try {
+      p = pb.start();
+    } catch (IOException e) {
+      if (group != null) {
+        group.close();
+      }
+      throw e;
+    }
+    Member m = new Member(name, p, log, group);
+    synchronized (this) {
+      members.add(m);
+    }
+    System.out.println("   member " + name + " (" + role + (quota != null ? ", " + cpus(quota) : ", no quota")
+      + "), pid " + p.pid() + ", log " + log);
+    return m;
+  }
+
+  private synchronized void stopAll() {
+    for (int i = members.size() - 1; i >= 0; i--) {
+      members.get(i).close();
+    }
+    members.clear();
+  }
+
+  /** Stops every member and removes every CPU group; safe to call twice (also from a shutdown hook). */
+  @Override
+  public void close() {
+    stopAll();
+  }
+
+  /** A member JVM of the scenario, its log and its CPU group (null without a quota). */
+  static final class Member implements AutoCloseable {
+    private static final Pattern READY = Pattern.compile("node (\\S+) ready: (?:HTTP on [^:]+:(\\d+)|worker member)");
+    private static final Pattern JOINED = Pattern.compile("\\(Hazelcast [^:\\s]+:(\\d+), event bus [^:\\s]+:(\\d+)\\)");
+
+    final String name;
+    final Process process;
+    final Path log;
+    final CpuGroup group;
+    int httpPort = -1;
+
+    Member(String name, Process process, Path log, CpuGroup group) {
+      this.name = name;
+      this.process = process;
+      this.log = log;
+      this.group = group;
+    }
+
+    /** Waits for the ready line, bounded (150 s: a JVM on a fraction of a CPU starts slowly). */
+    void awaitReady() throws IOException, InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);
+      while (System.nanoTime() < deadline) {
+        String text = Files.readString(log, StandardCharsets.UTF_8);
+        Matcher m = READY.matcher(text);
+        if (m.find()) {
+          if (m.group(2) != null) {
+            httpPort = Integer.parseInt(m.group(2));
+          }
+          Matcher j = JOINED.matcher(text);
+          System.out.println("   member " + name + " ready" + (httpPort > 0 ? ": HTTP " + httpPort : "")
+            + (j.find() ? ", Hazelcast " + j.group(1) + ", event bus " + j.group(2) : ""));
+          return;
+        }
+        if (!process.isAlive()) {
+          throw new IllegalStateException(name + " exited with " + process.exitValue() + ": "
+            + SuiteProcesses.tail(text, 3));
+        }
+        Thread.sleep(100);
+      }
+      throw new IllegalStateException(name + " not ready within 150 s (log: " + log + ")");
+    }
+
+    String http(String pathAndQuery) {
+      return "http://127.0.0.1:" + httpPort + pathAndQuery;
+    }
+
+    /** SIGTERM and a bounded wait, SIGKILL as the last resort; then its CPU group goes. */
+    @Override
+    public void close() {
+      try {
+        if (process.isAlive()) {
+          process.destroy();
+          if (!process.waitFor(40, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+          }
+        }
+      } catch (InterruptedException e) {
+        process.destroyForcibly();
+        Thread.currentThread().interrupt();
+      } finally {
+        if (group != null) {
+          group.close();
+        }
+      }
+    }
+  }
+
+  /**
+   * A cgroup v1 CPU group with a CFS quota: a host of a fixed size. Closing it moves whatever still runs in it back
+   * to the root group, then removes it.
+   */
+  static final class CpuGroup implements AutoCloseable {
+    final Path dir;
+    final double quota;
+    private boolean closed;
+
+    private CpuGroup(Path dir, double quota) {
+      this.dir = dir;
+      this.quota = quota;
+    }
+
+    static CpuGroup create(String name, double cpus) throws IOException {
+      Path dir = CPU_ROOT.resolve(name);
+      Files.createDirectory(dir);
+      CpuGroup group = new CpuGroup(dir, cpus);
+      try {
+        Files.writeString(dir.resolve("cpu.cfs_period_us"), Long.toString(PERIOD_MICROS));
+        group.setQuota(cpus);
+      } catch (IOException e) {
+        group.close();
+        throw e;
+      }
+      return group;
+    }
+
+    void setQuota(double cpus) throws IOException {
+      Files.writeString(dir.resolve("cpu.cfs_quota_us"), Long.toString(Math.round(cpus * PERIOD_MICROS)));
+    }
+
+    /** The command, run by a shell that first puts itself (and so what it execs) into this group. */
+    List<String> wrap(List<String> cmd) {
+      List<String> wrapped = new ArrayList<>(List.of("sh", "-c",
+        "echo $$ > '" + dir.resolve("cgroup.procs") + "' && exec \"$@\"", "sh"));
+      wrapped.addAll(cmd);
+      return wrapped;
+    }
+
+    /** nr_throttled and throttled seconds from cpu.stat: proof that the quota bit. */
+    String throttled() {
+      try {
+        long periods = 0;
+        double secs = 0;
+        for (String line : Files.readAllLines(dir.resolve("cpu.stat"))) {
+          String[] f = line.split(" ");
+          if (f[0].equals("nr_throttled")) {
+            periods = Long.parseLong(f[1]);
+          } else if (f[0].equals("throttled_time")) {
+            secs = Long.parseLong(f[1]) / 1e9;
+          }
+        }
+        return String.format(Locale.ROOT, "%d periods/%.1f s", periods, secs);
+      } catch (IOException | RuntimeException e) {
+        return "n/a";
+      }
+    }
+
+    @Override
+    public synchronized void close() {
+      if (closed) {
+        return;
+      }
+      try {
+        for (String pid : Files.readAllLines(dir.resolve("cgroup.procs"))) {
+          if (!pid.isBlank()) {
+            try {
+              Files.writeString(CPU_ROOT.resolve("cgroup.procs"), pid.strip());
+            } catch (IOException e) {
+              // it exited meanwhile
+            }
+          }
+        }
+      } catch (IOException e) {
+        // no such group (any more): nothing to move
+      }
+      // the kernel may need a moment after the last task left
+      for (int i = 0; i < 50 && Files.exists(dir); i++) {
+        try {
+          Files.delete(dir);
+        } catch (IOException e) {
+          try {
+            Thread.sleep(100);
+          } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            break;
+          }
+        }
+      }
+      closed = !Files.exists(dir);
+      if (!closed) {
+        System.err.println("bench: could not remove CPU group " + dir + " (rmdir it by hand)");
+      }
+    }
+  }
+}
