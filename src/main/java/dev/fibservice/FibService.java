@@ -117,6 +117,11 @@ public final class FibService {
     return main.bridgePort();
   }
 
+  /** The port of the operations endpoints, or -1 when ops.enabled is off. */
+  public int opsPort() {
+    return main.opsPort();
+  }
+
   /**
    * Graceful stop: the servers stop accepting and in-flight requests finish (up to shutdown.graceMs),
    * then the workers, Vert.x itself and the embedded database close. Blocking: call it from a thread

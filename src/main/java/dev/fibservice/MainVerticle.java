@@ -7,6 +7,7 @@ import dev.fibservice.compute.FibonacciVerticle;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
 import dev.fibservice.http.HttpVerticle;
+import dev.fibservice.http.OpsVerticle;
 import dev.fibservice.jobs.JobRunner;
 import dev.fibservice.jobs.JobsApiVerticle;
 import dev.fibservice.tcp.TcpVerticle;
@@ -41,6 +42,7 @@ public final class MainVerticle extends VerticleBase {
   private volatile int httpPort = -1;
   private volatile int tcpPort = -1;
   private volatile int bridgePort = -1;
+  private volatile int opsPort = -1;
   private String gatewayId;
 
   public MainVerticle(NodeInfo node) {
@@ -67,7 +69,7 @@ public final class MainVerticle extends VerticleBase {
         return null;
       });
     if (!role.fronts()) {
-      return compute.onSuccess(v -> log.info("fib-service {} node {} ready: worker member, {} heavy + {} light + {} job"
+      return compute.compose(v -> ops(settings)).onSuccess(v -> log.info("fib-service {} node {} ready: worker member, {} heavy + {} light + {} job"
           + " workers, {} gateway instances, {} event loops, transport {}, database {}", node.version(), node.name(),
         heavy, light, jobWorkers, instances, settings.getInt(Settings.EVENT_LOOPS), node.transport(), database.target()));
     }
@@ -84,6 +86,7 @@ public final class MainVerticle extends VerticleBase {
         tcpPort = port;
         return bridge(settings);
       })
+      .compose(v -> ops(settings))
       .onSuccess(v -> {
         log.info("fib-service {} node {} ready: HTTP on {}:{}, TCP on {}:{}, {} HTTP/TCP instances, {} heavy + {} light"
             + " + {} job workers, {} event loops, transport {}, database {}", node.version(), node.name(),
@@ -104,6 +107,23 @@ public final class MainVerticle extends VerticleBase {
       bridgePort = bridge.actualPort();
       log.info("bridge ready: TCP event-bus bridge on {}:{}, public addresses {}", settings.getString(Settings.BRIDGE_HOST),
         bridgePort, BridgeVerticle.PUBLIC_ADDRESSES);
+      return null;
+    });
+  }
+
+  /**
+   * The operations endpoints on a port of their own, when enabled. Not a front end: it keeps answering while the node
+   * drains (readiness then says so) and closes with Vert.x.
+   */
+  private Future<Void> ops(Settings settings) {
+    if (!settings.getBoolean(Settings.OPS_ENABLED)) {
+      return Future.succeededFuture();
+    }
+    OpsVerticle ops = new OpsVerticle(node);
+    return vertx.deployVerticle(ops).map(id -> {
+      opsPort = ops.actualPort();
+      log.info("ops ready: /health/live, /health/ready, /metrics and /info on {}:{}", settings.getString(Settings.HOST),
+        opsPort);
       return null;
     });
   }
@@ -170,6 +190,11 @@ public final class MainVerticle extends VerticleBase {
 
   public int bridgePort() {
     return bridgePort;
+  }
+
+  /** The port of the operations endpoints, or -1 when ops.enabled is off. */
+  public int opsPort() {
+    return opsPort;
   }
 
   public int httpPort() {

@@ -125,6 +125,10 @@ public final class Settings {
     "Log format on standard output: text for people, json (one object per line) for log collectors");
   public static final Key SHUTDOWN_GRACE_MS = Key.integer("shutdown.graceMs", 10000, 0, 600000,
     "On SIGTERM, how long in-flight requests may take to finish before they are cut off");
+  public static final Key OPS_ENABLED = Key.bool("ops.enabled", false,
+    "Also serve /health/live, /health/ready, /metrics and /info on ops.port (a worker member has no HTTP of its own)");
+  public static final Key OPS_PORT = Key.integer("ops.port", 8081, 0, MAX_PORT,
+    "Port of the operations endpoints when ops.enabled, on the address of host; 0 picks a free port (logged at start)");
 
   // --- cluster mode and the event-bus bridge (issue 5) ---
   public static final Key CLUSTER_ENABLED = Key.bool("cluster.enabled", false,
@@ -177,6 +181,7 @@ public final class Settings {
     MYSQL_DATA_DIR, MYSQL_PASSWORD_FILE, JOBS_MAX_PENDING, JOBS_WORKERS, JOBS_TIMEOUT_MS, JOBS_LEASE_MS, JOBS_POLL_MS, METRICS_ENABLED,
     HTTP_MAX_URI, HTTP_MAX_HEADERS, HTTP_MAX_CONNECTIONS, HTTP_IDLE_SECONDS, HTTP_HEADER_TIMEOUT_MS, HTTP_BODY_TIMEOUT_MS,
     HTTP_ACCESS_LOG, TCP_MAX_CONNECTIONS, LOG_FORMAT, SHUTDOWN_GRACE_MS,
+    OPS_ENABLED, OPS_PORT,
     CLUSTER_ENABLED, CLUSTER_ROLE, CLUSTER_CONFIG, CLUSTER_NAME, CLUSTER_MEMBERS, CLUSTER_HOST, CLUSTER_PUBLIC_HOST,
     CLUSTER_PORT, CLUSTER_HAZELCAST_PORT, CLUSTER_TLS_CERT, CLUSTER_TLS_KEY, CLUSTER_TLS_CA, FIB_RETRIES, FIB_ATTEMPT_TIMEOUT_MS,
     BRIDGE_ENABLED, BRIDGE_HOST, BRIDGE_PORT, BRIDGE_MAX_FRAME, BRIDGE_MAX_IN_FLIGHT, BRIDGE_MAX_CONNECTIONS);
