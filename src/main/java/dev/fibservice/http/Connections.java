@@ -44,7 +44,12 @@ final class Connections {
   private final long headerTimeoutMs;
 
   Connections(Vertx vertx, int max, long headerTimeoutMs) {
-    this.count = (Count) vertx.sharedData().getLocalMap("fib.http.connections").computeIfAbsent("count", k -> new Count());
+    this(vertx, "fib.http.connections", max, headerTimeoutMs);
+  }
+
+  /** @param countName the node-wide count these connections share (the ops port's are not the HTTP servers') */
+  Connections(Vertx vertx, String countName, int max, long headerTimeoutMs) {
+    this.count = (Count) vertx.sharedData().getLocalMap(countName).computeIfAbsent("count", k -> new Count());
     this.max = max;
     this.headerTimeoutMs = headerTimeoutMs;
     vertx.setPeriodic(Math.max(100, Math.min(1000, headerTimeoutMs / 4)), t -> sweep());

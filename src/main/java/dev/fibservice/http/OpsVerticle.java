@@ -32,7 +32,8 @@ public final class OpsVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Settings settings = node.settings();
-    Connections connections = new Connections(vertx, settings.getInt(Settings.HTTP_MAX_CONNECTIONS),
+    // a count of their own: probes still get in while the HTTP servers are at http.maxConnections
+    Connections connections = new Connections(vertx, "fib.ops.connections", settings.getInt(Settings.HTTP_MAX_CONNECTIONS),
       settings.getInt(Settings.HTTP_HEADER_TIMEOUT_MS));
     Router router = Router.router(vertx);
     Database database = node.database();

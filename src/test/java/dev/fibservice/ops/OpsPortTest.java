@@ -5,6 +5,7 @@ import dev.fibservice.TestNodes;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryContext;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
@@ -13,6 +14,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -29,10 +33,17 @@ class OpsPortTest {
   private WebClient ops;
 
   @BeforeEach
-  void setUp() throws Exception {
+  void setUp() {
     vertx = Vertx.vertx();
-    service = TestNodes.start(Map.of("ops.enabled", "true", "ops.port", "0"));
-    ops = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(service.opsPort()));
+  }
+
+  private void start(Map<String, String> more) throws Exception {
+    Map<String, String> overrides = new HashMap<>(Map.of("ops.enabled", "true", "ops.port", "0"));
+    overrides.putAll(more);
+    service = TestNodes.start(overrides);
+    // one connection: the ops port has a cap of its own (http.maxConnections, counted apart from HTTP's)
+    ops = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(service.opsPort()),
+      new PoolOptions().setHttp1MaxSize(1));
   }
 
   @AfterEach
@@ -47,6 +58,7 @@ class OpsPortTest {
 
   @Test
   void servesHealthMetricsAndInfoOnly() throws Exception {
+    start(Map.of());
     assertTrue(service.opsPort() > 0);
     assertNotEquals(service.httpPort(), service.opsPort());
     assertEquals(200, get("/health/live").statusCode());
@@ -70,7 +82,22 @@ class OpsPortTest {
   }
 
   @Test
+  void probesGetInWhileHttpIsAtItsConnectionCap() throws Exception {
+    start(Map.of("http.maxConnections", "1"));
+    try (Socket held = new Socket("127.0.0.1", service.httpPort())) {
+      held.getOutputStream().write("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      assertTrue(new String(held.getInputStream().readNBytes(12), StandardCharsets.US_ASCII).endsWith("200"));
+      HttpResponse<Buffer> refused = TestNodes.client(vertx, service).get("/hello").send().await();
+      assertEquals(503, refused.statusCode(), "the HTTP cap holds");
+      assertEquals(200, get("/health/live").statusCode());
+      HttpResponse<Buffer> ready = get("/health/ready");
+      assertEquals(200, ready.statusCode(), ready.bodyAsString());
+    }
+  }
+
+  @Test
   void readinessSaysDrainingWhileTheNodeDrains() throws Exception {
+    start(Map.of());
     // a computation that takes seconds keeps the drain going while readiness is asked
     CountDownLatch computing = new CountDownLatch(1);
     service.vertx().eventBus().addOutboundInterceptor((DeliveryContext<Object> ctx) -> {
