@@ -341,8 +341,12 @@ class KubernetesManifestTest {
     assertFalse(join.getMulticastConfig().isEnabled());
     assertFalse(join.getAutoDetectionConfig().isEnabled());
     assertFalse(k8s.getNetworkConfig().isPortAutoIncrement(), "every pod has the port to itself");
-    // everything but the join and the interface follows conf/cluster.xml, whatever it gets tuned to
+    // a discovery join asks DNS only while this wait lasts (DiscoveryJoiner): at 0 it never does
+    assertTrue(Integer.parseInt(k8s.getProperty("hazelcast.wait.seconds.before.join")) > 0,
+      "hazelcast.wait.seconds.before.join must be above 0 for a discovery join");
+    // everything else but the join follows conf/cluster.xml, whatever it gets tuned to
     Config base = new XmlConfigBuilder(Path.of("conf", "cluster.xml").toString()).build();
+    base.setProperty("hazelcast.wait.seconds.before.join", k8s.getProperty("hazelcast.wait.seconds.before.join"));
     assertEquals(base.getProperties(), k8s.getProperties(), "properties drifted from conf/cluster.xml");
     assertEquals(base.getClusterName(), k8s.getClusterName());
     assertEquals(base.getMultiMapConfigs().keySet(), k8s.getMultiMapConfigs().keySet());
