@@ -161,9 +161,9 @@ public final class Clustering {
     if (!"auto".equals(publicHost)) {
       network.setPublicAddress(publicHost);
     }
-    int port = settings.getInt(Settings.CLUSTER_HAZELCAST_PORT);
-    if (port != 0) {
-      network.setPort(port);
+    if (!settings.isAuto(Settings.CLUSTER_HAZELCAST_PORT)) {
+      // 0: Hazelcast binds port 0 and takes the port it got as its address
+      network.setPort(settings.getInt(Settings.CLUSTER_HAZELCAST_PORT));
     }
     return config;
   }

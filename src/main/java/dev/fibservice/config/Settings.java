@@ -147,8 +147,8 @@ public final class Settings {
     "Address other members use to reach this one (behind NAT, in containers); auto = cluster.host");
   public static final Key CLUSTER_PORT = Key.integer("cluster.port", 0, 0, MAX_PORT,
     "Clustered event-bus port; 0 picks a free port");
-  public static final Key CLUSTER_HAZELCAST_PORT = Key.integer("cluster.hazelcastPort", 0, 0, MAX_PORT,
-    "First Hazelcast member port tried (auto-increments when taken); 0 = as in the cluster config file (5701)");
+  public static final Key CLUSTER_HAZELCAST_PORT = Key.intOrAuto("cluster.hazelcastPort", 0, MAX_PORT,
+    "First Hazelcast member port tried (auto-increments when taken); 0 picks a free port; auto = as in the cluster config file (5701)");
   public static final Key CLUSTER_TLS_CERT = Key.string("cluster.tls.cert", "",
     "PEM certificate of this member for event-bus TLS with mutual authentication; all three cluster.tls.* or none; empty = clear text");
   public static final Key CLUSTER_TLS_KEY = Key.string("cluster.tls.key", "",
@@ -381,6 +381,11 @@ public final class Settings {
 
   public boolean getBoolean(Key key) {
     return (Boolean) values.get(key.name());
+  }
+
+  /** Whether an "auto" key that no setting resolves (such as cluster.hazelcastPort) is left at auto. */
+  public boolean isAuto(Key key) {
+    return "auto".equals(values.get(key.name()));
   }
 
   /** A copy with some keys replaced (raw values, validated like flags); for tests and embedding. */
