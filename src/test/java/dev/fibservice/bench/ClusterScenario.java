@@ -39,8 +39,8 @@ import java.util.regex.Pattern;
  *
  * <p>Alone: {@code java -cp <test classpath> dev.fibservice.bench.ClusterScenario} from the project directory;
  * system properties {@code bench.seconds}, {@code bench.rounds}, {@code bench.workerCpu} (0.3), {@code bench.frontCpu}
- * (0.25), {@code bench.warmupCpu} (1), {@code bench.cgroupPrefix} (fib-bench-), {@code bench.cgroupRoot}
- * (/sys/fs/cgroup/cpu).
+ * (0.25), {@code bench.warmupCpu} (1), {@code bench.cgroupShares} (8192), {@code bench.cgroupPrefix} (fib-bench-),
+ * {@code bench.cgroupRoot} (/sys/fs/cgroup/cpu).
  */
 final class ClusterScenario implements AutoCloseable {
 
@@ -60,10 +60,17 @@ final class ClusterScenario implements AutoCloseable {
   private final double workerCpu = Double.parseDouble(System.getProperty("bench.workerCpu", "0.3"));
   private final double frontCpu = Double.parseDouble(System.getProperty("bench.frontCpu", "0.25"));
   private final double warmupCpu = Double.parseDouble(System.getProperty("bench.warmupCpu", "1"));
+  /**
+   * cpu.shares of the scenario's groups (the root's tasks have 1024 each): on a machine busy with other work, a
+   * 0.3-CPU host still gets its 0.3 CPU, and the front and the generators theirs; on an idle one it changes nothing.
+   */
+  private final long shares = Long.getLong("bench.cgroupShares", 8192);
   private final String prefix = System.getProperty("bench.cgroupPrefix", "fib-bench-") + ProcessHandle.current().pid()
     + "-";
   private final String clusterName = "fib-bench-" + ProcessHandle.current().pid() + "-" + System.nanoTime() % 100000;
   private final List<Member> members = new ArrayList<>();
+  /** This JVM, and so the generators it forks and the members without a quota, while the scenario runs. */
+  private CpuGroup harness;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private Path certs;
   private Wrk wrk;
@@ -130,15 +137,21 @@ final class ClusterScenario implements AutoCloseable {
     if (made == null) {
       throw new IllegalStateException("src/main/scripts/cluster-certs.sh failed");
     }
+    harness = CpuGroup.create(prefix + "harness", 0, shares);
     try {
-      scaling();
+      harness.add(ProcessHandle.current().pid());
+      try {
+        scaling();
+      } finally {
+        stopAll();
+      }
+      try {
+        fronts();
+      } finally {
+        stopAll();
+      }
     } finally {
-      stopAll();
-    }
-    try {
-      fronts();
-    } finally {
-      stopAll();
+      harness.close();
     }
   }
 
@@ -170,6 +183,8 @@ final class ClusterScenario implements AutoCloseable {
     for (int n = MAX_WORKERS; n > 1; n--) {
       workers.remove(n - 1).close();
     }
+    Thread.sleep(5000); // Hazelcast moves the partitions of the members that left
+
     Step again = step("C1", front, workers, ", again after " + MAX_WORKERS);
     double base = Math.max(steps[1].rps(), again.rps());
     StringBuilder ratios = new StringBuilder(String.format(Locale.ROOT, "1: %.0f req/s first, %.0f again after %d"
@@ -462,7 +477,7 @@ final class ClusterScenario implements AutoCloseable {
       "--set", "cluster.tls.ca=" + certs.resolve("ca.pem")));
     CpuGroup group = null;
     if (quota != null) {
-      group = CpuGroup.create(prefix + name, quota);
+      group = CpuGroup.create(prefix + name, quota, shares);
       cmd = group.wrap(cmd);
     }
     Path logs = Files.createDirectories(work.resolve("logs"));
@@ -498,6 +513,9 @@ final class ClusterScenario implements AutoCloseable {
   @Override
   public void close() {
     stopAll();
+    if (harness != null) {
+      harness.close();
+    }
   }
 
   /** A member JVM of the scenario, its log and its CPU group (null without a quota). */
@@ -582,12 +600,14 @@ final class ClusterScenario implements AutoCloseable {
       this.quota = quota;
     }
 
-    static CpuGroup create(String name, double cpus) throws IOException {
+    /** A group of {@code cpus} CPU (0: no quota) with the given cpu.shares. */
+    static CpuGroup create(String name, double cpus, long shares) throws IOException {
       Path dir = CPU_ROOT.resolve(name);
       Files.createDirectory(dir);
       CpuGroup group = new CpuGroup(dir, cpus);
       try {
         Files.writeString(dir.resolve("cpu.cfs_period_us"), Long.toString(PERIOD_MICROS));
+        Files.writeString(dir.resolve("cpu.shares"), Long.toString(shares));
         group.setQuota(cpus);
       } catch (IOException e) {
         group.close();
@@ -597,7 +617,12 @@ final class ClusterScenario implements AutoCloseable {
     }
 
     void setQuota(double cpus) throws IOException {
-      Files.writeString(dir.resolve("cpu.cfs_quota_us"), Long.toString(Math.round(cpus * PERIOD_MICROS)));
+      Files.writeString(dir.resolve("cpu.cfs_quota_us"), cpus > 0 ? Long.toString(Math.round(cpus * PERIOD_MICROS)) : "-1");
+    }
+
+    /** Moves a process, all its threads, into this group; what it forks later starts here too. */
+    void add(long pid) throws IOException {
+      Files.writeString(dir.resolve("cgroup.procs"), Long.toString(pid));
     }
 
     /** The command, run by a shell that first puts itself (and so what it execs) into this group. */
