@@ -266,8 +266,10 @@ final class ClusterScenario implements AutoCloseable {
     Sample saturated = null;
     int saturatedAt = 128;
     Sample previous = null;
+    Sample first = null;
     for (int c = 1; c <= 128; c *= 2) {
       Sample s = measure(a, Load.http(a.http(LIGHT), c, true));
+      first = first == null ? s : first;
       String label = LIGHT + " c=" + c + " through 1 front of " + size + " (2 workers)";
       report.add("CF", label, "fib-service cluster", generatorName(), s);
       print("CF", label, s);
@@ -313,13 +315,15 @@ final class ClusterScenario implements AutoCloseable {
     double twoMedian = median(two);
     double micros = median(oneMicros);
     double perCore = 1e6 / micros;
-    report.note(String.format(Locale.ROOT, "Cluster fronts (CF): a front of %s (cgroup v1 quota) carrying `%s`"
-        + " saturates at %d connections: %.0f req/s with %.2f of its %.2f CPU busy; doubling the connections gains"
-        + " less than 5 %%. At that load, one front %.0f req/s, two fronts (each its own %s) %.0f req/s together"
-        + " (%.2f×). A front costs %.0f µs of CPU per such request, about %.0f req/s per core: for R req/s, about"
-        + " R / %.0f fronts of this size, or R / %.0f cores of fronts, behind any load balancer.", size, LIGHT,
-      saturatedAt, saturated.rps(), busyCores(saturated), frontCpu, oneMedian, generatorName(), twoMedian,
-      twoMedian / oneMedian, micros, perCore, oneMedian, perCore));
+    report.note(String.format(Locale.ROOT, "Cluster fronts (CF): a front of %s (cgroup v1 quota) carrying `%s`,"
+        + " two workers without a quota. With 1 connection it already uses %.2f of its %.2f CPU (%.0f req/s, %.0f µs"
+        + " of front CPU per request); more connections raise req/s only as its CPU per request falls (more requests"
+        + " per wake-up), and past %d connections (%.0f req/s, %.0f µs) doubling them gains less than 5 %%: the front"
+        + " is saturated. At that load, one front %.0f req/s, two fronts (each its own %s) %.0f req/s together"
+        + " (%.2f×). At %.0f µs per request a front does about %.0f req/s per core: for R req/s, about R / %.0f fronts"
+        + " of this size, or R / %.0f cores of fronts, behind any load balancer.", size, LIGHT, busyCores(first),
+      frontCpu, first.rps(), first.serverCpuMicros(), saturatedAt, saturated.rps(), saturated.serverCpuMicros(),
+      oneMedian, generatorName(), twoMedian, twoMedian / oneMedian, micros, perCore, oneMedian, perCore));
   }
 
   private static double busyCores(Sample s) {
