@@ -33,9 +33,9 @@ import java.util.regex.Pattern;
  * CPU group with a quota) are added, then several fronts of a fixed size sharing the load. Needs root and the cgroup
  * v1 cpu controller, and says so instead of measuring without them.
  *
- * <p>A new member warms up with a quota of {@code bench.warmupCpu} (1 CPU), since the JIT alone would fill a 0.3-CPU
- * quota for minutes; it starts inside its group, so its JVM sizes its pools for the small host, and is measured at
- * its own quota once its req/s has settled.
+ * <p>A member starts inside its group, so its JVM sizes its pools for the small host (ceil of the quota: 1 CPU), and
+ * starts and warms up with the quota raised to {@code bench.warmupCpu} (1 CPU, never above that ceiling), since the
+ * JIT alone would fill a 0.3-CPU quota for minutes; it is measured at its own quota once its req/s has settled.
  *
  * <p>Alone: {@code java -cp <test classpath> dev.fibservice.bench.ClusterScenario} from the project directory;
  * system properties {@code bench.seconds}, {@code bench.rounds}, {@code bench.workerCpu} (0.3), {@code bench.frontCpu}
@@ -183,7 +183,8 @@ final class ClusterScenario implements AutoCloseable {
     for (int n = MAX_WORKERS; n > 1; n--) {
       workers.remove(n - 1).close();
     }
-    Thread.sleep(5000); // Hazelcast moves the partitions of the members that left
+    // Hazelcast moves the partitions of the members that left, for seconds on a fraction of a CPU
+    settle(front, HEAVY, SCALING_CONNECTIONS, workers.get(0));
 
     Step again = step("C1", front, workers, ", again after " + MAX_WORKERS);
     double base = Math.max(steps[1].rps(), again.rps());
@@ -284,8 +285,8 @@ final class ClusterScenario implements AutoCloseable {
     if (saturated == null) {
       saturated = previous;
     }
-    // one front against two, each with the saturating load, alternating which goes first
-    int c = Math.max(saturatedAt, 4);
+    // one front against two, each with twice the saturating load (firmly saturated), alternating which goes first
+    int c = Math.max(2 * saturatedAt, 8);
     List<Double> one = new ArrayList<>();
     List<Double> oneMicros = new ArrayList<>();
     List<Double> two = new ArrayList<>();
@@ -380,7 +381,7 @@ final class ClusterScenario implements AutoCloseable {
   private void warmUp(Member front, String path, int c, Member fresh) throws Exception {
     double quota = fresh.group == null ? Double.NaN : fresh.group.quota;
     if (fresh.group != null) {
-      fresh.group.setQuota(Math.max(quota, warmupCpu));
+      fresh.group.setQuota(Math.min(Math.max(quota, warmupCpu), Math.ceil(quota)));
     }
     try {
       Sample previous = null;
@@ -397,9 +398,14 @@ final class ClusterScenario implements AutoCloseable {
         fresh.group.setQuota(quota);
       }
     }
+    settle(front, path, c, fresh);
+  }
+
+  /** Runs of 4 s until two in a row agree within 10 % on req/s and 15 % on the member's CPU per request (at most 6). */
+  private void settle(Member front, String path, int c, Member member) throws Exception {
     Sample previous = null;
     for (int i = 0; i < 6; i++) {
-      Sample s = measure(fresh, Load.http(front.http(path), c, true), Duration.ofSeconds(4));
+      Sample s = measure(member, Load.http(front.http(path), c, true), Duration.ofSeconds(4));
       if (previous != null && settled(previous, s, 0.1, 0.15)) {
         return;
       }
@@ -481,7 +487,9 @@ final class ClusterScenario implements AutoCloseable {
       "--set", "cluster.tls.ca=" + certs.resolve("ca.pem")));
     CpuGroup group = null;
     if (quota != null) {
+      // the JVM sizes its pools from ceil(quota) at start, so it starts as fast as that allows: warmUp lowers it
       group = CpuGroup.create(prefix + name, quota, shares);
+      group.setQuota(Math.min(Math.max(quota, warmupCpu), Math.ceil(quota)));
       cmd = group.wrap(cmd);
     }
     Path logs = Files.createDirectories(work.resolve("logs"));
