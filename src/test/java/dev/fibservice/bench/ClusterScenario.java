@@ -214,12 +214,12 @@ final class ClusterScenario implements AutoCloseable {
     List<Sample> samples = new ArrayList<>();
     double[] workerCores = new double[n];
     for (int r = 0; r < rounds; r++) {
-      double[] before = workers.stream().mapToDouble(m -> Cpu.seconds(m.process)).toArray();
+      double[] before = workers.stream().mapToDouble(m -> m.cpuSeconds()).toArray();
       long t0 = System.nanoTime();
       Sample s = measure(front, Load.http(front.http(HEAVY), SCALING_CONNECTIONS, true));
       double wall = (System.nanoTime() - t0) / 1e9;
       for (int i = 0; i < n; i++) {
-        workerCores[i] += (Cpu.seconds(workers.get(i).process) - before[i]) / wall / rounds;
+        workerCores[i] += (workers.get(i).cpuSeconds() - before[i]) / wall / rounds;
       }
       samples.add(s);
       report.add(id, label, "fib-service cluster", generatorName(), s);
@@ -263,28 +263,27 @@ final class ClusterScenario implements AutoCloseable {
       warmUp(f, LIGHT, 16, f);
     }
     String size = cpus(frontCpu);
-    // the ramp: doubling the connections until req/s grows by less than 5 %
-    Sample saturated = null;
-    int saturatedAt = 128;
-    Sample previous = null;
-    Sample first = null;
-    for (int c = 1; c <= 128; c *= 2) {
+    // the ramp: 1 to 64 connections; saturated from the fewest that reach 95 % of the best req/s (one noisy step
+    // cannot end the ramp early)
+    List<Sample> ramp = new ArrayList<>();
+    List<Integer> connections = new ArrayList<>();
+    for (int c = 1; c <= 64; c *= 2) {
       Sample s = measure(a, Load.http(a.http(LIGHT), c, true));
-      first = first == null ? s : first;
       String label = LIGHT + " c=" + c + " through 1 front of " + size + " (2 workers)";
       report.add("CF", label, "fib-service cluster", generatorName(), s);
       print("CF", label, s);
       System.out.printf("   CF: the front used %.2f cores of its %.2f%n", busyCores(s), frontCpu);
-      if (previous != null && s.rps() < previous.rps() * 1.05) {
-        saturatedAt = c / 2;
-        saturated = previous;
-        break;
-      }
-      previous = s;
+      ramp.add(s);
+      connections.add(c);
     }
-    if (saturated == null) {
-      saturated = previous;
+    double best = ramp.stream().mapToDouble(Sample::rps).max().orElse(Double.NaN);
+    int at = 0;
+    while (ramp.get(at).rps() < 0.95 * best) {
+      at++;
     }
+    Sample first = ramp.get(0);
+    Sample saturated = ramp.get(at);
+    int saturatedAt = connections.get(at);
     // one front against two, each with twice the saturating load (firmly saturated), alternating which goes first
     int c = Math.max(2 * saturatedAt, 8);
     List<Double> one = new ArrayList<>();
@@ -319,8 +318,8 @@ final class ClusterScenario implements AutoCloseable {
     report.note(String.format(Locale.ROOT, "Cluster fronts (CF): a front of %s (cgroup v1 quota) carrying `%s`,"
         + " two workers without a quota. With 1 connection it already uses %.2f of its %.2f CPU (%.0f req/s, %.0f µs"
         + " of front CPU per request); more connections raise req/s only as its CPU per request falls (more requests"
-        + " per wake-up), and past %d connections (%.0f req/s, %.0f µs) doubling them gains less than 5 %%: the front"
-        + " is saturated. At that load, one front %.0f req/s, two fronts (each its own %s) %.0f req/s together"
+        + " per wake-up), and from %d connections on (%.0f req/s, %.0f µs) it stays within 5 %% of its best: the"
+        + " front is saturated. At that load, one front %.0f req/s, two fronts (each its own %s) %.0f req/s together"
         + " (%.2f×). At %.0f µs per request a front does about %.0f req/s per core: for R req/s, about R / %.0f fronts"
         + " of this size, or R / %.0f cores of fronts, behind any load balancer.", size, LIGHT, busyCores(first),
       frontCpu, first.rps(), first.serverCpuMicros(), saturatedAt, saturated.rps(), saturated.serverCpuMicros(),
@@ -348,9 +347,9 @@ final class ClusterScenario implements AutoCloseable {
 
   /** A run of the given length, with one member's CPU time per request over it. */
   private Sample measure(Member member, Load load, Duration d) throws Exception {
-    double cpu0 = Cpu.seconds(member.process);
+    double cpu0 = member.cpuSeconds();
     Sample s = generate(load, d);
-    return s.withServerCpu(Cpu.seconds(member.process) - cpu0);
+    return s.withServerCpu(member.cpuSeconds() - cpu0);
   }
 
   /** One generator per front at once (wrk targets one URL): each front's own sample. */
@@ -421,10 +420,10 @@ final class ClusterScenario implements AutoCloseable {
 
   /** The CPU a member burns with no load at all (Hazelcast, pings, timers), in cores, over 5 s. */
   private static double idleCores(Member m) throws InterruptedException {
-    double cpu0 = Cpu.seconds(m.process);
+    double cpu0 = m.cpuSeconds();
     long t0 = System.nanoTime();
     Thread.sleep(5000);
-    return (Cpu.seconds(m.process) - cpu0) / ((System.nanoTime() - t0) / 1e9);
+    return (m.cpuSeconds() - cpu0) / ((System.nanoTime() - t0) / 1e9);
   }
 
   private Sample generate(Load load, Duration d) throws Exception {
@@ -574,6 +573,11 @@ final class ClusterScenario implements AutoCloseable {
 
     String http(String pathAndQuery) {
       return "http://127.0.0.1:" + httpPort + pathAndQuery;
+    }
+
+    /** Its CPU time so far (user + system, from /proc), in seconds. */
+    double cpuSeconds() {
+      return Cpu.seconds(process);
     }
 
     /** SIGTERM and a bounded wait, SIGKILL as the last resort; then its CPU group goes. */
