@@ -123,12 +123,13 @@ cluster-stop:
 	  for i in $$(seq 300); do kill -0 $$pid 2>/dev/null || break; sleep 0.1; done; rm -f $$f; done; \
 	rm -f run/cluster.env
 
-# Benchmark suite (issue 6): fresh service, nginx and wrk where installed, results in bench/results/.
+# Benchmark suite (src/bench/java, built with the bench profile): fresh service, nginx and wrk where installed,
+# results in bench/results/.
 # ARGS="hello tcp" runs a subset; BENCH_NO_INSTALL=1 skips the apt install of the peers;
 # BENCH_OPTS="-Dbench.seconds=10 -Dbench.rounds=5" measures longer (defaults: 6 s, 3 rounds).
 BENCH_CP := target/bench.classpath
 
 bench: $(JAR)
 	bench/install-peers.sh
-	$(MVN) -q test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=$(BENCH_CP)
+	$(MVN) -q -Pbench test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=$(BENCH_CP)
 	java $(BENCH_OPTS) -cp target/test-classes:target/classes:$$(cat $(BENCH_CP)) dev.fibservice.bench.BenchSuite $(ARGS)

@@ -1,12 +1,14 @@
 package dev.fibservice;
 
+import dev.fibservice.api.Addresses;
 import dev.fibservice.compute.Admission;
 import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.cluster.Clustering;
-import dev.fibservice.compute.ComputeJob;
+import dev.fibservice.cluster.Role;
+import dev.fibservice.compute.Computation;
+import dev.fibservice.compute.Warmup;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
-import dev.fibservice.ops.Drain;
 import dev.fibservice.ops.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -26,13 +28,15 @@ public final class FibService {
   private static final Logger log = LoggerFactory.getLogger(FibService.class);
 
   private final Vertx vertx;
-  private final NodeInfo node;
+  private final Node node;
   private final MainVerticle main;
+  private final Clustering.Joined joined;
 
-  private FibService(Vertx vertx, NodeInfo node, MainVerticle main) {
-    this.vertx = vertx;
+  private FibService(Clustering.Joined joined, Node node, MainVerticle main) {
+    this.vertx = joined.vertx();
     this.node = node;
     this.main = main;
+    this.joined = joined;
   }
 
   /** Builds the Vert.x instance the settings describe and deploys the node on it. */
@@ -44,7 +48,8 @@ public final class FibService {
     for (String line : settings.describe()) {
       log.info("config {}", line);
     }
-    Future<Vertx> built;
+    settings.deprecations().forEach(log::warn);
+    Future<Clustering.Joined> built;
     try {
       if (settings.getBoolean(Settings.CLUSTER_ENABLED)) {
         built = Clustering.start(settings, nodeName, options, transport, metrics);
@@ -53,34 +58,40 @@ public final class FibService {
         if (metrics.enabled()) {
           builder.withMetrics(metrics.factory());
         }
-        built = Future.succeededFuture(builder.build());
+        built = Future.succeededFuture(Clustering.Joined.alone(builder.build()));
       }
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    return built.compose(vertx -> {
-      ComputeJob.registerCodecs(vertx.eventBus());
-      Admission.of(vertx, settings.getInt(Settings.FIB_MAX_IN_FLIGHT)).register(metrics);
-      return Database.start(vertx, settings).compose(database -> {
-        NodeInfo node = new NodeInfo(settings, nodeName, transport.name(), NodeInfo.currentVersion(), database, metrics);
+    return built.compose(joined -> {
+      Vertx vertx = joined.vertx();
+      Computation.registerCodecs(vertx.eventBus());
+      Admission admission = new Admission(settings.getInt(Settings.FIB_MAX_IN_FLIGHT));
+      admission.register(metrics);
+      return Database.start(vertx, settings, !role(settings).fronts()).compose(database -> {
+        Node node = Node.create(settings, transport.name(), metrics, admission, database, joined.view());
         MainVerticle main = new MainVerticle(node);
         return vertx.deployVerticle(main)
-          .map(id -> new FibService(vertx, node, main))
+          .map(id -> new FibService(joined, node, main))
           // the failure reaches the caller first: once Vert.x is closed its contexts run no more callbacks
           .onFailure(failure -> new Thread(() -> stop(vertx, database), "fib-stop").start());
       });
     });
   }
 
+  /** What this node runs: its cluster role, or everything when it runs alone. */
+  static Role role(Settings settings) {
+    return settings.getBoolean(Settings.CLUSTER_ENABLED) ? Role.of(settings) : Role.ALL;
+  }
+
   /**
-   * The transport asked for, or NIO with a warning when it cannot load here (another OS, a missing
-   * native library): an unavailable choice never stops the service.
+   * The transport asked for, or NIO with a warning when it cannot load here (a missing native library, a kernel
+   * without io_uring): an unavailable choice never stops the service.
    */
   static Transport transport(String choice) {
     Transport wanted = switch (choice) {
       case "epoll" -> Transport.EPOLL;
       case "io_uring" -> Transport.IO_URING;
-      case "kqueue" -> Transport.KQUEUE;
       case "nio" -> Transport.NIO;
       default -> Transport.nativeTransport();
     };
@@ -101,7 +112,8 @@ public final class FibService {
     return vertx;
   }
 
-  public NodeInfo node() {
+  /** What this node shares: its settings, services and counters. */
+  public Node node() {
     return node;
   }
 
@@ -122,6 +134,33 @@ public final class FibService {
     return main.opsPort();
   }
 
+  /** The engine warm-up this node started, or null when fib.warmup is off or the node does not compute. */
+  public Warmup warmup() {
+    return main.warmup();
+  }
+
+  /**
+   * The ports this node listens on, as {@code --ports-file} writes them: {@code http}, {@code tcp},
+   * {@code bridge} and {@code ops} where it runs them, and in a cluster {@code clusterBus} (the event bus) and {@code hazelcast};
+   * {@code node} is its name.
+   */
+  public JsonObject ports() {
+    JsonObject ports = new JsonObject().put("node", node.name());
+    putPort(ports, "http", httpPort());
+    putPort(ports, "tcp", tcpPort());
+    putPort(ports, "bridge", bridgePort());
+    putPort(ports, "ops", opsPort());
+    putPort(ports, "clusterBus", joined.busPort());
+    putPort(ports, "hazelcast", joined.hazelcastPort());
+    return ports;
+  }
+
+  private static void putPort(JsonObject ports, String name, int port) {
+    if (port > 0) {
+      ports.put(name, port);
+    }
+  }
+
   /**
    * Graceful stop: the servers stop accepting and in-flight requests finish (up to shutdown.graceMs),
    * then the workers, Vert.x itself and the embedded database close. Blocking: call it from a thread
@@ -130,7 +169,7 @@ public final class FibService {
   public void stop() {
     int grace = node.settings().getInt(Settings.SHUTDOWN_GRACE_MS);
     log.info("stopping: draining in-flight requests (grace {} ms)", grace);
-    Drain.of(vertx).start();
+    node.drain().start();
     // past the grace period, what still runs is answered 503 (not cut off) before the servers close
     vertx.setTimer(Math.max(1, grace), t -> vertx.eventBus().publish(Addresses.GATEWAY_ABORT, null));
     try {
@@ -159,7 +198,7 @@ public final class FibService {
    * messages already on their way a moment to arrive before its gateways unregister.
    */
   private Future<Void> announceLeaving() {
-    ClusterView cluster = ClusterView.of(vertx);
+    ClusterView cluster = node.cluster();
     if (cluster == null || !cluster.role().computes()) {
       return Future.succeededFuture();
     }

@@ -6,14 +6,18 @@ import dev.fibservice.config.Settings;
 import dev.fibservice.ops.Logging;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -49,7 +53,11 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--instances", paramLabel = "N", description = "HTTP and TCP verticle instances (default: cores)")
   String instances;
 
-  @Option(names = "--worker-instances", paramLabel = "N", description = "Fibonacci worker instances (default: cores)")
+  @Option(names = "--heavy-workers", paramLabel = "N",
+    description = "Fibonacci workers of the heavy lane (default: cores)")
+  String heavyWorkers;
+
+  @Option(names = "--worker-instances", paramLabel = "N", description = "old name of --heavy-workers (deprecated)")
   String workerInstances;
 
   @Option(names = "--transport", paramLabel = "NAME", description = "auto, epoll, io_uring or nio (default auto)")
@@ -78,6 +86,10 @@ public final class Main implements Callable<Integer> {
     description = "turn on the TCP event-bus bridge on this port, 0 = any free port (default: off)")
   String bridgePort;
 
+  @Option(names = "--ports-file", paramLabel = "FILE",
+    description = "once ready, write the ports this node listens on to FILE, as one JSON object")
+  Path portsFile;
+
   @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE",
     description = "set any config key, e.g. --set fib.timeoutMs=5000 (repeatable)")
   Map<String, String> sets = new LinkedHashMap<>();
@@ -94,6 +106,10 @@ public final class Main implements Callable<Integer> {
     cli.setOut(out);
     cli.setErr(err);
     cli.setParameterExceptionHandler((ex, a) -> {
+      // a value bench's own converters refused: said as bench says it
+      if (ex.getCommandLine().getCommand() instanceof BenchCommand && ex.getCause() instanceof TypeConversionException) {
+        return BenchCommand.USAGE.handleParseException(ex, a);
+      }
       ex.getCommandLine().getErr().println("fib-service: " + ex.getMessage() + " (see --help)");
       return EXIT_CONFIG;
     });
@@ -125,6 +141,15 @@ public final class Main implements Callable<Integer> {
       log.error("start-up failed: {}", e.getMessage(), e);
       return 1;
     }
+    if (portsFile != null) {
+      try {
+        writeAtomically(portsFile, service.ports().encode() + "\n");
+      } catch (IOException | RuntimeException e) {
+        log.error("cannot write --ports-file {} ({}); stopping", portsFile, e.toString());
+        service.stop();
+        return 1;
+      }
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Signals.onTerminate(() -> {
       try {
@@ -139,6 +164,18 @@ public final class Main implements Callable<Integer> {
     return 0;
   }
 
+  /** Writes a file that whoever reads it sees whole or not at all: a temporary file beside it, renamed. */
+  static void writeAtomically(Path file, String text) throws IOException {
+    Path dir = Files.createDirectories(file.toAbsolutePath().getParent());
+    Path temp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
+    try {
+      Files.writeString(temp, text);
+      Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } finally {
+      Files.deleteIfExists(temp);
+    }
+  }
+
   /** Flags, environment and file, merged by precedence and validated. */
   Settings settings(Map<String, String> env) {
     Map<String, String> flags = new LinkedHashMap<>(sets);
@@ -146,7 +183,9 @@ public final class Main implements Callable<Integer> {
     putIf(flags, Settings.HTTP_PORT.name(), httpPort);
     putIf(flags, Settings.TCP_PORT.name(), tcpPort);
     putIf(flags, Settings.INSTANCES.name(), instances);
-    putIf(flags, Settings.WORKER_INSTANCES.name(), workerInstances);
+    // the old flag goes in under the key's old name: the settings then say it is deprecated
+    putIf(flags, Settings.FIB_HEAVY_WORKERS.aliases().get(0), workerInstances);
+    putIf(flags, Settings.FIB_HEAVY_WORKERS.name(), heavyWorkers);
     putIf(flags, Settings.TRANSPORT.name(), transport);
     putIf(flags, Settings.LOG_FORMAT.name(), logFormat);
     putIf(flags, Settings.CLUSTER_ENABLED.name(), cluster ? "true" : null);
@@ -176,7 +215,7 @@ public final class Main implements Callable<Integer> {
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      return new String[] {"fib-service " + NodeInfo.currentVersion() + " (Vert.x " + NodeInfo.vertxVersion() + ", Java "
+      return new String[] {"fib-service " + Node.currentVersion() + " (Vert.x " + Node.vertxVersion() + ", Java "
         + Runtime.version() + ")"};
     }
   }

@@ -1,15 +1,17 @@
 package dev.fibservice;
 
+import dev.fibservice.api.Addresses;
 import dev.fibservice.bridge.BridgeVerticle;
 import dev.fibservice.cluster.Role;
 import dev.fibservice.compute.ComputeGateway;
 import dev.fibservice.compute.FibonacciVerticle;
+import dev.fibservice.compute.Warmup;
 import dev.fibservice.config.Settings;
-import dev.fibservice.db.Database;
 import dev.fibservice.http.HttpVerticle;
 import dev.fibservice.http.OpsVerticle;
 import dev.fibservice.jobs.JobRunner;
 import dev.fibservice.jobs.JobsApiVerticle;
+import dev.fibservice.net.ServerVerticle;
 import dev.fibservice.tcp.TcpVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -20,10 +22,10 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
-import java.util.function.ToIntFunction;
 
 /**
  * Deploys the node: workers and their gateway first (so the front ends never see NO_HANDLERS), then
@@ -37,62 +39,102 @@ public final class MainVerticle extends VerticleBase {
   /** Keys for "any free port" sockets, unique in this JVM (several nodes may run in one test JVM). */
   private static final AtomicInteger ANY_PORT_KEYS = new AtomicInteger();
 
-  private final NodeInfo node;
+  private final Node node;
   private final List<String> frontEnds = new ArrayList<>();
   private volatile int httpPort = -1;
   private volatile int tcpPort = -1;
   private volatile int bridgePort = -1;
   private volatile int opsPort = -1;
   private String gatewayId;
+  private volatile Warmup warmup;
 
-  public MainVerticle(NodeInfo node) {
+  public MainVerticle(Node node) {
     this.node = node;
+  }
+
+  /** How many workers of each lane this node runs (none on a member that does not compute). */
+  private record Workers(int heavy, int light, int jobs) {
+    @Override
+    public String toString() {
+      return heavy + " heavy + " + light + " light + " + jobs + " job workers";
+    }
   }
 
   @Override
   public Future<?> start() {
     Settings settings = node.settings();
-    int instances = settings.getInt(Settings.INSTANCES);
-    Role role = settings.getBoolean(Settings.CLUSTER_ENABLED) ? Role.of(settings) : Role.ALL;
-    int heavy = role.computes() ? settings.getInt(Settings.WORKER_INSTANCES) : 0;
-    int light = role.computes() ? settings.getInt(Settings.FIB_LIGHT_WORKERS) : 0;
-    AtomicInteger httpIndex = new AtomicInteger();
-    Database database = node.database();
-    int jobWorkers = database.enabled() && role.computes() ? settings.getInt(Settings.JOBS_WORKERS) : 0;
-    Future<Void> compute = !role.computes() ? Future.succeededFuture() : workers(Addresses.WORKER_HEAVY, "heavy", heavy)
-      .compose(v -> workers(Addresses.WORKER_LIGHT, "light", light))
-      .compose(v -> workers(Addresses.WORKER_JOBS, "jobs", jobWorkers))
-      .compose(v -> jobWorkers == 0 ? Future.succeededFuture() : vertx.deployVerticle(new JobRunner(node, database)))
-      .compose(v -> vertx.deployVerticle(() -> new ComputeGateway(node), new DeploymentOptions().setInstances(instances)))
+    Role role = FibService.role(settings);
+    boolean computes = role.computes();
+    if (computes && settings.getBoolean(Settings.FIB_WARMUP)) {
+      warmup = warmUp();
+    }
+    Workers workers = new Workers(computes ? settings.getInt(Settings.FIB_HEAVY_WORKERS) : 0,
+      computes ? settings.getInt(Settings.FIB_LIGHT_WORKERS) : 0,
+      computes && node.database().enabled() ? settings.getInt(Settings.JOBS_WORKERS) : 0);
+    Future<Void> compute = computes ? deployCompute(settings, workers) : Future.succeededFuture();
+    if (!role.fronts()) {
+      return compute.compose(v -> ops(settings)).onSuccess(v -> log.info("fib-service {} node {} ready: worker member,"
+        + " {}, {} gateway instances, {}", node.version(), node.name(), workers, settings.getInt(Settings.INSTANCES),
+        runtime(settings)));
+    }
+    String host = settings.getString(Settings.HOST);
+    return compute.compose(v -> deployFrontEnds(settings)).compose(v -> ops(settings)).onSuccess(v -> log.info(
+      "fib-service {} node {} ready: HTTP on {}:{}, TCP on {}:{}, {} HTTP/TCP instances, {}, {}", node.version(),
+      node.name(), host, httpPort, host, tcpPort, settings.getInt(Settings.INSTANCES), workers, runtime(settings)));
+  }
+
+  /** The end of the ready line: event loops, transport and database. */
+  private String runtime(Settings settings) {
+    return settings.getInt(Settings.EVENT_LOOPS) + " event loops, transport " + node.transport() + ", database "
+      + node.database().target();
+  }
+
+  /** The workers of each lane, the job runner when jobs run here, then the gateways that admit work for them. */
+  private Future<Void> deployCompute(Settings settings, Workers workers) {
+    return workers(Addresses.WORKER_HEAVY, "heavy", workers.heavy())
+      .compose(v -> workers(Addresses.WORKER_LIGHT, "light", workers.light()))
+      .compose(v -> workers(Addresses.WORKER_JOBS, "jobs", workers.jobs()))
+      .compose(v -> workers.jobs() == 0 ? Future.succeededFuture()
+        : vertx.deployVerticle(new JobRunner(settings, node.name(), node.metrics(), node.database())))
+      .compose(v -> vertx.deployVerticle(() -> new ComputeGateway(settings, node.metrics(), node.admission(),
+        node.cluster()), new DeploymentOptions().setInstances(settings.getInt(Settings.INSTANCES))))
       .map(id -> {
         gatewayId = id;
         return null;
       });
-    if (!role.fronts()) {
-      return compute.compose(v -> ops(settings)).onSuccess(v -> log.info("fib-service {} node {} ready: worker member, {} heavy + {} light + {} job"
-          + " workers, {} gateway instances, {} event loops, transport {}, database {}", node.version(), node.name(),
-        heavy, light, jobWorkers, instances, settings.getInt(Settings.EVENT_LOOPS), node.transport(), database.target()));
-    }
-    return compute
-      // with the database off too: callers then get 503 and why, not NO_HANDLERS
-      .compose(v -> vertx.deployVerticle(new JobsApiVerticle(node, database)))
+  }
+
+  /** The jobs API on the bus, then HTTP and TCP (one instance per event loop, on a shared port), then the bridge. */
+  private Future<Void> deployFrontEnds(Settings settings) {
+    int instances = settings.getInt(Settings.INSTANCES);
+    AtomicInteger httpIndex = new AtomicInteger();
+    // with the database off too: callers then get 503 and why, not NO_HANDLERS
+    return vertx.deployVerticle(new JobsApiVerticle(settings, node.database()))
       .compose(v -> shared(settings.getInt(Settings.HTTP_PORT), instances,
-        port -> new HttpVerticle(node, port, "http-" + httpIndex.incrementAndGet()), HttpVerticle::actualPort))
+        port -> new HttpVerticle(node.forHttp(), port, "http-" + httpIndex.incrementAndGet())))
       .compose(port -> {
         httpPort = port;
-        return shared(settings.getInt(Settings.TCP_PORT), instances, p -> new TcpVerticle(node, p), TcpVerticle::actualPort);
+        return shared(settings.getInt(Settings.TCP_PORT), instances, p -> new TcpVerticle(settings, node.metrics(),
+          node.tcpConnections(), node.cluster(), p));
       })
       .compose(port -> {
         tcpPort = port;
         return bridge(settings);
-      })
-      .compose(v -> ops(settings))
-      .onSuccess(v -> {
-        log.info("fib-service {} node {} ready: HTTP on {}:{}, TCP on {}:{}, {} HTTP/TCP instances, {} heavy + {} light"
-            + " + {} job workers, {} event loops, transport {}, database {}", node.version(), node.name(),
-          settings.getString(Settings.HOST), httpPort, settings.getString(Settings.HOST), tcpPort, instances, heavy, light,
-          jobWorkers, settings.getInt(Settings.EVENT_LOOPS), node.transport(), database.target());
       });
+  }
+
+  /** Starts the engine's background warm-up (once per JVM; it never holds up the start) and logs its end. */
+  private static Warmup warmUp() {
+    Warmup w = Warmup.start();
+    w.done().whenComplete((report, failure) -> {
+      if (failure != null) {
+        log.error("engine warm-up failed", failure);
+      } else {
+        log.info("engine warm-up: {} of {} computations in {} ms{}", report.runs(), report.scheduled(), report.millis(),
+          report.complete() ? "" : ", cut short by its deadline");
+      }
+    });
+    return w;
   }
 
   /** The TCP event-bus bridge, when enabled: one instance, it only relays. */
@@ -101,12 +143,12 @@ public final class MainVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     int port = settings.getInt(Settings.BRIDGE_PORT);
-    BridgeVerticle bridge = new BridgeVerticle(node, port);
+    BridgeVerticle bridge = new BridgeVerticle(settings, node.bridgeConnections(), node.cluster(), port);
     return vertx.deployVerticle(bridge).map(id -> {
       frontEnds.add(id);
       bridgePort = bridge.actualPort();
-      log.info("bridge ready: TCP event-bus bridge on {}:{}, public addresses {}", settings.getString(Settings.BRIDGE_HOST),
-        bridgePort, BridgeVerticle.PUBLIC_ADDRESSES);
+      log.info("bridge ready: TCP event-bus bridge on {}:{}, permitted: {}", settings.getString(Settings.BRIDGE_HOST),
+        bridgePort, new TreeMap<>(BridgeVerticle.PERMITTED));
       return null;
     });
   }
@@ -119,7 +161,7 @@ public final class MainVerticle extends VerticleBase {
     if (!settings.getBoolean(Settings.OPS_ENABLED)) {
       return Future.succeededFuture();
     }
-    OpsVerticle ops = new OpsVerticle(node);
+    OpsVerticle ops = new OpsVerticle(node.forHttp(), node.opsConnections());
     return vertx.deployVerticle(ops).map(id -> {
       opsPort = ops.actualPort();
       log.info("ops ready: /health/live, /health/ready, /metrics and /info on {}:{}", settings.getString(Settings.HOST),
@@ -142,7 +184,7 @@ public final class MainVerticle extends VerticleBase {
     // the light lane keeps the normal priority: it is the one small requests wait on
     int nice = "light".equals(lane) ? 0 : node.settings().getInt(Settings.FIB_HEAVY_NICE);
     return vertx.deployVerticle(() -> new FibonacciVerticle(address, node.name() + "/" + lane + "-"
-      + index.incrementAndGet(), node.metrics(), nice), options).mapEmpty();
+      + index.incrementAndGet(), node.metrics(), node.stats(), nice), options).mapEmpty();
   }
 
   /**
@@ -150,18 +192,17 @@ public final class MainVerticle extends VerticleBase {
    * servers of the same port; for "any free port" it does so only when the port is given as a negative
    * key (-k: bind to a free port once, share it among all who say -k), hence the JVM-unique key.
    */
-  private <V extends VerticleBase> Future<Integer> shared(int port, int instances, IntFunction<V> factory,
-                                                           ToIntFunction<V> actualPort) {
+  private Future<Integer> shared(int port, int instances, IntFunction<ServerVerticle> factory) {
     int listenPort = port == 0 ? -ANY_PORT_KEYS.incrementAndGet() : port;
-    List<V> deployed = new CopyOnWriteArrayList<>();
+    List<ServerVerticle> deployed = new CopyOnWriteArrayList<>();
     return vertx.deployVerticle(() -> {
-        V v = factory.apply(listenPort);
+        ServerVerticle v = factory.apply(listenPort);
         deployed.add(v);
         return v;
       }, new DeploymentOptions().setInstances(instances))
       .map(id -> {
         frontEnds.add(id);
-        return actualPort.applyAsInt(deployed.get(0));
+        return deployed.get(0).actualPort();
       });
   }
 
@@ -195,6 +236,11 @@ public final class MainVerticle extends VerticleBase {
   /** The port of the operations endpoints, or -1 when ops.enabled is off. */
   public int opsPort() {
     return opsPort;
+  }
+
+  /** The engine warm-up this node started, or null when fib.warmup is off or the node does not compute. */
+  public Warmup warmup() {
+    return warmup;
   }
 
   public int httpPort() {

@@ -10,6 +10,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -31,25 +32,16 @@ class DatabaseIT {
   }
 
   private void awaitDb(int port) throws Exception {
-    for (int i = 0; i < 600; i++) {
-      if (get(port, "/db").statusCode() == 200) {
-        return;
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("database never became ready");
+    Eventually.await("the database to become ready", Duration.ofSeconds(60), () -> get(port, "/db").statusCode() == 200);
   }
 
   private JsonObject awaitJob(int port, String id, String status) throws Exception {
-    JsonObject job = null;
-    for (int i = 0; i < 1200; i++) {
-      job = new JsonObject(get(port, "/jobs/" + id).body());
-      if (status.equals(job.getString("status"))) {
-        return job;
-      }
-      Thread.sleep(50);
+    JsonObject job = Eventually.poll(Duration.ofSeconds(60), () -> new JsonObject(get(port, "/jobs/" + id).body()),
+      j -> status.equals(j.getString("status")));
+    if (!status.equals(job.getString("status"))) {
+      throw new AssertionError("job never reached " + status + ": " + job);
     }
-    throw new AssertionError("job never reached " + status + ": " + job);
+    return job;
   }
 
   @Test

@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +28,7 @@ class GracefulStopIT {
   @Test
   void sigtermFinishesInFlightWorkAndExitsZero() throws Exception {
     try (ServiceProcess node = ServiceProcess.start("graceful", Map.of(), "--http-port", "0", "--tcp-port", "0",
-      "--worker-instances", "2", "--set", "mysql.host=off").awaitReady()) {
+      "--heavy-workers", "2", "--set", "mysql.host=off").awaitReady()) {
       HttpClient http = HttpClient.newHttpClient();
       List<CompletableFuture<HttpResponse<String>>> inFlight = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
@@ -39,12 +40,9 @@ class GracefulStopIT {
       tcp.getOutputStream().write("38 recursive\n".getBytes(StandardCharsets.US_ASCII));
       // SIGTERM only once the node holds all five (bounded wait): a request still unread when the signal
       // comes is one the node never accepted
-      String metrics = "";
-      for (int i = 0; i < 600 && !metrics.contains("fib_in_flight{lane=\"heavy\"} 5.0"); i++) {
-        Thread.sleep(50);
-        metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort() + "/metrics"))
-          .build(), HttpResponse.BodyHandlers.ofString()).body();
-      }
+      String metrics = Eventually.poll(Duration.ofSeconds(30), () -> http.send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + node.httpPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body(),
+        text -> text.contains("fib_in_flight{lane=\"heavy\"} 5.0"));
       assertTrue(metrics.contains("fib_in_flight{lane=\"heavy\"} 5.0"), "the five computations never ran together");
 
       node.terminate();
@@ -103,9 +101,7 @@ class GracefulStopIT {
         clients.add(client);
       }
       // load is flowing: some requests have completed (bounded wait), more are in flight
-      for (int i = 0; i < 600 && ok.get() < 20; i++) {
-        Thread.sleep(50);
-      }
+      Eventually.within(Duration.ofSeconds(30), () -> ok.get() >= 20);
       int beforeSignal = ok.get();
       node.terminate();
       assertEquals(0, node.awaitExit(60));

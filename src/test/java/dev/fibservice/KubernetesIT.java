@@ -21,8 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -36,7 +34,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class KubernetesIT {
 
-  private static final Pattern OPS_READY = Pattern.compile("ops ready: .* on [^:]+:(\\d+)");
   private final List<ServiceProcess> started = new ArrayList<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -55,16 +52,12 @@ class KubernetesIT {
     ServiceProcess front = start("http", docs, certs, cluster, freePort(), workerHazelcast);
 
     // the front's member list has the worker: nothing but the Kubernetes discovery could have found it
-    JsonObject info = null;
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (System.nanoTime() < deadline) {
-      info = new JsonObject(get(front.httpPort(), "/info").body());
-      JsonArray members = info.getJsonObject("cluster").getJsonArray("members");
-      if (members.size() == 2 && members.stream().anyMatch(m -> Boolean.TRUE.equals(((JsonObject) m).getValue("reachable")))) {
-        break;
-      }
-      Thread.sleep(200);
-    }
+    JsonObject info = Eventually.poll(Duration.ofSeconds(60),
+      () -> new JsonObject(get(front.httpPort(), "/info").body()), i -> {
+        JsonArray members = i.getJsonObject("cluster").getJsonArray("members");
+        return members.size() == 2
+          && members.stream().anyMatch(m -> Boolean.TRUE.equals(((JsonObject) m).getValue("reachable")));
+      });
     assertEquals(2, info.getJsonObject("cluster").getJsonArray("members").size(), info.encode());
 
     HttpResponse<String> fib = get(front.httpPort(), "/fib/30");
@@ -75,9 +68,12 @@ class KubernetesIT {
     assertTrue(worker.nodeName().startsWith("fib-worker-pod"), "node.name is the pod's name: " + worker.nodeName());
 
     for (ServiceProcess member : List.of(worker, front)) {
-      int ops = opsPort(member);
+      int ops = member.ports().getInteger("ops", -1);
+      assertTrue(ops > 0, "no ops port in " + member.ports().encode());
       assertEquals(200, get(ops, "/health/live").statusCode());
-      HttpResponse<String> ready = awaitReady(ops);
+      // a worker is ready once fib.compute answers it: within seconds of its start
+      HttpResponse<String> ready = Eventually.poll(Duration.ofSeconds(30), () -> get(ops, "/health/ready"),
+        r -> r.statusCode() == 200);
       assertEquals(200, ready.statusCode(), ready.body());
       assertTrue(get(ops, "/metrics").body().contains("jvm_memory_used_bytes"));
     }
@@ -139,23 +135,6 @@ class KubernetesIT {
     Files.copy(made.resolve("member-127.0.0.1-key.pem"), secret.resolve("member-key.pem"),
       StandardCopyOption.REPLACE_EXISTING);
     return secret.toAbsolutePath();
-  }
-
-  private static int opsPort(ServiceProcess p) throws IOException {
-    Matcher m = OPS_READY.matcher(p.log());
-    assertTrue(m.find(), "no ops ready line");
-    return Integer.parseInt(m.group(1));
-  }
-
-  /** A worker is ready once fib.compute answers it: within seconds of its start, bounded here. */
-  private HttpResponse<String> awaitReady(int port) throws Exception {
-    HttpResponse<String> r = get(port, "/health/ready");
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (r.statusCode() != 200 && System.nanoTime() < deadline) {
-      Thread.sleep(200);
-      r = get(port, "/health/ready");
-    }
-    return r;
   }
 
   private HttpResponse<String> get(int port, String path) throws Exception {

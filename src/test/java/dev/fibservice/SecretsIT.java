@@ -7,6 +7,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -63,9 +64,7 @@ class SecretsIT {
       assertFalse(r.headers().toString().contains(secret), path);
     }
     // let it fail to connect a few times, so those lines are in the log too
-    for (int i = 0; i < 100 && !node.log().contains("not ready"); i++) {
-      Thread.sleep(100);
-    }
+    Eventually.within(Duration.ofSeconds(10), () -> node.log().contains("not ready"));
     String log = node.log();
     assertTrue(log.contains("config mysql.password=*** (" + source + ")"), log);
     assertFalse(log.contains(secret), log);

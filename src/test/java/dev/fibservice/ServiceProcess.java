@@ -1,34 +1,33 @@
 package dev.fibservice;
 
+import io.vertx.core.json.JsonObject;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
-/** The fat jar started as a real JVM, with its log in a file and its ports read from that log. */
+/**
+ * The fat jar started as a real JVM, with its log in a file; once ready it writes its ports to a file of its own
+ * ({@code --ports-file}), which is where they are read from. The one way tests and the benchmark suite start it.
+ */
 public final class ServiceProcess implements AutoCloseable {
 
-  private static final Pattern READY = Pattern.compile("ready: HTTP on [^:]+:(\\d+), TCP on [^:]+:(\\d+)");
-  /** A cluster member of role worker has no sockets of its own: it says so instead. */
-  private static final Pattern WORKER_READY = Pattern.compile("node (\\S+) ready: worker member");
-  private static final Pattern BRIDGE_READY = Pattern.compile("bridge ready: TCP event-bus bridge on [^:]+:(\\d+)");
-  private static final Pattern NODE = Pattern.compile("node (\\S+) ready:");
+  private static final Duration READY_WITHIN = Duration.ofSeconds(90);
 
   private final Process process;
   private final Path log;
-  private int httpPort = -1;
-  private int tcpPort = -1;
-  private int bridgePort = -1;
-  private String nodeName;
+  private final Path portsFile;
+  private JsonObject ports;
 
-  private ServiceProcess(Process process, Path log) {
+  private ServiceProcess(Process process, Path log, Path portsFile) {
     this.process = process;
     this.log = log;
+    this.portsFile = portsFile;
   }
 
   /** The fat jar that `mvn verify` built (failsafe passes its path). */
@@ -41,69 +40,101 @@ public final class ServiceProcess implements AutoCloseable {
     return startJar(jar(), name, env, args);
   }
 
-  /** Starts a given copy of the jar (e.g. one without lib/ beside it). */
+  /** Starts a given copy of the jar (e.g. one without lib/ beside it), with at most 512 MB of heap. */
   public static ServiceProcess startJar(Path jar, String name, Map<String, String> env, String... args)
     throws IOException {
     Path dir = Path.of("target", "it-logs");
-    Files.createDirectories(dir);
-    Path log = dir.resolve(name + "-" + System.nanoTime() + ".log");
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-      "-Xmx512m", "-jar", jar.toString()));
-    command.addAll(List.of(args));
+    return launch(jar, dir.resolve(name + "-" + System.nanoTime() + ".log"), List.of("-Xmx512m"), env, List.of(args));
+  }
+
+  /**
+   * Starts the jar with these JVM options and arguments, its output in {@code log} and its ports file beside it; no
+   * {@code FIB_*} variable of the caller's environment leaks in, only those of {@code env}.
+   */
+  public static ServiceProcess launch(Path jar, Path log, List<String> jvmOptions, Map<String, String> env,
+                                      List<String> args) throws IOException {
+    return launch(List.of(), jar, log, jvmOptions, env, args);
+  }
+
+  /**
+   * {@link #launch(Path, Path, List, Map, List)} under a command that runs the JVM elsewhere, such as
+   * {@code ip netns exec HOST} for a host of a test's own.
+   */
+  public static ServiceProcess launch(List<String> runIn, Path jar, Path log, List<String> jvmOptions,
+                                      Map<String, String> env, List<String> args) throws IOException {
+    Files.createDirectories(log.toAbsolutePath().getParent());
+    Path portsFile = log.resolveSibling(log.getFileName() + ".ports.json");
+    Files.deleteIfExists(portsFile);
+    List<String> command = new ArrayList<>(runIn);
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-jar", jar.toString(), "--ports-file", portsFile.toString()));
+    command.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("FIB_"));
     pb.environment().putAll(env);
-    return new ServiceProcess(pb.start(), log);
+    return new ServiceProcess(pb.start(), log, portsFile);
   }
 
-  /** Waits until the log says the node is ready (bounded), and reads its ports. */
+  /** Waits (at most 90 s) until the node is ready, and reads its ports. */
   public ServiceProcess awaitReady() throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (System.nanoTime() < deadline) {
-      String text = log();
-      Matcher m = READY.matcher(text);
-      boolean front = m.find();
-      if (front || WORKER_READY.matcher(text).find()) {
-        if (front) {
-          httpPort = Integer.parseInt(m.group(1));
-          tcpPort = Integer.parseInt(m.group(2));
-        }
-        Matcher bridge = BRIDGE_READY.matcher(text);
-        if (bridge.find()) {
-          bridgePort = Integer.parseInt(bridge.group(1));
-        }
-        Matcher node = NODE.matcher(text);
-        nodeName = node.find() ? node.group(1) : null;
-        return this;
+    return awaitReady(READY_WITHIN);
+  }
+
+  /** Waits (bounded) until the node has written its ports file; fails with the log when it exits or is late. */
+  public ServiceProcess awaitReady(Duration max) throws Exception {
+    Eventually.await("the node to write its ports file", max, () -> {
+      if (Files.exists(portsFile)) {
+        return true;
       }
       if (!process.isAlive()) {
         throw new IllegalStateException("exited with " + process.exitValue() + " before ready:\n" + log());
       }
-      Thread.sleep(50);
-    }
-    throw new IllegalStateException("not ready in 90 s:\n" + log());
+      return false;
+    }, this::logOrWhyNot);
+    // written to a temporary file and renamed: what exists is whole
+    ports = new JsonObject(Files.readString(portsFile));
+    return this;
   }
 
   public String log() throws IOException {
     return Files.readString(log);
   }
 
+  private String logOrWhyNot() {
+    try {
+      return "\n" + log();
+    } catch (IOException e) {
+      return "its log " + log + " cannot be read (" + e + ")";
+    }
+  }
+
+  /** Where its output goes. */
+  public Path logFile() {
+    return log;
+  }
+
+  /** The ports file's JSON ({@code node}, {@code http}, {@code tcp}, {@code bridge}, ...), once ready. */
+  public JsonObject ports() {
+    return ports;
+  }
+
   public int httpPort() {
-    return httpPort;
+    return ports.getInteger("http", -1);
   }
 
   public int tcpPort() {
-    return tcpPort;
+    return ports.getInteger("tcp", -1);
   }
 
   /** The event-bus bridge port, or -1 when the node runs no bridge. */
   public int bridgePort() {
-    return bridgePort;
+    return ports.getInteger("bridge", -1);
   }
 
-  /** The node name from the ready line (what replies show in "worker" before the slash). */
+  /** The node's name (what replies show in "worker" before the slash). */
   public String nodeName() {
-    return nodeName;
+    return ports.getString("node");
   }
 
   public boolean isAlive() {
@@ -133,14 +164,15 @@ public final class ServiceProcess implements AutoCloseable {
     return process.exitValue();
   }
 
-  /** SIGTERM first, so that the node stops its embedded database; SIGKILL only if it will not go. */
+  /** SIGTERM first, so that the node stops its embedded database; SIGKILL only if it will not go within 40 s. */
   @Override
   public void close() {
     if (process.isAlive()) {
       process.destroy();
       try {
-        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        if (!process.waitFor(40, TimeUnit.SECONDS)) {
           process.destroyForcibly();
+          process.waitFor(5, TimeUnit.SECONDS);
         }
       } catch (InterruptedException e) {
         process.destroyForcibly();

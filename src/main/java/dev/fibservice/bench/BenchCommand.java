@@ -9,9 +9,12 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 
 /**
  * {@code bench}: the built-in load tool. Mounted as a subcommand of the service's main command:
@@ -49,35 +52,36 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = {"-m", "--method"}, paramLabel = "METHOD", description = "HTTP method (default: GET).")
   String method;
 
-  @Option(names = "--body", paramLabel = "BODY|@FILE",
+  @Option(names = "--body", paramLabel = "BODY|@FILE", converter = BodyConverter.class,
     description = "Request body: a string, or @file to read it from a file (write --body=@file if the launcher expands"
       + " @argument-files).")
-  String body;
+  Body body;
 
-  @Option(names = {"-H", "--header"}, paramLabel = "'NAME: VALUE'", description = "Request header (repeatable).")
-  List<String> headers = new ArrayList<>();
+  @Option(names = {"-H", "--header"}, paramLabel = "'NAME: VALUE'", converter = HeaderConverter.class,
+    description = "Request header (repeatable).")
+  List<Map.Entry<String, String>> headers = new ArrayList<>();
 
-  @Option(names = {"-c", "--concurrency"}, paramLabel = "N",
+  @Option(names = {"-c", "--concurrency"}, paramLabel = "N", converter = IntConverter.class,
     description = "Hard cap on requests in flight, 1..100000 (default: 10; tcp: connections x pipeline).")
-  String concurrency;
+  Integer concurrency;
 
-  @Option(names = {"-n", "--requests"}, paramLabel = "N",
+  @Option(names = {"-n", "--requests"}, paramLabel = "N", converter = LongConverter.class,
     description = "Total requests (default: 1000 unless --duration is given).")
-  String requests;
+  Long requests;
 
-  @Option(names = {"-d", "--duration"}, paramLabel = "DURATION",
+  @Option(names = {"-d", "--duration"}, paramLabel = "DURATION", converter = DurationConverter.class,
     description = "Run for this long instead of a request count, e.g. 500ms, 10s, 1m.")
-  String duration;
+  Duration duration;
 
-  @Option(names = "--connections", paramLabel = "N",
+  @Option(names = "--connections", paramLabel = "N", converter = IntConverter.class,
     description = "HTTP: connection pool size (default: concurrency, or concurrency / pipeline). TCP: number of"
       + " connections (default: concurrency or 10).")
-  String connections;
+  Integer connections;
 
-  @Option(names = "--pipeline", paramLabel = "D",
+  @Option(names = "--pipeline", paramLabel = "D", converter = IntConverter.class,
     description = "TCP: lines in flight per connection, 1..10000 (default: 1). HTTP: opt-in HTTP/1.1 pipelining,"
       + " D requests per connection (default: 1 = off; connections then default to concurrency / D).")
-  String pipeline;
+  Integer pipeline;
 
   @Option(names = "--line", paramLabel = "LINE", description = "TCP: the line sent per request (a newline is appended).")
   String line;
@@ -85,25 +89,26 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--no-keepalive", description = "HTTP: a new connection per request (sends Connection: close), like ab without -k.")
   boolean noKeepAlive;
 
-  @Option(names = "--timeout", paramLabel = "DURATION",
+  @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationConverter.class,
     description = "Per request: connect timeout and response inactivity timeout (default: 10s).")
-  String timeout;
+  Duration timeout;
 
-  @Option(names = "--rate", paramLabel = "R",
+  @Option(names = "--rate", paramLabel = "R", converter = RateConverter.class,
     description = "Fixed-rate mode: R requests/s on a constant schedule; latency is measured from the intended send time"
       + " (corrected for coordinated omission) and reported uncorrected as well.")
-  String rate;
+  Double rate;
 
-  @Option(names = "--warmup", paramLabel = "DURATION", description = "Warm-up load before the measurement; its results are discarded.")
-  String warmup;
+  @Option(names = "--warmup", paramLabel = "DURATION", converter = DurationConverter.class,
+    description = "Warm-up load before the measurement; its results are discarded.")
+  Duration warmup;
 
-  @Option(names = "--max-duration", paramLabel = "DURATION",
+  @Option(names = "--max-duration", paramLabel = "DURATION", converter = DurationConverter.class,
     description = "Hard ceiling for the whole run; requests still in flight are counted as aborted (default: 10m, max 24h).")
-  String maxDuration;
+  Duration maxDuration;
 
-  @Option(names = "--threads", paramLabel = "N",
+  @Option(names = "--threads", paramLabel = "N", converter = IntConverter.class,
     description = "Event loops of the load generator, 1..256 (default: available processors, at most concurrency).")
-  String threads;
+  Integer threads;
 
   @Option(names = "--json", description = "Print the report as one JSON object on stdout (nothing else on stdout).")
   boolean json;
@@ -119,8 +124,20 @@ public final class BenchCommand implements Callable<Integer> {
 
   /** Runs {@code bench} on its own (the service normally mounts it as a subcommand). */
   public static void main(String[] args) {
-    System.exit(new CommandLine(new BenchCommand()).setExpandAtFiles(false).execute(args));
+    System.exit(commandLine().execute(args));
   }
+
+  /** The command on its own, as the service mounts it: {@code --body @file} reaches it, bad values get one line. */
+  public static CommandLine commandLine() {
+    return new CommandLine(new BenchCommand()).setExpandAtFiles(false).setParameterExceptionHandler(USAGE);
+  }
+
+  /** A value the command line cannot take: one line naming it, and exit code 2, as for a refused target. */
+  public static final CommandLine.IParameterExceptionHandler USAGE = (ex, args) -> {
+    ex.getCommandLine().getErr().println("bench: " + ex.getMessage());
+    ex.getCommandLine().getErr().flush();
+    return 2;
+  };
 
   @Override
   public Integer call() {
@@ -166,53 +183,102 @@ public final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Command line → {@link BenchOptions}; every malformed value becomes a one-line {@link BenchUsageException}. */
+  /** Command line → {@link BenchOptions}, which checks every range and how the options fit together. */
   BenchOptions toOptions() {
-    BenchOptions o = new BenchOptions().target(target).allowRemote(allowRemote).progress(!quiet && !json);
-    if (method != null) {
-      o.method(method);
-    }
-    if (body != null) {
-      o.body(BenchOptions.parseBody(body));
-    }
-    for (String h : headers) {
-      var e = BenchOptions.parseHeader(h);
-      o.header(e.getKey(), e.getValue());
-    }
-    if (concurrency != null) {
-      o.concurrency(BenchOptions.parseInt("--concurrency", concurrency, 1, BenchOptions.MAX_CONCURRENCY));
-    }
-    if (requests != null) {
-      o.requests(BenchOptions.parseLong("--requests", requests, 1, Long.MAX_VALUE / 2));
-    }
-    if (duration != null) {
-      o.duration(BenchOptions.parseDuration("--duration", duration));
-    }
-    if (connections != null) {
-      o.connections(BenchOptions.parseInt("--connections", connections, 1, BenchOptions.MAX_CONNECTIONS));
-    }
-    if (pipeline != null) {
-      o.pipeline(BenchOptions.parseInt("--pipeline", pipeline, 1, BenchOptions.MAX_PIPELINE));
-    }
-    if (line != null) {
-      o.line(line);
-    }
-    o.keepAlive(!noKeepAlive);
-    if (timeout != null) {
-      o.timeout(BenchOptions.parseDuration("--timeout", timeout));
-    }
-    if (rate != null) {
-      o.rate(BenchOptions.parseRate("--rate", rate));
-    }
-    if (warmup != null) {
-      o.warmup(BenchOptions.parseDuration("--warmup", warmup));
-    }
-    if (maxDuration != null) {
-      o.maxDuration(BenchOptions.parseDuration("--max-duration", maxDuration));
-    }
-    if (threads != null) {
-      o.threads(BenchOptions.parseInt("--threads", threads, 1, BenchOptions.MAX_THREADS));
-    }
+    BenchOptions o = new BenchOptions().target(target).allowRemote(allowRemote).progress(!quiet && !json)
+      .keepAlive(!noKeepAlive);
+    headers.forEach(h -> o.header(h.getKey(), h.getValue()));
+    ifGiven(method, o::method);
+    ifGiven(body, b -> o.body(b.bytes()));
+    ifGiven(concurrency, o::concurrency);
+    ifGiven(requests, o::requests);
+    ifGiven(duration, o::duration);
+    ifGiven(connections, o::connections);
+    ifGiven(pipeline, o::pipeline);
+    ifGiven(line, o::line);
+    ifGiven(timeout, o::timeout);
+    ifGiven(rate, o::rate);
+    ifGiven(warmup, o::warmup);
+    ifGiven(maxDuration, o::maxDuration);
+    ifGiven(threads, o::threads);
     return o;
+  }
+
+  /** An option left out keeps BenchOptions' default. */
+  private static <T> void ifGiven(T value, Consumer<T> set) {
+    if (value != null) {
+      set.accept(value);
+    }
+  }
+
+  /** A request body, read from its file when given as {@code @file}. */
+  record Body(byte[] bytes) {
+  }
+
+  /** Whole numbers as the options take them ({@code 10_000} too); the range is the option's, checked by BenchOptions. */
+  static final class LongConverter implements CommandLine.ITypeConverter<Long> {
+    @Override
+    public Long convert(String text) {
+      try {
+        return Long.parseLong(text.trim().replace("_", ""));
+      } catch (NumberFormatException e) {
+        throw new CommandLine.TypeConversionException(BenchOptions.refused(text, "an integer"));
+      }
+    }
+  }
+
+  static final class IntConverter implements CommandLine.ITypeConverter<Integer> {
+    @Override
+    public Integer convert(String text) {
+      long value = new LongConverter().convert(text);
+      if (value != (int) value) {
+        throw new CommandLine.TypeConversionException(BenchOptions.refused(text, "an integer of at most 10 digits"));
+      }
+      return (int) value;
+    }
+  }
+
+  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String text) {
+      try {
+        return BenchOptions.duration(text);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(BenchOptions.refused(text, BenchOptions.DURATION_ACCEPTED));
+      }
+    }
+  }
+
+  static final class RateConverter implements CommandLine.ITypeConverter<Double> {
+    @Override
+    public Double convert(String text) {
+      try {
+        return Double.parseDouble(text.trim());
+      } catch (NumberFormatException e) {
+        throw new CommandLine.TypeConversionException(BenchOptions.refused(text, "requests per second, a number"));
+      }
+    }
+  }
+
+  static final class HeaderConverter implements CommandLine.ITypeConverter<Map.Entry<String, String>> {
+    @Override
+    public Map.Entry<String, String> convert(String text) {
+      try {
+        return BenchOptions.parseHeader(text);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
+  static final class BodyConverter implements CommandLine.ITypeConverter<Body> {
+    @Override
+    public Body convert(String text) {
+      try {
+        return new Body(BenchOptions.parseBody(text));
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
   }
 }

@@ -35,6 +35,7 @@ public final class BenchOptions {
   static final int MAX_CONNECTIONS = 100_000;
   static final int MAX_PIPELINE = 10_000;
   static final int MAX_THREADS = 256;
+  static final long MAX_REQUESTS = Long.MAX_VALUE / 2;
   static final double MAX_RATE = 10_000_000d;
   static final Duration MAX_MAX_DURATION = Duration.ofHours(24);
   static final Duration MAX_TIMEOUT = Duration.ofHours(1);
@@ -139,9 +140,7 @@ public final class BenchOptions {
       checkDuration("--duration", duration, Duration.ofMillis(1), maxDur);
     } else {
       n = requests != null ? requests : DEFAULT_REQUESTS;
-      if (n <= 0) {
-        throw invalid("--requests", Long.toString(n), "an integer >= 1");
-      }
+      checkInt("--requests", n, 1, MAX_REQUESTS);
     }
     Duration to = timeout != null ? timeout : DEFAULT_TIMEOUT;
     checkDuration("--timeout", to, Duration.ofMillis(1), MAX_TIMEOUT);
@@ -220,7 +219,12 @@ public final class BenchOptions {
   private static final Pattern PLAIN_NUMBER = Pattern.compile("\\d+(?:\\.\\d+)?");
 
   static BenchUsageException invalid(String option, String value, String accepted) {
-    return new BenchUsageException("invalid value for option '" + option + "': '" + value + "' (accepted: " + accepted + ")");
+    return new BenchUsageException("invalid value for option '" + option + "': " + refused(value, accepted));
+  }
+
+  /** The value and what the option accepts, as every refusal quotes them. */
+  static String refused(String value, String accepted) {
+    return "'" + value + "' (accepted: " + accepted + ")";
   }
 
   static void checkInt(String option, long value, long min, long max) {
@@ -236,42 +240,22 @@ public final class BenchOptions {
     }
   }
 
-  static int parseInt(String option, String text, int min, int max) {
-    long v = parseLong(option, text, min, max);
-    return (int) v;
-  }
-
-  static long parseLong(String option, String text, long min, long max) {
-    String s = text.trim().replace("_", "");
-    long v;
-    try {
-      v = Long.parseLong(s);
-    } catch (NumberFormatException e) {
-      throw invalid(option, text, "an integer from " + min + " to " + max);
-    }
-    checkInt(option, v, min, max);
-    return v;
-  }
-
-  static double parseRate(String option, String text) {
-    double v;
-    try {
-      v = Double.parseDouble(text.trim());
-    } catch (NumberFormatException e) {
-      v = Double.NaN;
-    }
-    if (!(v > 0 && v <= MAX_RATE)) {
-      throw invalid(option, text, "requests per second, > 0 and <= " + (long) MAX_RATE);
-    }
-    return v;
-  }
+  static final String DURATION_ACCEPTED = "a duration such as 500ms, 10s, 1m, 1m30s (a bare number means seconds)";
 
   /** {@code 10s}, {@code 500ms}, {@code 1m}, {@code 1h}, {@code 1m30s}, {@code 1.5s}; a bare number means seconds. */
   static Duration parseDuration(String option, String text) {
+    try {
+      return duration(text);
+    } catch (IllegalArgumentException e) {
+      throw invalid(option, String.valueOf(text), DURATION_ACCEPTED);
+    }
+  }
+
+  /** As {@link #parseDuration}, failing with IllegalArgumentException. */
+  static Duration duration(String text) {
     String s = text == null ? "" : text.trim().toLowerCase(Locale.ROOT);
-    String accepted = "a duration such as 500ms, 10s, 1m, 1m30s (a bare number means seconds)";
     if (s.isEmpty()) {
-      throw invalid(option, String.valueOf(text), accepted);
+      throw new IllegalArgumentException("no duration");
     }
     try {
       if (PLAIN_NUMBER.matcher(s).matches()) {
@@ -282,7 +266,7 @@ public final class BenchOptions {
       long total = 0;
       while (pos < s.length()) {
         if (!m.find(pos) || m.start() != pos) {
-          throw invalid(option, text, accepted);
+          throw new IllegalArgumentException("not a duration");
         }
         double v = Double.parseDouble(m.group(1));
         double unit;
@@ -298,7 +282,7 @@ public final class BenchOptions {
       }
       return Duration.ofNanos(total);
     } catch (ArithmeticException e) {
-      throw invalid(option, text, accepted);
+      throw new IllegalArgumentException("too long a duration");
     }
   }
 
@@ -330,35 +314,42 @@ public final class BenchOptions {
     return ms + "ms";
   }
 
-  /** {@code 'Name: value'}. */
+  /** {@code 'Name: value'}; IllegalArgumentException saying what it accepts. */
   static Map.Entry<String, String> parseHeader(String text) {
     int colon = text.indexOf(':');
-    if (colon <= 0) {
-      throw invalid("--header", text, "'Name: value' with a token name, e.g. 'Accept: application/json'");
+    String name = colon <= 0 ? null : text.substring(0, colon).trim();
+    String value = colon <= 0 ? null : text.substring(colon + 1).trim();
+    if (!validHeader(name, value)) {
+      throw new IllegalArgumentException(refused(text, HEADER_ACCEPTED));
     }
-    String name = text.substring(0, colon).trim();
-    String value = text.substring(colon + 1).trim();
-    checkHeader(name, value);
     return Map.entry(name, value);
   }
 
+  private static final String HEADER_ACCEPTED = "'Name: value' with a token name and a value without CR/LF, e.g."
+    + " 'Accept: application/json'";
+
   private static void checkHeader(String name, String value) {
-    if (name == null || !TOKEN.matcher(name).matches() || value == null
-      || value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0) {
-      throw invalid("--header", name + ": " + value, "'Name: value' with a token name and a value without CR/LF");
+    if (!validHeader(name, value)) {
+      throw invalid("--header", name + ": " + value, HEADER_ACCEPTED);
     }
   }
 
-  /** A literal string, or {@code @path} to read the body from a file. */
+  private static boolean validHeader(String name, String value) {
+    return name != null && TOKEN.matcher(name).matches() && value != null && value.indexOf('\r') < 0
+      && value.indexOf('\n') < 0;
+  }
+
+  /** A literal string, or {@code @path} to read the body from a file; IllegalArgumentException saying why not. */
   static byte[] parseBody(String text) {
     if (text.startsWith("@")) {
       Path p = Path.of(text.substring(1));
       try {
         return Files.readAllBytes(p);
       } catch (NoSuchFileException e) {
-        throw invalid("--body", text, "a string, or @file naming a readable file (no such file)");
+        throw new IllegalArgumentException(refused(text, "a string, or @file naming a readable file (no such file)"));
       } catch (IOException | RuntimeException e) {
-        throw invalid("--body", text, "a string, or @file naming a readable file (" + e.getMessage() + ")");
+        throw new IllegalArgumentException(refused(text, "a string, or @file naming a readable file ("
+          + e.getMessage() + ")"));
       }
     }
     return text.getBytes(StandardCharsets.UTF_8);

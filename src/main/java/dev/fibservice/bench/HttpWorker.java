@@ -122,7 +122,7 @@ final class HttpWorker extends Worker {
       .setPort(t.port())
       .setURI(t.requestUri())
       // waiting for a pooled connection is bounded by Vert.x; the whole request by this worker's sweep (no timer per
-      // request: arming and cancelling one costs ~15% of the client's CPU per request)
+      // request: arming and cancelling one costs the generator a large share of its CPU)
       .setConnectTimeout(plan.timeout().toMillis())
       .setFollowRedirects(false)
       .setSslOptions(null)

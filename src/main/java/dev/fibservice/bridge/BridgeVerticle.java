@@ -1,23 +1,23 @@
 package dev.fibservice.bridge;
 
-import dev.fibservice.Addresses;
-import dev.fibservice.NodeInfo;
-import dev.fibservice.ServiceError;
-import dev.fibservice.cluster.ComputeClient;
+import dev.fibservice.api.Addresses;
+import dev.fibservice.api.RequestIds;
+import dev.fibservice.api.ServiceError;
+import dev.fibservice.cluster.ClusterView;
+import dev.fibservice.compute.ComputeClient;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
+import dev.fibservice.net.ConnectionLimit;
+import dev.fibservice.net.ServerVerticle;
 import dev.fibservice.net.Session;
-import dev.fibservice.ops.Drain;
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
 
-import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -38,78 +38,59 @@ import java.util.concurrent.TimeUnit;
  *   <li>computations go through the same {@link ComputeClient} as HTTP and TCP (failover in a cluster).</li>
  * </ul>
  */
-public final class BridgeVerticle extends VerticleBase {
+public final class BridgeVerticle extends ServerVerticle {
 
-  /** The addresses a bridge client may use, and how. */
-  public static final List<String> PUBLIC_ADDRESSES = List.of(Addresses.FIB_COMPUTE, Addresses.FIB_CANCEL);
+  /**
+   * Everything a bridge client may do, address by address: send (request/reply) to {@code fib.compute} and publish
+   * to {@code fib.cancel}. The jobs addresses are public on the bus, not through the bridge.
+   */
+  public static final Map<String, String> PERMITTED = Map.of(Addresses.FIB_COMPUTE, "send", Addresses.FIB_CANCEL,
+    "publish");
 
-  private final NodeInfo node;
+  private final Settings settings;
+  private final ConnectionLimit connections;
+  private final ClusterView cluster;
   private final int port;
-  private NetServer server;
   private ComputeClient fib;
   private FibRequest.Limits limits;
   private int maxFrameBytes;
   /** Requests one connection may have in flight; beyond it the bridge stops reading that connection. */
   private int maxInFlightPerConnection;
-  private int maxConnections;
-  /** Open connections (the bridge is one instance, on one event loop). */
-  private int open;
 
-  public BridgeVerticle(NodeInfo node, int port) {
-    this.node = node;
+  /**
+   * @param connections the node's bridge connections
+   * @param cluster     this member's view of the cluster, or null when the node runs alone
+   */
+  public BridgeVerticle(Settings settings, ConnectionLimit connections, ClusterView cluster, int port) {
+    super(settings);
+    this.settings = settings;
+    this.connections = connections;
+    this.cluster = cluster;
     this.port = port;
   }
 
   @Override
   public Future<?> start() {
-    Settings settings = node.settings();
-    fib = ComputeClient.create(vertx, settings);
+    fib = ComputeClient.create(vertx, settings, cluster);
     limits = FibRequest.Limits.from(settings);
     maxFrameBytes = settings.getInt(Settings.BRIDGE_MAX_FRAME);
     maxInFlightPerConnection = settings.getInt(Settings.BRIDGE_MAX_IN_FLIGHT);
-    maxConnections = settings.getInt(Settings.BRIDGE_MAX_CONNECTIONS);
     NetServerOptions options = new NetServerOptions()
       .setHost(settings.getString(Settings.BRIDGE_HOST))
       .setPort(port)
       .setIdleTimeout(settings.getInt(Settings.TCP_IDLE_SECONDS))
       .setIdleTimeoutUnit(TimeUnit.SECONDS);
-    return vertx.createNetServer(options)
-      .connectHandler(this::connected)
-      .listen()
-      .onSuccess(s -> server = s);
-  }
-
-  @Override
-  public Future<?> stop() {
-    if (server == null) {
-      return Future.succeededFuture();
-    }
-    // stop accepting; what is in flight finishes
-    return server.shutdown(Drain.serverShutdownMs(node.settings()), TimeUnit.MILLISECONDS);
-  }
-
-  public int actualPort() {
-    return server.actualPort();
+    return listen(vertx.createNetServer(options).connectHandler(this::connected));
   }
 
   private void connected(NetSocket socket) {
-    if (open >= maxConnections) {
-      socket.end(frame(error("busy: too many connections (" + maxConnections + ", bridge.maxConnections); retry"
-        + " shortly")));
+    if (!connections.opened()) {
+      connections.closed();
+      socket.end(Frames.frame(Frames.error("busy: too many connections (" + connections.max()
+        + ", bridge.maxConnections); retry shortly")));
       return;
     }
-    open++;
     new Connection(socket).start();
-  }
-
-  /** Writes one frame: length, then the JSON. */
-  static Buffer frame(JsonObject json) {
-    Buffer payload = json.toBuffer();
-    return Buffer.buffer(payload.length() + 4).appendInt(payload.length()).appendBuffer(payload);
-  }
-
-  static JsonObject error(String message) {
-    return new JsonObject().put("type", "err").put("message", message);
   }
 
   /**
@@ -124,24 +105,14 @@ public final class BridgeVerticle extends VerticleBase {
 
     @Override
     protected int take(Buffer input, int start, int end) {
-      if (end - start < 4) {
-        return -1;
-      }
-      long length = input.getUnsignedInt(start);
-      if (length < 2) {
-        reject("frame_too_small: a frame holds a JSON object, at least 2 bytes ({}), this one announced " + length);
+      int next = Frames.next(input, start, end, maxFrameBytes);
+      if (next == Frames.REFUSED) {
+        reject(Frames.refusal(input, start, maxFrameBytes));
         return end;
       }
-      if (length > maxFrameBytes) {
-        reject("frame_too_large: a frame holds at most " + maxFrameBytes + " bytes (bridge.maxFrameBytes), this"
-          + " one announced " + length);
-        return end;
+      if (next != Frames.INCOMPLETE) {
+        handle(input.getBuffer(start + Frames.HEADER, next));
       }
-      int next = start + 4 + (int) length;
-      if (next > end) {
-        return -1;
-      }
-      handle(input.getBuffer(start + 4, next));
       return next;
     }
 
@@ -149,8 +120,8 @@ public final class BridgeVerticle extends VerticleBase {
     @Override
     protected void leftover(Buffer rest) {
       if (rest.length() > 0) {
-        write(frame(error("malformed_frame: the connection was half-closed inside a frame (" + rest.length()
-          + " bytes of it came)")));
+        writeError("malformed_frame: the connection was half-closed inside a frame (" + rest.length()
+          + " bytes of it came)");
       }
     }
 
@@ -166,48 +137,40 @@ public final class BridgeVerticle extends VerticleBase {
 
     @Override
     protected void onClosed() {
-      open--;
+      connections.closed();
     }
 
     private void handle(Buffer record) {
       JsonObject msg;
       try {
-        msg = new JsonObject(record);
-      } catch (RuntimeException e) {
-        reject("malformed_frame: not a UTF-8 JSON object");
+        msg = Frames.decode(record);
+      } catch (Frames.Malformed e) {
+        reject(e.getMessage());
         return;
       }
-      if (!(msg.getValue("type") instanceof String type)) {
-        reject("malformed_frame: no string \"type\"");
-        return;
-      }
-      switch (type) {
-        case "ping" -> write(frame(new JsonObject().put("type", "pong")));
+      switch (msg.getString("type")) {
+        case "ping" -> write(Frames.frame(new JsonObject().put("type", "pong")));
         case "send" -> send(msg);
         case "publish" -> publish(msg);
-        case "register", "unregister" -> write(frame(error("access_denied")));
-        default -> write(frame(error("unknown_type")));
+        case "register", "unregister" -> writeError("access_denied");
+        default -> writeError("unknown_type");
       }
     }
 
     private void send(JsonObject msg) {
-      if (!(msg.getValue("address") instanceof String address)) {
-        write(frame(error("missing_address")));
-        return;
-      }
-      if (!Addresses.FIB_COMPUTE.equals(address)) {
-        write(frame(error("access_denied")));
+      String address = permitted(msg, "send");
+      if (address == null) {
         return;
       }
       if (!(msg.getValue("replyAddress") instanceof String replyAddress)) {
-        write(frame(error("missing_reply_address: fib.compute is request/reply")));
+        writeError("missing_reply_address: fib.compute is request/reply");
         return;
       }
       FibRequest request;
       try {
         request = FibRequest.fromJson(msg.getValue("body"), limits);
       } catch (ServiceError e) {
-        write(frame(failure(address, replyAddress, e)));
+        write(Frames.frame(failure(address, replyAddress, e)));
         return;
       }
       String clientId = clientId(msg.getValue("headers"));
@@ -218,10 +181,10 @@ public final class BridgeVerticle extends VerticleBase {
         }
         work.remove(cancelId);
         if (ar.succeeded()) {
-          write(frame(new JsonObject().put("type", "message").put("address", replyAddress).put("send", true)
+          write(Frames.frame(new JsonObject().put("type", "message").put("address", replyAddress).put("send", true)
             .put("body", ar.result())));
         } else {
-          write(frame(failure(address, replyAddress, ar.cause())));
+          write(Frames.frame(failure(address, replyAddress, ar.cause())));
         }
         changed();
       });
@@ -232,12 +195,7 @@ public final class BridgeVerticle extends VerticleBase {
      * x-request-id) and nothing else: the bus only ever sees the bridge's own cancel ids.
      */
     private void publish(JsonObject msg) {
-      if (!(msg.getValue("address") instanceof String address)) {
-        write(frame(error("missing_address")));
-        return;
-      }
-      if (!Addresses.FIB_CANCEL.equals(address)) {
-        write(frame(error("access_denied")));
+      if (permitted(msg, "publish") == null) {
         return;
       }
       if (msg.getValue("body") instanceof JsonObject body && body.getValue("id") instanceof String id) {
@@ -245,13 +203,22 @@ public final class BridgeVerticle extends VerticleBase {
       }
     }
 
+    /** The message's address when the client may {@code operation} it, else null (and the client is told why). */
+    private String permitted(JsonObject msg, String operation) {
+      if (!(msg.getValue("address") instanceof String address)) {
+        writeError("missing_address");
+        return null;
+      }
+      if (!operation.equals(PERMITTED.get(address))) {
+        writeError("access_denied");
+        return null;
+      }
+      return address;
+    }
+
     /** The client's x-request-id header (for the logs, and to cancel its own request), or null. */
     private String clientId(Object headers) {
-      if (headers instanceof JsonObject h && h.getValue(Addresses.REQUEST_ID_HEADER) instanceof String id
-        && !id.isEmpty() && id.length() <= 128) {
-        return id;
-      }
-      return null;
+      return headers instanceof JsonObject h ? RequestIds.fromClient(h.getValue(Addresses.REQUEST_ID_HEADER)) : null;
     }
 
     /** failureCode is the status the failure means everywhere (400, 499, 503, 504, 500). */
@@ -262,9 +229,13 @@ public final class BridgeVerticle extends VerticleBase {
         .put("failureCode", error.status()).put("failureType", type).put("message", error.getMessage());
     }
 
+    private void writeError(String message) {
+      write(Frames.frame(Frames.error(message)));
+    }
+
     /** An error frame, then close: the stream cannot be trusted to be in step any more. */
     private void reject(String message) {
-      abort(frame(error(message)));
+      abort(Frames.frame(Frames.error(message)));
     }
   }
 }

@@ -1,28 +1,22 @@
 package dev.fibservice.compute;
 
-import io.vertx.core.Vertx;
-import io.vertx.core.shareddata.Shareable;
+import dev.fibservice.ops.Metrics;
 
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The per-node cap on computations queued or running, one counter per lane, shared by every gateway
- * instance of a Vert.x node. A lane that is full refuses at once: nothing queues without bound.
+ * instance of a node. A lane that is full refuses at once: nothing queues without bound.
  */
-public final class Admission implements Shareable {
+public final class Admission {
 
   private final int max;
   private final AtomicInteger light = new AtomicInteger();
   private final AtomicInteger heavy = new AtomicInteger();
 
-  private Admission(int max) {
+  /** @param max computations queued or running per lane (fib.maxInFlight) */
+  public Admission(int max) {
     this.max = max;
-  }
-
-  /** The node's instance, created by the first caller. */
-  public static Admission of(Vertx vertx, int max) {
-    return (Admission) vertx.sharedData().getLocalMap("fib.admission").computeIfAbsent("admission",
-      k -> new Admission(max));
   }
 
   boolean tryAcquire(boolean lightLane) {
@@ -43,7 +37,7 @@ public final class Admission implements Shareable {
   }
 
   /** In-flight gauges, one per lane. */
-  public void register(dev.fibservice.ops.Metrics metrics) {
+  public void register(Metrics metrics) {
     metrics.gauge("fib_in_flight", "Computations queued or running on this node", "lane", "light", light::get);
     metrics.gauge("fib_in_flight", "Computations queued or running on this node", "lane", "heavy", heavy::get);
   }

@@ -1,10 +1,12 @@
 package dev.fibservice.compute;
 
-import dev.fibservice.Addresses;
-import dev.fibservice.NodeInfo;
-import dev.fibservice.ServiceError;
+import dev.fibservice.api.Addresses;
+import dev.fibservice.api.RequestIds;
+import dev.fibservice.api.ServiceError;
 import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.config.Settings;
+import dev.fibservice.ops.Metrics;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -19,7 +21,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The public face of the workers, on an event loop: consumes {@code fib.compute}, validates the body,
@@ -32,15 +33,19 @@ public final class ComputeGateway extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(ComputeGateway.class);
 
-  /** A computation in flight: the job (shared with its worker) and the request to answer, once. */
+  /** A computation in flight (shared with its worker), the request to answer (once) and its deadline. */
   private static final class Running {
-    final ComputeJob job;
+    final Computation computation;
     final Message<Object> message;
+    /** Its key in {@link #running}. */
+    final Object key;
+    long deadline;
     boolean answered;
 
-    Running(ComputeJob job, Message<Object> message) {
-      this.job = job;
+    Running(Computation computation, Message<Object> message, Object key) {
+      this.computation = computation;
       this.message = message;
+      this.key = key;
     }
 
     void fail(int status, String text) {
@@ -51,15 +56,16 @@ public final class ComputeGateway extends VerticleBase {
     }
   }
 
-  private final NodeInfo node;
   private final Settings settings;
+  private final Metrics metrics;
+  private final Admission admission;
+  private final ClusterView cluster;
   /**
    * What is in flight, by cancel id (the {@code x-cancel-id} header); a request without one, or with one already in
    * use, is kept under a key no {@code fib.cancel} can name.
    */
   private final Map<Object, Running> running = new HashMap<>();
   private FibRequest.Limits limits;
-  private Admission admission;
   private boolean lightLane;
   private long timeoutMs;
   private DeliveryOptions toWorker;
@@ -67,21 +73,25 @@ public final class ComputeGateway extends VerticleBase {
   private int inFlight;
   private Promise<Void> drained;
 
-  public ComputeGateway(NodeInfo node) {
-    this.node = node;
-    this.settings = node.settings();
+  /**
+   * @param admission the node's cap on computations in flight, shared by every gateway instance
+   * @param cluster   this member's view of the cluster, or null when the node runs alone
+   */
+  public ComputeGateway(Settings settings, Metrics metrics, Admission admission, ClusterView cluster) {
+    this.settings = settings;
+    this.metrics = metrics;
+    this.admission = admission;
+    this.cluster = cluster;
   }
 
   @Override
   public Future<?> start() {
     limits = FibRequest.Limits.from(settings);
-    admission = Admission.of(vertx, settings.getInt(Settings.FIB_MAX_IN_FLIGHT));
     lightLane = settings.getInt(Settings.FIB_LIGHT_WORKERS) > 0;
     timeoutMs = settings.getInt(Settings.FIB_TIMEOUT_MS);
     // The gateway's own timer answers 504 first; this bus timeout only reclaims a reply that never comes.
     toWorker = new DeliveryOptions().setLocalOnly(true).setSendTimeout(2 * timeoutMs + 60_000);
     computeConsumers.add(vertx.eventBus().consumer(Addresses.FIB_COMPUTE, this::compute));
-    ClusterView cluster = ClusterView.of(vertx);
     if (cluster != null) {
       computeConsumers.add(vertx.eventBus().consumer(Addresses.computeOn(cluster.selfId()), this::compute));
     }
@@ -120,57 +130,72 @@ public final class ComputeGateway extends VerticleBase {
     }
     boolean light = lightLane && request.light();
     if (!admission.tryAcquire(light)) {
-      node.metrics().rejected();
+      metrics.rejected();
       message.fail(ServiceError.UNAVAILABLE, "busy: " + admission.max() + " computations are already queued or"
         + " running on this node (fib.maxInFlight); retry shortly");
       return;
     }
+    Running run = track(message, request);
+    String lane = light ? Addresses.WORKER_LIGHT : Addresses.WORKER_HEAVY;
+    DeliveryOptions delivery = new DeliveryOptions(toWorker).addHeader(Addresses.REQUEST_ID_HEADER, run.computation.id());
+    vertx.eventBus().<ComputeResult>request(lane, run.computation, delivery).onComplete(ar -> {
+      admission.release(light);
+      untrack(run);
+      answer(run, ar);
+    });
+  }
+
+  /**
+   * An admitted computation, kept under its cancel id until it ends, with its deadline: past it the request gets
+   * 504 and the worker is told to stop.
+   */
+  private Running track(Message<Object> message, FibRequest request) {
     // the request id names the request in the logs, front and worker; only the cancel id can cancel it
     String id = message.headers().get(Addresses.REQUEST_ID_HEADER);
-    if (id == null) {
-      id = Long.toHexString(ThreadLocalRandom.current().nextLong());
-    }
+    Computation computation = new Computation(id != null ? id : RequestIds.next(), request);
     String cancelId = message.headers().get(Addresses.CANCEL_ID_HEADER);
-    Object key = cancelId != null && !running.containsKey(cancelId) ? cancelId : new Object();
-    ComputeJob job = new ComputeJob(id, request);
-    Running run = new Running(job, message);
-    running.put(key, run);
+    Running run = new Running(computation, message, cancelId != null && !running.containsKey(cancelId) ? cancelId : new Object());
+    running.put(run.key, run);
     inFlight++;
-    long timer = vertx.setTimer(timeoutMs, t -> {
-      job.cancel();
-      node.metrics().timedOut();
+    run.deadline = vertx.setTimer(timeoutMs, t -> {
+      computation.cancel();
+      metrics.timedOut();
       run.fail(ServiceError.TIMEOUT, "F(" + request.n() + ") with algorithm " + request.algorithm().wireName()
         + " did not finish within fib.timeoutMs = " + timeoutMs + " ms and was cancelled");
     });
-    String lane = light ? Addresses.WORKER_LIGHT : Addresses.WORKER_HEAVY;
-    DeliveryOptions delivery = new DeliveryOptions(toWorker).addHeader(Addresses.REQUEST_ID_HEADER, id);
-    vertx.eventBus().<ComputeResult>request(lane, job, delivery).onComplete(ar -> {
-      admission.release(light);
-      running.remove(key, run);
-      if (--inFlight == 0 && drained != null) {
-        drained.tryComplete();
+    return run;
+  }
+
+  /** The worker answered, or the bus gave up on it: the computation is no longer in flight. */
+  private void untrack(Running run) {
+    running.remove(run.key, run);
+    if (--inFlight == 0 && drained != null) {
+      drained.tryComplete();
+    }
+    vertx.cancelTimer(run.deadline);
+  }
+
+  /** Relays what the worker said, unless the deadline or the shutdown answered first. */
+  private void answer(Running run, AsyncResult<Message<ComputeResult>> outcome) {
+    if (run.answered) {
+      return;
+    }
+    run.answered = true;
+    if (outcome.succeeded()) {
+      run.message.reply(outcome.result().body().toJson());
+    } else {
+      ServiceError error = ServiceError.from(outcome.cause());
+      if (error.status() == ServiceError.INTERNAL) {
+        log.error("computation {} failed: {}", run.computation.id(), error.getMessage());
       }
-      vertx.cancelTimer(timer);
-      if (run.answered) {
-        return;
-      }
-      run.answered = true;
-      if (ar.succeeded()) {
-        message.reply(ar.result().body().toJson());
-      } else {
-        ServiceError error = ServiceError.from(ar.cause());
-        if (error.status() == ServiceError.INTERNAL) {
-          log.error("job {} failed: {}", job.id(), error.getMessage());
-        }
-        message.fail(error.status(), error.getMessage());
-      }
-    });
+      run.message.fail(error.status(), error.getMessage());
+    }
   }
 
   /** The shutdown grace period is over: what still runs is stopped and answered 503, not cut off. */
   private void abortAll() {
     for (Running run : running.values()) {
-      run.job.cancel();
+      run.computation.cancel();
       run.fail(ServiceError.UNAVAILABLE, "the service is shutting down and this computation ran past the grace"
         + " period (shutdown.graceMs); retry on another node");
     }
@@ -181,7 +206,7 @@ public final class ComputeGateway extends VerticleBase {
     if (message.body() instanceof JsonObject body && body.getValue("id") instanceof String id) {
       Running run = running.get(id);
       if (run != null) {
-        run.job.cancel();
+        run.computation.cancel();
       }
     }
   }

@@ -1,7 +1,10 @@
 package dev.fibservice.compute;
 
-import dev.fibservice.ServiceError;
+import dev.fibservice.api.ServiceError;
+import dev.fibservice.api.Text;
 import dev.fibservice.config.Settings;
+import dev.fibservice.math.Algorithm;
+import dev.fibservice.math.Fibonacci;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -42,10 +45,10 @@ public record FibRequest(int n, Algorithm algorithm) {
       throw bad("n is missing; expected a whole number from 0 to " + limits.maxN(algorithm), nText);
     }
     if (!nText.matches("[+-]?\\d+")) {
-      throw bad("n must be a whole number, got '" + abbreviate(nText) + "'", nText);
+      throw bad("n must be a whole number, got '" + Text.abbreviate(nText) + "'", nText);
     }
     if (nText.startsWith("-") && !nText.matches("-0+")) {
-      throw bad("n must not be negative, got " + abbreviate(nText), nText);
+      throw bad("n must not be negative, got " + Text.abbreviate(nText), nText);
     }
     String digits = nText.replaceFirst("^[+-]?0*(?=\\d)", "");
     long n = digits.length() > 10 ? Long.MAX_VALUE : Long.parseLong(digits);
@@ -69,7 +72,7 @@ public record FibRequest(int n, Algorithm algorithm) {
       throw bad("n is missing; expected a whole number from 0 to " + limits.maxN(algorithm), null);
     }
     if (!(nRaw instanceof Integer || nRaw instanceof Long)) {
-      throw bad("n must be a JSON integer, got " + abbreviate(nRaw instanceof String s ? "'" + s + "'"
+      throw bad("n must be a JSON integer, got " + Text.abbreviate(nRaw instanceof String s ? "'" + s + "'"
         : String.valueOf(nRaw)), String.valueOf(nRaw));
     }
     long n = ((Number) nRaw).longValue();
@@ -82,9 +85,9 @@ public record FibRequest(int n, Algorithm algorithm) {
   private static FibRequest checked(long n, Algorithm algorithm, Limits limits, String raw) {
     int max = limits.maxN(algorithm);
     if (n > max) {
-      throw ServiceError.badRequest("n = " + abbreviate(raw) + " is above the limit of algorithm "
+      throw ServiceError.badRequest("n = " + Text.abbreviate(raw) + " is above the limit of algorithm "
           + algorithm.wireName() + " (n <= " + max + ")",
-        new JsonObject().put("param", "n").put("value", abbreviate(raw)).put("algorithm", algorithm.wireName())
+        new JsonObject().put("param", "n").put("value", Text.abbreviate(raw)).put("algorithm", algorithm.wireName())
           .put("max", max));
     }
     return new FibRequest((int) n, algorithm);
@@ -96,8 +99,8 @@ public record FibRequest(int n, Algorithm algorithm) {
     }
     Algorithm algorithm = Algorithm.fromWireName(text);
     if (algorithm == null) {
-      throw ServiceError.badRequest("unknown algorithm '" + abbreviate(text) + "'; expected one of "
-        + Algorithm.NAMES, new JsonObject().put("param", "algorithm").put("value", abbreviate(text))
+      throw ServiceError.badRequest("unknown algorithm '" + Text.abbreviate(text) + "'; expected one of "
+        + Algorithm.NAMES, new JsonObject().put("param", "algorithm").put("value", Text.abbreviate(text))
         .put("accepted", Algorithm.NAMES));
     }
     return algorithm;
@@ -106,13 +109,8 @@ public record FibRequest(int n, Algorithm algorithm) {
   private static ServiceError bad(String message, String value) {
     JsonObject detail = new JsonObject().put("param", "n");
     if (value != null) {
-      detail.put("value", abbreviate(value));
+      detail.put("value", Text.abbreviate(value));
     }
     return ServiceError.badRequest(message, detail);
-  }
-
-  /** Echoes user input back at most 40 characters long. */
-  static String abbreviate(String text) {
-    return text.length() <= 40 ? text : text.substring(0, 37) + "...";
   }
 }

@@ -1,6 +1,7 @@
 package dev.fibservice.compute;
 
-import dev.fibservice.ServiceError;
+import dev.fibservice.api.ServiceError;
+import dev.fibservice.math.Fibonacci;
 import dev.fibservice.ops.Metrics;
 import dev.fibservice.stats.NodeStats;
 import io.vertx.core.Future;
@@ -10,12 +11,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
-import java.math.BigInteger;
 import java.util.concurrent.CancellationException;
 
 /**
  * Does the maths, and nothing else, on a worker thread (deployed with ThreadingModel.WORKER). It only
- * takes jobs the {@link ComputeGateway} of this node has admitted, from a node-local address.
+ * takes computations the {@link ComputeGateway} (or the job runner) of this node has admitted, from a node-local
+ * address.
  */
 public final class FibonacciVerticle extends VerticleBase {
 
@@ -27,6 +28,7 @@ public final class FibonacciVerticle extends VerticleBase {
   private final String address;
   private final String name;
   private final Metrics metrics;
+  private final NodeStats stats;
   /** CPU niceness of this lane's threads (heavy maths yields the cores to the event loops); 0 = as is. */
   private final int nice;
   private NodeStats.Counter done;
@@ -34,47 +36,48 @@ public final class FibonacciVerticle extends VerticleBase {
   /**
    * @param address the lane's node-local address
    * @param name    what replies show in "worker": node and worker, e.g. {@code host-42/heavy-2}
+   * @param stats   the node's live counters, where this worker counts its computations
    * @param nice    the CPU niceness for this lane's threads (0 = unchanged)
    */
-  public FibonacciVerticle(String address, String name, Metrics metrics, int nice) {
+  public FibonacciVerticle(String address, String name, Metrics metrics, NodeStats stats, int nice) {
     this.address = address;
     this.name = name;
     this.metrics = metrics;
+    this.stats = stats;
     this.nice = nice;
   }
 
   @Override
   public Future<?> start() {
     if (nice > 0) {
-      Niceness.heavy(nice);
+      Niceness.forEngine(nice);
     }
     // the lane is the last part of the address: fib.worker.light -> light
-    done = NodeStats.of(vertx).worker(name, address.substring(address.lastIndexOf('.') + 1));
-    return vertx.eventBus().<ComputeJob>localConsumer(address, this::compute).completion();
+    done = stats.worker(name, address.substring(address.lastIndexOf('.') + 1));
+    return vertx.eventBus().<Computation>localConsumer(address, this::compute).completion();
   }
 
-  private void compute(Message<ComputeJob> message) {
+  private void compute(Message<Computation> message) {
     Niceness.apply(nice);
-    ComputeJob job = message.body();
-    FibRequest request = job.request();
+    Computation computation = message.body();
+    FibRequest request = computation.request();
     // one request's log lines carry its id, on the front and here on the worker
-    MDC.put("requestId", job.id());
+    MDC.put("requestId", computation.id());
     try {
-      if (job.cancelled()) {
+      if (computation.cancelled()) {
         throw new CancellationException("cancelled before start");
       }
       long start = System.nanoTime();
-      BigInteger value = Fibonacci.compute(request.algorithm(), request.n(), job::cancelled);
-      String digits = Fibonacci.decimal(value, job::cancelled);
+      String digits = Fibonacci.digits(request.algorithm(), request.n(), computation::cancelled);
       long micros = (System.nanoTime() - start) / 1000;
       metrics.computed(request.algorithm(), micros);
       done.increment();
       message.reply(new ComputeResult(request, digits, micros, name));
     } catch (CancellationException e) {
-      log.debug("job {} F({}) {} cancelled", job.id(), request.n(), request.algorithm().wireName());
+      log.debug("computation {} F({}) {} cancelled", computation.id(), request.n(), request.algorithm().wireName());
       message.fail(CANCELLED, "cancelled");
     } catch (RuntimeException | OutOfMemoryError e) {
-      log.error("job {} F({}) {} failed", job.id(), request.n(), request.algorithm().wireName(), e);
+      log.error("computation {} F({}) {} failed", computation.id(), request.n(), request.algorithm().wireName(), e);
       message.fail(ServiceError.INTERNAL, "computation failed: " + e);
     } finally {
       MDC.remove("requestId");

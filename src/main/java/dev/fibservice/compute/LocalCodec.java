@@ -5,7 +5,7 @@ import io.vertx.core.eventbus.MessageCodec;
 
 /**
  * Passes an object by reference between verticles of one JVM. The gateway and its workers share
- * {@link ComputeJob} this way, so a cancellation flag set on the event loop is seen by the worker.
+ * {@link Computation} this way, so a cancellation flag set on the event loop is seen by the worker.
  */
 final class LocalCodec<T> implements MessageCodec<T, T> {
 

@@ -1,5 +1,6 @@
 package dev.fibservice.config;
 
+import dev.fibservice.api.Text;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
@@ -27,19 +28,17 @@ public final class Settings {
     "Address the HTTP and TCP servers bind to (0.0.0.0 for all interfaces)");
   public static final Key INSTANCES = Key.intOrAuto("instances", 1, 256,
     "HTTP and TCP verticle instances; auto = one per CPU core");
-  public static final Key WORKER_INSTANCES = Key.intOrAuto("workerInstances", 1, 256,
-    "FibonacciVerticle worker instances for heavy computations; auto = one per CPU core");
   public static final Key EVENT_LOOPS = Key.intOrAuto("eventLoops", 1, 256,
     "Vert.x event-loop threads; auto = one per CPU core");
-  public static final Key TRANSPORT = Key.choice("transport", "auto", List.of("auto", "epoll", "io_uring", "kqueue", "nio"),
+  public static final Key TRANSPORT = Key.choice("transport", "auto", List.of("auto", "epoll", "io_uring", "nio"),
     "Network transport; auto = native epoll where available, else NIO; an unavailable choice falls back to NIO");
   public static final Key NODE_NAME = Key.string("node.name", "auto",
     "Name of this node in replies and logs; auto = <hostname>-<pid>");
   public static final Key HTTP_PORT = Key.integer("http.port", 8080, 0, MAX_PORT,
     "HTTP port; 0 picks a free port (logged at start)");
-  public static final Key HELLO_MAX_REPEAT = Key.integer("http.maxRepeat", 100000, 1, 1000000,
+  public static final Key HTTP_MAX_REPEAT = Key.integer("http.maxRepeat", 100000, 1, 1000000,
     "Largest accepted /hello?repeat=N");
-  public static final Key HELLO_FILE_CACHE_MB = Key.integer("http.pageFileCacheMb", 32, 0, 65536,
+  public static final Key HTTP_PAGE_FILE_CACHE_MB = Key.integer("http.pageFileCacheMb", 32, 0, 65536,
     "MiB of /hello pages of 64 KiB or more kept as files per HTTP instance, sent with sendfile; 0 sends all from memory");
   public static final Key TCP_PORT = Key.integer("tcp.port", 25000, 0, MAX_PORT,
     "TCP line-protocol port; 0 picks a free port (logged at start)");
@@ -53,11 +52,17 @@ public final class Settings {
     "Deadline of one computation; past it the request gets 504 and the computation is cancelled");
   public static final Key FIB_MAX_IN_FLIGHT = Key.integer("fib.maxInFlight", 256, 1, 1000000,
     "Computations queued or running per lane (light, heavy) on this node; beyond it 503 with Retry-After");
+  public static final Key FIB_HEAVY_WORKERS = Key.intOrAuto("fib.heavyWorkers", 1, 256,
+    "Worker instances of the heavy lane (computations that are not light); auto = one per CPU core")
+    .alias("workerInstances");
   public static final Key FIB_LIGHT_WORKERS = Key.integer("fib.lightWorkers", 1, 0, 64,
     "Worker instances reserved for cheap computations, so huge ones never starve small ones; 0 = no light lane");
   public static final Key FIB_HEAVY_NICE = Key.integer("fib.heavyNice", 10, 0, 19,
     "Linux CPU niceness of the heavy and job workers' threads, so event loops and the light lane preempt the"
       + " maths; 0 = same priority as the rest");
+  public static final Key FIB_WARMUP = Key.bool("fib.warmup", true,
+    "Warm the big-number engine up once at start, in the background at the lowest CPU priority, so the first large"
+      + " request finds it compiled; false skips it");
   public static final Key FIB_MAX_RECURSIVE = Key.integer("fib.maxN.recursive", 45, 0, 92,
     "Largest n for algorithm=recursive");
   public static final Key FIB_MAX_ITERATIVE = Key.integer("fib.maxN.iterative", 200000, 0, 100_000_000,
@@ -130,7 +135,7 @@ public final class Settings {
   public static final Key OPS_PORT = Key.integer("ops.port", 8081, 0, MAX_PORT,
     "Port of the operations endpoints when ops.enabled, on the address of host; 0 picks a free port (logged at start)");
 
-  // --- cluster mode and the event-bus bridge (issue 5) ---
+  // --- cluster mode and the event-bus bridge ---
   public static final Key CLUSTER_ENABLED = Key.bool("cluster.enabled", false,
     "Join a Hazelcast cluster and spread the verticles over its members (--cluster)");
   public static final Key CLUSTER_ROLE = Key.choice("cluster.role", "all", List.of("all", "http", "worker"),
@@ -159,6 +164,14 @@ public final class Settings {
     "In a cluster: how many times the front retries a computation on another worker member that died or left");
   public static final Key FIB_ATTEMPT_TIMEOUT_MS = Key.integer("fib.attemptTimeoutMs", 2000, 50, 600000,
     "In a cluster: how long one attempt of a light computation may take before the front retries elsewhere");
+  public static final Key CLUSTER_PING_INTERVAL_MS = Key.integer("cluster.pingIntervalMs", 500, 50, 60000,
+    "In a cluster: how often a front pings each computing member over the event bus to see that it answers");
+  public static final Key CLUSTER_SUSPECT_AFTER_MS = Key.integer("cluster.suspectAfterMs", 1500, 100, 600000,
+    "In a cluster: a member that answered nothing this long after a ping is suspected: it gets no new request and"
+      + " what it holds is retried on other members, until it answers again");
+  public static final Key CLUSTER_MAX_IN_FLIGHT_PER_MEMBER = Key.integer("cluster.maxInFlightPerMember", 512, 1, 1000000,
+    "In a cluster: computations one front may have waiting on one computing member; beyond it the others get the"
+      + " work (503 when all are full)");
   public static final Key BRIDGE_ENABLED = Key.bool("bridge.enabled", false,
     "Run the TCP event-bus bridge for non-JVM clients (--bridge-port also turns it on)");
   public static final Key BRIDGE_HOST = Key.string("bridge.host", "127.0.0.1",
@@ -173,9 +186,9 @@ public final class Settings {
     "Bridge connections open at once on this node; beyond it a new one gets an error frame and is closed");
 
   /** Every key, in the order of the README's table. */
-  public static final List<Key> KEYS = List.of(HOST, INSTANCES, WORKER_INSTANCES, EVENT_LOOPS, TRANSPORT, NODE_NAME,
-    HTTP_PORT, HELLO_MAX_REPEAT, HELLO_FILE_CACHE_MB, TCP_PORT, TCP_MAX_LINE, TCP_MAX_PIPELINED, TCP_IDLE_SECONDS,
-    FIB_TIMEOUT_MS, FIB_MAX_IN_FLIGHT, FIB_LIGHT_WORKERS, FIB_HEAVY_NICE, FIB_MAX_RECURSIVE, FIB_MAX_ITERATIVE, FIB_MAX_DOUBLING,
+  public static final List<Key> KEYS = List.of(HOST, INSTANCES, EVENT_LOOPS, TRANSPORT, NODE_NAME,
+    HTTP_PORT, HTTP_MAX_REPEAT, HTTP_PAGE_FILE_CACHE_MB, TCP_PORT, TCP_MAX_LINE, TCP_MAX_PIPELINED, TCP_IDLE_SECONDS,
+    FIB_TIMEOUT_MS, FIB_MAX_IN_FLIGHT, FIB_HEAVY_WORKERS, FIB_LIGHT_WORKERS, FIB_HEAVY_NICE, FIB_WARMUP, FIB_MAX_RECURSIVE, FIB_MAX_ITERATIVE, FIB_MAX_DOUBLING,
     HTTP_MAX_BODY, HTTP_CORS_ORIGIN, HTTP_CORS_WRITE_ORIGINS, MYSQL_HOST, MYSQL_PORT, MYSQL_DATABASE, MYSQL_USER, MYSQL_PASSWORD, MYSQL_POOL_SIZE,
     MYSQL_WAIT_QUEUE, MYSQL_CONNECT_TIMEOUT_MS, MYSQL_QUERY_TIMEOUT_MS, MYSQL_IDLE_TIMEOUT_SECONDS, MYSQL_PIPELINING,
     MYSQL_DATA_DIR, MYSQL_PASSWORD_FILE, JOBS_MAX_PENDING, JOBS_WORKERS, JOBS_TIMEOUT_MS, JOBS_LEASE_MS, JOBS_POLL_MS, METRICS_ENABLED,
@@ -184,17 +197,25 @@ public final class Settings {
     OPS_ENABLED, OPS_PORT,
     CLUSTER_ENABLED, CLUSTER_ROLE, CLUSTER_CONFIG, CLUSTER_NAME, CLUSTER_MEMBERS, CLUSTER_HOST, CLUSTER_PUBLIC_HOST,
     CLUSTER_PORT, CLUSTER_HAZELCAST_PORT, CLUSTER_TLS_CERT, CLUSTER_TLS_KEY, CLUSTER_TLS_CA, FIB_RETRIES, FIB_ATTEMPT_TIMEOUT_MS,
-    BRIDGE_ENABLED, BRIDGE_HOST, BRIDGE_PORT, BRIDGE_MAX_FRAME, BRIDGE_MAX_IN_FLIGHT, BRIDGE_MAX_CONNECTIONS);
+    CLUSTER_PING_INTERVAL_MS, CLUSTER_SUSPECT_AFTER_MS, CLUSTER_MAX_IN_FLIGHT_PER_MEMBER, BRIDGE_ENABLED, BRIDGE_HOST, BRIDGE_PORT, BRIDGE_MAX_FRAME, BRIDGE_MAX_IN_FLIGHT, BRIDGE_MAX_CONNECTIONS);
 
   private static final Map<String, Key> BY_NAME = KEYS.stream()
     .collect(Collectors.toMap(Key::name, Function.identity(), (a, b) -> a, LinkedHashMap::new));
+  /** Every name a key loads under: its own, then its old ones. */
+  private static final Map<String, Key> BY_ANY_NAME = new LinkedHashMap<>(BY_NAME);
+
+  static {
+    KEYS.forEach(key -> key.aliases().forEach(alias -> BY_ANY_NAME.put(alias, key)));
+  }
 
   private final Map<String, Object> values;
   private final Map<String, String> sources;
+  private final List<String> deprecations;
 
-  private Settings(Map<String, Object> values, Map<String, String> sources) {
+  private Settings(Map<String, Object> values, Map<String, String> sources, List<String> deprecations) {
     this.values = Collections.unmodifiableMap(values);
     this.sources = Collections.unmodifiableMap(sources);
+    this.deprecations = List.copyOf(deprecations);
   }
 
   /** Built-in defaults only. */
@@ -214,6 +235,7 @@ public final class Settings {
   public static Settings load(Path confFile, boolean confRequired, Map<String, String> env, Map<String, String> flags) {
     Map<String, Object> values = new LinkedHashMap<>();
     Map<String, String> sources = new LinkedHashMap<>();
+    List<String> deprecations = new ArrayList<>();
     for (Key key : KEYS) {
       values.put(key.name(), key.defaultValue());
       sources.put(key.name(), "default");
@@ -222,27 +244,52 @@ public final class Settings {
       JsonObject file = readFile(confFile, confRequired);
       if (file != null) {
         String source = confFile.toString();
-        flatten("", file, (name, raw) -> {
-          if (raw instanceof String text && !"auto".equals(text) && BY_NAME.containsKey(name)
-            && BY_NAME.get(name).type() != Key.Type.STRING && BY_NAME.get(name).type() != Key.Type.CHOICE) {
+        Map<String, Object> entries = new LinkedHashMap<>();
+        flatten("", file, entries::put);
+        aliasesFirst(entries).forEach((name, raw) -> {
+          Key key = BY_ANY_NAME.get(name);
+          if (raw instanceof String text && !"auto".equals(text) && key != null
+            && key.type() != Key.Type.STRING && key.type() != Key.Type.CHOICE) {
             // JSON has numbers and booleans: a quoted one in the file is a type error, not a value
             throw new ConfigException(name + ": '" + text + "' is not accepted (from " + source + "); expected "
-              + BY_NAME.get(name).accepted() + " as a JSON " + (BY_NAME.get(name).type() == Key.Type.BOOLEAN
-              ? "boolean" : "number"));
+              + key.accepted() + " as a JSON " + (key.type() == Key.Type.BOOLEAN ? "boolean" : "number"));
           }
-          set(values, sources, name, raw, source);
+          set(values, sources, deprecations, name, raw, source);
         });
       }
     }
     for (Key key : KEYS) {
+      // an old name first: the key's own name wins where both are set
+      for (String alias : key.aliases()) {
+        String raw = env.get(Key.envName(alias));
+        if (raw != null) {
+          set(values, sources, deprecations, alias, raw, "environment " + Key.envName(alias));
+        }
+      }
       String raw = env.get(key.envName());
       if (raw != null) {
-        set(values, sources, key.name(), raw, "environment " + key.envName());
+        set(values, sources, deprecations, key.name(), raw, "environment " + key.envName());
       }
     }
-    flags.forEach((name, raw) -> set(values, sources, name, raw, "command line"));
+    aliasesFirst(flags).forEach((name, raw) -> set(values, sources, deprecations, name, raw, "command line"));
     resolveAuto(values);
-    return new Settings(values, sources);
+    return new Settings(values, sources, deprecations);
+  }
+
+  /** The same entries, those under an old name first, so that a key's own name wins where both are given. */
+  private static <V> Map<String, V> aliasesFirst(Map<String, V> entries) {
+    Map<String, V> ordered = new LinkedHashMap<>();
+    entries.forEach((name, raw) -> {
+      if (!BY_NAME.containsKey(name)) {
+        ordered.put(name, raw);
+      }
+    });
+    entries.forEach((name, raw) -> {
+      if (BY_NAME.containsKey(name)) {
+        ordered.put(name, raw);
+      }
+    });
+    return ordered;
   }
 
   private static JsonObject readFile(Path file, boolean required) {
@@ -260,16 +307,8 @@ public final class Settings {
     try {
       return new JsonObject(text);
     } catch (DecodeException | ClassCastException e) {
-      throw new ConfigException("config file " + file + " is not a JSON object: " + firstLine(e.getMessage()));
+      throw new ConfigException("config file " + file + " is not a JSON object: " + Text.firstLine(e.getMessage()));
     }
-  }
-
-  private static String firstLine(String text) {
-    if (text == null) {
-      return "";
-    }
-    int nl = text.indexOf('\n');
-    return nl < 0 ? text : text.substring(0, nl);
   }
 
   private interface Sink {
@@ -280,7 +319,7 @@ public final class Settings {
   private static void flatten(String prefix, JsonObject json, Sink sink) {
     for (Map.Entry<String, Object> e : json) {
       String name = prefix + e.getKey();
-      if (e.getValue() instanceof JsonObject nested && !BY_NAME.containsKey(name)) {
+      if (e.getValue() instanceof JsonObject nested && !BY_ANY_NAME.containsKey(name)) {
         flatten(name + ".", nested, sink);
       } else {
         sink.accept(name, e.getValue());
@@ -288,15 +327,19 @@ public final class Settings {
     }
   }
 
-  private static void set(Map<String, Object> values, Map<String, String> sources, String name, Object raw,
-                          String source) {
-    Key key = BY_NAME.get(name);
+  private static void set(Map<String, Object> values, Map<String, String> sources, List<String> deprecations,
+                          String name, Object raw, String source) {
+    Key key = BY_ANY_NAME.get(name);
     if (key == null) {
       throw new ConfigException("unknown config key '" + name + "' (from " + source + "); known keys: "
         + String.join(", ", BY_NAME.keySet()));
     }
-    values.put(name, parse(key, raw, source));
-    sources.put(name, source);
+    if (!key.name().equals(name)) {
+      deprecations.add("config key " + name + " (from " + source + ") is the old name of " + key.name() + " ("
+        + key.envName() + "): it still loads; use the new name");
+    }
+    values.put(key.name(), parse(key, raw, source));
+    sources.put(key.name(), source);
   }
 
   static Object parse(Key key, Object raw, String source) {
@@ -351,7 +394,7 @@ public final class Settings {
 
   private static void resolveAuto(Map<String, Object> values) {
     long cores = Runtime.getRuntime().availableProcessors();
-    for (Key key : List.of(INSTANCES, WORKER_INSTANCES, EVENT_LOOPS)) {
+    for (Key key : List.of(INSTANCES, FIB_HEAVY_WORKERS, EVENT_LOOPS)) {
       if ("auto".equals(values.get(key.name()))) {
         values.put(key.name(), Math.min(cores, key.max()));
       }
@@ -392,9 +435,15 @@ public final class Settings {
   public Settings with(Map<String, ?> overrides) {
     Map<String, Object> copy = new LinkedHashMap<>(values);
     Map<String, String> src = new LinkedHashMap<>(sources);
-    overrides.forEach((name, raw) -> set(copy, src, name, raw, "override"));
+    List<String> deprecated = new ArrayList<>(deprecations);
+    aliasesFirst(overrides).forEach((name, raw) -> set(copy, src, deprecated, name, raw, "override"));
     resolveAuto(copy);
-    return new Settings(copy, src);
+    return new Settings(copy, src, deprecated);
+  }
+
+  /** One line for each old key name these settings were given under (for the start-up log). */
+  public List<String> deprecations() {
+    return deprecations;
   }
 
   /** One "key=value (source)" item per key, for the start-up log. */

@@ -1,7 +1,7 @@
 package dev.fibservice.db;
 
-import dev.fibservice.ServiceError;
-import dev.fibservice.cluster.Role;
+import dev.fibservice.api.ServiceError;
+import dev.fibservice.api.Text;
 import dev.fibservice.config.Settings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -91,15 +91,17 @@ public final class Database {
   /**
    * Finds or starts the database the settings ask for. Never fails: when it cannot be had, the
    * result is a database that is off, and says why.
+   *
+   * @param workerMember whether this node is a cluster member that only computes (it starts no embedded server)
    */
-  public static Future<Database> start(Vertx vertx, Settings settings) {
+  public static Future<Database> start(Vertx vertx, Settings settings, boolean workerMember) {
     String host = settings.getString(Settings.MYSQL_HOST);
     if ("off".equals(host)) {
       return Future.succeededFuture(off(settings, "mysql.host is off; set it to a MySQL host, or to \"embedded\""));
     }
     Future<Database> found;
     if ("embedded".equals(host)) {
-      if (settings.getBoolean(Settings.CLUSTER_ENABLED) && !Role.of(settings).fronts()) {
+      if (workerMember) {
         // one embedded server per cluster, on the member that fronts it: workers would all fight for its data dir
         return Future.succeededFuture(off(settings, "a worker member does not start the embedded MariaDB; set mysql.host"
           + " to the database the cluster shares (e.g. the http member's embedded one, 127.0.0.1:3306) to run jobs here"));
@@ -167,10 +169,7 @@ public final class Database {
 
   /** The first line of a failure, at most 300 characters: an answer names the problem, the log has the rest. */
   static String headline(Throwable e) {
-    String text = String.valueOf(e.getMessage());
-    int nl = text.indexOf('\n');
-    text = nl < 0 ? text : text.substring(0, nl);
-    return text.length() <= 300 ? text : text.substring(0, 297) + "...";
+    return Text.abbreviate(Text.firstLine(String.valueOf(e.getMessage())), 300);
   }
 
   /**
@@ -223,11 +222,6 @@ public final class Database {
   /** The embedded server this node started, or null (for tests in this package). */
   EmbeddedMariaDb embedded() {
     return embedded;
-  }
-
-  /** Why the DB features are off, or null. */
-  public String offReason() {
-    return offReason;
   }
 
   public String target() {

@@ -1,10 +1,11 @@
 package dev.fibservice.http;
 
+import dev.fibservice.api.Text;
+import dev.fibservice.net.ConnectionLimit;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.impl.ConnectionBase;
-import io.vertx.core.shareddata.Shareable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,7 +13,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Connection-level limits of one HTTP verticle instance: the node-wide cap on open connections (over
@@ -25,11 +25,6 @@ final class Connections {
 
   private static final Logger log = LoggerFactory.getLogger(Connections.class);
 
-  /** The node-wide count, shared by every HTTP instance. */
-  static final class Count implements Shareable {
-    final AtomicInteger open = new AtomicInteger();
-  }
-
   private static final class State {
     /** When this connection started waiting for request headers (ms), or 0 while a request is in progress. */
     long waitingSince;
@@ -39,18 +34,12 @@ final class Connections {
   }
 
   private final Map<HttpConnection, State> states = new HashMap<>();
-  private final Count count;
-  private final int max;
+  private final ConnectionLimit limit;
   private final long headerTimeoutMs;
 
-  Connections(Vertx vertx, int max, long headerTimeoutMs) {
-    this(vertx, "fib.http.connections", max, headerTimeoutMs);
-  }
-
-  /** @param countName the node-wide count these connections share (the ops port's are not the HTTP servers') */
-  Connections(Vertx vertx, String countName, int max, long headerTimeoutMs) {
-    this.count = (Count) vertx.sharedData().getLocalMap(countName).computeIfAbsent("count", k -> new Count());
-    this.max = max;
+  /** @param limit the node's HTTP connections, shared by every HTTP instance */
+  Connections(Vertx vertx, ConnectionLimit limit, long headerTimeoutMs) {
+    this.limit = limit;
     this.headerTimeoutMs = headerTimeoutMs;
     vertx.setPeriodic(Math.max(100, Math.min(1000, headerTimeoutMs / 4)), t -> sweep());
   }
@@ -58,17 +47,17 @@ final class Connections {
   void opened(HttpConnection connection) {
     State state = new State();
     state.waitingSince = System.currentTimeMillis();
-    state.overLimit = count.open.incrementAndGet() > max;
+    state.overLimit = !limit.opened();
     states.put(connection, state);
     connection.exceptionHandler(e -> {
       state.failure = e;
-      log.debug("HTTP connection from {} failed: {}", connection.remoteAddress(), Errors.oneLine(e.getMessage()));
+      log.debug("HTTP connection from {} failed: {}", connection.remoteAddress(), Text.oneLine(e.getMessage()));
       // an answer already written (a 405 before the body broke off) leaves before Vert.x closes the connection
       flush(connection);
     });
     connection.closeHandler(v -> {
       states.remove(connection);
-      count.open.decrementAndGet();
+      limit.closed();
     });
   }
 
@@ -114,7 +103,7 @@ final class Connections {
   }
 
   int open() {
-    return count.open.get();
+    return limit.open();
   }
 
   private void sweep() {

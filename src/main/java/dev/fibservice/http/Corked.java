@@ -13,7 +13,7 @@ import java.nio.channels.FileChannel;
 /**
  * A file response with TCP_CORK set while it is written, as nginx's {@code tcp_nopush}: the response head and the
  * start of the file leave in full segments instead of the head alone in a small one of its own (the sockets run with
- * TCP_NODELAY). Profiled under wrk on the 220 KB page, that lone head segment cost a seventh of the service's CPU.
+ * TCP_NODELAY), which costs a packet and a system call more for every response.
  * The cork comes off when the file is written (or the write failed), which pushes out the last partial segment.
  *
  * <p>Needs the connection's Netty channel, reached through Vert.x's {@code ConnectionBase} (an implementation class of

@@ -1,6 +1,7 @@
 package dev.fibservice.http;
 
-import dev.fibservice.ServiceError;
+import dev.fibservice.api.ServiceError;
+import dev.fibservice.api.Text;
 import dev.fibservice.config.Key;
 import dev.fibservice.config.Settings;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -60,8 +61,8 @@ final class Errors {
       }
     } else {
       log.debug("{} {}: the request could not be read: {}", ctx.request().method(), ctx.request().path(),
-        oneLine(failure.getMessage()));
-      send(ctx, ServiceError.badRequest("the request could not be read: " + oneLine(failure.getMessage()), null));
+        Text.oneLine(failure.getMessage()));
+      send(ctx, ServiceError.badRequest("the request could not be read: " + Text.oneLine(failure.getMessage()), null));
       // Vert.x closes a connection that failed to decode right after this, before its usual flush
       Connections.flush(ctx.request().connection());
       return;
@@ -102,7 +103,7 @@ final class Errors {
         settings);
     } else {
       error = ServiceError.badRequest("the request is not valid HTTP/1.1: "
-        + oneLine(cause == null ? "" : cause.getMessage()), null);
+        + Text.oneLine(cause == null ? "" : cause.getMessage()), null);
     }
     HttpServerResponse response = request.response();
     response.setStatusCode(error.status()).putHeader(HttpHeaders.CONTENT_TYPE, HttpVerticle.APPLICATION_JSON)
@@ -134,21 +135,5 @@ final class Errors {
       body.put("detail", error.detail());
     }
     return body;
-  }
-
-  /** A client's text in one short line: the first line, printable characters only, at most 120 of them. */
-  static String oneLine(String text) {
-    if (text == null) {
-      return "";
-    }
-    StringBuilder out = new StringBuilder();
-    for (int i = 0; i < text.length() && out.length() < 120; i++) {
-      char c = text.charAt(i);
-      if (c == '\n' || c == '\r') {
-        break;
-      }
-      out.append(c < ' ' || c == 0x7f ? '?' : c);
-    }
-    return out.length() < 120 ? out.toString() : out.substring(0, 117) + "...";
   }
 }

@@ -4,12 +4,10 @@ import dev.fibservice.ops.Metrics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.internal.http.HttpServerRequestInternal;
 import io.vertx.core.internal.http.HttpServerRequestWrapper;
-import io.vertx.core.shareddata.Shareable;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -21,9 +19,9 @@ import java.util.function.Supplier;
  * The HTTP server's metrics, recorded by the HTTP verticles themselves instead of by Vert.x's metrics SPI:
  * {@code fib_http_server_requests_seconds{route,method,code}} (count, sum and max), and gauges of the requests
  * and connections in progress. Vert.x's own HTTP server metrics build a Micrometer id and look meters up in the
- * registry several times per request, which `make bench` measured at a quarter of the throughput of /hello;
- * here a request costs one lookup in this instance's own map (one event loop, no locks) and one timer update.
- * Labels stay bounded: the route template (never the raw path), the method and the status.
+ * registry several times per request, a large part of what a small request costs; here a request costs one lookup
+ * in this instance's own map (one event loop, no locks) and one timer update. Labels stay bounded: the route
+ * template (never the raw path), the method and the status.
  */
 final class HttpMetrics {
 
@@ -44,20 +42,14 @@ final class HttpMetrics {
     this.active = active;
   }
 
-  /** The node's count of requests in progress, shared by its HTTP instances. */
-  private static final class Active implements Shareable {
-    final LongAdder count = new LongAdder();
-  }
-
   /**
    * The metrics of one HTTP verticle instance; the gauges are the node's, shared by its instances.
    *
+   * @param active          the node's count of HTTP requests in progress
    * @param openConnections the node's count of open HTTP connections
    */
-  static HttpMetrics create(Vertx vertx, Metrics metrics, Supplier<Number> openConnections) {
+  static HttpMetrics create(Metrics metrics, LongAdder active, Supplier<Number> openConnections) {
     MeterRegistry registry = metrics.registry();
-    LongAdder active = ((Active) vertx.sharedData().getLocalMap("fib.http.metrics")
-      .computeIfAbsent("active", k -> new Active())).count;
     if (metrics.enabled()) {
       // registering an existing gauge again returns the first one: both read the node's shared values
       Gauge.builder("fib_http_server_active_requests", active, LongAdder::sum)

@@ -1,6 +1,7 @@
 package dev.fibservice.http;
 
-import dev.fibservice.ServiceError;
+import dev.fibservice.api.ServiceError;
+import dev.fibservice.api.Text;
 import dev.fibservice.config.Settings;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -41,7 +42,7 @@ final class HttpRules {
     } catch (RuntimeException e) {
       Throwable why = e.getCause() != null ? e.getCause() : e;
       return ServiceError.badRequest("the request's " + part + " is not valid percent-encoding (RFC 3986): "
-        + Errors.oneLine(why.getMessage()), new JsonObject().put("param", part));
+        + Text.oneLine(why.getMessage()), new JsonObject().put("param", part));
     }
   }
 
@@ -90,7 +91,7 @@ final class HttpRules {
     if (!media.toLowerCase(Locale.ROOT).equals("application/json")) {
       ctx.fail(new ServiceError(415, "the body of " + ctx.request().method() + " " + ctx.request().path()
         + " must be JSON, sent with Content-Type: application/json (got " + (type == null ? "none"
-        : "'" + Errors.oneLine(type) + "'") + ")", new JsonObject().put("param", "Content-Type")));
+        : "'" + Text.oneLine(type) + "'") + ")", new JsonObject().put("param", "Content-Type")));
       return;
     }
     ctx.next();

@@ -1,24 +1,22 @@
 package dev.fibservice.http;
 
-import dev.fibservice.NodeInfo;
-import dev.fibservice.ServiceError;
-import dev.fibservice.cluster.ClusterView;
-import dev.fibservice.cluster.ComputeClient;
+import dev.fibservice.api.RequestIds;
+import dev.fibservice.api.ServiceError;
+import dev.fibservice.api.Text;
+import dev.fibservice.compute.ComputeClient;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
-import dev.fibservice.ops.Drain;
 import dev.fibservice.db.Database;
 import dev.fibservice.db.PeopleStore;
 import dev.fibservice.db.Sql;
 import dev.fibservice.jobs.Jobs;
 import dev.fibservice.net.PendingWork;
+import dev.fibservice.net.ServerVerticle;
 import dev.fibservice.net.Wire;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
@@ -39,14 +37,13 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 import java.nio.channels.FileChannel;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Parses, routes and replies; never computes and never blocks. One instance per event loop, all on
  * one port. Fibonacci requests go to the workers over the event bus.
  */
-public final class HttpVerticle extends VerticleBase {
+public final class HttpVerticle extends ServerVerticle {
 
   static final CharSequence TEXT_HTML = HttpHeaders.createOptimized("text/html; charset=utf-8");
   static final CharSequence TEXT_PLAIN = HttpHeaders.createOptimized("text/plain; charset=utf-8");
@@ -62,10 +59,9 @@ public final class HttpVerticle extends VerticleBase {
   private static final String PAGE = "^/(ui/.+)?$";
   private static final Logger ACCESS = LoggerFactory.getLogger("dev.fibservice.access");
 
-  private final NodeInfo node;
+  private final HttpNode node;
   private final int port;
   private final String name;
-  private HttpServer server;
   private Connections connections;
   private HttpMetrics metrics;
   /** The request the router is handling right now, while it runs (for admit(); one event loop, no race). */
@@ -74,6 +70,7 @@ public final class HttpVerticle extends VerticleBase {
   private PageFiles files;
   private FibRequest.Limits limits;
   private int maxRepeat;
+  private boolean accessLog;
   private PreparedQuery<RowSet<Row>> selectOne;
   private ComputeClient fib;
 
@@ -81,7 +78,8 @@ public final class HttpVerticle extends VerticleBase {
    * @param port the port to listen on (0 picks one; the first instance's choice is then given to the others)
    * @param name this instance's name in logs and responses, e.g. {@code http-1}
    */
-  public HttpVerticle(NodeInfo node, int port, String name) {
+  public HttpVerticle(HttpNode node, int port, String name) {
+    super(node.settings());
     this.node = node;
     this.port = port;
     this.name = name;
@@ -90,27 +88,51 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Settings settings = node.settings();
-    maxRepeat = settings.getInt(Settings.HELLO_MAX_REPEAT);
+    HttpCounters counters = node.counters();
+    maxRepeat = settings.getInt(Settings.HTTP_MAX_REPEAT);
     pages = HelloPages.atLeast(maxRepeat);
-    files = new PageFiles(vertx, settings.getInt(Settings.HELLO_FILE_CACHE_MB));
+    files = new PageFiles(vertx, settings.getInt(Settings.HTTP_PAGE_FILE_CACHE_MB), counters.pageFiles());
     limits = FibRequest.Limits.from(settings);
-    fib = ComputeClient.create(vertx, settings);
+    fib = ComputeClient.create(vertx, settings, node.cluster());
+    connections = new Connections(vertx, counters.connections(), settings.getInt(Settings.HTTP_HEADER_TIMEOUT_MS));
+    metrics = HttpMetrics.create(node.metrics(), counters.requestsInProgress(), connections::open);
+    accessLog = settings.getBoolean(Settings.HTTP_ACCESS_LOG);
+    Router router = router(settings);
+    HttpServerOptions options = serverOptions(settings);
+    return listen(vertx.createHttpServer(options)
+      .invalidRequestHandler(request -> Errors.invalidRequest(request, settings))
+      .connectionHandler(connection -> {
+        // half-closes and HTTP/1.1 framing checks; set up before the connection's first read
+        Wire.guardHttp(connection, options);
+        connections.opened(connection);
+      })
+      .requestHandler(new ServedBy(node.stats(), name, request -> route(request, router))));
+  }
 
-    connections = new Connections(vertx, settings.getInt(Settings.HTTP_MAX_CONNECTIONS),
-      settings.getInt(Settings.HTTP_HEADER_TIMEOUT_MS));
-    metrics = HttpMetrics.create(vertx, node.metrics(), connections::open);
-    boolean accessLog = settings.getBoolean(Settings.HTTP_ACCESS_LOG);
-
+  /** Every route, in the order that matters: admission and the origin rule first, the page last, errors in words. */
+  private Router router(Settings settings) {
     Router router = Router.router(vertx);
     // catch-all routes first: one after a path route would turn that path's 405 into a 404
-    router.route().handler(ctx -> admit(ctx, accessLog));
+    router.route().handler(this::admit);
     // which pages of other origins may call the API (fetch), and OPTIONS; a route without a path adds nothing
     // to the metrics' route label
     router.route().handler(new OriginPolicy(router, settings));
     router.get("/hello").handler(this::hello);
     router.get("/fib/:n").produces("application/json").produces("text/plain").handler(this::fib);
     router.get("/info").handler(this::info);
-    new StatsRoutes(node, name).mount(router);
+    new StatsRoutes(node.name(), name, node.stats(), node.admission()).mount(router);
+    databaseRoutes(router, settings);
+    staticFiles(router);
+    AllowedMethods.headWhereGet(router);
+    Errors.install(router, settings, connections);
+    return router;
+  }
+
+  /**
+   * The JSON bodies' rules, /metrics and /health, then /db, /people and /jobs on the node's shared pool; with the
+   * database off those answer 503 and why.
+   */
+  private void databaseRoutes(Router router, Settings settings) {
     BodyHandler body = BodyHandler.create(false).setBodyLimit(settings.getInt(Settings.HTTP_MAX_BODY));
     PlatformHandler bodyTimeout = HttpRules.bodyTimeout(settings.getInt(Settings.HTTP_BODY_TIMEOUT_MS));
     for (Route route : new Route[] {router.post("/people"), router.put("/people/:name"), router.post("/jobs")}) {
@@ -118,7 +140,7 @@ public final class HttpVerticle extends VerticleBase {
     }
     Database database = node.database();
     Pool pool = database.enabled() ? database.pool(vertx) : null;
-    OpsRoutes.mount(vertx, router, node, pool);
+    OpsRoutes.mount(vertx, router, node.metrics(), node.drain(), database, pool);
     if (database.enabled()) {
       selectOne = pool.preparedQuery(Sql.SELECT_ONE);
       router.get("/db").handler(this::db);
@@ -127,18 +149,21 @@ public final class HttpVerticle extends VerticleBase {
     } else {
       router.routeWithRegex("^/(db|people|jobs)(/.*)?$").handler(ctx -> ctx.fail(database.check()));
     }
+  }
+
+  /** The people's pictures, and the live page (mounted last), GET and HEAD only. */
+  private static void staticFiles(Router router) {
     router.route("/images/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(HttpRules.HEAD_CONTENT_TYPE)
       .handler(StaticHandler.create("images")
       .setCachingEnabled(true).setMaxAgeSeconds(86400).setDirectoryListing(false).setIncludeHidden(false));
-    // the live page (mounted last, GET and HEAD only)
     router.routeWithRegex(PAGE).method(HttpMethod.GET).method(HttpMethod.HEAD).putMetadata(AllowedMethods.PATTERN, PAGE)
       .handler(HttpRules.HEAD_CONTENT_TYPE)
       .handler(StaticHandler.create("webroot").setMaxAgeSeconds(300).setDirectoryListing(false).setIncludeHidden(false)
         .setDefaultContentEncoding(HttpRules.UTF_8));
-    AllowedMethods.headWhereGet(router);
-    Errors.install(router, settings, connections);
+  }
 
-    HttpServerOptions options = new HttpServerOptions()
+  private HttpServerOptions serverOptions(Settings settings) {
+    return new HttpServerOptions()
       .setHost(settings.getString(Settings.HOST))
       .setPort(port)
       // HTTP/1.1 only: no h2c upgrade dance for clients that offer it, one connection model to drain
@@ -147,41 +172,21 @@ public final class HttpVerticle extends VerticleBase {
       .setMaxHeaderSize(settings.getInt(Settings.HTTP_MAX_HEADERS))
       .setIdleTimeout(settings.getInt(Settings.HTTP_IDLE_SECONDS))
       .setIdleTimeoutUnit(TimeUnit.SECONDS);
-    return vertx.createHttpServer(options)
-      .invalidRequestHandler(request -> Errors.invalidRequest(request, settings))
-      .connectionHandler(connection -> {
-        // half-closes and HTTP/1.1 framing checks; set up before the connection's first read
-        Wire.guardHttp(connection, options);
-        connections.opened(connection);
-      })
-      .requestHandler(new ServedBy(vertx, name, request -> route(request, router, accessLog)))
-      .listen()
-      .onSuccess(s -> server = s);
   }
 
   @Override
-  public Future<?> stop() {
-    if (server == null) {
-      return Future.succeededFuture();
-    }
-    // stop accepting; what is in flight finishes
-    return server.shutdown(Drain.serverShutdownMs(node.settings()), TimeUnit.MILLISECONDS)
-      .onComplete(ar -> files.close());
-  }
-
-  /** The port this instance listens on, once started. */
-  public int actualPort() {
-    return server.actualPort();
+  protected void stopped() {
+    files.close();
   }
 
   /**
    * The hot path of the classic benchmark: a plain {@code GET /hello} or {@code /hello?repeat=N} is answered
-   * here, before the router, with the pre-built page (measured under wrk: the router's matching, its
-   * context and the per-request id cost about 5 us of CPU a request, a fifth of a small one). It keeps the
-   * connection limits and the metrics, and echoes an X-Request-Id the client sent; it generates none (nothing
-   * is logged for it). All else, a bad {@code repeat} included, goes to the router.
+   * here, before the router, with the pre-built page: the router's matching, its context and a request id would
+   * cost more than the small page itself (`make bench` measures it). It keeps the connection limits and the
+   * metrics, and echoes an X-Request-Id the client sent; it generates none (nothing is logged for it). All else,
+   * a bad {@code repeat} included, goes to the router.
    */
-  private void route(HttpServerRequest request, Router router, boolean accessLog) {
+  private void route(HttpServerRequest request, Router router) {
     int repeat;
     HttpMethod method = request.method();
     if (!accessLog && (method == HttpMethod.GET || method == HttpMethod.HEAD) && HELLO.equals(request.path())
@@ -235,7 +240,7 @@ public final class HttpVerticle extends VerticleBase {
    * connections, else gives it a request id (the client's X-Request-Id, or a new one), echoed in the
    * response and present in the logs of this request (MDC); times it for the metrics and the access log.
    */
-  private void admit(RoutingContext ctx, boolean accessLog) {
+  private void admit(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
     HttpMetrics.Routed routed = routing;
     long start = System.nanoTime();
@@ -307,7 +312,7 @@ public final class HttpVerticle extends VerticleBase {
       }
     }
     throw ServiceError.badRequest("repeat must be a whole number from 1 to " + maxRepeat + " (http.maxRepeat), got '"
-        + (raw.length() > 40 ? raw.substring(0, 37) + "..." : raw) + "'",
+        + Text.abbreviate(raw) + "'",
       new JsonObject().put("param", "repeat").put("min", 1).put("max", maxRepeat));
   }
 
@@ -317,7 +322,7 @@ public final class HttpVerticle extends VerticleBase {
     boolean text = "text/plain".equals(ctx.getAcceptableContentType());
     String id = ctx.get(REQUEST_ID);
     // the client's X-Request-Id names the request in the logs; only this id, made here, can cancel it
-    String cancelId = PendingWork.newId();
+    String cancelId = RequestIds.next();
     HttpServerResponse response = ctx.response();
     response.closeHandler(v -> {
       if (!response.ended()) {
@@ -361,19 +366,12 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   private void info(RoutingContext ctx) {
-    JsonObject info = node.toJson().put("servedBy", name);
-    ClusterView cluster = ClusterView.of(vertx);
-    if (cluster != null) {
-      info.put("cluster", cluster.toJson());
-    }
+    JsonObject info = node.info().get().put("servedBy", name);
     ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON).end(info.toBuffer());
   }
 
   private static String requestId(RoutingContext ctx) {
-    String id = ctx.request().getHeader(X_REQUEST_ID);
-    if (id != null && !id.isEmpty() && id.length() <= 128) {
-      return id;
-    }
-    return Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
+    String id = RequestIds.fromClient(ctx.request().getHeader(X_REQUEST_ID));
+    return id != null ? id : RequestIds.next();
   }
 }

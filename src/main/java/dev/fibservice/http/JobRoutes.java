@@ -1,6 +1,6 @@
 package dev.fibservice.http;
 
-import dev.fibservice.ServiceError;
+import dev.fibservice.api.ServiceError;
 import dev.fibservice.jobs.Jobs;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;

@@ -1,11 +1,11 @@
 package dev.fibservice.http;
 
-import dev.fibservice.Addresses;
-import dev.fibservice.NodeInfo;
-import dev.fibservice.ServiceError;
+import dev.fibservice.api.Addresses;
+import dev.fibservice.api.ServiceError;
 import dev.fibservice.db.Database;
 import dev.fibservice.db.Sql;
 import dev.fibservice.ops.Drain;
+import dev.fibservice.ops.Metrics;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
@@ -27,9 +27,10 @@ final class OpsRoutes {
   private OpsRoutes() {
   }
 
-  static void mount(Vertx vertx, Router router, NodeInfo node, Pool pool) {
-    if (node.metrics().enabled()) {
-      router.get("/metrics").handler(PrometheusScrapingHandler.create(node.metrics().prometheus()));
+  /** @param pool the node's shared pool, or null when the database is off */
+  static void mount(Vertx vertx, Router router, Metrics metrics, Drain drain, Database database, Pool pool) {
+    if (metrics.enabled()) {
+      router.get("/metrics").handler(PrometheusScrapingHandler.create(metrics.prometheus()));
     } else {
       router.get("/metrics").handler(ctx -> ctx.fail(new ServiceError(ServiceError.NOT_FOUND,
         "metrics are off on this node (metrics.enabled=false)", null)));
@@ -37,7 +38,6 @@ final class OpsRoutes {
     router.get("/health/live").handler(HealthCheckHandler.create(vertx)
       .register("process", promise -> promise.complete(Status.OK())));
 
-    Drain drain = Drain.of(vertx);
     HealthCheckHandler ready = HealthCheckHandler.create(vertx)
       .register("accepting", promise -> promise.complete(drain.draining()
         ? Status.KO(new JsonObject().put("reason", "draining: the node is shutting down")) : Status.OK()))
@@ -46,7 +46,6 @@ final class OpsRoutes {
         .onComplete(ar -> promise.complete(ar.succeeded() ? Status.OK()
           : Status.KO(new JsonObject().put("reason", "fib.compute did not answer: " + ServiceError.from(ar.cause())
           .getMessage())))));
-    Database database = node.database();
     if (database.enabled()) {
       ready.register("database", CHECK_TIMEOUT_MS, promise -> {
         ServiceError down = database.check();

@@ -1,17 +1,16 @@
 package dev.fibservice.http;
 
-import dev.fibservice.NodeInfo;
-import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
+import dev.fibservice.net.ConnectionLimit;
+import dev.fibservice.net.ServerVerticle;
 import dev.fibservice.net.Wire;
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
+import io.vertx.sqlclient.Pool;
 
 import java.util.concurrent.TimeUnit;
 
@@ -20,32 +19,28 @@ import java.util.concurrent.TimeUnit;
  * port of their own (ops.port): what probes and scrapers reach on a member without HTTP (role worker), or away from
  * a front's public port. It keeps serving while the node drains, so readiness can say so.
  */
-public final class OpsVerticle extends VerticleBase {
+public final class OpsVerticle extends ServerVerticle {
 
-  private final NodeInfo node;
-  private HttpServer server;
+  private final HttpNode node;
+  private final ConnectionLimit limit;
 
-  public OpsVerticle(NodeInfo node) {
+  /** @param limit the ops port's own connections: probes still get in while HTTP is at http.maxConnections */
+  public OpsVerticle(HttpNode node, ConnectionLimit limit) {
+    super(node.settings());
     this.node = node;
+    this.limit = limit;
   }
 
   @Override
   public Future<?> start() {
     Settings settings = node.settings();
-    // a count of their own: probes still get in while the HTTP servers are at http.maxConnections
-    Connections connections = new Connections(vertx, "fib.ops.connections", settings.getInt(Settings.HTTP_MAX_CONNECTIONS),
-      settings.getInt(Settings.HTTP_HEADER_TIMEOUT_MS));
+    Connections connections = new Connections(vertx, limit, settings.getInt(Settings.HTTP_HEADER_TIMEOUT_MS));
     Router router = Router.router(vertx);
     Database database = node.database();
-    OpsRoutes.mount(vertx, router, node, database.enabled() ? database.pool(vertx) : null);
-    router.get("/info").handler(ctx -> {
-      JsonObject info = node.toJson().put("servedBy", "ops");
-      ClusterView cluster = ClusterView.of(vertx);
-      if (cluster != null) {
-        info.put("cluster", cluster.toJson());
-      }
-      ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(info.toBuffer());
-    });
+    Pool pool = database.enabled() ? database.pool(vertx) : null;
+    OpsRoutes.mount(vertx, router, node.metrics(), node.drain(), database, pool);
+    router.get("/info").handler(ctx -> ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, HttpVerticle.APPLICATION_JSON)
+      .end(node.info().get().put("servedBy", "ops").toBuffer()));
     AllowedMethods.headWhereGet(router);
     Errors.install(router, settings, connections);
     HttpServerOptions options = new HttpServerOptions()
@@ -56,7 +51,7 @@ public final class OpsVerticle extends VerticleBase {
       .setMaxHeaderSize(settings.getInt(Settings.HTTP_MAX_HEADERS))
       .setIdleTimeout(settings.getInt(Settings.HTTP_IDLE_SECONDS))
       .setIdleTimeoutUnit(TimeUnit.SECONDS);
-    return vertx.createHttpServer(options)
+    return listen(vertx.createHttpServer(options)
       .invalidRequestHandler(request -> Errors.invalidRequest(request, settings))
       .connectionHandler(connection -> {
         Wire.guardHttp(connection, options);
@@ -65,21 +60,14 @@ public final class OpsVerticle extends VerticleBase {
       .requestHandler(request -> {
         if (!connections.requestStarted(request)) {
           request.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE).setStatusCode(503)
-            .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-            .end(new JsonObject().put("error", "too many connections (" + settings.getInt(Settings.HTTP_MAX_CONNECTIONS)
+            .putHeader(HttpHeaders.CONTENT_TYPE, HttpVerticle.APPLICATION_JSON)
+            .end(new JsonObject().put("error", "too many connections (" + limit.max()
               + ", http.maxConnections); retry shortly").put("detail", new JsonObject()).toBuffer())
             .onComplete(ar -> request.connection().close());
           return;
         }
         request.response().endHandler(v -> connections.requestEnded(request));
         router.handle(request);
-      })
-      .listen()
-      .onSuccess(s -> server = s);
-  }
-
-  /** The port it listens on, once started. */
-  public int actualPort() {
-    return server.actualPort();
+      }));
   }
 }

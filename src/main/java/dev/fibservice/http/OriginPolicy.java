@@ -1,6 +1,7 @@
 package dev.fibservice.http;
 
-import dev.fibservice.ServiceError;
+import dev.fibservice.api.ServiceError;
+import dev.fibservice.api.Text;
 import dev.fibservice.config.Settings;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
@@ -61,7 +62,7 @@ final class OriginPolicy implements Handler<RoutingContext> {
           requested = HttpMethod.valueOf(asked);
         } catch (IllegalArgumentException e) {
           ctx.fail(ServiceError.badRequest("Access-Control-Request-Method is not an HTTP method: '"
-            + Errors.oneLine(asked) + "'", new JsonObject().put("param", "Access-Control-Request-Method")));
+            + Text.oneLine(asked) + "'", new JsonObject().put("param", "Access-Control-Request-Method")));
           return;
         }
         preflight(ctx, origin, requested);

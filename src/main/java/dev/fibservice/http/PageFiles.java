@@ -1,7 +1,6 @@
 package dev.fibservice.http;
 
 import io.vertx.core.Vertx;
-import io.vertx.core.shareddata.Shareable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,8 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The large /hello pages as files, sent with sendfile: the kernel hands the page-cache pages to the socket
- * instead of copying the body from memory for every response (profiled under wrk on the 220 KB page: the
- * copy was a third of the service's CPU). A page gets its file the first time it is asked for, written by a worker
+ * instead of copying the body from memory for every response, which on large pages is most of what serving them
+ * costs. A page gets its file the first time it is asked for, written by a worker
  * thread while that request and the next are served from memory. The file is unlinked as soon as it is open, so a
  * node that dies leaves nothing on disk; the kernel frees it when the node's channels close.
  *
@@ -27,7 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code http.pageFileCacheMb} of files per HTTP verticle instance. Past that budget the other pages keep being served
  * from memory; nothing is evicted, so no file is ever closed under a transfer in progress. One per HTTP verticle
  * instance, used on its event loop only: a channel shared by two event loops made them contend for its position lock
- * (the JDK takes it in {@code transferTo}), measured as thousands of futex calls a second.
+ * (the JDK takes it in {@code transferTo}).
  */
 final class PageFiles {
 
@@ -48,29 +47,20 @@ final class PageFiles {
   /** No more files: the verticle stopped, or making one failed. */
   private boolean closed;
 
-  /** To be created in an HTTP verticle's start(), on its event loop, and used there only. */
-  PageFiles(Vertx vertx, int budgetMb) {
-    this(vertx, budgetMb, Path.of(System.getProperty("java.io.tmpdir")));
+  /**
+   * To be created in an HTTP verticle's start(), on its event loop, and used there only.
+   *
+   * @param open the node's count of page files held open, shared by its HTTP instances
+   */
+  PageFiles(Vertx vertx, int budgetMb, AtomicInteger open) {
+    this(vertx, budgetMb, open, Path.of(System.getProperty("java.io.tmpdir")));
   }
 
-  PageFiles(Vertx vertx, int budgetMb, Path dir) {
+  PageFiles(Vertx vertx, int budgetMb, AtomicInteger open, Path dir) {
     this.vertx = vertx;
     this.budget = budgetMb * 1024L * 1024L;
     this.dir = dir;
-    this.open = openCount(vertx);
-  }
-
-  /** How many page files the node's HTTP instances hold open. */
-  static int count(Vertx vertx) {
-    return openCount(vertx).get();
-  }
-
-  private static AtomicInteger openCount(Vertx vertx) {
-    return ((Count) vertx.sharedData().getLocalMap("fib.http.pages").computeIfAbsent("open", k -> new Count())).open;
-  }
-
-  private static final class Count implements Shareable {
-    final AtomicInteger open = new AtomicInteger();
+    this.open = open;
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.fibservice.http;
 
-import dev.fibservice.ServiceError;
+import dev.fibservice.api.ServiceError;
+import dev.fibservice.api.Text;
 import dev.fibservice.db.Database;
 import dev.fibservice.db.PeopleStore;
 import io.vertx.core.Future;
@@ -209,7 +210,7 @@ final class PeopleRoutes {
     try {
       return new JsonObject(text);
     } catch (DecodeException | ClassCastException e) {
-      throw bad("the body is not a JSON object: " + firstLine(e.getMessage()), "body");
+      throw bad("the body is not a JSON object: " + Text.firstLine(e.getMessage()), "body");
     }
   }
 
@@ -235,13 +236,13 @@ final class PeopleRoutes {
       throw bad("name must be a non-blank string of 1 to 100 characters", "name");
     }
     if (pathName != null && !pathName.equals(n)) {
-      throw bad("name in the body ('" + abbreviate(n) + "') differs from the path ('" + abbreviate(pathName)
+      throw bad("name in the body ('" + Text.abbreviate(n) + "') differs from the path ('" + Text.abbreviate(pathName)
         + "'); renaming is not supported", "name");
     }
     Object age = in.getValue("age");
     if (!(age instanceof Integer || age instanceof Long) || ((Number) age).longValue() < 0
       || ((Number) age).longValue() > 150) {
-      throw bad("age must be an integer from 0 to 150, got " + abbreviate(String.valueOf(age)), "age");
+      throw bad("age must be an integer from 0 to 150, got " + Text.abbreviate(String.valueOf(age)), "age");
     }
     Object career = in.getValue("career", "");
     if (!(career instanceof String c) || c.codePointCount(0, c.length()) > 100) {
@@ -266,7 +267,8 @@ final class PeopleRoutes {
         return (int) value;
       }
     }
-    throw bad(name + " must be a whole number from " + min + " to " + max + ", got '" + abbreviate(raw) + "'", name);
+    throw bad(name + " must be a whole number from " + min + " to " + max + ", got '" + Text.abbreviate(raw) + "'",
+      name);
   }
 
   private static void reply(RoutingContext ctx, Future<JsonObject> result, int status) {
@@ -284,11 +286,11 @@ final class PeopleRoutes {
   }
 
   private static void notFound(RoutingContext ctx, String name) {
-    ctx.fail(new ServiceError(ServiceError.NOT_FOUND, "no person named '" + abbreviate(name) + "'", null));
+    ctx.fail(new ServiceError(ServiceError.NOT_FOUND, "no person named '" + Text.abbreviate(name) + "'", null));
   }
 
   private static ServiceError conflict(String name) {
-    return new ServiceError(409, "a person named '" + abbreviate(name) + "' already exists", null);
+    return new ServiceError(409, "a person named '" + Text.abbreviate(name) + "' already exists", null);
   }
 
   private static void send(RoutingContext ctx, int status, JsonObject body) {
@@ -304,16 +306,4 @@ final class PeopleRoutes {
     return URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
   }
 
-  private static String abbreviate(String text) {
-    // never cut a surrogate pair in half
-    return text.codePointCount(0, text.length()) <= 40 ? text : text.substring(0, text.offsetByCodePoints(0, 37)) + "...";
-  }
-
-  private static String firstLine(String text) {
-    if (text == null) {
-      return "";
-    }
-    int nl = text.indexOf('\n');
-    return nl < 0 ? text : text.substring(0, nl);
-  }
 }

@@ -2,7 +2,6 @@ package dev.fibservice.http;
 
 import dev.fibservice.stats.NodeStats;
 import io.vertx.core.Handler;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 
@@ -23,10 +22,10 @@ final class ServedBy implements Handler<HttpServerRequest> {
   private final CharSequence eventLoop;
 
   /** To be created in the verticle's start(), on its own event loop (whose thread it names). */
-  ServedBy(Vertx vertx, String instance, Handler<HttpServerRequest> next) {
+  ServedBy(NodeStats stats, String instance, Handler<HttpServerRequest> next) {
     String thread = Thread.currentThread().getName();
     this.next = next;
-    this.requests = NodeStats.of(vertx).httpInstance(instance, thread);
+    this.requests = stats.httpInstance(instance, thread);
     this.instance = HttpHeaders.createOptimized(instance);
     this.eventLoop = HttpHeaders.createOptimized(thread);
   }

@@ -1,8 +1,6 @@
 package dev.fibservice.http;
 
-import dev.fibservice.NodeInfo;
 import dev.fibservice.compute.Admission;
-import dev.fibservice.config.Settings;
 import dev.fibservice.stats.NodeStats;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
@@ -12,12 +10,17 @@ import io.vertx.ext.web.RoutingContext;
 /** {@code GET /stats}: this node's live counters as JSON, for the page (not a metrics format). */
 final class StatsRoutes {
 
-  private final NodeInfo node;
+  private final String node;
   private final String instance;
+  private final NodeStats stats;
+  private final Admission admission;
 
-  StatsRoutes(NodeInfo node, String instance) {
+  /** @param node the node's name; {@code instance} the HTTP instance's */
+  StatsRoutes(String node, String instance, NodeStats stats, Admission admission) {
     this.node = node;
     this.instance = instance;
+    this.stats = stats;
+    this.admission = admission;
   }
 
   void mount(Router router) {
@@ -25,11 +28,10 @@ final class StatsRoutes {
   }
 
   private void stats(RoutingContext ctx) {
-    Admission admission = Admission.of(ctx.vertx(), node.settings().getInt(Settings.FIB_MAX_IN_FLIGHT));
     JsonObject json = new JsonObject()
-      .put("node", node.name())
+      .put("node", node)
       .put("servedBy", instance)
-      .mergeIn(NodeStats.of(ctx.vertx()).toJson())
+      .mergeIn(stats.toJson())
       .put("inFlight", new JsonObject()
         .put("light", admission.inFlight(true))
         .put("heavy", admission.inFlight(false))

@@ -1,15 +1,15 @@
 package dev.fibservice.jobs;
 
-import dev.fibservice.Addresses;
-import dev.fibservice.NodeInfo;
-import dev.fibservice.ServiceError;
-import dev.fibservice.compute.Algorithm;
-import dev.fibservice.compute.ComputeJob;
+import dev.fibservice.api.Addresses;
+import dev.fibservice.api.ServiceError;
+import dev.fibservice.math.Algorithm;
+import dev.fibservice.compute.Computation;
 import dev.fibservice.compute.ComputeResult;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
 import dev.fibservice.db.Sql;
+import dev.fibservice.ops.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -39,7 +39,8 @@ public final class JobRunner extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
 
-  private final NodeInfo node;
+  private final Settings settings;
+  private final Metrics metrics;
   private final Database database;
   private final Map<String, Claim> running = new HashMap<>();
   /** This runner's identity in the jobs table: a new one per start, so a restarted node never trusts old leases. */
@@ -59,7 +60,7 @@ public final class JobRunner extends VerticleBase {
 
   /** A job this runner computes, and when its lease was last known to hold. */
   private static final class Claim {
-    final ComputeJob job;
+    final Computation computation;
     /** Which claim of the job this is (its attempts column): results and leases apply to this claim only. */
     final int attempt;
     long renewedAt = System.nanoTime();
@@ -68,21 +69,29 @@ public final class JobRunner extends VerticleBase {
     /** Computed, its digits being written: a store that finds the job taken over keeps nothing anyway. */
     boolean storing;
 
-    Claim(ComputeJob job, int attempt) {
-      this.job = job;
+    Claim(Computation computation, int attempt) {
+      this.computation = computation;
       this.attempt = attempt;
     }
   }
 
-  public JobRunner(NodeInfo node, Database database) {
-    this.node = node;
+  /** A store found the job cancelled, or claimed again by another runner: it rolls back, and that is no failure. */
+  private static final class NoLongerOurs extends RuntimeException {
+    NoLongerOurs() {
+      super("the job is no longer this runner's", null, false, false);
+    }
+  }
+
+  /** @param nodeName names this runner in the jobs table, with a random part of its own */
+  public JobRunner(Settings settings, String nodeName, Metrics metrics, Database database) {
+    this.settings = settings;
+    this.metrics = metrics;
     this.database = database;
-    this.owner = node.name() + "/" + UUID.randomUUID();
+    this.owner = nodeName + "/" + UUID.randomUUID();
   }
 
   @Override
   public Future<?> start() {
-    Settings settings = node.settings();
     pool = database.pool(vertx);
     capacity = settings.getInt(Settings.JOBS_WORKERS);
     leaseMs = settings.getInt(Settings.JOBS_LEASE_MS);
@@ -91,7 +100,7 @@ public final class JobRunner extends VerticleBase {
     queryTimeoutMs = settings.getInt(Settings.MYSQL_QUERY_TIMEOUT_MS);
     vertx.setPeriodic(settings.getInt(Settings.JOBS_POLL_MS), t -> poll());
     vertx.setPeriodic(Math.max(100, leaseMs / 3), t -> renewLeases());
-    if (node.metrics().enabled()) {
+    if (metrics.enabled()) {
       vertx.setPeriodic(5000, t -> countJobs());
     }
     return Future.join(
@@ -99,7 +108,7 @@ public final class JobRunner extends VerticleBase {
       vertx.eventBus().<Object>consumer(Addresses.JOBS_CANCELLED, m -> {
         Claim claim = running.get(String.valueOf(m.body()));
         if (claim != null) {
-          claim.job.cancel();
+          claim.computation.cancel();
         }
       }).completion());
   }
@@ -108,7 +117,7 @@ public final class JobRunner extends VerticleBase {
   public Future<?> stop() {
     stopped = true;
     // jobs still running stay RUNNING: their lease runs out and another runner (or the next start) takes them
-    running.values().forEach(claim -> claim.job.cancel());
+    running.values().forEach(claim -> claim.computation.cancel());
     return Future.succeededFuture();
   }
 
@@ -176,12 +185,12 @@ public final class JobRunner extends VerticleBase {
   private void run(Row row) {
     String id = row.getString("id");
     FibRequest request = new FibRequest(row.getInteger("n"), Algorithm.fromWireName(row.getString("algorithm")));
-    ComputeJob job = new ComputeJob(id, request);
-    Claim claim = new Claim(job, row.getInteger("attempts"));
+    Computation computation = new Computation(id, request);
+    Claim claim = new Claim(computation, row.getInteger("attempts"));
     running.put(id, claim);
     log.info("job {} F({}) {} running (attempt {})", id, request.n(), request.algorithm().wireName(), claim.attempt);
-    long timer = vertx.setTimer(timeoutMs, t -> job.cancel());
-    vertx.eventBus().<ComputeResult>request(Addresses.WORKER_JOBS, job, new DeliveryOptions().setLocalOnly(true)
+    long timer = vertx.setTimer(timeoutMs, t -> computation.cancel());
+    vertx.eventBus().<ComputeResult>request(Addresses.WORKER_JOBS, computation, new DeliveryOptions().setLocalOnly(true)
         .setSendTimeout(timeoutMs + 60_000))
       .transform(computed -> {
         if (claim.givenUp) {
@@ -221,10 +230,10 @@ public final class JobRunner extends VerticleBase {
       .compose(v -> conn.preparedQuery(Sql.JOB_DONE).execute(Tuple.of(digits.length(), id, owner, claim.attempt)))
       .compose(rows -> rows.rowCount() == 1 ? Future.<Void>succeededFuture()
         // cancelled, or taken over, while computing: keep nothing
-        : Future.failedFuture(new IllegalStateException("job no longer ours")))
+        : Future.failedFuture(new NoLongerOurs()))
     ).timeout((long) queryTimeoutMs * statements, TimeUnit.MILLISECONDS)
       .onSuccess(v -> log.info("job {} DONE: {} digits in {} ms", id, digits.length(), result.computeMicros() / 1000))
-      .recover(e -> "job no longer ours".equals(e.getMessage()) ? Future.succeededFuture() : Future.failedFuture(e));
+      .recover(e -> e instanceof NoLongerOurs ? Future.succeededFuture() : Future.failedFuture(e));
   }
 
   private Future<Void> insertChunks(SqlConnection conn, String id, String digits, int seq) {
@@ -241,7 +250,7 @@ public final class JobRunner extends VerticleBase {
     if (stopped) {
       return Future.succeededFuture();
     }
-    String error = claim.job.cancelled() ? "cancelled or past jobs.timeoutMs = " + timeoutMs + " ms"
+    String error = claim.computation.cancelled() ? "cancelled or past jobs.timeoutMs = " + timeoutMs + " ms"
       : ServiceError.from(e).getMessage();
     // a cancelled job is already CANCELLED: this update then changes nothing
     return database.bounded(pool.preparedQuery(Sql.JOB_FAILED).execute(Tuple.of(error, id, owner, claim.attempt))).mapEmpty();
@@ -255,7 +264,7 @@ public final class JobRunner extends VerticleBase {
     database.bounded(pool.preparedQuery(Sql.JOB_COUNT_BY_STATUS).execute()).onSuccess(rows -> {
       Map<String, Long> counts = new HashMap<>();
       rows.forEach(row -> counts.put(row.getString(0), row.getLong(1)));
-      node.metrics().jobs(counts);
+      metrics.jobs(counts);
     });
   }
 
@@ -271,7 +280,7 @@ public final class JobRunner extends VerticleBase {
       Claim claim = entry.getValue();
       if (!claim.storing && now - claim.renewedAt >= leaseMs * 1_000_000L) {
         claim.givenUp = true;
-        claim.job.cancel();
+        claim.computation.cancel();
         running.remove(id, claim);
         log.warn("job {}: its lease could not be renewed for {} ms (the database is away); given up here, it runs"
           + " again once the database is back", id, leaseMs);
@@ -281,7 +290,7 @@ public final class JobRunner extends VerticleBase {
       database.bounded(pool.preparedQuery(Sql.JOB_RENEW).execute(Tuple.of(leaseMicros, id, owner, claim.attempt))).onSuccess(rows -> {
         if (rows.rowCount() == 0) {
           // cancelled, or taken over by another runner after we lost the lease
-          claim.job.cancel();
+          claim.computation.cancel();
         } else {
           claim.renewedAt = Math.max(claim.renewedAt, asked);
         }

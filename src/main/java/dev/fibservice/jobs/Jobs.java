@@ -1,7 +1,8 @@
 package dev.fibservice.jobs;
 
-import dev.fibservice.Addresses;
-import dev.fibservice.ServiceError;
+import dev.fibservice.api.Addresses;
+import dev.fibservice.api.ServiceError;
+import dev.fibservice.api.Text;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
@@ -43,11 +44,6 @@ public final class Jobs {
     this.database = database;
     this.limits = FibRequest.Limits.from(settings);
     this.maxPending = settings.getInt(Settings.JOBS_MAX_PENDING);
-  }
-
-  /** 503 while the database is off or not ready, else null. */
-  public ServiceError unavailable() {
-    return database.check();
   }
 
   /** Validates like /fib, then stores a PENDING job (503 when jobs.maxPending are already waiting). */
@@ -144,8 +140,7 @@ public final class Jobs {
   }
 
   static ServiceError notFound(String id) {
-    return new ServiceError(ServiceError.NOT_FOUND, "no job with id '" + (id == null ? "" : id.length() > 40
-      ? id.substring(0, 37) + "..." : id) + "'", null);
+    return new ServiceError(ServiceError.NOT_FOUND, "no job with id '" + (id == null ? "" : Text.abbreviate(id)) + "'", null);
   }
 
   static JsonObject toJson(Row row) {

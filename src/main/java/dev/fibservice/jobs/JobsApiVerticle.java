@@ -1,8 +1,8 @@
 package dev.fibservice.jobs;
 
-import dev.fibservice.Addresses;
-import dev.fibservice.NodeInfo;
-import dev.fibservice.ServiceError;
+import dev.fibservice.api.Addresses;
+import dev.fibservice.api.ServiceError;
+import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -15,19 +15,19 @@ import io.vertx.core.json.JsonObject;
  */
 public final class JobsApiVerticle extends VerticleBase {
 
-  private final NodeInfo node;
+  private final Settings settings;
   private final Database database;
   private Jobs jobs;
 
-  public JobsApiVerticle(NodeInfo node, Database database) {
-    this.node = node;
+  public JobsApiVerticle(Settings settings, Database database) {
+    this.settings = settings;
     this.database = database;
   }
 
   @Override
   public Future<?> start() {
     // with the database off there is no pool: every call fails with 503 and the reason before needing one
-    jobs = new Jobs(vertx, database.enabled() ? database.pool(vertx) : null, database, node.settings());
+    jobs = new Jobs(vertx, database.enabled() ? database.pool(vertx) : null, database, settings);
     return Future.join(
       vertx.eventBus().consumer(Addresses.JOBS_SUBMIT, m -> answer(m, jobs.submit(m.body()))).completion(),
       vertx.eventBus().consumer(Addresses.JOBS_STATUS, m -> answer(m, m.body() instanceof JsonObject body

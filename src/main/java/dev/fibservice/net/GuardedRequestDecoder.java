@@ -1,5 +1,6 @@
 package dev.fibservice.net;
 
+import dev.fibservice.api.Text;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMessage;
@@ -53,14 +54,14 @@ final class GuardedRequestDecoder extends VertxHttpRequestDecoder {
           new JsonObject().put("header", "Host"));
       }
     } else if (!host.isEmpty() && !HostAndPortImpl.isValidAuthority(host)) {
-      throw new RejectedRequest(400, "the Host header must be host[:port], got '" + shorten(host) + "' (RFC 9112,"
-        + " section 3.2)", new JsonObject().put("header", "Host").put("value", shorten(host)));
+      throw new RejectedRequest(400, "the Host header must be host[:port], got '" + Text.abbreviate(host, 60)
+        + "' (RFC 9112, section 3.2)", new JsonObject().put("header", "Host").put("value", Text.abbreviate(host, 60)));
     }
   }
 
   private static void transferEncoding(HttpRequest request, HttpHeaders headers) {
     String value = String.join(", ", headers.getAll(HttpHeaderNames.TRANSFER_ENCODING));
-    JsonObject detail = new JsonObject().put("header", "Transfer-Encoding").put("value", shorten(value));
+    JsonObject detail = new JsonObject().put("header", "Transfer-Encoding").put("value", Text.abbreviate(value, 60));
     if (headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
       throw new RejectedRequest(400, "a request must not carry both Content-Length and Transfer-Encoding: its body"
         + " length is ambiguous (RFC 9112, section 6.1)", detail);
@@ -78,19 +79,15 @@ final class GuardedRequestDecoder extends VertxHttpRequestDecoder {
     }
     if (codings.isEmpty() || !CHUNKED.equals(codings.get(codings.size() - 1))) {
       throw new RejectedRequest(400, "chunked must be the final transfer coding of a request, got Transfer-Encoding: '"
-        + shorten(value) + "' (RFC 9112, section 6.3)", detail);
+        + Text.abbreviate(value, 60) + "' (RFC 9112, section 6.3)", detail);
     }
     List<String> before = codings.subList(0, codings.size() - 1);
     if (before.contains(CHUNKED)) {
       throw new RejectedRequest(400, "chunked must not be applied more than once (RFC 9112, section 7)", detail);
     }
     if (!before.isEmpty()) {
-      throw new RejectedRequest(501, "transfer coding '" + shorten(before.get(0)) + "' is not supported; send the body"
-        + " with Transfer-Encoding: chunked alone, or with Content-Length", detail);
+      throw new RejectedRequest(501, "transfer coding '" + Text.abbreviate(before.get(0), 60) + "' is not supported;"
+        + " send the body with Transfer-Encoding: chunked alone, or with Content-Length", detail);
     }
-  }
-
-  private static String shorten(String text) {
-    return text.length() > 60 ? text.substring(0, 57) + "..." : text;
   }
 }

@@ -1,6 +1,7 @@
 package dev.fibservice.net;
 
-import dev.fibservice.Addresses;
+import dev.fibservice.api.Addresses;
+import dev.fibservice.api.RequestIds;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
@@ -9,7 +10,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The computations one connection waits for, each under a cancel id the server made (sent to the gateway as the
@@ -28,7 +28,7 @@ public final class PendingWork {
 
   /** A new computation of this connection; {@code clientId} is the client's name for it (may repeat, may be null). */
   public String add(String clientId) {
-    String id = newId();
+    String id = RequestIds.next();
     pending.put(id, clientId);
     return id;
   }
@@ -59,12 +59,6 @@ public final class PendingWork {
   public void cancelAll() {
     pending.keySet().forEach(id -> cancel(vertx, id));
     pending.clear();
-  }
-
-  /** A fresh cancel id: 128 random bits, unique across the cluster for all practical purposes. */
-  public static String newId() {
-    ThreadLocalRandom random = ThreadLocalRandom.current();
-    return Long.toHexString(random.nextLong() | Long.MIN_VALUE) + Long.toHexString(random.nextLong() | Long.MIN_VALUE);
   }
 
   /** Cancels the computation sent with this cancel id, on whichever member runs it. */

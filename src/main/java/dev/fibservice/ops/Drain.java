@@ -1,20 +1,14 @@
 package dev.fibservice.ops;
 
 import dev.fibservice.config.Settings;
-import io.vertx.core.Vertx;
-import io.vertx.core.shareddata.Shareable;
 
 /**
  * Whether this node is draining (SIGTERM received): readiness turns 503 at once, and new work is
- * refused while what is running finishes. One per Vert.x instance.
+ * refused while what is running finishes. One per node.
  */
-public final class Drain implements Shareable {
+public final class Drain {
 
   private volatile boolean draining;
-
-  public static Drain of(Vertx vertx) {
-    return (Drain) vertx.sharedData().getLocalMap("fib.drain").computeIfAbsent("drain", k -> new Drain());
-  }
 
   /**
    * How long a server may take to shut down: the grace period, plus time to write the 503s the gateways

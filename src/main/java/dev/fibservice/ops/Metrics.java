@@ -1,6 +1,6 @@
 package dev.fibservice.ops;
 
-import dev.fibservice.compute.Algorithm;
+import dev.fibservice.math.Algorithm;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;

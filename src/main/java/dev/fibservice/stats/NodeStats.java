@@ -1,9 +1,7 @@
 package dev.fibservice.stats;
 
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.shareddata.Shareable;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -17,7 +15,7 @@ import java.util.concurrent.atomic.LongAdder;
  * its own {@link LongAdder} (lock-free); the snapshot is built when someone asks. Independent of the
  * Prometheus metrics on purpose: a handful of numbers, no registry.
  */
-public final class NodeStats implements Shareable {
+public final class NodeStats {
 
   /** Orders "http-2" before "http-10": by the text before the last number, then by that number. */
   private static final Comparator<Counter> BY_NAME = Comparator
@@ -49,13 +47,6 @@ public final class NodeStats implements Shareable {
     }
   }
 
-  private NodeStats() {
-  }
-
-  /** The node's instance (one per Vert.x instance, so several nodes in one JVM keep theirs apart). */
-  public static NodeStats of(Vertx vertx) {
-    return (NodeStats) vertx.sharedData().getLocalMap("fib.stats").computeIfAbsent("stats", k -> new NodeStats());
-  }
 
   /** Registers an HTTP verticle instance, e.g. {@code http-2} on {@code vert.x-eventloop-thread-1}. */
   public Counter httpInstance(String name, String eventLoop) {

@@ -1,7 +1,7 @@
 package dev.fibservice.tcp;
 
-import dev.fibservice.ServiceError;
-import dev.fibservice.cluster.ComputeClient;
+import dev.fibservice.api.ServiceError;
+import dev.fibservice.compute.ComputeClient;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
 import dev.fibservice.net.Session;

@@ -58,9 +58,9 @@ class BenchCommandTest {
   static Cli bench(boolean asMounted, String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    CommandLine cmd = new CommandLine(new BenchCommand());
-    if (asMounted) {
-      cmd.setExpandAtFiles(false);
+    CommandLine cmd = BenchCommand.commandLine();
+    if (!asMounted) {
+      cmd.setExpandAtFiles(true);
     }
     cmd.setOut(new PrintWriter(out, true));
     cmd.setErr(new PrintWriter(err, true));

@@ -1,5 +1,6 @@
 package dev.fibservice.bridge;
 
+import dev.fibservice.Eventually;
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
 import dev.fibservice.compute.Admission;
@@ -14,6 +15,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -46,7 +48,7 @@ class BridgeTest {
   }
 
   private Admission admission() {
-    return Admission.of(service.vertx(), 0);
+    return service.node().admission();
   }
 
   @Test
@@ -80,14 +82,13 @@ class BridgeTest {
       }, "ping-flood");
       writer.start();
       // the outcome: the client's writes stall (the server stopped reading it), long before the cap
-      long seen = -2;
-      int still = 0;
-      for (int i = 0; i < 600 && still < 10 && written.get() < cap; i++) {
-        Thread.sleep(100);
+      long[] seen = {-2, 0};
+      Eventually.within(Duration.ofSeconds(60), Duration.ofMillis(100), () -> {
         long now = written.get();
-        still = now == seen ? still + 1 : 0;
-        seen = now;
-      }
+        seen[1] = now == seen[0] ? seen[1] + 1 : 0;
+        seen[0] = now;
+        return seen[1] >= 10 || now >= cap;
+      });
       long stalledAt = written.get();
       System.out.println("ping flood: the client's writes stalled after " + (stalledAt >> 10) + " KiB");
       assertTrue(stalledAt > 0 && stalledAt < 64L << 20, "the bridge kept reading a client that does not read its"
@@ -152,9 +153,7 @@ class BridgeTest {
       }, "flood-reader");
       reader.start();
       flood.getOutputStream().write(all.toByteArray());
-      for (int i = 0; i < 300 && replies.get() < 10; i++) {
-        Thread.sleep(50);
-      }
+      Eventually.within(Duration.ofSeconds(15), () -> replies.get() >= 10);
       // another client is answered meanwhile, not after the flood
       Raw.sendFrame(other, Raw.compute("mine", "same", new JsonObject().put("n", 26).put("algorithm", "recursive")));
       JsonObject mine = Raw.readFrame(new DataInputStream(other.getInputStream()));
@@ -189,17 +188,12 @@ class BridgeTest {
       }
       a.close();
       // once one is closed, a new connection is served (the server notices the close shortly after)
-      boolean served = false;
-      for (int i = 0; i < 100 && !served; i++) {
+      boolean served = Eventually.within(Duration.ofSeconds(10), Duration.ofMillis(100), () -> {
         try (Socket d = connect()) {
           Raw.sendFrame(d, new JsonObject().put("type", "ping"));
-          JsonObject reply = Raw.readFrame(new DataInputStream(d.getInputStream()));
-          served = "pong".equals(reply.getString("type"));
+          return "pong".equals(Raw.readFrame(new DataInputStream(d.getInputStream())).getString("type"));
         }
-        if (!served) {
-          Thread.sleep(100);
-        }
-      }
+      });
       assertTrue(served);
     }
   }
@@ -243,10 +237,8 @@ class BridgeTest {
     }
   }
 
-  private void awaitInFlight(int n) throws InterruptedException {
-    for (int i = 0; i < 300 && admission().inFlight() != n; i++) {
-      Thread.sleep(50);
-    }
+  private void awaitInFlight(int n) throws Exception {
+    Eventually.within(Duration.ofSeconds(15), () -> admission().inFlight() == n);
     assertEquals(n, admission().inFlight());
   }
 

@@ -1,7 +1,7 @@
 package dev.fibservice.cluster;
 
 import com.hazelcast.config.Config;
-import dev.fibservice.Addresses;
+import dev.fibservice.api.Addresses;
 import dev.fibservice.ServiceProcess;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;

@@ -1,6 +1,7 @@
 package dev.fibservice.compute;
 
-import dev.fibservice.Addresses;
+import dev.fibservice.Eventually;
+import dev.fibservice.api.Addresses;
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 
@@ -93,10 +95,8 @@ class EventBusContractTest {
         .addHeader(Addresses.REQUEST_ID_HEADER, "shared").addHeader(Addresses.CANCEL_ID_HEADER, "cancel-a"));
       var cancelled = other.request(Addresses.FIB_COMPUTE, forever, new DeliveryOptions()
         .addHeader(Addresses.REQUEST_ID_HEADER, "b").addHeader(Addresses.CANCEL_ID_HEADER, "cancel-b"));
-      Admission admission = Admission.of(node.vertx(), 0);
-      for (int i = 0; i < 300 && admission.inFlight() < 2; i++) {
-        Thread.sleep(50);
-      }
+      Admission admission = node.node().admission();
+      Eventually.within(Duration.ofSeconds(15), () -> admission.inFlight() >= 2);
       assertEquals(2, admission.inFlight());
       other.publish(Addresses.FIB_CANCEL, new JsonObject().put("id", "shared"));
       other.publish(Addresses.FIB_CANCEL, new JsonObject().put("id", "cancel-b"));

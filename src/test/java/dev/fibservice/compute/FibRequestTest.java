@@ -1,6 +1,7 @@
 package dev.fibservice.compute;
 
-import dev.fibservice.ServiceError;
+import dev.fibservice.api.ServiceError;
+import dev.fibservice.math.Algorithm;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 

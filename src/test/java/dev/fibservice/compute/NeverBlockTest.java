@@ -1,5 +1,6 @@
 package dev.fibservice.compute;
 
+import dev.fibservice.Eventually;
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
 import io.vertx.core.Future;
@@ -8,6 +9,7 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +23,7 @@ class NeverBlockTest {
 
   @Test
   void smallRequestsAreAnsweredWhileEveryHeavyWorkerIsBusy() throws Exception {
-    FibService service = TestNodes.start(Map.of("workerInstances", "2", "instances", "2"));
+    FibService service = TestNodes.start(Map.of("fib.heavyWorkers", "2", "instances", "2"));
     Vertx vertx = Vertx.vertx();
     try {
       WebClient client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
@@ -37,10 +39,8 @@ class NeverBlockTest {
           }));
       }
       // wait until both heavy computations run (the heavy lane is full), then ask for small things
-      Admission admission = Admission.of(service.vertx(), 0);
-      for (int i = 0; i < 100 && admission.inFlight() < 2; i++) {
-        Thread.sleep(20);
-      }
+      Admission admission = service.node().admission();
+      Eventually.within(Duration.ofSeconds(5), () -> admission.inFlight() >= 2);
       assertEquals(2, admission.inFlight(), "both heavy computations should be running");
       client.get("/hello").send().onSuccess(r -> finished.add("hello")).await();
       client.get("/fib/10").send().onSuccess(r -> {

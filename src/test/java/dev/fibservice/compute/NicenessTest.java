@@ -22,7 +22,7 @@ class NicenessTest {
   void heavyThreadsAreNicerThanLightOnes() throws Exception {
     assumeTrue(Files.isDirectory(Path.of("/proc/self/task")) && Files.isExecutable(Path.of("/usr/bin/renice")),
       "needs Linux /proc and renice");
-    FibService node = TestNodes.start(Map.of("fib.heavyNice", "7", "workerInstances", "1"));
+    FibService node = TestNodes.start(Map.of("fib.heavyNice", "7", "fib.heavyWorkers", "1"));
     try {
       var bus = node.vertx().eventBus();
       // a heavy computation (recursive n > 22) and a light one (doubling n = 10)

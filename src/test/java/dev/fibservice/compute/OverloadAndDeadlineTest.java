@@ -1,5 +1,6 @@
 package dev.fibservice.compute;
 
+import dev.fibservice.Eventually;
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
 import dev.fibservice.net.Raw;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.Socket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -54,30 +56,26 @@ class OverloadAndDeadlineTest {
   }
 
   private Admission admission() {
-    return Admission.of(service.vertx(), 0);
+    return service.node().admission();
   }
 
   /** Waits (bounded) until no computation is queued or running: the hang guard, not a speed check. */
-  private void awaitIdle() throws InterruptedException {
-    for (int i = 0; i < 300 && admission().inFlight() > 0; i++) {
-      Thread.sleep(100);
-    }
+  private void awaitIdle() throws Exception {
+    Eventually.within(Duration.ofSeconds(30), () -> admission().inFlight() == 0);
     assertEquals(0, admission().inFlight(), "computations still running: cancellation did not stop them");
   }
 
   @Test
   void overloadGets503WithRetryAfterAtOnce() throws Exception {
     // fib(60) by naive recursion runs for hours and the deadline is far: only cancellation ends it
-    start(Map.of("workerInstances", "1", "fib.maxInFlight", "3", "fib.maxN.recursive", "60", "fib.timeoutMs", "600000"));
+    start(Map.of("fib.heavyWorkers", "1", "fib.maxInFlight", "3", "fib.maxN.recursive", "60", "fib.timeoutMs", "600000"));
     List<Socket> admitted = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       Socket socket = Raw.connect(service.httpPort());
       Raw.send(socket, "GET /fib/60?algorithm=recursive HTTP/1.1\r\nHost: x\r\n\r\n");
       admitted.add(socket);
     }
-    for (int i = 0; i < 300 && admission().inFlight() < 3; i++) {
-      Thread.sleep(50);
-    }
+    Eventually.within(Duration.ofSeconds(15), () -> admission().inFlight() >= 3);
     assertEquals(3, admission().inFlight());
     List<Future<HttpResponse<Buffer>>> heavy = new ArrayList<>();
     for (int i = 0; i < 27; i++) {
@@ -102,7 +100,7 @@ class OverloadAndDeadlineTest {
 
   @Test
   void deadlineGets504AndTheWorkStops() throws Exception {
-    start(Map.of("workerInstances", "1", "fib.maxN.recursive", "60", "fib.timeoutMs", "500"));
+    start(Map.of("fib.heavyWorkers", "1", "fib.maxN.recursive", "60", "fib.timeoutMs", "500"));
     HttpResponse<Buffer> r = client.get("/fib/60?algorithm=recursive").send().await();
     assertEquals(504, r.statusCode());
     assertTrue(r.bodyAsJsonObject().getString("error").contains("did not finish within fib.timeoutMs = 500 ms"),
@@ -114,7 +112,7 @@ class OverloadAndDeadlineTest {
 
   @Test
   void aClientThatResetsItsConnectionStopsTheWork() throws Exception {
-    start(Map.of("workerInstances", "2", "fib.maxN.recursive", "60", "fib.timeoutMs", "600000", "shutdown.graceMs", "0"));
+    start(Map.of("fib.heavyWorkers", "2", "fib.maxN.recursive", "60", "fib.timeoutMs", "600000", "shutdown.graceMs", "0"));
     HttpClient raw = vertx.createHttpClient(new HttpClientOptions());
     raw.request(new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(service.httpPort())
         .setURI("/fib/60?algorithm=recursive"))
@@ -125,16 +123,12 @@ class OverloadAndDeadlineTest {
     // a plain close is a FIN, which may be a half-close: the computation goes on, as for any client still reading
     try (Socket socket = Raw.connect(service.httpPort())) {
       Raw.send(socket, "GET /fib/60?algorithm=recursive HTTP/1.1\r\nHost: x\r\n\r\n");
-      for (int i = 0; i < 300 && admission().inFlight() < 2; i++) {
-        Thread.sleep(50);
-      }
+      Eventually.within(Duration.ofSeconds(15), () -> admission().inFlight() >= 2);
       assertEquals(2, admission().inFlight());
       // a reset is a client that is gone: its computation stops
       Raw.reset(socket);
     }
-    for (int i = 0; i < 300 && admission().inFlight() > 1; i++) {
-      Thread.sleep(100);
-    }
+    Eventually.within(Duration.ofSeconds(30), () -> admission().inFlight() <= 1);
     assertEquals(1, admission().inFlight(), "the reset did not cancel its computation");
   }
 }

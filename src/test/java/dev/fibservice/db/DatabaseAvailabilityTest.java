@@ -1,7 +1,8 @@
 package dev.fibservice.db;
 
 import ch.qos.logback.classic.Level;
-import dev.fibservice.Addresses;
+import dev.fibservice.Eventually;
+import dev.fibservice.api.Addresses;
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
 import io.vertx.core.Vertx;
@@ -17,6 +18,7 @@ import io.vertx.ext.web.client.WebClientOptions;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -85,7 +87,8 @@ class DatabaseAvailabilityTest {
     FibService node = TestNodes.start(Map.of("mysql.host", "127.0.0.1", "mysql.port", "1",
       "mysql.passwordFile", missing.toString()));
     try {
-      String reason = node.node().database().offReason();
+      // why the database is off, as /info shows it
+      String reason = node.node().database().toJson().getString("reason");
       assertTrue(reason.startsWith("mysql.passwordFile " + missing + " cannot be read (java.nio.file.NoSuchFileException"),
         reason);
     } finally {
@@ -103,9 +106,7 @@ class DatabaseAvailabilityTest {
       settings.put("mysql.password", password);
       node = TestNodes.start(settings);
       // three attempts (one every 2 s): the refusal is logged at the first, quietly retried after
-      for (int i = 0; i < 600 && log.count(Level.DEBUG, "refused the credentials") < 2; i++) {
-        Thread.sleep(50);
-      }
+      Eventually.within(Duration.ofSeconds(30), () -> log.count(Level.DEBUG, "refused the credentials") >= 2);
       assertEquals(2, log.count(Level.DEBUG, "refused the credentials"), log.text());
       assertEquals(1, log.count(Level.WARN, "the database refused the credentials (Access denied for user 'root'@"),
         log.text());
@@ -145,6 +146,11 @@ class DatabaseAvailabilityTest {
       WebClient client = WebClient.create(vertx, new WebClientOptions().setDefaultPort(node.httpPort())
         .setDefaultHost("127.0.0.1"));
       assertEquals(200, client.get("/db").send().await().statusCode());
+      // a first job run: the job runner has looked at the jobs table once, so from now on a lost database is news
+      String first = client.post("/jobs").sendJsonObject(new JsonObject().put("n", 10)).await().bodyAsJsonObject()
+        .getString("id");
+      Eventually.await("a first job to run", Duration.ofSeconds(30), () -> "DONE".equals(client.get("/jobs/" + first)
+        .send().await().bodyAsJsonObject().getString("status")));
 
       // the job runner polls every 50 ms meanwhile: it says once that the database is gone, not at each poll
       CapturedLog log = new CapturedLog(JobRunner.class);
@@ -158,15 +164,10 @@ class DatabaseAvailabilityTest {
       }
 
       db = EmbeddedMariaDb.start(dir, port, "root");
-      int status = 0;
-      for (int i = 0; i < 200 && status != 200; i++) {
-        status = client.get("/db").send().await().statusCode();
-        Thread.sleep(50);
-      }
+      int status = Eventually.poll(Duration.ofSeconds(10), () -> client.get("/db").send().await().statusCode(),
+        s -> s == 200);
       assertEquals(200, status, "the pool did not reconnect after the database came back");
-      for (int i = 0; i < 200 && log.count(Level.INFO, "job runner: the database is back") == 0; i++) {
-        Thread.sleep(50);
-      }
+      Eventually.within(Duration.ofSeconds(10), () -> log.count(Level.INFO, "job runner: the database is back") > 0);
       log.close();
       assertEquals(1, log.count(Level.WARN, "job runner: cannot look for jobs (the database is unavailable"), log.text());
       assertEquals(1, log.count(Level.INFO, "job runner: the database is back; taking jobs again"), log.text());

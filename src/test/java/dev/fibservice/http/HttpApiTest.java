@@ -1,19 +1,14 @@
 package dev.fibservice.http;
 
-import dev.fibservice.FibService;
-import dev.fibservice.TestNodes;
-import io.vertx.core.Vertx;
+import dev.fibservice.TestNode;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.math.BigInteger;
 import java.util.Map;
@@ -27,34 +22,8 @@ class HttpApiTest {
 
   private static final String HELLO = "<html><head><title>Example</title></head><body><h1>Hello, World!</h1></body></html>\n";
 
-  private static FibService service;
-  private Vertx vertx;
-  private WebClient client;
-
-  @BeforeAll
-  static void startNode() throws Exception {
-    service = TestNodes.start(Map.of("instances", "2"));
-  }
-
-  @AfterAll
-  static void stopNode() throws Exception {
-    TestNodes.stop(service);
-  }
-
-  @BeforeEach
-  void client() {
-    vertx = Vertx.vertx();
-    client = TestNodes.client(vertx, service);
-  }
-
-  @AfterEach
-  void closeClient() throws Exception {
-    vertx.close().await();
-  }
-
-  private HttpResponse<Buffer> get(String uri) throws Exception {
-    return client.get(uri).send().await();
-  }
+  @RegisterExtension
+  static final TestNode node = TestNode.start(Map.of("instances", "2"));
 
   private static void assertError(HttpResponse<Buffer> r, int status, String message) {
     assertEquals(status, r.statusCode(), r.bodyAsString());
@@ -65,7 +34,7 @@ class HttpApiTest {
 
   @Test
   void helloIsTheExactPage() throws Exception {
-    HttpResponse<Buffer> r = get("/hello");
+    HttpResponse<Buffer> r = node.get("/hello");
     assertEquals(200, r.statusCode());
     assertTrue(r.getHeader("content-type").startsWith("text/html"));
     assertEquals(HELLO, r.bodyAsString());
@@ -74,28 +43,28 @@ class HttpApiTest {
 
   @Test
   void helloRepeats() throws Exception {
-    HttpResponse<Buffer> r = get("/hello?repeat=10000");
+    HttpResponse<Buffer> r = node.get("/hello?repeat=10000");
     assertEquals(200, r.statusCode());
     assertEquals(220_062, r.body().length());
     String expected = HelloPages.HEAD + HelloPages.BLOCK.repeat(10000) + HelloPages.TAIL;
     assertEquals(expected, r.bodyAsString());
-    assertEquals(HelloPages.HEAD + HelloPages.BLOCK.repeat(3) + HelloPages.TAIL, get("/hello?repeat=3").bodyAsString());
-    assertEquals(HelloPages.length(100000), get("/hello?repeat=100000").body().length());
-    assertEquals(HELLO, get("/hello?repeat=1").bodyAsString());
+    assertEquals(HelloPages.HEAD + HelloPages.BLOCK.repeat(3) + HelloPages.TAIL, node.get("/hello?repeat=3").bodyAsString());
+    assertEquals(HelloPages.length(100000), node.get("/hello?repeat=100000").body().length());
+    assertEquals(HELLO, node.get("/hello?repeat=1").bodyAsString());
   }
 
   @Test
   void helloRepeatOutOfRange() throws Exception {
-    assertError(get("/hello?repeat=0"), 400, "repeat must be a whole number from 1 to 100000");
-    assertError(get("/hello?repeat=100001"), 400, "repeat must be a whole number from 1 to 100000");
-    assertError(get("/hello?repeat=abc"), 400, "got 'abc'");
-    assertError(get("/hello?repeat=-1"), 400, "repeat must be");
-    assertError(get("/hello?repeat=99999999999999999999"), 400, "repeat must be");
+    assertError(node.get("/hello?repeat=0"), 400, "repeat must be a whole number from 1 to 100000");
+    assertError(node.get("/hello?repeat=100001"), 400, "repeat must be a whole number from 1 to 100000");
+    assertError(node.get("/hello?repeat=abc"), 400, "got 'abc'");
+    assertError(node.get("/hello?repeat=-1"), 400, "repeat must be");
+    assertError(node.get("/hello?repeat=99999999999999999999"), 400, "repeat must be");
   }
 
   @Test
   void fibJson() throws Exception {
-    HttpResponse<Buffer> r = get("/fib/30");
+    HttpResponse<Buffer> r = node.get("/fib/30");
     assertEquals(200, r.statusCode());
     assertEquals("application/json", r.getHeader("content-type"));
     JsonObject body = r.bodyAsJsonObject();
@@ -111,25 +80,25 @@ class HttpApiTest {
   @Test
   void fibEveryAlgorithm() throws Exception {
     for (String algorithm : new String[] {"doubling", "iterative", "recursive"}) {
-      JsonObject body = get("/fib/25?algorithm=" + algorithm).bodyAsJsonObject();
+      JsonObject body = node.get("/fib/25?algorithm=" + algorithm).bodyAsJsonObject();
       assertEquals("75025", body.getString("value"), algorithm);
       assertEquals(algorithm, body.getString("algorithm"));
     }
-    assertEquals("0", get("/fib/0").bodyAsJsonObject().getString("value"));
-    assertEquals("1", get("/fib/1").bodyAsJsonObject().getString("value"));
+    assertEquals("0", node.get("/fib/0").bodyAsJsonObject().getString("value"));
+    assertEquals("1", node.get("/fib/1").bodyAsJsonObject().getString("value"));
   }
 
   @Test
   void fibLargeIsExact() throws Exception {
-    JsonObject body = get("/fib/100000").bodyAsJsonObject();
+    JsonObject body = node.get("/fib/100000").bodyAsJsonObject();
     assertEquals(20899, body.getInteger("digits"));
     assertEquals(new BigInteger(body.getString("value")),
-      dev.fibservice.compute.Fibonacci.compute(dev.fibservice.compute.Algorithm.ITERATIVE, 100000, () -> false));
+      dev.fibservice.math.Fibonacci.compute(dev.fibservice.math.Algorithm.ITERATIVE, 100000, () -> false));
   }
 
   @Test
   void fibPlainText() throws Exception {
-    HttpResponse<Buffer> r = client.get("/fib/93").putHeader("Accept", "text/plain").send().await();
+    HttpResponse<Buffer> r = node.client().get("/fib/93").putHeader("Accept", "text/plain").send().await();
     assertEquals(200, r.statusCode());
     assertTrue(r.getHeader("content-type").startsWith("text/plain"));
     assertEquals("12200160415121876738\n", r.bodyAsString());
@@ -137,28 +106,28 @@ class HttpApiTest {
 
   @Test
   void fibBadInput() throws Exception {
-    assertError(get("/fib/abc"), 400, "n must be a whole number, got 'abc'");
-    assertError(get("/fib/-5"), 400, "n must not be negative");
-    assertError(get("/fib/46?algorithm=recursive"), 400, "above the limit of algorithm recursive (n <= 45)");
-    assertError(get("/fib/200001?algorithm=iterative"), 400, "(n <= 200000)");
-    assertError(get("/fib/10000001"), 400, "(n <= 10000000)");
-    assertError(get("/fib/5?algorithm=magic"), 400, "unknown algorithm 'magic'");
-    JsonObject detail = get("/fib/46?algorithm=recursive").bodyAsJsonObject().getJsonObject("detail");
+    assertError(node.get("/fib/abc"), 400, "n must be a whole number, got 'abc'");
+    assertError(node.get("/fib/-5"), 400, "n must not be negative");
+    assertError(node.get("/fib/46?algorithm=recursive"), 400, "above the limit of algorithm recursive (n <= 45)");
+    assertError(node.get("/fib/200001?algorithm=iterative"), 400, "(n <= 200000)");
+    assertError(node.get("/fib/10000001"), 400, "(n <= 10000000)");
+    assertError(node.get("/fib/5?algorithm=magic"), 400, "unknown algorithm 'magic'");
+    JsonObject detail = node.get("/fib/46?algorithm=recursive").bodyAsJsonObject().getJsonObject("detail");
     assertEquals(45, detail.getInteger("max"));
     assertEquals("n", detail.getString("param"));
   }
 
   @Test
   void unknownPathAndWrongMethod() throws Exception {
-    assertError(get("/nope"), 404, "no such resource: GET /nope");
-    assertError(get("/fib"), 404, "no such resource");
-    assertError(client.request(HttpMethod.POST, "/fib/3").send().await(), 405, "method POST is not allowed on /fib/3");
-    assertError(client.request(HttpMethod.DELETE, "/hello").send().await(), 405, "not allowed");
+    assertError(node.get("/nope"), 404, "no such resource: GET /nope");
+    assertError(node.get("/fib"), 404, "no such resource");
+    assertError(node.client().request(HttpMethod.POST, "/fib/3").send().await(), 405, "method POST is not allowed on /fib/3");
+    assertError(node.client().request(HttpMethod.DELETE, "/hello").send().await(), 405, "not allowed");
   }
 
   @Test
   void info() throws Exception {
-    JsonObject info = get("/info").bodyAsJsonObject();
+    JsonObject info = node.get("/info").bodyAsJsonObject();
     assertEquals("test", info.getString("node"));
     assertEquals(2, info.getInteger("instances"));
     assertTrue(info.getString("transport").matches("nio|epoll|io_uring"), info.getString("transport"));
@@ -172,8 +141,8 @@ class HttpApiTest {
     java.util.Set<String> servedBy = new java.util.HashSet<>();
     for (int i = 0; i < 40 && servedBy.size() < 2; i++) {
       // a new connection each time: Vert.x hands accepted connections to the instances in turn
-      WebClient fresh = WebClient.create(vertx, new WebClientOptions().setKeepAlive(false));
-      servedBy.add(fresh.get(service.httpPort(), "127.0.0.1", "/info").send().await().bodyAsJsonObject().getString("servedBy"));
+      WebClient fresh = WebClient.create(node.clientVertx(), new WebClientOptions().setKeepAlive(false));
+      servedBy.add(fresh.get(node.service().httpPort(), "127.0.0.1", "/info").send().await().bodyAsJsonObject().getString("servedBy"));
       fresh.close();
     }
     assertEquals(2, servedBy.size(), servedBy.toString());

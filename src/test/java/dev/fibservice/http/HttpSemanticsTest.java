@@ -1,8 +1,8 @@
 package dev.fibservice.http;
 
-import dev.fibservice.FibService;
+import dev.fibservice.Eventually;
+import dev.fibservice.TestNode;
 import dev.fibservice.TestNodes;
-import dev.fibservice.db.DbTestNodes;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -11,16 +11,15 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -39,41 +38,23 @@ class HttpSemanticsTest {
   /** Headers that differ between any two responses. */
   private static final Set<String> VOLATILE = Set.of("date", "x-request-id", "x-served-by", "x-event-loop");
 
-  private static FibService service;
+  @RegisterExtension
+  static final TestNode node = TestNode.withDatabase("http_semantics", Map.of("http.bodyTimeoutMs", "2000",
+    "http.maxBodyBytes", "2048"));
+
   private static String jobId;
-  private Vertx vertx;
-  private WebClient client;
 
   @BeforeAll
-  static void startNode() throws Exception {
-    service = DbTestNodes.start("http_semantics", Map.of("http.bodyTimeoutMs", "2000", "http.maxBodyBytes", "2048"));
+  static void aJobDone() throws Exception {
     Vertx v = Vertx.vertx();
     try {
-      WebClient c = TestNodes.client(v, service);
+      WebClient c = TestNodes.client(v, node.service());
       jobId = c.post("/jobs").sendJsonObject(new JsonObject().put("n", 1000)).await().bodyAsJsonObject().getString("id");
-      for (int i = 0; i < 600 && !"DONE".equals(c.get("/jobs/" + jobId).send().await().bodyAsJsonObject()
-        .getString("status")); i++) {
-        Thread.sleep(50);
-      }
+      Eventually.within(Duration.ofSeconds(30), () -> "DONE".equals(c.get("/jobs/" + jobId).send().await()
+        .bodyAsJsonObject().getString("status")));
     } finally {
       v.close().await();
     }
-  }
-
-  @AfterAll
-  static void stopNode() throws Exception {
-    TestNodes.stop(service);
-  }
-
-  @BeforeEach
-  void client() {
-    vertx = Vertx.vertx();
-    client = TestNodes.client(vertx, service);
-  }
-
-  @AfterEach
-  void closeClient() throws Exception {
-    vertx.close().await();
   }
 
   private static Map<String, String> stableHeaders(HttpResponse<Buffer> r) {
@@ -94,8 +75,8 @@ class HttpSemanticsTest {
       "/images/1.jpg"};
     for (String path : paths) {
       // text/plain: /fib's JSON carries computeMicros, whose digits change the length from one call to the next
-      HttpResponse<Buffer> get = client.get(path).putHeader("Accept", "text/plain, */*").send().await();
-      HttpResponse<Buffer> head = client.head(path).putHeader("Accept", "text/plain, */*").send().await();
+      HttpResponse<Buffer> get = node.client().get(path).putHeader("Accept", "text/plain, */*").send().await();
+      HttpResponse<Buffer> head = node.client().head(path).putHeader("Accept", "text/plain, */*").send().await();
       assertEquals(get.statusCode(), head.statusCode(), path);
       assertEquals(stableHeaders(get), stableHeaders(head), path);
       assertNotNull(head.getHeader("Content-Length"), path + ": HEAD tells the length GET would send");
@@ -104,18 +85,18 @@ class HttpSemanticsTest {
     }
     // the counters of these change between two calls, so their lengths may too
     for (String path : new String[] {"/stats", "/metrics"}) {
-      HttpResponse<Buffer> head = client.head(path).send().await();
+      HttpResponse<Buffer> head = node.client().head(path).send().await();
       assertEquals(200, head.statusCode(), path);
-      assertEquals(client.get(path).send().await().getHeader("Content-Type"), head.getHeader("Content-Type"), path);
+      assertEquals(node.client().get(path).send().await().getHeader("Content-Type"), head.getHeader("Content-Type"), path);
       assertTrue(Long.parseLong(head.getHeader("Content-Length")) > 100, path);
     }
     // an error names the method, so only its status and type are the same
-    HttpResponse<Buffer> missing = client.head("/nope").send().await();
+    HttpResponse<Buffer> missing = node.client().head("/nope").send().await();
     assertEquals(404, missing.statusCode());
     assertEquals("application/json", missing.getHeader("Content-Type"));
     assertEquals(String.valueOf("{\"error\":\"no such resource: HEAD /nope\"}".length()), missing.getHeader("Content-Length"));
-    assertEquals("text/html;charset=UTF-8", client.head("/").send().await().getHeader("Content-Type"));
-    assertEquals(String.valueOf(HelloPages.length(100000)), client.head("/hello?repeat=100000").send().await()
+    assertEquals("text/html;charset=UTF-8", node.client().head("/").send().await().getHeader("Content-Type"));
+    assertEquals(String.valueOf(HelloPages.length(100000)), node.client().head("/hello?repeat=100000").send().await()
       .getHeader("Content-Length"));
   }
 
@@ -152,19 +133,19 @@ class HttpSemanticsTest {
   }
 
   private void assertAllow(HttpMethod method, String path, String allow) throws Exception {
-    HttpResponse<Buffer> r = client.request(method, path).send().await();
+    HttpResponse<Buffer> r = node.client().request(method, path).send().await();
     assertEquals(405, r.statusCode(), method + " " + path);
     assertEquals(allow, r.getHeader("Allow"), method + " " + path);
     assertTrue(r.bodyAsJsonObject().getString("error").contains("method " + method + " is not allowed"), r.bodyAsString());
     // and OPTIONS says the same
-    HttpResponse<Buffer> options = client.request(HttpMethod.OPTIONS, path).send().await();
+    HttpResponse<Buffer> options = node.client().request(HttpMethod.OPTIONS, path).send().await();
     assertEquals(204, options.statusCode(), "OPTIONS " + path);
     assertEquals(allow, options.getHeader("Allow"), "OPTIONS " + path);
   }
 
   @Test
   void optionsOnAnUnknownPathIs404() throws Exception {
-    HttpResponse<Buffer> r = client.request(HttpMethod.OPTIONS, "/nope").send().await();
+    HttpResponse<Buffer> r = node.client().request(HttpMethod.OPTIONS, "/nope").send().await();
     assertEquals(404, r.statusCode());
     assertTrue(r.bodyAsJsonObject().getString("error").contains("no such resource"));
   }
@@ -172,31 +153,31 @@ class HttpSemanticsTest {
   @Test
   void writesTakeJsonOnly() throws Exception {
     for (String type : new String[] {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"}) {
-      HttpResponse<Buffer> r = client.post("/people").putHeader("Content-Type", type)
+      HttpResponse<Buffer> r = node.client().post("/people").putHeader("Content-Type", type)
         .sendBuffer(Buffer.buffer("{\"name\":\"Plain\",\"age\":3}")).await();
       assertEquals(415, r.statusCode(), type);
       assertTrue(r.bodyAsJsonObject().getString("error").contains("must be JSON, sent with Content-Type: application/json"),
         r.bodyAsString());
     }
-    HttpResponse<Buffer> none = client.post("/jobs").sendBuffer(Buffer.buffer("{\"n\":5}")).await();
+    HttpResponse<Buffer> none = node.client().post("/jobs").sendBuffer(Buffer.buffer("{\"n\":5}")).await();
     assertEquals(415, none.statusCode());
     assertTrue(none.bodyAsJsonObject().getString("error").contains("(got none)"), none.bodyAsString());
-    assertEquals(415, client.put("/people/Han%20Meimei").putHeader("Content-Type", "text/plain")
+    assertEquals(415, node.client().put("/people/Han%20Meimei").putHeader("Content-Type", "text/plain")
       .sendBuffer(Buffer.buffer("{\"age\":99}")).await().statusCode());
-    assertEquals(404, client.get("/people/Plain").send().await().statusCode(), "nothing was created");
-    assertEquals(20, client.get("/people/Han%20Meimei").send().await().bodyAsJsonObject().getJsonObject("result")
+    assertEquals(404, node.client().get("/people/Plain").send().await().statusCode(), "nothing was created");
+    assertEquals(20, node.client().get("/people/Han%20Meimei").send().await().bodyAsJsonObject().getJsonObject("result")
       .getInteger("age"), "nothing was changed");
     // a charset parameter is fine
-    HttpResponse<Buffer> ok = client.post("/people").putHeader("Content-Type", "Application/JSON; charset=utf-8")
+    HttpResponse<Buffer> ok = node.client().post("/people").putHeader("Content-Type", "Application/JSON; charset=utf-8")
       .sendBuffer(Buffer.buffer("{\"name\":\"Charset\",\"age\":3}")).await();
     assertEquals(201, ok.statusCode(), ok.bodyAsString());
-    assertEquals(204, client.delete("/people/Charset").send().await().statusCode());
+    assertEquals(204, node.client().delete("/people/Charset").send().await().statusCode());
   }
 
   @Test
   void aBodyOverTheLimitSaysTheLimit() throws Exception {
     String big = new JsonObject().put("name", "Big").put("age", 3).put("career", "x".repeat(3000)).encode();
-    for (HttpRequest<Buffer> request : java.util.List.of(client.post("/people"), client.post("/jobs"))) {
+    for (HttpRequest<Buffer> request : java.util.List.of(node.client().post("/people"), node.client().post("/jobs"))) {
       HttpResponse<Buffer> r = request.putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer(big))
         .await();
       assertEquals(413, r.statusCode());
@@ -242,17 +223,17 @@ class HttpSemanticsTest {
   void badPercentEncodingIs400InWords() throws Exception {
     for (String uri : new String[] {"/fib/%zz", "/people/%zz", "/%zz", "/fib/30?algorithm=%zz", "/hello?repeat=%zz",
       "/people?limit=%g1", "/hello?x=%"}) {
-      HttpResponse<Buffer> r = client.get(uri).send().await();
+      HttpResponse<Buffer> r = node.client().get(uri).send().await();
       assertEquals(400, r.statusCode(), uri);
       assertEquals("application/json", r.getHeader("Content-Type"), uri);
       assertTrue(r.bodyAsJsonObject().getString("error").contains("is not valid percent-encoding (RFC 3986)"),
         r.bodyAsString());
     }
-    assertFalse(client.get("/hello?x=%41").send().await().bodyAsString().contains("error"));
+    assertFalse(node.client().get("/hello?x=%41").send().await().bodyAsString().contains("error"));
   }
 
   private Socket open() throws Exception {
-    Socket s = new Socket("127.0.0.1", service.httpPort());
+    Socket s = new Socket("127.0.0.1", node.service().httpPort());
     s.setSoTimeout(20_000);
     return s;
   }

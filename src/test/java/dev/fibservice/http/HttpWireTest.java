@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.fibservice.Eventually;
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
 import dev.fibservice.compute.Admission;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
 import java.net.Socket;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -138,7 +140,7 @@ class HttpWireTest {
 
   @Test
   void anotherClientsIdAndHangUpDoNotCancelTheRequest() throws Exception {
-    Admission admission = Admission.of(service.vertx(), 0);
+    Admission admission = service.node().admission();
     String request = "GET /fib/44?algorithm=recursive HTTP/1.1\r\nHost: x\r\nX-Request-Id: victim\r\n\r\n";
     try (Socket a = Raw.connect(service.httpPort())) {
       Raw.send(a, request);
@@ -158,10 +160,8 @@ class HttpWireTest {
     }
   }
 
-  private static void awaitInFlight(Admission admission, int n) throws InterruptedException {
-    for (int i = 0; i < 600 && admission.inFlight() != n; i++) {
-      Thread.sleep(50);
-    }
+  private static void awaitInFlight(Admission admission, int n) throws Exception {
+    Eventually.within(Duration.ofSeconds(30), () -> admission.inFlight() == n);
     assertEquals(n, admission.inFlight());
   }
 }

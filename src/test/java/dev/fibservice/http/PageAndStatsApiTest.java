@@ -30,7 +30,7 @@ class PageAndStatsApiTest {
 
   @BeforeAll
   static void start() throws Exception {
-    service = TestNodes.start(Map.of("instances", "2", "workerInstances", "2"));
+    service = TestNodes.start(Map.of("instances", "2", "fib.heavyWorkers", "2"));
     vertx = Vertx.vertx();
     client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(service.httpPort())
       // one connection per request: each new connection goes to the next instance

@@ -1,5 +1,6 @@
 package dev.fibservice.http;
 
+import dev.fibservice.Eventually;
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
 import io.vertx.core.Context;
@@ -17,9 +18,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -49,15 +52,18 @@ class PageFilesTest {
   }
 
   private int files() {
-    return PageFiles.count(service.vertx());
+    return service.node().http().pageFiles().get();
   }
 
   /** Asks for the page until its file is made (bounded), checking every answer byte for byte on the way. */
   private void getUntilFiled(int repeat, int expectedFiles) throws Exception {
-    for (int i = 0; i < 200 && files() < expectedFiles; i++) {
+    Eventually.within(Duration.ofSeconds(10), () -> {
+      if (files() >= expectedFiles) {
+        return true;
+      }
       assertPage(repeat);
-      Thread.sleep(10);
-    }
+      return false;
+    });
     assertEquals(expectedFiles, files());
   }
 
@@ -113,10 +119,10 @@ class PageFilesTest {
   void stoppingTheNodeClosesTheFiles() throws Exception {
     start(32);
     getUntilFiled(10000, 1);
-    Vertx nodeVertx = service.vertx();
+    AtomicInteger open = service.node().http().pageFiles();
     TestNodes.stop(service);
     service = null;
-    assertEquals(0, PageFiles.count(nodeVertx));
+    assertEquals(0, open.get());
   }
 
   @Test
@@ -124,11 +130,10 @@ class PageFilesTest {
     vertx = Vertx.vertx();
     Path dir = temp.resolve("not-yet");
     Context context = vertx.getOrCreateContext();
-    PageFiles pages = on(context, () -> new PageFiles(vertx, 32, dir));
+    AtomicInteger open = new AtomicInteger();
+    PageFiles pages = on(context, () -> new PageFiles(vertx, 32, open, dir));
     assertNull(on(context, () -> pages.file(10000))); // starts a file in a directory that does not exist
-    for (int i = 0; i < 500 && on(context, pages::enabled); i++) {
-      Thread.sleep(10);
-    }
+    Eventually.within(Duration.ofSeconds(5), () -> !on(context, pages::enabled));
     assertFalse(on(context, pages::enabled), "a failed file must turn page files off");
     // the directory now exists: a retry would succeed, but there is none (the page stays in memory); a file made
     // there would be unlinked at once, so the directory is watched for it
@@ -142,7 +147,7 @@ class PageFilesTest {
       WatchKey created = watch.poll(500, TimeUnit.MILLISECONDS);
       assertNull(created, () -> "a file was made after the failure: " + created.pollEvents().get(0).context());
     }
-    assertEquals(0, PageFiles.count(vertx));
+    assertEquals(0, open.get());
     on(context, () -> {
       pages.close();
       return null;

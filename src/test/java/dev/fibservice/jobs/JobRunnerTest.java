@@ -1,6 +1,7 @@
 package dev.fibservice.jobs;
 
 import ch.qos.logback.classic.Level;
+import dev.fibservice.Eventually;
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
 import dev.fibservice.db.CapturedLog;
@@ -15,6 +16,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -41,27 +43,20 @@ class JobRunnerTest {
         locker.query("LOCK TABLES job_chunks WRITE").execute().await();
         String id = client.post("/jobs").sendJsonObject(new JsonObject().put("n", 1000)).await().bodyAsJsonObject()
           .getString("id");
-        Row job = null;
-        for (int i = 0; i < 600; i++) {
-          job = reader.preparedQuery("SELECT status, attempts FROM jobs WHERE id = ?").execute(Tuple.of(id)).await()
+        Row job = Eventually.poll(Duration.ofSeconds(30), () -> {
+          Row row = reader.preparedQuery("SELECT status, attempts FROM jobs WHERE id = ?").execute(Tuple.of(id)).await()
             .iterator().next();
-          assertNotEquals("FAILED", job.getString(0), "a database that did not answer is no failure of the job");
-          if (job.getInteger(1) >= 2) {
-            break;
-          }
-          Thread.sleep(50);
-        }
+          assertNotEquals("FAILED", row.getString(0), "a database that did not answer is no failure of the job");
+          return row;
+        }, row -> row.getInteger(1) >= 2);
         // the first run gave the store up, its lease ran out, and the job was taken again: not RUNNING for good
         assertTrue(job.getInteger(1) >= 2, "attempts: " + job.getInteger(1) + "\n" + log.text());
         assertTrue(log.count(Level.WARN, "job " + id + ": could not record its outcome (the database is unavailable (did"
           + " not answer in time)") >= 1, log.text());
 
         locker.query("UNLOCK TABLES").execute().await();
-        String status = null;
-        for (int i = 0; i < 600 && !"DONE".equals(status); i++) {
-          status = client.get("/jobs/" + id).send().await().bodyAsJsonObject().getString("status");
-          Thread.sleep(50);
-        }
+        String status = Eventually.poll(Duration.ofSeconds(30),
+          () -> client.get("/jobs/" + id).send().await().bodyAsJsonObject().getString("status"), "DONE"::equals);
         assertEquals("DONE", status, log.text());
         String digits = client.get("/jobs/" + id + "/result").send().await().bodyAsString();
         assertEquals("434665576869374564356885276750406258025646605173717804024817290895365554179490518904"

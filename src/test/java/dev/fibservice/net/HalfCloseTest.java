@@ -1,5 +1,6 @@
 package dev.fibservice.net;
 
+import dev.fibservice.Eventually;
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
 import dev.fibservice.compute.Admission;
@@ -12,6 +13,7 @@ import java.io.DataInputStream;
 import java.io.File;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -164,11 +166,9 @@ class HalfCloseTest {
   }
 
   /** Waits (bounded) until exactly {@code n} computations are queued or running on the node. */
-  private static void awaitInFlight(int n) throws InterruptedException {
-    Admission admission = Admission.of(service.vertx(), 0);
-    for (int i = 0; i < 300 && admission.inFlight() != n; i++) {
-      Thread.sleep(100);
-    }
+  private static void awaitInFlight(int n) throws Exception {
+    Admission admission = service.node().admission();
+    Eventually.within(Duration.ofSeconds(30), () -> admission.inFlight() == n);
     assertEquals(n, admission.inFlight(), n == 0 ? "computations still running: the reset did not cancel them"
       : "computations not admitted");
   }

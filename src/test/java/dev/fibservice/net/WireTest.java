@@ -1,5 +1,6 @@
 package dev.fibservice.net;
 
+import dev.fibservice.Eventually;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.DuplexChannel;
@@ -10,12 +11,13 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetSocket;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -30,22 +32,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * here): the Netty channel behind a socket and an HTTP connection, the half-closure option, our handlers in the
  * pipeline where they must be, and the end of the stream arriving behind the data of a paused socket.
  */
+@ExtendWith(VertxExtension.class)
 class WireTest {
 
-  private Vertx vertx;
-
-  @BeforeEach
-  void setUp() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterEach
-  void tearDown() {
-    vertx.close().await();
-  }
-
   @Test
-  void aSocketAllowsHalfClosureAndEndsBehindItsData() throws Exception {
+  void aSocketAllowsHalfClosureAndEndsBehindItsData(Vertx vertx) throws Exception {
     CompletableFuture<Boolean> installed = new CompletableFuture<>();
     CompletableFuture<Channel> channel = new CompletableFuture<>();
     CompletableFuture<NetSocket> accepted = new CompletableFuture<>();
@@ -75,9 +66,7 @@ class WireTest {
       assertTrue(names.indexOf(Wire.INPUT_END) >= 0 && names.indexOf(Wire.INPUT_END) < names.indexOf(Wire.VERTX_HANDLER),
         "pipeline: " + names);
       // the FIN has come while the socket is paused; the connection stays open
-      for (int i = 0; i < 300 && !((DuplexChannel) ch).isInputShutdown(); i++) {
-        Thread.sleep(10);
-      }
+      Eventually.within(Duration.ofSeconds(5), () -> ((DuplexChannel) ch).isInputShutdown());
       assertTrue(ch.isActive());
       assertFalse(ended.isDone(), "the end came before the data it follows");
       accepted.get().resume();
@@ -87,7 +76,7 @@ class WireTest {
   }
 
   @Test
-  void anHttpConnectionGetsTheGuardedDecoderAndTheGuard() throws Exception {
+  void anHttpConnectionGetsTheGuardedDecoderAndTheGuard(Vertx vertx) throws Exception {
     CompletableFuture<Boolean> installed = new CompletableFuture<>();
     CompletableFuture<Object> decoder = new CompletableFuture<>();
     CompletableFuture<Object> halfClosure = new CompletableFuture<>();

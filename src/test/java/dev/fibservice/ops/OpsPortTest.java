@@ -1,5 +1,6 @@
 package dev.fibservice.ops;
 
+import dev.fibservice.Eventually;
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
 import io.vertx.core.Vertx;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.Test;
 
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -113,12 +115,8 @@ class OpsPortTest {
     Thread stopper = new Thread(stopping::stop, "test-stop");
     stopper.start();
     try {
-      HttpResponse<Buffer> ready = get("/health/ready");
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (ready.statusCode() != 503 && System.nanoTime() < deadline) {
-        Thread.sleep(20);
-        ready = get("/health/ready");
-      }
+      HttpResponse<Buffer> ready = Eventually.poll(Duration.ofSeconds(10), () -> get("/health/ready"),
+        r -> r.statusCode() == 503);
       assertEquals(503, ready.statusCode(), ready.bodyAsString());
       assertTrue(ready.bodyAsString().contains("draining"), ready.bodyAsString());
       assertEquals(200, slow.await().statusCode(), "the request in flight finishes within the grace period");

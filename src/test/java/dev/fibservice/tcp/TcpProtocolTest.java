@@ -1,10 +1,11 @@
 package dev.fibservice.tcp;
 
+import dev.fibservice.Eventually;
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
 import dev.fibservice.compute.Admission;
-import dev.fibservice.compute.Algorithm;
-import dev.fibservice.compute.Fibonacci;
+import dev.fibservice.math.Algorithm;
+import dev.fibservice.math.Fibonacci;
 import io.vertx.core.eventbus.DeliveryContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -15,6 +16,7 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -178,16 +180,14 @@ class TcpProtocolTest {
       // 3000 replies of 20,899 digits (63 MB): far more than socket buffers hold
       c.send("100000\n".repeat(lines));
       // wait until the server has finished all it took on and is idle, held back by the unread replies
-      Admission admission = Admission.of(service.vertx(), 0);
-      int seen = -1;
-      for (int i = 0; i < 300; i++) {
-        Thread.sleep(100);
+      Admission admission = service.node().admission();
+      int[] seen = {-1};
+      Eventually.within(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
         int now = computeRequests.get() - before;
-        if (now == seen && now > 0 && admission.inFlight() == 0) {
-          break;
-        }
-        seen = now;
-      }
+        boolean settled = now == seen[0] && now > 0 && admission.inFlight() == 0;
+        seen[0] = now;
+        return settled;
+      });
       int started = computeRequests.get() - before;
       System.out.println("lines computed for a client that reads nothing: " + started + " of " + lines);
       assertTrue(started < lines / 2, "the server kept computing for a client that reads nothing: " + started);

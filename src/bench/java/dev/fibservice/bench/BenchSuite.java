@@ -1,0 +1,478 @@
+package dev.fibservice.bench;
+
+import dev.fibservice.ServiceProcess;
+import dev.fibservice.bench.SuiteProcesses.BenchTool;
+import dev.fibservice.bench.SuiteProcesses.Cpu;
+import dev.fibservice.bench.SuiteProcesses.Load;
+import dev.fibservice.bench.SuiteProcesses.Nginx;
+import dev.fibservice.bench.SuiteProcesses.Sample;
+import dev.fibservice.bench.SuiteProcesses.Wrk;
+import dev.fibservice.math.BigFibonacciBench;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code make bench}: fresh service processes on loopback, nginx as the reference server and wrk as a second load
+ * generator where installed, the scenarios side by side in one run, and a results file with charts in
+ * {@code bench/results/}. Not a test: it lives in {@code src/bench/java}, which only the {@code bench} Maven profile
+ * compiles (beside the test sources, whose {@code ServiceProcess} it starts the jar with), so nothing here is
+ * compiled or timed in {@code make test}.
+ *
+ * <p>Run: {@code java -cp <test classpath> dev.fibservice.bench.BenchSuite [scenario ...]} (the Makefile does it);
+ * system properties {@code bench.seconds}, {@code bench.warmup}, {@code bench.rounds}, {@code bench.out}.
+ */
+public final class BenchSuite {
+
+  /** Scenario ids, in run order; {@code make bench ARGS="hello tcp"} runs a subset. */
+  static final List<String> SCENARIOS = List.of("hello", "conn", "big", "fib", "tcp", "db", "instances", "metrics",
+    "isolation", "bigfib", "cluster");
+
+  static final int C = 100;
+
+  final Path jar;
+  final Path outDir;
+  final Path work;
+  final Duration seconds;
+  final Duration warmup;
+  final int rounds;
+  final int cores = Runtime.getRuntime().availableProcessors();
+  final SuiteReport report;
+  final BenchTool bench;
+  final Wrk wrk;
+  final List<AutoCloseable> open = new ArrayList<>();
+
+  ServiceProcess main;
+  Nginx nginx;
+
+  BenchSuite(Path jar, Path outDir, Duration seconds, Duration warmup, int rounds) throws IOException {
+    this.jar = jar;
+    this.outDir = outDir;
+    this.seconds = seconds;
+    this.warmup = warmup;
+    this.rounds = rounds;
+    this.work = Files.createDirectories(Path.of("target", "bench"));
+    this.report = new SuiteReport(outDir, seconds, warmup, rounds);
+    this.bench = new BenchTool(jar, work);
+    this.wrk = Wrk.find(cores);
+  }
+
+  public static void main(String[] args) throws Exception {
+    System.setProperty("java.awt.headless", "true");
+    Set<String> only = new LinkedHashSet<>(Arrays.asList(args));
+    for (String s : only) {
+      if (!SCENARIOS.contains(s)) {
+        System.err.println("bench: unknown scenario '" + s + "'; known: " + String.join(" ", SCENARIOS));
+        System.exit(2);
+      }
+    }
+    Path jar = Path.of(System.getProperty("fib.jar", "target/fib-service.jar")).toAbsolutePath();
+    if (!Files.isRegularFile(jar)) {
+      System.err.println("bench: " + jar + " not found (run `make build`)");
+      System.exit(2);
+    }
+    BenchSuite suite = new BenchSuite(jar, Path.of(System.getProperty("bench.out", "bench/results")),
+      Duration.ofSeconds(Long.getLong("bench.seconds", 6)), Duration.ofSeconds(Long.getLong("bench.warmup", 2)),
+      Integer.getInteger("bench.rounds", 3));
+    Runtime.getRuntime().addShutdownHook(new Thread(suite::closeAll, "bench-cleanup"));
+    long t0 = System.nanoTime();
+    try {
+      suite.run(only.isEmpty() ? new LinkedHashSet<>(SCENARIOS) : only);
+    } finally {
+      suite.closeAll();
+    }
+    Path md = suite.report.write(Duration.ofNanos(System.nanoTime() - t0));
+    System.out.println();
+    System.out.println("bench: results in " + md.toAbsolutePath() + " (charts beside it)");
+  }
+
+  void run(Set<String> scenarios) throws Exception {
+    report.machine(cores, wrk);
+    startPeers();
+    warmUp();
+    for (String s : SCENARIOS) {
+      if (!scenarios.contains(s)) {
+        continue;
+      }
+      long t = System.nanoTime();
+      System.out.println("== " + s);
+      try {
+        switch (s) {
+          case "hello" -> hello();
+          case "conn" -> perConnection();
+          case "big" -> bigPage();
+          case "fib" -> fib();
+          case "tcp" -> tcp();
+          case "db" -> db();
+          case "instances" -> instances();
+          case "metrics" -> metrics();
+          case "isolation" -> isolation();
+          case "bigfib" -> bigFib();
+          case "cluster" -> cluster();
+          default -> throw new IllegalStateException(s);
+        }
+      } catch (Exception e) {
+        // one broken scenario must not cost the numbers of the others
+        report.note("Scenario `" + s + "` failed: " + e);
+        e.printStackTrace();
+      }
+      System.out.printf("   (%s: %.0f s)%n", s, (System.nanoTime() - t) / 1e9);
+    }
+  }
+
+  // ---- set-up ------------------------------------------------------------------------------------------------------
+
+  void startPeers() throws Exception {
+    // the embedded MariaDB of the suite: its own port and data dir, so it never meets another node's
+    main = startNode("main", List.of("--set", "mysql.port=0", "--set",
+      "mysql.dataDir=" + Path.of("data", "bench-mariadb").toAbsolutePath()));
+    if (main == null) {
+      throw new IllegalStateException("the service did not start; see " + work.resolve("logs"));
+    }
+    report.serviceInfo(fetch(http(main, "/info")));
+    byte[] hello = fetchBytes(http(main, "/hello"));
+    byte[] hello10000 = fetchBytes(http(main, "/hello?repeat=10000"));
+    Path dir = Files.createTempDirectory("fib-bench-nginx-");
+    nginx = Nginx.start(dir, hello, hello10000, cores);
+    if (nginx == null) {
+      report.note("nginx is not installed: the nginx rows and the nginx targets are skipped (`make bench` installs it"
+        + " with apt when run as root; else `sudo apt-get install nginx`).");
+    } else {
+      open.add(nginx);
+      byte[] ng = fetchBytes(nginx.http("/hello?repeat=10000"));
+      if (!Arrays.equals(ng, hello10000) || !Arrays.equals(fetchBytes(nginx.http("/hello")), hello)) {
+        throw new IllegalStateException("nginx does not serve the same bytes as the service");
+      }
+      report.nginx(nginx.version, cores, hello.length, hello10000.length);
+    }
+    if (wrk == null) {
+      report.note("wrk is not installed: only the built-in generator ran (`make bench` installs wrk with apt when run"
+        + " as root; else `sudo apt-get install wrk`).");
+    }
+  }
+
+  ServiceProcess startNode(String name, List<String> args) throws Exception {
+    List<String> all = new ArrayList<>(List.of("--host", "127.0.0.1", "--http-port", "0", "--tcp-port", "0"));
+    all.addAll(args);
+    ServiceProcess node = ServiceProcess.launch(jar, work.resolve("logs").resolve(name + ".log"), List.of(), Map.of(),
+      all);
+    open.add(node);
+    String why = null;
+    try {
+      node.awaitReady(Duration.ofSeconds(150));
+    } catch (Exception | AssertionError e) {
+      why = e.getMessage();
+    }
+    if (why != null) {
+      node.close();
+      if (!why.contains("unknown config key")) { // a jar without the key: the scenario says so itself
+        report.note("Node `" + name + "` (" + String.join(" ", args) + ") did not start: " + why);
+      }
+      return null;
+    }
+    System.out.println("   node " + name + ": HTTP " + node.httpPort() + ", TCP " + node.tcpPort());
+    return node;
+  }
+
+  /** JIT warm-up of the service (every path the scenarios use) and of nginx; results discarded. */
+  void warmUp() throws Exception {
+    System.out.println("== warm-up");
+    Duration d = Duration.ofSeconds(3);
+    for (Load l : List.of(Load.http(http(main, "/hello"), C, true), Load.http(http(main, "/hello"), C, false),
+      Load.http(http(main, "/hello?repeat=10000"), C, true), Load.http(http(main, "/fib/30?algorithm=recursive"), C, true),
+      Load.http(http(main, "/fib/1000"), C, true), Load.http(http(main, "/db"), C, true), Load.tcp(tcp(main), 50))) {
+      bench.run(l, d, Duration.ZERO);
+    }
+    if (nginx != null) {
+      bench.run(Load.http(nginx.http("/hello"), C, true), d, Duration.ZERO);
+    }
+    if (wrk != null) {
+      // the JIT needs about 20 s of load on a path before the compiled code settles (measured: per-connection /hello
+      // rose from 9k to 20k req/s over its first four 5 s runs); wrk loads harder than the built-in tool
+      Duration jit = Duration.ofSeconds(Long.getLong("bench.jitSeconds", 10));
+      for (Load l : List.of(Load.http(http(main, "/hello"), C, true), Load.http(http(main, "/hello"), C, false),
+        Load.http(http(main, "/hello?repeat=10000"), C, true), Load.http(http(main, "/hello?repeat=10000"), C, false))) {
+        wrk.run(l, jit);
+      }
+    }
+  }
+
+  void closeAll() {
+    for (int i = open.size() - 1; i >= 0; i--) {
+      try {
+        open.get(i).close();
+      } catch (Exception ignore) {
+        // best effort at exit
+      }
+    }
+    open.clear();
+  }
+
+  // ---- scenarios ---------------------------------------------------------------------------------------------------
+
+  /** 1: /hello keep-alive, c=100, vs nginx. */
+  void hello() throws Exception {
+    versusNginx("1", "/hello keep-alive c=100", "/hello", true);
+  }
+
+  /** 2: /hello, a new connection per request, c=100, vs nginx. */
+  void perConnection() throws Exception {
+    versusNginx("2", "/hello new connection per request c=100", "/hello", false);
+  }
+
+  /** 3: the 220 KB page, keep-alive and per connection, vs nginx serving the same file. */
+  void bigPage() throws Exception {
+    versusNginx("3a", "/hello?repeat=10000 (220 KB) keep-alive c=100", "/hello?repeat=10000", true);
+    versusNginx("3b", "/hello?repeat=10000 (220 KB) new connection per request c=100", "/hello?repeat=10000", false);
+  }
+
+  /**
+   * A/B against nginx with both generators. Rounds alternate the order (service first, then nginx first, ...) so slow
+   * drift of the shared machine falls on both; the report takes the median of the rounds.
+   */
+  void versusNginx(String id, String label, String path, boolean keepAlive) throws Exception {
+    record Target(String server, String url, ProcessHandle process) {
+    }
+    List<Target> targets = new ArrayList<>();
+    targets.add(new Target("fib-service", http(main, path), ProcessHandle.of(main.pid()).orElse(null)));
+    if (nginx != null) {
+      targets.add(new Target("nginx", nginx.http(path), nginx.process.toHandle()));
+    }
+    for (int r = 0; r < rounds; r++) {
+      List<Target> order = new ArrayList<>(targets);
+      if (r % 2 == 1) {
+        java.util.Collections.reverse(order);
+      }
+      for (Target t : order) {
+        measure(id, label, t.server(), "built-in", Load.http(t.url(), C, keepAlive));
+      }
+      if (wrk != null) {
+        for (Target t : order) {
+          measure(id, label, t.server(), "wrk", Load.http(t.url(), C, keepAlive), t.process());
+        }
+      }
+    }
+  }
+
+  /** 4: CPU-bound requests: throughput and p99. */
+  void fib() throws Exception {
+    measure("4a", "/fib/30?algorithm=recursive c=100", "fib-service", "built-in",
+      Load.http(http(main, "/fib/30?algorithm=recursive"), C, true));
+    measure("4b", "/fib/1000 c=100", "fib-service", "built-in", Load.http(http(main, "/fib/1000"), C, true));
+    if (wrk != null) {
+      measure("4a", "/fib/30?algorithm=recursive c=100", "fib-service", "wrk",
+        Load.http(http(main, "/fib/30?algorithm=recursive"), C, true));
+      measure("4b", "/fib/1000 c=100", "fib-service", "wrk", Load.http(http(main, "/fib/1000"), C, true));
+    }
+  }
+
+  /** 6: the TCP line protocol, round trips of `1\n`: one connection strictly sequential, then 50 connections. */
+  void tcp() throws Exception {
+    measure("6a", "TCP `1\\n`, 1 connection, sequential", "fib-service", "built-in", Load.tcp(tcp(main), 1));
+    measure("6b", "TCP `1\\n`, 50 connections", "fib-service", "built-in", Load.tcp(tcp(main), 50));
+  }
+
+  /** 7: one prepared SELECT 1 per request on the embedded MariaDB. */
+  void db() throws Exception {
+    measure("7", "/db (SELECT 1) c=100", "fib-service", "built-in", Load.http(http(main, "/db"), C, true));
+    if (wrk != null) {
+      measure("7", "/db (SELECT 1) c=100", "fib-service", "wrk", Load.http(http(main, "/db"), C, true));
+    }
+  }
+
+  /** 8: HTTP verticle instances 1 vs cores, two fresh nodes (no DB), /hello keep-alive, alternating. */
+  void instances() throws Exception {
+    abNodes("8", "/hello keep-alive c=100",
+      new String[] {"1 instance", "--instances", "1", "--set", "mysql.host=off"},
+      new String[] {cores + " instances (cores)", "--instances", Integer.toString(cores), "--set", "mysql.host=off"});
+  }
+
+  /** The cost of metrics on /hello; skipped with a note while the jar has no metrics.enabled key. */
+  void metrics() throws Exception {
+    abNodes("M", "/hello keep-alive c=100",
+      new String[] {"metrics on", "--set", "metrics.enabled=true", "--set", "mysql.host=off"},
+      new String[] {"metrics off", "--set", "metrics.enabled=false", "--set", "mysql.host=off"});
+  }
+
+  /** Two fresh nodes that differ in one setting, side by side: same load, alternating order, median of rounds. */
+  void abNodes(String id, String label, String[] a, String[] b) throws Exception {
+    ServiceProcess na = startNode("node-" + id + "-a", List.of(a).subList(1, a.length));
+    ServiceProcess nb = na == null ? null : startNode("node-" + id + "-b", List.of(b).subList(1, b.length));
+    try {
+      if (na == null || nb == null) {
+        String log = Files.readString((na == null ? work.resolve("logs/node-" + id + "-a.log")
+          : work.resolve("logs/node-" + id + "-b.log")));
+        if (log.contains("unknown config key")) {
+          report.note("Scenario " + id + " (" + a[0] + " vs " + b[0] + ") skipped: this jar does not know the config"
+            + " key it needs (`" + SuiteProcesses.tail(log, 1).replaceAll(";\\s*known keys.*", "")
+            + "`, exit code 2); it runs once the key exists.");
+        }
+        return;
+      }
+      for (ServiceProcess n : List.of(na, nb)) {
+        bench.run(Load.http(http(n, "/hello"), C, true), Duration.ofSeconds(3), Duration.ZERO);
+      }
+      for (int r = 0; r < rounds; r++) {
+        boolean aFirst = r % 2 == 0;
+        for (int i = 0; i < 2; i++) {
+          boolean isA = (i == 0) == aFirst;
+          ServiceProcess n = isA ? na : nb;
+          measure(id, label + ", " + (isA ? a[0] : b[0]), "fib-service", "built-in", Load.http(http(n, "/hello"), C, true));
+        }
+        // the built-in generator can be the bottleneck on a small box: wrk sees a server-side cost it would hide
+        for (int i = 0; wrk != null && i < 2; i++) {
+          boolean isA = (i == 0) == aFirst;
+          ServiceProcess n = isA ? na : nb;
+          measure(id, label + ", " + (isA ? a[0] : b[0]), "fib-service", "wrk", Load.http(http(n, "/hello"), C, true));
+        }
+      }
+    } finally {
+      if (nb != null) {
+        nb.close();
+      }
+      if (na != null) {
+        na.close();
+      }
+    }
+  }
+
+  /**
+   * 5: isolation. p99 of /fib/10 and of TCP `1\n` at a fixed rate (latency from the intended send time), idle, then
+   * again while a second generator keeps recursive fib(40) requests saturating the heavy workers.
+   */
+  void isolation() throws Exception {
+    double rate = 500;
+    Load fib10 = Load.http(http(main, "/fib/10"), 20, true).atRate(rate);
+    Load tcp1 = Load.tcp(tcp(main), 10).atRate(rate);
+    String l1 = "/fib/10 at " + (int) rate + " req/s";
+    String l2 = "TCP `1\\n` at " + (int) rate + " req/s, 10 connections";
+    measure("5a", l1 + ", idle", "fib-service", "built-in", fib10);
+    measure("5b", l2 + ", idle", "fib-service", "built-in", tcp1);
+    // enough fib(40) in flight to keep every heavy worker busy for the whole loaded phase
+    Duration loaded = seconds.plus(warmup).multipliedBy(2).plusSeconds(8);
+    BenchTool.Running bg = bench.start(Load.http(http(main, "/fib/40?algorithm=recursive"), 4 * cores, true)
+      .withTimeout(Duration.ofSeconds(60)), loaded, Duration.ZERO);
+    try {
+      Thread.sleep(3000);
+      measure("5a", l1 + ", loaded", "fib-service", "built-in", fib10);
+      measure("5b", l2 + ", loaded", "fib-service", "built-in", tcp1);
+    } finally {
+      Sample heavy = BenchTool.finish(bg);
+      report.add("5", "background: /fib/40?algorithm=recursive c=" + 4 * cores, "fib-service", "built-in", heavy);
+    }
+  }
+
+  /** 9: exact big Fibonacci end to end over HTTP, the engine alone in this JVM, and GMP as the physical limit. */
+  void bigFib() throws Exception {
+    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    try (BigFibonacciBench.Gmp gmp = BigFibonacciBench.Gmp.start()) {
+      if (gmp == null) {
+        report.note("GMP rows skipped: no python3 with gmpy2 (`make bench` installs python3-gmpy2 with apt when run"
+          + " as root).");
+      }
+      for (int n : new int[] {1_000_000, 10_000_000}) {
+        int reps = n >= 10_000_000 ? 3 : 5;
+        double[] http = new double[reps];
+        double[] engine = new double[reps];
+        double[] gmpMs = new double[reps];
+        long digits = 0;
+        String engineSha = null;
+        String gmpSha = null;
+        for (int i = -1; i < reps; i++) { // one warm-up round
+          HttpRequest req = HttpRequest.newBuilder(URI.create(http(main, "/fib/" + n)))
+            .header("Accept", "text/plain").timeout(Duration.ofSeconds(60)).build();
+          long t0 = System.nanoTime();
+          HttpResponse<byte[]> resp = client.send(req, HttpResponse.BodyHandlers.ofByteArray());
+          long t1 = System.nanoTime();
+          if (resp.statusCode() != 200) {
+            throw new IllegalStateException("GET /fib/" + n + ": " + resp.statusCode());
+          }
+          digits = resp.body().length - 1;
+          double[] t = new double[2];
+          engineSha = BigFibonacciBench.runEngine(n, t, false);
+          String[] g = gmp == null ? null : gmp.run(n);
+          if (i >= 0) {
+            http[i] = (t1 - t0) / 1e6;
+            engine[i] = t[0] + t[1];
+            gmpMs[i] = g == null ? Double.NaN : Double.parseDouble(g[0]) + Double.parseDouble(g[1]);
+          }
+          gmpSha = g == null ? null : g[2];
+        }
+        report.bigFib(n, digits, SuiteReport.median(http), SuiteReport.median(engine),
+          gmp == null ? Double.NaN : SuiteReport.median(gmpMs), gmp == null ? null : gmp.version,
+          gmpSha == null ? null : gmpSha.equals(engineSha), reps);
+        System.out.printf("   F(%,d): HTTP %.0f ms, engine %.0f ms, GMP %.0f ms%n", n, SuiteReport.median(http),
+          SuiteReport.median(engine), gmp == null ? Double.NaN : SuiteReport.median(gmpMs));
+      }
+    }
+  }
+
+  /** The cluster: worker members of a fixed size added behind one front, then fronts sharing the load. */
+  void cluster() throws Exception {
+    ClusterScenario scenario = new ClusterScenario(jar, work, seconds, rounds, report);
+    open.add(scenario);
+    try {
+      scenario.run();
+    } finally {
+      scenario.close();
+    }
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------------------------------
+
+  static String http(ServiceProcess node, String pathAndQuery) {
+    return "http://127.0.0.1:" + node.httpPort() + pathAndQuery;
+  }
+
+  static String tcp(ServiceProcess node) {
+    return "tcp://127.0.0.1:" + node.tcpPort();
+  }
+
+  void measure(String id, String label, String server, String generator, Load load) throws Exception {
+    measure(id, label, server, generator, load, null);
+  }
+
+  /** A run; with wrk and the server's process, also the server's CPU per request (wrk has no warm-up to blur it). */
+  void measure(String id, String label, String server, String generator, Load load, ProcessHandle serverProcess)
+    throws Exception {
+    double cpu0 = Cpu.seconds(serverProcess);
+    Sample s = "wrk".equals(generator) ? wrk.run(load, seconds) : bench.run(load, seconds, warmup);
+    if (serverProcess != null && "wrk".equals(generator)) {
+      s = s.withServerCpu(Cpu.seconds(serverProcess) - cpu0);
+    }
+    System.out.printf("   %-4s %-62s %-12s %-8s %10.0f req/s  p99 %8.2f ms%s%n", id, label, server, generator, s.rps(),
+      s.p99Ms(), s.errors() == 0 ? "" : "  errors " + s.errors() + " " + s.detail());
+    report.add(id, label, server, generator, s);
+  }
+
+  static String fetch(String url) throws Exception {
+    return new String(fetchBytes(url), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  static byte[] fetchBytes(String url) throws Exception {
+    HttpClient client = HttpClient.newHttpClient();
+    return client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+      HttpResponse.BodyHandlers.ofByteArray()).body();
+  }
+
+  static String today() {
+    return LocalDate.now().toString();
+  }
+
+  static String now() {
+    return java.time.OffsetDateTime.now().withNano(0).toString();
+  }
+}

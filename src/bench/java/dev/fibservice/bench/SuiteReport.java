@@ -1,0 +1,474 @@
+package dev.fibservice.bench;
+
+import dev.fibservice.bench.SuiteProcesses.Sample;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.style.Styler;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
+
+/** Collects the suite's numbers and writes {@code bench/results/<date>.md}, its PNG charts and the raw JSON. */
+final class SuiteReport {
+
+  /** One table row: a scenario, a server and a generator, with the samples of every round. */
+  static final class Row {
+    final String id;
+    final String label;
+    final String server;
+    final String generator;
+    final List<Sample> samples = new ArrayList<>();
+
+    Row(String id, String label, String server, String generator) {
+      this.id = id;
+      this.label = label;
+      this.server = server;
+      this.generator = generator;
+    }
+
+    double rps() {
+      return med(Sample::rps);
+    }
+
+    double p50() {
+      return med(Sample::p50Ms);
+    }
+
+    double p99() {
+      return med(Sample::p99Ms);
+    }
+
+    double serverCpuMicros() {
+      double[] v = samples.stream().filter(Sample::ok).mapToDouble(Sample::serverCpuMicros).filter(d -> !Double.isNaN(d))
+        .toArray();
+      return v.length == 0 ? Double.NaN : median(v);
+    }
+
+    long errors() {
+      return samples.stream().mapToLong(s -> Math.max(0, s.errors())).sum();
+    }
+
+    boolean fixedRate() {
+      return label.contains(" at ") && label.contains("req/s");
+    }
+
+    private double med(ToDoubleFunction<Sample> f) {
+      double[] v = samples.stream().filter(Sample::ok).mapToDouble(f).toArray();
+      return v.length == 0 ? Double.NaN : median(v);
+    }
+  }
+
+  record BigFibRow(int n, long digits, double httpMs, double engineMs, double gmpMs, String gmpVersion, Boolean same,
+                   int reps) {
+  }
+
+  private final Path outDir;
+  private final Duration seconds;
+  private final Duration warmup;
+  private final int rounds;
+  private final Map<String, Row> rows = new LinkedHashMap<>();
+  private final List<BigFibRow> bigFib = new ArrayList<>();
+  private final List<String> notes = new ArrayList<>();
+  private final List<String> machine = new ArrayList<>();
+  private final String loadBefore = loadAverage();
+  private final String started = BenchSuite.now();
+  private int cores;
+  private String serviceInfo = "";
+  private String nginxVersion;
+
+  SuiteReport(Path outDir, Duration seconds, Duration warmup, int rounds) {
+    this.outDir = outDir;
+    this.seconds = seconds;
+    this.warmup = warmup;
+    this.rounds = rounds;
+  }
+
+  void machine(int cores, SuiteProcesses.Wrk wrk) {
+    this.cores = cores;
+    machine.add("CPU: " + cores + " cores (" + cpuModel() + "), " + memory() + " RAM, Linux " + System.getProperty(
+      "os.version"));
+    machine.add("JDK: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version")
+      + " (service, built-in generator and harness; default JVM flags, as `make run`)");
+    machine.add("wrk: " + (wrk == null ? "not installed" : wrk.version));
+  }
+
+  void serviceInfo(String infoJson) {
+    JsonObject j = new JsonObject(infoJson);
+    JsonObject w = j.getJsonObject("workers", new JsonObject());
+    serviceInfo = "fib-service " + j.getValue("version") + " (Vert.x " + j.getValue("vertx") + ", JVM " + j.getValue("jvm")
+      + "), transport " + j.getValue("transport") + ", " + j.getValue("instances") + " HTTP and TCP instances, "
+      + j.getValue("eventLoops") + " event loops, heavy workers " + w.getValue("heavy") + ", light workers "
+      + w.getValue("light") + ", database " + j.getJsonObject("database", new JsonObject()).getValue("target");
+  }
+
+  void nginx(String version, int workers, int helloBytes, int bigBytes) {
+    nginxVersion = version;
+    machine.add("nginx: " + version + ", " + workers + " workers, access log off, sendfile on, keepalive_requests"
+      + " unlimited; serves the service's own /hello bytes (" + helloBytes + " B) and /hello?repeat=10000 bytes ("
+      + bigBytes + " B) at the same URLs, checked byte for byte");
+  }
+
+  void note(String note) {
+    notes.add(note);
+    System.out.println("   note: " + note);
+  }
+
+  void add(String id, String label, String server, String generator, Sample s) {
+    rows.computeIfAbsent(id + "|" + label + "|" + server + "|" + generator, k -> new Row(id, label, server, generator))
+      .samples.add(s);
+  }
+
+  void bigFib(int n, long digits, double httpMs, double engineMs, double gmpMs, String gmpVersion, Boolean same,
+              int reps) {
+    bigFib.add(new BigFibRow(n, digits, httpMs, engineMs, gmpMs, gmpVersion, same, reps));
+  }
+
+  // ---- targets -----------------------------------------------------------------------------------------------------
+
+  private Row row(String id, String server, String generator) {
+    return rows.values().stream().filter(r -> r.id.equals(id) && r.server.equals(server)
+      && r.generator.equals(generator)).findFirst().orElse(null);
+  }
+
+  private Row rowLabel(String id, String labelPart) {
+    return rows.values().stream().filter(r -> r.id.equals(id) && r.label.contains(labelPart)).findFirst().orElse(null);
+  }
+
+  /** A ratio service / nginx of req/s for one generator, or null. */
+  private Double ratio(String id, String generator) {
+    Row s = row(id, "fib-service", generator);
+    Row n = row(id, "nginx", generator);
+    if (s == null || n == null || Double.isNaN(s.rps()) || Double.isNaN(n.rps())) {
+      return null;
+    }
+    return s.rps() / n.rps();
+  }
+
+  private Row metricsRow(String labelPart, String generator) {
+    return rows.values().stream().filter(r -> r.id.equals("M") && r.label.contains(labelPart)
+      && r.generator.equals(generator)).findFirst().orElse(null);
+  }
+
+  private List<String[]> targets() {
+    List<String[]> t = new ArrayList<>();
+    t.add(versus("`/hello` keep-alive, c=100: req/s ≥ 0.95× nginx", "1", 0.95));
+    t.add(versus("`/hello` new connection per request, c=100: req/s ≥ 1.0× nginx", "2", 1.0));
+    t.add(versus("220 KB page keep-alive, c=100: req/s ≥ 0.95× nginx", "3a", 0.95));
+    t.add(isolation("Isolation `/fib/10`: loaded p99 ≤ 2× idle p99", "5a"));
+    t.add(isolation("Isolation TCP `1\\n`: loaded p99 ≤ 2× idle p99", "5b"));
+    return t;
+  }
+
+  private String[] versus(String what, String id, double min) {
+    Double b = ratio(id, "built-in");
+    Double w = ratio(id, "wrk");
+    if (b == null) {
+      return new String[] {what, "n/a (" + (nginxVersion == null ? "nginx not installed" : "not run") + ")", "n/a"};
+    }
+    String measured = String.format(Locale.ROOT, "%.2f× (built-in)", b) + (w == null ? ""
+      : String.format(Locale.ROOT, ", %.2f× (wrk)", w));
+    boolean met = b >= min && (w == null || w >= min);
+    boolean split = b >= min != (w == null || w >= min);
+    return new String[] {what, measured, met ? "**met**" : split ? "split: met by one generator only" : "**not met**"};
+  }
+
+  private String[] isolation(String what, String id) {
+    Row idle = rowLabel(id, ", idle");
+    Row loaded = rowLabel(id, ", loaded");
+    if (idle == null || loaded == null || Double.isNaN(idle.p99()) || Double.isNaN(loaded.p99())) {
+      return new String[] {what, "n/a (not run)", "n/a"};
+    }
+    double r = loaded.p99() / idle.p99();
+    return new String[] {what, String.format(Locale.ROOT, "%.2f× (p99 %s ms idle, %s ms loaded)", r, ms(idle.p99()),
+      ms(loaded.p99())), r <= 2.0 ? "**met**" : "**not met**"};
+  }
+
+  // ---- output ------------------------------------------------------------------------------------------------------
+
+  Path write(Duration took) throws IOException {
+    Files.createDirectories(outDir);
+    String date = BenchSuite.today();
+    Path md = outDir.resolve(date + ".md");
+    String rpsPng = date + "-throughput.png";
+    String p99Png = date + "-p99.png";
+    chart(outDir.resolve(rpsPng), "req/s per scenario (median of rounds; log scale)", "req/s", Row::rps, false);
+    chart(outDir.resolve(p99Png), "p99 latency per scenario (median of rounds; log scale)", "p99 ms", Row::p99, true);
+    Files.writeString(outDir.resolve(date + ".json"), rawJson(took).encodePrettily() + "\n");
+    Files.writeString(md, markdown(date, took, rpsPng, p99Png));
+    return md;
+  }
+
+  private String markdown(String date, Duration took, String rpsPng, String p99Png) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("# fib-service benchmark, ").append(date).append("\n\n");
+    sb.append("`make bench`, started ").append(started).append(", took ").append(took.toMinutes()).append(" min ")
+      .append(took.toSecondsPart()).append(" s. All numbers below come from this one run.\n\n");
+    sb.append("## Machine\n\n");
+    for (String m : machine) {
+      sb.append("- ").append(m).append('\n');
+    }
+    sb.append("- Service: ").append(serviceInfo).append('\n');
+    sb.append("- Load average (1, 5, 15 min) before: ").append(loadBefore).append(", after: ").append(loadAverage())
+      .append(". Server and load generators share the same ").append(cores).append(" cores over loopback.\n\n");
+
+    sb.append("## Targets\n\n| target | measured | status |\n|---|---|---|\n");
+    for (String[] t : targets()) {
+      sb.append("| ").append(String.join(" | ", t)).append(" |\n");
+    }
+    sb.append("\n");
+
+    sb.append("## Headline figures\n\n");
+    headline(sb, "`/hello` keep-alive req/s", row("1", "fib-service", "built-in"), true);
+    headline(sb, "`/fib/30?algorithm=recursive` req/s", row("4a", "fib-service", "built-in"), true);
+    headline(sb, "TCP `1\\n` round trips/s on one connection", row("6a", "fib-service", "built-in"), true);
+    headline(sb, "`/db` req/s", row("7", "fib-service", "built-in"), true);
+    sb.append("- Metrics cost on `/hello` keep-alive: ");
+    boolean measured = false;
+    for (String gen : List.of("built-in", "wrk")) {
+      Row on = metricsRow("metrics on", gen);
+      Row off = metricsRow("metrics off", gen);
+      if (on != null && off != null) {
+        sb.append(measured ? "; " : "").append(String.format(Locale.ROOT, "on %s req/s vs off %s req/s = %.2f× (%s)",
+          num(on.rps()), num(off.rps()), on.rps() / off.rps(), gen));
+        measured = true;
+      }
+    }
+    sb.append(measured ? "" : "not measured (see notes)").append("\n\n");
+
+    sb.append("## All scenarios\n\n");
+    sb.append("req/s, p50 and p99 are medians over the rounds; `rounds` lists each round's req/s. Fixed-rate rows"
+      + " (isolation) report latency from the intended send time (corrected for coordinated omission); their req/s"
+      + " is the offered rate. `server CPU` is the server's CPU time (user + system, all its processes, from /proc) per"
+      + " request, measured on the wrk runs of the A/B rows: the cost of a request to the server, whatever the"
+      + " generator's share of the cores.\n\n");
+    sb.append("| # | scenario | server | generator | req/s | p50 ms | p99 ms | server CPU µs/req | errors | rounds (req/s) |\n");
+    sb.append("|---|---|---|---|---:|---:|---:|---:|---:|---|\n");
+    for (Row r : rows.values()) {
+      StringBuilder each = new StringBuilder();
+      for (Sample s : r.samples) {
+        each.append(each.length() == 0 ? "" : ", ").append(s.ok() ? num(s.rps()) : "failed: " + s.detail());
+      }
+      sb.append("| ").append(r.id).append(" | ").append(r.label).append(" | ").append(r.server).append(" | ")
+        .append(r.generator).append(" | ").append(num(r.rps())).append(" | ").append(ms(r.p50())).append(" | ")
+        .append(ms(r.p99())).append(" | ").append(Double.isNaN(r.serverCpuMicros()) ? "" : ms(r.serverCpuMicros()))
+        .append(" | ").append(r.errors()).append(" | ").append(each).append(" |\n");
+    }
+    sb.append("\n");
+
+    if (!bigFib.isEmpty()) {
+      sb.append("## 9. Exact big Fibonacci (compute + all decimal digits)\n\n");
+      sb.append("| n | digits | HTTP end to end ms | engine alone ms | GMP ms | HTTP / GMP | engine / GMP | same digits"
+        + " as GMP |\n|---:|---:|---:|---:|---:|---:|---:|---|\n");
+      for (BigFibRow b : bigFib) {
+        sb.append(String.format(Locale.ROOT, "| %,d | %,d | %s | %s | %s | %s | %s | %s |%n", b.n(), b.digits(),
+          ms(b.httpMs()), ms(b.engineMs()), ms(b.gmpMs()), ratioText(b.httpMs(), b.gmpMs()),
+          ratioText(b.engineMs(), b.gmpMs()), b.same() == null ? "n/a" : b.same() ? "yes" : "NO"));
+      }
+      BigFibRow any = bigFib.get(0);
+      sb.append("\nMedians of ").append(any.reps()).append(" runs (3 for 10^7) after one warm-up. HTTP: `GET /fib/n` with"
+        + " `Accept: text/plain` from the harness (java.net.http), time to the last byte. Engine: `BigFibonacci.fib` +"
+        + " `decimal` in the harness JVM. GMP: ").append(any.gmpVersion() == null ? "not available"
+        : "GMP " + any.gmpVersion() + " via python3-gmpy2, `gmpy2.fib(n).digits()`, timed inside python").append(
+        ".\n\n");
+    }
+
+    sb.append("## Charts\n\n![req/s](").append(rpsPng).append(")\n\n![p99](").append(p99Png).append(")\n\n");
+
+    sb.append("## Method\n\n");
+    sb.append("- Fresh service processes from `target/fib-service.jar` on 127.0.0.1 (free ports): `main` with its"
+      + " defaults (embedded MariaDB on its own port and data dir); the A/B scenarios (8, metrics) start two extra"
+      + " fresh nodes without a database and compare them side by side. nginx runs as a non-daemon master with its own"
+      + " config in a temp dir.\n");
+    sb.append("- Load: the built-in tool (`java -jar target/fib-service.jar bench ... --json`) as its own JVM for every"
+      + " run, so each measurement starts from the same client state and the harness's own work (charts, HTTP"
+      + " clients, the in-process engine runs) never shares a heap or GC with it; plus `wrk` where installed."
+      + " Both open their connections before measuring.\n");
+    sb.append(String.format(Locale.ROOT, "- Each built-in run: %d s warm-up (discarded) + %d s measured; wrk: %d s"
+      + " measured (the target is warm from the built-in run just before). Whole-suite warm-up first (3 s per"
+      + " path). A/B comparisons run %d rounds, alternating which side goes first (ABBA...), and report the median"
+      + " of the rounds; c=%d unless the row says otherwise.%n", warmup.toSeconds(), seconds.toSeconds(),
+      seconds.toSeconds(), rounds, BenchSuite.C));
+    sb.append("- Isolation (5): p99 at a fixed rate of 500 req/s, first idle, then while a second generator keeps"
+      + " 4 × cores recursive fib(40) requests in flight (every heavy worker busy). The generator runs on the same"
+      + " cores, so the loaded p99 includes its own wait for a CPU as well as the service's.\n");
+    sb.append("- The built-in tool costs several times more CPU per request than wrk and takes it from the cores the"
+      + " servers run on: its absolute req/s are lower and its ratios are pulled towards 1 where it is the"
+      + " bottleneck; wrk is the sharper instrument for the nginx ratios. A target counts as met only when both"
+      + " generators meet it.\n");
+    sb.append("- The machine is shared (other engineers build and test on it): absolute numbers are noisy; compare the"
+      + " ratios measured side by side within this run.\n\n");
+
+    if (!notes.isEmpty()) {
+      sb.append("## Notes\n\n");
+      for (String n : notes) {
+        sb.append("- ").append(n).append('\n');
+      }
+      sb.append('\n');
+    }
+    return sb.toString();
+  }
+
+  private static void headline(StringBuilder sb, String what, Row r, boolean withP99) {
+    sb.append("- ").append(what).append(": ").append(r == null ? "not measured" : num(r.rps())
+      + (withP99 ? " (p99 " + ms(r.p99()) + " ms)" : "")).append('\n');
+  }
+
+  /** One bar per scenario row, grouped by server and generator; fixed-rate rows are left out of the req/s chart. */
+  private void chart(Path file, String title, String yTitle, ToDoubleFunction<Row> value, boolean latency)
+    throws IOException {
+    List<String> categories = new ArrayList<>();
+    Map<String, Map<String, Double>> series = new LinkedHashMap<>();
+    for (Row r : rows.values()) {
+      if (!latency && r.fixedRate()) {
+        continue;
+      }
+      if (r.label.startsWith("background")) {
+        continue;
+      }
+      String cat = r.id + " " + shortLabel(r.label);
+      if (!categories.contains(cat)) {
+        categories.add(cat);
+      }
+      double v = value.applyAsDouble(r);
+      if (!Double.isNaN(v) && v > 0) {
+        series.computeIfAbsent(r.server + " · " + r.generator, k -> new LinkedHashMap<>()).put(cat, v);
+      }
+    }
+    CategoryChart chart = new CategoryChartBuilder().width(1600).height(900).title(title).xAxisTitle("scenario")
+      .yAxisTitle(yTitle).build();
+    Styler s = chart.getStyler();
+    chart.getStyler().setYAxisLogarithmic(true);
+    chart.getStyler().setXAxisLabelRotation(35);
+    chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+    chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
+    chart.getStyler().setOverlapped(false);
+    chart.getStyler().setAvailableSpaceFill(0.8);
+    // a log axis only labels decades: print each bar's value on it
+    chart.getStyler().setLabelsVisible(true);
+    chart.getStyler().setDecimalPattern(latency ? "#,##0.##" : "#,##0");
+    chart.getStyler().setYAxisDecimalPattern(latency ? "#,##0.##" : "#,##0");
+    chart.getStyler().setLabelsFontColorAutomaticEnabled(false);
+    chart.getStyler().setLabelsFontColor(java.awt.Color.BLACK);
+    chart.getStyler().setLabelsRotation(90);
+    s.setChartBackgroundColor(java.awt.Color.WHITE);
+    // a log axis needs an explicit floor, else XChart draws bars from 0 and refuses
+    double min = series.values().stream().flatMap(m -> m.values().stream()).mapToDouble(Double::doubleValue).min()
+      .orElse(1);
+    chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(min))));
+    if (categories.isEmpty()) {
+      categories.add("(no data)");
+    }
+    for (Map.Entry<String, Map<String, Double>> e : series.entrySet()) {
+      List<Double> ys = new ArrayList<>();
+      for (String c : categories) {
+        ys.add(e.getValue().get(c));
+      }
+      chart.addSeries(e.getKey(), categories, ys);
+    }
+    if (series.isEmpty()) {
+      chart.addSeries("none", categories, List.of(1.0));
+    }
+    BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
+  }
+
+  private static String shortLabel(String label) {
+    return label.replace("new connection per request", "per-conn").replace("keep-alive", "ka")
+      .replace("?algorithm=recursive", " rec").replace(" c=100", "").replace("(220 KB) ", "")
+      .replace("/hello?repeat=10000", "220KB").replace(", sequential", "").replace(" connections", " conns")
+      .replace(" connection", " conn").replace(" at 500 req/s", "").replace("(SELECT 1)", "").replace("`", "");
+  }
+
+  private JsonObject rawJson(Duration took) {
+    JsonArray arr = new JsonArray();
+    for (Row r : rows.values()) {
+      JsonArray samples = new JsonArray();
+      for (Sample s : r.samples) {
+        samples.add(new JsonObject().put("rps", finite(s.rps())).put("p50Ms", finite(s.p50Ms()))
+          .put("p99Ms", finite(s.p99Ms())).put("serverCpuMicros", finite(s.serverCpuMicros()))
+          .put("errors", s.errors()).put("completed", s.completed())
+          .put("detail", s.detail()));
+      }
+      arr.add(new JsonObject().put("id", r.id).put("scenario", r.label).put("server", r.server)
+        .put("generator", r.generator).put("rps", finite(r.rps())).put("p50Ms", finite(r.p50()))
+        .put("p99Ms", finite(r.p99())).put("samples", samples));
+    }
+    JsonArray big = new JsonArray();
+    for (BigFibRow b : bigFib) {
+      big.add(new JsonObject().put("n", b.n()).put("digits", b.digits()).put("httpMs", finite(b.httpMs()))
+        .put("engineMs", finite(b.engineMs())).put("gmpMs", finite(b.gmpMs())).put("sameDigits", b.same()));
+    }
+    return new JsonObject().put("started", started).put("seconds", took.toSeconds()).put("machine",
+      new JsonArray(new ArrayList<>(machine))).put("service", serviceInfo).put("rows", arr).put("bigFib", big)
+      .put("notes", new JsonArray(new ArrayList<>(notes)));
+  }
+
+  // ---- formatting --------------------------------------------------------------------------------------------------
+
+  static double median(double[] v) {
+    double[] s = Arrays.stream(v).filter(d -> !Double.isNaN(d)).sorted().toArray();
+    if (s.length == 0) {
+      return Double.NaN;
+    }
+    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  }
+
+  private static Double finite(double d) {
+    return Double.isNaN(d) ? null : Math.round(d * 1000) / 1000.0;
+  }
+
+  static String num(double d) {
+    return Double.isNaN(d) ? "n/a" : String.format(Locale.ROOT, "%,.0f", d);
+  }
+
+  static String ms(double d) {
+    if (Double.isNaN(d)) {
+      return "n/a";
+    }
+    return d >= 100 ? String.format(Locale.ROOT, "%,.0f", d) : d >= 10 ? String.format(Locale.ROOT, "%.1f", d)
+      : String.format(Locale.ROOT, "%.2f", d);
+  }
+
+  private static String ratioText(double a, double b) {
+    return Double.isNaN(a) || Double.isNaN(b) || b == 0 ? "n/a" : String.format(Locale.ROOT, "%.2f×", a / b);
+  }
+
+  private static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return f[0] + ", " + f[1] + ", " + f[2];
+    } catch (IOException e) {
+      return "n/a";
+    }
+  }
+
+  private static String cpuModel() {
+    try {
+      return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+        .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse("unknown model");
+    } catch (IOException e) {
+      return "unknown model";
+    }
+  }
+
+  private static String memory() {
+    try {
+      return Files.readAllLines(Path.of("/proc/meminfo")).stream().filter(l -> l.startsWith("MemTotal"))
+        .map(l -> String.format(Locale.ROOT, "%.0f GiB", Long.parseLong(l.replaceAll("\\D", "")) / 1048576.0))
+        .findFirst().orElse("n/a");
+    } catch (IOException e) {
+      return "n/a";
+    }
+  }
+}

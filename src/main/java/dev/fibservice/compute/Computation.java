@@ -1,0 +1,42 @@
+package dev.fibservice.compute;
+
+import io.vertx.core.eventbus.EventBus;
+
+/**
+ * An admitted computation (an interactive request, or the run of a background job), shared by reference between
+ * the event loop that admitted it and the worker that computes it: the worker sees its cancellation flag.
+ */
+public final class Computation {
+
+  private final String id;
+  private final FibRequest request;
+  private volatile boolean cancelled;
+
+  public Computation(String id, FibRequest request) {
+    this.id = id;
+    this.request = request;
+  }
+
+  /** Lets computations and their results travel by reference on this Vert.x instance's event bus. */
+  public static void registerCodecs(EventBus bus) {
+    bus.registerDefaultCodec(Computation.class, new LocalCodec<>(Computation.class));
+    bus.registerDefaultCodec(ComputeResult.class, new LocalCodec<>(ComputeResult.class));
+  }
+
+  public String id() {
+    return id;
+  }
+
+  public FibRequest request() {
+    return request;
+  }
+
+  /** Read by the algorithms between steps; once true they throw CancellationException. */
+  public boolean cancelled() {
+    return cancelled;
+  }
+
+  public void cancel() {
+    cancelled = true;
+  }
+}

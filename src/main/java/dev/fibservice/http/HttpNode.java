@@ -1,0 +1,23 @@
+package dev.fibservice.http;
+
+import dev.fibservice.cluster.ClusterView;
+import dev.fibservice.compute.Admission;
+import dev.fibservice.config.Settings;
+import dev.fibservice.db.Database;
+import dev.fibservice.ops.Drain;
+import dev.fibservice.ops.Metrics;
+import dev.fibservice.stats.NodeStats;
+import io.vertx.core.json.JsonObject;
+
+import java.util.function.Supplier;
+
+/**
+ * What the HTTP front end uses of its node, the same for every HTTP instance.
+ *
+ * @param info    the node's facts for {@code GET /info}, as they are at the time of the request
+ * @param cluster this member's view of the cluster, or null when the node runs alone
+ */
+public record HttpNode(Settings settings, String name, Supplier<JsonObject> info, Metrics metrics, NodeStats stats,
+                       Drain drain, Admission admission, Database database, ClusterView cluster,
+                       HttpCounters counters) {
+}
