@@ -81,7 +81,8 @@ cluster: $(JAR)
 	  || $(MAKE) --no-print-directory cluster-certs CLUSTER_CERT_ADDRS=127.0.0.1
 	@for f in run/*.pid; do [ -f "$$f" ] && kill -0 "$$(cat $$f)" 2>/dev/null \
 	  && { echo "a cluster member is still running ($$f); run 'make cluster-stop' first"; exit 1; }; done; true
-	@echo "fib-local-$$(date +%s)-$$$$" > run/cluster.name; rm -f run/cluster.env
+	@# a log of an earlier run would be read as this one's (its ready line, its ports)
+	@echo "fib-local-$$(date +%s)-$$$$" > run/cluster.name; rm -f run/cluster.env $(foreach m,http $(CLUSTER_WORKERS),run/$(m).log)
 	@args="--cluster --role http $(FRONT_ARGS) --set cluster.name=$$(cat run/cluster.name)"; \
 	  echo "nohup java -jar $(JAR) $$args $(CLUSTER_TLS) $(ARGS) > run/http.log 2>&1 &"; \
 	  nohup java -jar $(JAR) $$args $(CLUSTER_TLS) $(ARGS) > run/http.log 2>&1 & echo $$! > run/http.pid

@@ -101,8 +101,11 @@ public final class BenchSuite {
 
   void run(Set<String> scenarios) throws Exception {
     report.machine(cores, wrk);
-    startPeers();
-    warmUp();
+    // the cluster scenario starts members of its own: run alone, it needs neither the main node nor nginx
+    if (scenarios.stream().anyMatch(s -> !"cluster".equals(s))) {
+      startPeers();
+      warmUp();
+    }
     for (String s : SCENARIOS) {
       if (!scenarios.contains(s)) {
         continue;

@@ -104,6 +104,10 @@ final class SuiteReport {
     machine.add("wrk: " + (wrk == null ? "not installed" : wrk.version));
   }
 
+  boolean hasServiceInfo() {
+    return !serviceInfo.isEmpty();
+  }
+
   void serviceInfo(String infoJson) {
     JsonObject j = new JsonObject(infoJson);
     JsonObject w = j.getJsonObject("workers", new JsonObject());
@@ -444,7 +448,7 @@ final class SuiteReport {
     return Double.isNaN(a) || Double.isNaN(b) || b == 0 ? "n/a" : String.format(Locale.ROOT, "%.2f×", a / b);
   }
 
-  private static String loadAverage() {
+  static String loadAverage() {
     try {
       String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
       return f[0] + ", " + f[1] + ", " + f[2];
