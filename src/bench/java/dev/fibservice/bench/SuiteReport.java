@@ -179,7 +179,8 @@ final class SuiteReport {
     Double b = ratio(id, "built-in");
     Double w = ratio(id, "wrk");
     if (b == null) {
-      return new String[] {what, "n/a (" + (nginxVersion == null ? "nginx not installed" : "not run") + ")", "n/a"};
+      boolean ran = rows.values().stream().anyMatch(r -> r.id.equals(id));
+      return new String[] {what, "n/a (" + (ran && nginxVersion == null ? "nginx not installed" : "not run") + ")", "n/a"};
     }
     String measured = String.format(Locale.ROOT, "%.2f× (built-in)", b) + (w == null ? ""
       : String.format(Locale.ROOT, ", %.2f× (wrk)", w));
