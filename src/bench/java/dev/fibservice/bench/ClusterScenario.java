@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -188,10 +189,11 @@ final class ClusterScenario implements AutoCloseable {
   // ---- workers: one front, 1 to 3 worker hosts of a fixed size -----------------------------------------------------
 
   /**
-   * One configuration's figures: median req/s, the front's CPU per request, that less its idle burn, and the cores
-   * other work on the machine took meanwhile (the mean over the runs).
+   * One configuration's figures: median req/s, the front's CPU per request, that less its idle burn, the workers'
+   * CPU per request (all of them together), and the cores other work on the machine took meanwhile (the mean over
+   * the runs).
    */
-  record Step(double rps, double micros, double marginal, double others) {
+  record Step(double rps, double micros, double marginal, double workerMicros, double others) {
   }
 
   /**
@@ -225,14 +227,16 @@ final class ClusterScenario implements AutoCloseable {
     Step again = step("C1", front, workers, ", again after " + MAX_WORKERS);
     double base = Math.max(steps[1].rps(), again.rps());
     StringBuilder ratios = new StringBuilder(String.format(Locale.ROOT, "1: %.0f req/s first, %.0f again after %d"
-      + " (front %.0f and %.0f µs/req, %.0f and %.0f without its idle burn)", steps[1].rps(), again.rps(), MAX_WORKERS,
-      steps[1].micros(), again.micros(), steps[1].marginal(), again.marginal()));
+      + " (front %.0f and %.0f µs/req, %.0f and %.0f without its idle burn; workers %.0f and %.0f µs/req)",
+      steps[1].rps(), again.rps(), MAX_WORKERS, steps[1].micros(), again.micros(), steps[1].marginal(),
+      again.marginal(), steps[1].workerMicros(), again.workerMicros()));
     boolean met = true;
     for (int n = 2; n <= MAX_WORKERS; n++) {
       double ratio = steps[n].rps() / base;
       met &= ratio >= 0.9 * n;
       ratios.append(String.format(Locale.ROOT, "; %d: %.0f req/s (%.2f×, front %.0f µs/req, %.0f without its idle"
-        + " burn)", n, steps[n].rps(), ratio, steps[n].micros(), steps[n].marginal()));
+        + " burn; workers %.0f µs/req)", n, steps[n].rps(), ratio, steps[n].micros(), steps[n].marginal(),
+        steps[n].workerMicros()));
     }
     report.note("Cluster scaling (C1–C3): worker members of " + cpus(workerCpu) + " each (cgroup v1 quota, the JVM"
       + " sees 1 CPU), one front without a quota, " + generatorName() + " -t1 -c" + SCALING_CONNECTIONS + " on `"
@@ -277,13 +281,14 @@ final class ClusterScenario implements AutoCloseable {
     double micros = SuiteReport.median(runs.samples().stream().mapToDouble(Sample::serverCpuMicros).toArray());
     // what the front spends on requests alone: its total less what it burns idle
     double marginal = micros - idle * 1e6 / rps;
-    System.out.printf("   %s: median %.0f req/s, front %.0f µs/req (%.0f without its idle %.3f cores), other work"
-      + " %.2f cores%n", id, rps, micros, marginal, idle, runs.others());
-    return new Step(rps, micros, marginal, runs.others());
+    double workerMicros = runs.workerCores() * 1e6 / rps;
+    System.out.printf("   %s: median %.0f req/s, front %.0f µs/req (%.0f without its idle %.3f cores), workers %.0f"
+      + " µs/req, other work %.2f cores%n", id, rps, micros, marginal, idle, workerMicros, runs.others());
+    return new Step(rps, micros, marginal, workerMicros, runs.others());
   }
 
-  /** One set of measured runs, and the cores other work took meanwhile (mean over the runs). */
-  private record Runs(List<Sample> samples, double others) {
+  /** One set of measured runs, the workers' cores (all together) and other work's, each the mean over the runs. */
+  private record Runs(List<Sample> samples, double workerCores, double others) {
   }
 
   private Runs runs(String id, String label, Member front, List<Member> workers) throws Exception {
@@ -310,7 +315,7 @@ final class ClusterScenario implements AutoCloseable {
     }
     System.out.printf("   %s: workers' CPU use (cores, each quota %.2f): %s; throttled %s; other work %.2f cores%n", id,
       workerCpu, use, workers.stream().map(m -> m.group.throttled()).toList(), others);
-    return new Runs(samples, others);
+    return new Runs(samples, Arrays.stream(workerCores).sum(), others);
   }
 
   /**
