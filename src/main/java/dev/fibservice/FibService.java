@@ -129,14 +129,19 @@ public final class FibService {
     return main.bridgePort();
   }
 
+  /** The port of the operations endpoints, or -1 when ops.enabled is off. */
+  public int opsPort() {
+    return main.opsPort();
+  }
+
   /** The engine warm-up this node started, or null when fib.warmup is off or the node does not compute. */
   public Warmup warmup() {
     return main.warmup();
   }
 
   /**
-   * The ports this node listens on, as {@code --ports-file} writes them: {@code http}, {@code tcp} and
-   * {@code bridge} where it runs them, and in a cluster {@code clusterBus} (the event bus) and {@code hazelcast};
+   * The ports this node listens on, as {@code --ports-file} writes them: {@code http}, {@code tcp},
+   * {@code bridge} and {@code ops} where it runs them, and in a cluster {@code clusterBus} (the event bus) and {@code hazelcast};
    * {@code node} is its name.
    */
   public JsonObject ports() {
@@ -144,6 +149,7 @@ public final class FibService {
     putPort(ports, "http", httpPort());
     putPort(ports, "tcp", tcpPort());
     putPort(ports, "bridge", bridgePort());
+    putPort(ports, "ops", opsPort());
     putPort(ports, "clusterBus", joined.busPort());
     putPort(ports, "hazelcast", joined.hazelcastPort());
     return ports;

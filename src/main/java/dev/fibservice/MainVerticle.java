@@ -8,6 +8,7 @@ import dev.fibservice.compute.FibonacciVerticle;
 import dev.fibservice.compute.Warmup;
 import dev.fibservice.config.Settings;
 import dev.fibservice.http.HttpVerticle;
+import dev.fibservice.http.OpsVerticle;
 import dev.fibservice.jobs.JobRunner;
 import dev.fibservice.jobs.JobsApiVerticle;
 import dev.fibservice.net.ServerVerticle;
@@ -43,6 +44,7 @@ public final class MainVerticle extends VerticleBase {
   private volatile int httpPort = -1;
   private volatile int tcpPort = -1;
   private volatile int bridgePort = -1;
+  private volatile int opsPort = -1;
   private String gatewayId;
   private volatile Warmup warmup;
 
@@ -71,13 +73,14 @@ public final class MainVerticle extends VerticleBase {
       computes && node.database().enabled() ? settings.getInt(Settings.JOBS_WORKERS) : 0);
     Future<Void> compute = computes ? deployCompute(settings, workers) : Future.succeededFuture();
     if (!role.fronts()) {
-      return compute.onSuccess(v -> log.info("fib-service {} node {} ready: worker member, {}, {} gateway instances, {}",
-        node.version(), node.name(), workers, settings.getInt(Settings.INSTANCES), runtime(settings)));
+      return compute.compose(v -> ops(settings)).onSuccess(v -> log.info("fib-service {} node {} ready: worker member,"
+        + " {}, {} gateway instances, {}", node.version(), node.name(), workers, settings.getInt(Settings.INSTANCES),
+        runtime(settings)));
     }
     String host = settings.getString(Settings.HOST);
-    return compute.compose(v -> deployFrontEnds(settings)).onSuccess(v -> log.info("fib-service {} node {} ready: HTTP"
-        + " on {}:{}, TCP on {}:{}, {} HTTP/TCP instances, {}, {}", node.version(), node.name(), host, httpPort, host,
-      tcpPort, settings.getInt(Settings.INSTANCES), workers, runtime(settings)));
+    return compute.compose(v -> deployFrontEnds(settings)).compose(v -> ops(settings)).onSuccess(v -> log.info(
+      "fib-service {} node {} ready: HTTP on {}:{}, TCP on {}:{}, {} HTTP/TCP instances, {}, {}", node.version(),
+      node.name(), host, httpPort, host, tcpPort, settings.getInt(Settings.INSTANCES), workers, runtime(settings)));
   }
 
   /** The end of the ready line: event loops, transport and database. */
@@ -150,6 +153,23 @@ public final class MainVerticle extends VerticleBase {
     });
   }
 
+  /**
+   * The operations endpoints on a port of their own, when enabled. Not a front end: it keeps answering while the node
+   * drains (readiness then says so) and closes with Vert.x.
+   */
+  private Future<Void> ops(Settings settings) {
+    if (!settings.getBoolean(Settings.OPS_ENABLED)) {
+      return Future.succeededFuture();
+    }
+    OpsVerticle ops = new OpsVerticle(node.forHttp(), node.opsConnections());
+    return vertx.deployVerticle(ops).map(id -> {
+      opsPort = ops.actualPort();
+      log.info("ops ready: /health/live, /health/ready, /metrics and /info on {}:{}", settings.getString(Settings.HOST),
+        opsPort);
+      return null;
+    });
+  }
+
   private Future<Void> workers(String address, String lane, int count) {
     if (count == 0) {
       return Future.succeededFuture();
@@ -211,6 +231,11 @@ public final class MainVerticle extends VerticleBase {
 
   public int bridgePort() {
     return bridgePort;
+  }
+
+  /** The port of the operations endpoints, or -1 when ops.enabled is off. */
+  public int opsPort() {
+    return opsPort;
   }
 
   /** The engine warm-up this node started, or null when fib.warmup is off or the node does not compute. */

@@ -24,7 +24,7 @@ import java.nio.charset.StandardCharsets;
  */
 public record Node(Settings settings, String name, String version, String transport, Metrics metrics, NodeStats stats,
                    Drain drain, Admission admission, Database database, ClusterView cluster, HttpCounters http,
-                   ConnectionLimit tcpConnections, ConnectionLimit bridgeConnections) {
+                   ConnectionLimit tcpConnections, ConnectionLimit bridgeConnections, ConnectionLimit opsConnections) {
 
   /** A node's shared parts, with fresh counters sized by the settings. */
   static Node create(Settings settings, String transport, Metrics metrics, Admission admission, Database database,
@@ -33,7 +33,9 @@ public record Node(Settings settings, String name, String version, String transp
       new NodeStats(), new Drain(), admission, database, cluster,
       new HttpCounters(settings.getInt(Settings.HTTP_MAX_CONNECTIONS)),
       new ConnectionLimit(settings.getInt(Settings.TCP_MAX_CONNECTIONS)),
-      new ConnectionLimit(settings.getInt(Settings.BRIDGE_MAX_CONNECTIONS)));
+      new ConnectionLimit(settings.getInt(Settings.BRIDGE_MAX_CONNECTIONS)),
+      // the ops port's own count, at HTTP's cap: probes get in while HTTP is full
+      new ConnectionLimit(settings.getInt(Settings.HTTP_MAX_CONNECTIONS)));
   }
 
   /** What the HTTP front end uses of this node. */

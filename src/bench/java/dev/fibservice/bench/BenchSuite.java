@@ -101,8 +101,11 @@ public final class BenchSuite {
 
   void run(Set<String> scenarios) throws Exception {
     report.machine(cores, wrk);
-    startPeers();
-    warmUp();
+    // the cluster scenario starts members of its own: run alone, it needs neither the main node nor nginx
+    if (scenarios.stream().anyMatch(s -> !"cluster".equals(s))) {
+      startPeers();
+      warmUp();
+    }
     for (String s : SCENARIOS) {
       if (!scenarios.contains(s)) {
         continue;
@@ -420,9 +423,15 @@ public final class BenchSuite {
     }
   }
 
-  /** Hook: cluster scenarios (a request crossing the event bus to another node) plug in here. */
-  void cluster() {
-    report.note("Cluster scenario: hook only, not measured yet (`BenchSuite.cluster()`).");
+  /** The cluster: worker members of a fixed size added behind one front, then fronts sharing the load. */
+  void cluster() throws Exception {
+    ClusterScenario scenario = new ClusterScenario(jar, work, seconds, rounds, report);
+    open.add(scenario);
+    try {
+      scenario.run();
+    } finally {
+      scenario.close();
+    }
   }
 
   // ---- helpers -----------------------------------------------------------------------------------------------------

@@ -70,6 +70,37 @@ final class SuiteProcesses {
       return ticks / TICKS_PER_SECOND;
     }
 
+    /**
+     * CPU time of this JVM, of what it runs now and of the children it has reaped (a generator that exited: fields 16
+     * and 17 of /proc/self/stat), in seconds: all the harness has spent.
+     */
+    static double harness() {
+      double reaped = 0;
+      try {
+        String stat = Files.readString(Path.of("/proc/self/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        reaped = Long.parseLong(f[13]) + Long.parseLong(f[14]);
+      } catch (IOException | RuntimeException e) {
+        return Double.NaN;
+      }
+      return seconds(ProcessHandle.current()) + reaped / TICKS_PER_SECOND;
+    }
+
+    /** CPU time the whole machine has been busy, every core and every process (the first line of /proc/stat). */
+    static double machine() {
+      try {
+        String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        // user nice system idle iowait irq softirq steal: all but idle and iowait
+        long busy = 0;
+        for (int i : new int[] {1, 2, 3, 6, 7, 8}) {
+          busy += Long.parseLong(f[i]);
+        }
+        return busy / TICKS_PER_SECOND;
+      } catch (IOException | RuntimeException e) {
+        return Double.NaN;
+      }
+    }
+
     /** utime + stime of /proc/pid/stat (fields 14 and 15, counted after the parenthesised command name). */
     private static double ticks(long pid) {
       try {

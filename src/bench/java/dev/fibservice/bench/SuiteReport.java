@@ -104,6 +104,10 @@ final class SuiteReport {
     machine.add("wrk: " + (wrk == null ? "not installed" : wrk.version));
   }
 
+  boolean hasServiceInfo() {
+    return !serviceInfo.isEmpty();
+  }
+
   void serviceInfo(String infoJson) {
     JsonObject j = new JsonObject(infoJson);
     JsonObject w = j.getJsonObject("workers", new JsonObject());
@@ -175,7 +179,8 @@ final class SuiteReport {
     Double b = ratio(id, "built-in");
     Double w = ratio(id, "wrk");
     if (b == null) {
-      return new String[] {what, "n/a (" + (nginxVersion == null ? "nginx not installed" : "not run") + ")", "n/a"};
+      boolean ran = rows.values().stream().anyMatch(r -> r.id.equals(id));
+      return new String[] {what, "n/a (" + (ran && nginxVersion == null ? "nginx not installed" : "not run") + ")", "n/a"};
     }
     String measured = String.format(Locale.ROOT, "%.2f× (built-in)", b) + (w == null ? ""
       : String.format(Locale.ROOT, ", %.2f× (wrk)", w));
@@ -444,7 +449,7 @@ final class SuiteReport {
     return Double.isNaN(a) || Double.isNaN(b) || b == 0 ? "n/a" : String.format(Locale.ROOT, "%.2f×", a / b);
   }
 
-  private static String loadAverage() {
+  static String loadAverage() {
     try {
       String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
       return f[0] + ", " + f[1] + ", " + f[2];

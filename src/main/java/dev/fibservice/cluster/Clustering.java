@@ -239,8 +239,10 @@ public final class Clustering {
           throw new ConfigException("cluster.members: '" + m + "' is a port range; list plain IPs or IP:port");
         }
       }
-      int memberPort = settings.getInt(Settings.CLUSTER_HAZELCAST_PORT) != 0
-        ? settings.getInt(Settings.CLUSTER_HAZELCAST_PORT) : network.getPort();
+      // with auto or 0 (a free port here) the other hosts' port is the file's
+      boolean filePort = settings.isAuto(Settings.CLUSTER_HAZELCAST_PORT)
+        || settings.getInt(Settings.CLUSTER_HAZELCAST_PORT) == 0;
+      int memberPort = filePort ? network.getPort() : settings.getInt(Settings.CLUSTER_HAZELCAST_PORT);
       network.getJoin().getTcpIpConfig().setEnabled(true).setMembers(withPorts(list, memberPort));
     }
     String host = settings.getString(Settings.CLUSTER_HOST);
@@ -251,9 +253,9 @@ public final class Clustering {
     if (!"auto".equals(publicHost)) {
       network.setPublicAddress(publicHost);
     }
-    int port = settings.getInt(Settings.CLUSTER_HAZELCAST_PORT);
-    if (port != 0) {
-      network.setPort(port);
+    if (!settings.isAuto(Settings.CLUSTER_HAZELCAST_PORT)) {
+      // 0: Hazelcast binds port 0 and takes the port it got as its address
+      network.setPort(settings.getInt(Settings.CLUSTER_HAZELCAST_PORT));
     }
     return config;
   }

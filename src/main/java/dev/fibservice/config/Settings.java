@@ -130,6 +130,10 @@ public final class Settings {
     "Log format on standard output: text for people, json (one object per line) for log collectors");
   public static final Key SHUTDOWN_GRACE_MS = Key.integer("shutdown.graceMs", 10000, 0, 600000,
     "On SIGTERM, how long in-flight requests may take to finish before they are cut off");
+  public static final Key OPS_ENABLED = Key.bool("ops.enabled", false,
+    "Also serve /health/live, /health/ready, /metrics and /info on ops.port (a worker member has no HTTP of its own)");
+  public static final Key OPS_PORT = Key.integer("ops.port", 8081, 0, MAX_PORT,
+    "Port of the operations endpoints when ops.enabled, on the address of host; 0 picks a free port (logged at start)");
 
   // --- cluster mode and the event-bus bridge ---
   public static final Key CLUSTER_ENABLED = Key.bool("cluster.enabled", false,
@@ -148,8 +152,8 @@ public final class Settings {
     "Address other members use to reach this one (behind NAT, in containers); auto = cluster.host");
   public static final Key CLUSTER_PORT = Key.integer("cluster.port", 0, 0, MAX_PORT,
     "Clustered event-bus port; 0 picks a free port");
-  public static final Key CLUSTER_HAZELCAST_PORT = Key.integer("cluster.hazelcastPort", 0, 0, MAX_PORT,
-    "First Hazelcast member port tried (auto-increments when taken); 0 = as in the cluster config file (5701)");
+  public static final Key CLUSTER_HAZELCAST_PORT = Key.intOrAuto("cluster.hazelcastPort", 0, MAX_PORT,
+    "First Hazelcast member port tried (auto-increments when taken); 0 picks a free port; auto = as in the cluster config file (5701)");
   public static final Key CLUSTER_TLS_CERT = Key.string("cluster.tls.cert", "",
     "PEM certificate of this member for event-bus TLS with mutual authentication; all three cluster.tls.* or none; empty = clear text");
   public static final Key CLUSTER_TLS_KEY = Key.string("cluster.tls.key", "",
@@ -190,6 +194,7 @@ public final class Settings {
     MYSQL_DATA_DIR, MYSQL_PASSWORD_FILE, JOBS_MAX_PENDING, JOBS_WORKERS, JOBS_TIMEOUT_MS, JOBS_LEASE_MS, JOBS_POLL_MS, METRICS_ENABLED,
     HTTP_MAX_URI, HTTP_MAX_HEADERS, HTTP_MAX_CONNECTIONS, HTTP_IDLE_SECONDS, HTTP_HEADER_TIMEOUT_MS, HTTP_BODY_TIMEOUT_MS,
     HTTP_ACCESS_LOG, TCP_MAX_CONNECTIONS, LOG_FORMAT, SHUTDOWN_GRACE_MS,
+    OPS_ENABLED, OPS_PORT,
     CLUSTER_ENABLED, CLUSTER_ROLE, CLUSTER_CONFIG, CLUSTER_NAME, CLUSTER_MEMBERS, CLUSTER_HOST, CLUSTER_PUBLIC_HOST,
     CLUSTER_PORT, CLUSTER_HAZELCAST_PORT, CLUSTER_TLS_CERT, CLUSTER_TLS_KEY, CLUSTER_TLS_CA, FIB_RETRIES, FIB_ATTEMPT_TIMEOUT_MS,
     CLUSTER_PING_INTERVAL_MS, CLUSTER_SUSPECT_AFTER_MS, CLUSTER_MAX_IN_FLIGHT_PER_MEMBER, BRIDGE_ENABLED, BRIDGE_HOST, BRIDGE_PORT, BRIDGE_MAX_FRAME, BRIDGE_MAX_IN_FLIGHT, BRIDGE_MAX_CONNECTIONS);
@@ -419,6 +424,11 @@ public final class Settings {
 
   public boolean getBoolean(Key key) {
     return (Boolean) values.get(key.name());
+  }
+
+  /** Whether an "auto" key that no setting resolves (such as cluster.hazelcastPort) is left at auto. */
+  public boolean isAuto(Key key) {
+    return "auto".equals(values.get(key.name()));
   }
 
   /** A copy with some keys replaced (raw values, validated like flags); for tests and embedding. */

@@ -35,6 +35,12 @@ class ClusteringTest {
     Config config = Clustering.hazelcastConfig(Settings.defaults().with(Map.of(
       "cluster.members", "198.19.0.1, 198.19.0.2", "cluster.hazelcastPort", "5801")));
     assertEquals(List.of("198.19.0.1:5801", "198.19.0.2:5801"), config.getNetworkConfig().getJoin().getTcpIpConfig().getMembers());
+    // auto, and 0 (a free port on this host only): the other hosts listen on the file's port
+    for (String port : List.of("auto", "0")) {
+      Config file = Clustering.hazelcastConfig(Settings.defaults().with(Map.of(
+        "cluster.members", "198.19.0.1", "cluster.hazelcastPort", port)));
+      assertEquals(List.of("198.19.0.1:5701"), file.getNetworkConfig().getJoin().getTcpIpConfig().getMembers(), port);
+    }
   }
 
   @Test
