@@ -1,15 +1,16 @@
 package dev.fibservice.bench;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.vertx.core.Future;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
@@ -56,7 +57,9 @@ final class HttpWorker extends Worker {
   /** Connections that can take a request now: ready with room, or disconnected (the request triggers a connect). */
   private final ArrayDeque<Conn> available = new ArrayDeque<>();
   private final List<Conn> dirty = new ArrayList<>();
-  private Bootstrap bootstrap;
+  private EventLoop eventLoop;
+  private ChannelFactory<? extends Channel> channels;
+  private int connectTimeoutMs;
   private InetSocketAddress remote;
   private ByteBuf request;
   private long sweepTimer = -1;
@@ -110,14 +113,9 @@ final class HttpWorker extends Worker {
 
   @Override
   public Future<?> start() {
-    ContextInternal ctx = (ContextInternal) context;
-    int connectMs = (int) Math.min(Integer.MAX_VALUE, plan.timeout().toMillis());
-    bootstrap = new Bootstrap()
-      .group(ctx.nettyEventLoop())
-      .channelFactory(((VertxInternal) vertx).transport().channelFactory(false))
-      .option(ChannelOption.TCP_NODELAY, true)
-      .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectMs)
-      .option(ChannelOption.AUTO_READ, true);
+    eventLoop = ((ContextInternal) context).nettyEventLoop();
+    channels = ((VertxInternal) vertx).transport().channelFactory(false);
+    connectTimeoutMs = (int) Math.min(Integer.MAX_VALUE, plan.timeout().toMillis());
     remote = new InetSocketAddress(server.hostAddress(), server.port());
     // read-only and never released by the writes: each write sends a duplicate with its own indexes
     request = Unpooled.unreleasableBuffer(Unpooled.directBuffer().writeBytes(encodeRequest(plan)).asReadOnly());
@@ -217,16 +215,24 @@ final class HttpWorker extends Worker {
     }
   }
 
+  /**
+   * A new channel for {@code c}, registered on this worker's event loop and connecting. Done by hand rather than by a
+   * {@code Bootstrap}, which copies its option and attribute maps and asks a resolver for every connection: without
+   * keep-alive that is once per request.
+   */
   private void connect(Conn c) {
     c.state = CONNECTING;
     c.resetParser();
-    // the handler is read while connect() initialises the channel, on this thread: setting it per connect is safe
-    ChannelFuture f = bootstrap.handler(c).connect(remote);
-    c.channel = f.channel();
-    if (f.isDone()) {
-      c.operationComplete(f);
+    Channel ch = channels.newChannel();
+    ch.config().setOption(ChannelOption.TCP_NODELAY, true);
+    ch.config().setConnectTimeoutMillis(connectTimeoutMs);
+    ch.pipeline().addLast(c);
+    c.channel = ch;
+    ChannelFuture registered = eventLoop.register(ch);
+    if (registered.isDone()) {
+      c.registered(registered);
     } else {
-      f.addListener(c);
+      registered.addListener(c.onRegistered);
     }
   }
 
@@ -333,6 +339,26 @@ final class HttpWorker extends Worker {
       unwritten = 0;
       resetParser();
       offer(this);
+    }
+
+    final ChannelFutureListener onRegistered = this::registered;
+
+    /** Registration outcome: connect, or fail as a connect error. */
+    void registered(ChannelFuture f) {
+      if (f.channel() != channel || stopped) {
+        f.channel().close();
+        return;
+      }
+      if (!f.isSuccess()) {
+        operationComplete(f);
+        return;
+      }
+      ChannelFuture connected = f.channel().connect(remote);
+      if (connected.isDone()) {
+        operationComplete(connected);
+      } else {
+        connected.addListener(this);
+      }
     }
 
     /** Connect outcome. */
