@@ -242,8 +242,9 @@ final class SuiteReport {
     double w = rps(row(id, "fib-service", "wrk")) / rps(row(id, peer, "wrk"));
     double b = rps(row(id, "fib-service", "built-in")) / rps(row(id, peer, "built-in"));
     if (Double.isNaN(w) && Double.isNaN(b)) {
-      return new String[] {what, "n/a (" + (nginxVersion == null && peer.startsWith("nginx") ? "nginx not installed"
-        : "not run") + ")", "n/a"};
+      boolean ran = rows.values().stream().anyMatch(r -> r.id.equals(id));
+      return new String[] {what, "n/a (" + (ran && nginxVersion == null && peer.startsWith("nginx")
+        ? "nginx not installed" : "not run") + ")", "n/a"};
     }
     String measured = (Double.isNaN(w) ? "n/a" : x(w)) + " (wrk: " + num(rps(row(id, "fib-service", "wrk"))) + " vs "
       + num(rps(row(id, peer, "wrk"))) + " req/s)" + (Double.isNaN(b) ? "" : ", " + x(b) + " (built-in)");
