@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: installs the suite's optional peers (nginx, wrk, python3-gmpy2) with apt when it can, and says
+# `make bench`: installs the suite's optional peers (nginx, wrk, python3-gmpy2, python3-aiomysql) with apt when it can, and says
 # clearly when it can't; the suite then skips the rows that need them. BENCH_NO_INSTALL=1 skips the install.
 set -u
 missing=()
@@ -7,8 +7,10 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 # the suite looks for gmpy2 in `python3` on PATH, then in Debian's /usr/bin/python3
 python3 -c 'import gmpy2' >/dev/null 2>&1 || /usr/bin/python3 -c 'import gmpy2' >/dev/null 2>&1 || missing+=(python3-gmpy2)
+# the aiomysql /db server of bench/peers runs on Debian's own /usr/bin/python3
+/usr/bin/python3 -c 'import aiomysql' >/dev/null 2>&1 || missing+=(python3-aiomysql)
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "bench: peers present: nginx, wrk, gmpy2"
+  echo "bench: peers present: nginx, wrk, gmpy2, aiomysql"
   exit 0
 fi
 if [ "${BENCH_NO_INSTALL:-0}" = 1 ]; then

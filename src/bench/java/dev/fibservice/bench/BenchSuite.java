@@ -5,9 +5,11 @@ import dev.fibservice.bench.SuiteProcesses.BenchTool;
 import dev.fibservice.bench.SuiteProcesses.Cpu;
 import dev.fibservice.bench.SuiteProcesses.Load;
 import dev.fibservice.bench.SuiteProcesses.Nginx;
+import dev.fibservice.bench.SuiteProcesses.Peer;
 import dev.fibservice.bench.SuiteProcesses.Sample;
 import dev.fibservice.bench.SuiteProcesses.Wrk;
 import dev.fibservice.math.BigFibonacciBench;
+import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
 import java.net.URI;
@@ -57,6 +59,11 @@ public final class BenchSuite {
 
   ServiceProcess main;
   Nginx nginx;
+  /** The peers of bench/peers/ (null when their interpreter, compiler or library is missing). */
+  final Path peers = Path.of("bench", "peers");
+  Peer pythonHello;
+  Peer lineResponder;
+  Peer aiomysql;
 
   BenchSuite(Path jar, Path outDir, Duration seconds, Duration warmup, int rounds) throws IOException {
     this.jar = jar;
@@ -67,7 +74,7 @@ public final class BenchSuite {
     this.work = Files.createDirectories(Path.of("target", "bench"));
     this.report = new SuiteReport(outDir, seconds, warmup, rounds);
     this.bench = new BenchTool(jar, work);
-    this.wrk = Wrk.find(cores);
+    this.wrk = Wrk.find(1);   // wrk -t1, as the issue measures: one core for the generator, one for the server
   }
 
   public static void main(String[] args) throws Exception {
@@ -146,25 +153,76 @@ public final class BenchSuite {
       throw new IllegalStateException("the service did not start; see " + work.resolve("logs"));
     }
     report.serviceInfo(fetch(http(main, "/info")));
-    byte[] hello = fetchBytes(http(main, "/hello"));
+    HttpResponse<byte[]> helloResponse = get(http(main, "/hello"));
+    byte[] hello = helloResponse.body();
+    String contentType = helloResponse.headers().firstValue("Content-Type").orElse("text/html; charset=utf-8");
     byte[] hello10000 = fetchBytes(http(main, "/hello?repeat=10000"));
     Path dir = Files.createTempDirectory("fib-bench-nginx-");
-    nginx = Nginx.start(dir, hello, hello10000, cores);
+    nginx = Nginx.start(dir, hello, contentType, hello10000, cores);
     if (nginx == null) {
       report.note("nginx is not installed: the nginx rows and the nginx targets are skipped (`make bench` installs it"
         + " with apt when run as root; else `sudo apt-get install nginx`).");
     } else {
       open.add(nginx);
-      byte[] ng = fetchBytes(nginx.http("/hello?repeat=10000"));
-      if (!Arrays.equals(ng, hello10000) || !Arrays.equals(fetchBytes(nginx.http("/hello")), hello)) {
+      HttpResponse<byte[]> fromMemory = get(nginx.http("/hello"));
+      if (!Arrays.equals(fetchBytes(nginx.http("/file/hello?repeat=10000")), hello10000)
+        || !Arrays.equals(fromMemory.body(), hello) || !Arrays.equals(fetchBytes(nginx.http("/file/hello")), hello)
+        || !contentType.equals(fromMemory.headers().firstValue("Content-Type").orElse(""))) {
         throw new IllegalStateException("nginx does not serve the same bytes as the service");
       }
-      report.nginx(nginx.version, cores, hello.length, hello10000.length);
+      report.nginx(nginx.version, cores, hello.length, hello10000.length, contentType);
     }
+    startClassicPeers(hello, contentType);
     if (wrk == null) {
       report.note("wrk is not installed: only the built-in generator ran (`make bench` installs wrk with apt when run"
         + " as root; else `sudo apt-get install wrk`).");
     }
+  }
+
+  /** The Python hello server, the C line responder and the aiomysql server; each skipped with a note when it cannot run. */
+  void startClassicPeers(byte[] hello, String contentType) throws Exception {
+    Path logs = work.resolve("logs");
+    String python = SuiteProcesses.debianPython();
+    if (python == null) {
+      report.note("Debian's /usr/bin/python3 is missing: the Python peers (socketserver hello, perf.py, aiomysql) are"
+        + " skipped.");
+    } else {
+      Path page = work.resolve("hello.html");
+      Files.write(page, hello);
+      pythonHello = Peer.start("python socketserver hello", logs, List.of(python,
+        peers.resolve("hello_server.py").toString(), "{port}", page.toString(), contentType));
+      open.add(pythonHello);
+      if (!Arrays.equals(fetchBytes(pythonHello.http("/hello")), hello)) {
+        throw new IllegalStateException("the Python hello server does not serve the same bytes as the service");
+      }
+      JsonObject db = new JsonObject(fetch(http(main, "/info"))).getJsonObject("database", new JsonObject());
+      java.util.regex.Matcher port = java.util.regex.Pattern.compile(":(\\d+)").matcher(db.getString("target", ""));
+      Path password = Path.of("data", "bench-mariadb", "fib-service-password").toAbsolutePath();
+      if (SuiteProcesses.exec(Duration.ofSeconds(20), python, "-c", "import aiomysql") == null) {
+        report.note("python3-aiomysql is not installed: the aiomysql `/db` row is skipped (`make bench` installs it"
+          + " with apt when run as root).");
+      } else if (!port.find() || !Files.isReadable(password)) {
+        report.note("the aiomysql `/db` row is skipped: no embedded MariaDB port in /info (" + db.encode() + ") or no"
+          + " password file at " + password);
+      } else {
+        aiomysql = Peer.start("aiomysql", logs, List.of(python, peers.resolve("db_server.py").toString(), "{port}",
+          "127.0.0.1", port.group(1), "root", password.toString(), "fib"));
+        open.add(aiomysql);
+        String answer = fetch(aiomysql.http("/db"));
+        if (!answer.contains("\"value\": 1")) {
+          throw new IllegalStateException("the aiomysql server answered " + answer);
+        }
+      }
+    }
+    String[] why = new String[1];
+    Path responder = SuiteProcesses.compileLineResponder(peers, work, why);
+    if (responder == null) {
+      report.note("The C line responder is skipped: " + why[0] + ".");
+    } else {
+      lineResponder = Peer.start("C line responder", logs, List.of(responder.toString(), "{port}"));
+      open.add(lineResponder);
+    }
+    report.peers(pythonHello != null ? python : null, responder != null, aiomysql != null);
   }
 
   ServiceProcess startNode(String name, List<String> args) throws Exception {
@@ -226,39 +284,57 @@ public final class BenchSuite {
 
   // ---- scenarios ---------------------------------------------------------------------------------------------------
 
-  /** 1: /hello keep-alive, c=100, vs nginx. */
-  void hello() throws Exception {
-    versusNginx("1", "/hello keep-alive c=100", "/hello", true);
+  /** One server of a side-by-side row: its name in the report, the URL, its process (for its CPU time). */
+  record Target(String server, String url, ProcessHandle process) {
   }
 
-  /** 2: /hello, a new connection per request, c=100, vs nginx. */
+  Target service(String path) {
+    return new Target("fib-service", http(main, path), ProcessHandle.of(main.pid()).orElse(null));
+  }
+
+  /** nginx from memory ({@code return 200}) at {@code /hello}, and serving the file at {@code /file/hello}. */
+  void addNginx(List<Target> targets, boolean fromMemory, String query) {
+    if (nginx != null) {
+      targets.add(fromMemory ? new Target("nginx", nginx.http("/hello" + query), nginx.process.toHandle())
+        : new Target("nginx files", nginx.http("/file/hello" + query), nginx.process.toHandle()));
+    }
+  }
+
+  /** 1: /hello keep-alive, c=100, vs nginx from memory and nginx serving the file. */
+  void hello() throws Exception {
+    List<Target> t = new ArrayList<>(List.of(service("/hello")));
+    addNginx(t, true, "");
+    addNginx(t, false, "");
+    versus("1", "/hello keep-alive c=100", t, true);
+  }
+
+  /** 2: /hello, a new connection per request, c=100, vs nginx (both ways) and the Python socketserver hello. */
   void perConnection() throws Exception {
-    versusNginx("2", "/hello new connection per request c=100", "/hello", false);
+    List<Target> t = new ArrayList<>(List.of(service("/hello")));
+    addNginx(t, true, "");
+    addNginx(t, false, "");
+    if (pythonHello != null) {
+      t.add(new Target("python socketserver", pythonHello.http("/hello"), pythonHello.process.toHandle()));
+    }
+    versus("2", "/hello new connection per request c=100", t, false);
   }
 
   /** 3: the 220 KB page, keep-alive and per connection, vs nginx serving the same file. */
   void bigPage() throws Exception {
-    versusNginx("3a", "/hello?repeat=10000 (220 KB) keep-alive c=100", "/hello?repeat=10000", true);
-    versusNginx("3b", "/hello?repeat=10000 (220 KB) new connection per request c=100", "/hello?repeat=10000", false);
+    List<Target> t = new ArrayList<>(List.of(service("/hello?repeat=10000")));
+    addNginx(t, false, "?repeat=10000");
+    versus("3a", "/hello?repeat=10000 (220 KB) keep-alive c=100", t, true);
+    versus("3b", "/hello?repeat=10000 (220 KB) new connection per request c=100", t, false);
   }
 
   /**
-   * A/B against nginx with both generators. Rounds alternate the order (service first, then nginx first, ...) so slow
-   * drift of the shared machine falls on both; the report takes the median of the rounds.
+   * Side by side with both generators. Rounds rotate the order (service first, then a peer first, ...) so slow drift
+   * of the shared machine falls on all; the report takes the median of the rounds.
    */
-  void versusNginx(String id, String label, String path, boolean keepAlive) throws Exception {
-    record Target(String server, String url, ProcessHandle process) {
-    }
-    List<Target> targets = new ArrayList<>();
-    targets.add(new Target("fib-service", http(main, path), ProcessHandle.of(main.pid()).orElse(null)));
-    if (nginx != null) {
-      targets.add(new Target("nginx", nginx.http(path), nginx.process.toHandle()));
-    }
+  void versus(String id, String label, List<Target> targets, boolean keepAlive) throws Exception {
     for (int r = 0; r < rounds; r++) {
       List<Target> order = new ArrayList<>(targets);
-      if (r % 2 == 1) {
-        java.util.Collections.reverse(order);
-      }
+      java.util.Collections.rotate(order, -r);
       for (Target t : order) {
         measure(id, label, t.server(), "built-in", Load.http(t.url(), C, keepAlive));
       }
@@ -286,14 +362,33 @@ public final class BenchSuite {
   void tcp() throws Exception {
     measure("6a", "TCP `1\\n`, 1 connection, sequential", "fib-service", "built-in", Load.tcp(tcp(main), 1));
     measure("6b", "TCP `1\\n`, 50 connections", "fib-service", "built-in", Load.tcp(tcp(main), 50));
+    if (SuiteProcesses.debianPython() == null) {
+      return;
+    }
+    // the classic articles' client: what one sequential Python connection sees, against the C responder as its limit
+    String label = "TCP `1\\n`, 1 connection, sequential, perf.py";
+    for (int r = 0; r < rounds; r++) {
+      List<String> order = new ArrayList<>(List.of("fib-service", "C line responder"));
+      java.util.Collections.rotate(order, -r);
+      for (String server : order) {
+        if (server.equals("C line responder") && lineResponder == null) {
+          continue;
+        }
+        int port = server.equals("fib-service") ? main.tcpPort() : lineResponder.port;
+        Sample s = SuiteProcesses.perfPy(peers, port, seconds);
+        System.out.printf("   %-4s %-62s %-18s %10.0f round trips/s%n", "6c", label, server, s.rps());
+        report.add("6c", label, server, "perf.py", s);
+      }
+    }
   }
 
   /** 7: one prepared SELECT 1 per request on the embedded MariaDB. */
   void db() throws Exception {
-    measure("7", "/db (SELECT 1) c=100", "fib-service", "built-in", Load.http(http(main, "/db"), C, true));
-    if (wrk != null) {
-      measure("7", "/db (SELECT 1) c=100", "fib-service", "wrk", Load.http(http(main, "/db"), C, true));
+    List<Target> t = new ArrayList<>(List.of(service("/db")));
+    if (aiomysql != null) {
+      t.add(new Target("aiomysql", aiomysql.http("/db"), aiomysql.process.toHandle()));
     }
+    versus("7", "/db (SELECT 1) keep-alive c=100", t, true);
   }
 
   /** 8: HTTP verticle instances 1 vs cores, two fresh nodes (no DB), /hello keep-alive, alternating. */
@@ -381,6 +476,24 @@ public final class BenchSuite {
   /** 9: exact big Fibonacci end to end over HTTP, the engine alone in this JVM, and GMP as the physical limit. */
   void bigFib() throws Exception {
     HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    // cold: the first F(10^6) of a fresh service, sent as soon as it says ready (its background warm-up counts)
+    ServiceProcess fresh = startNode("cold", List.of("--set", "mysql.host=off"));
+    if (fresh != null) {
+      try {
+        long t0 = System.nanoTime();
+        HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(URI.create(http(fresh, "/fib/1000000")))
+          .header("Accept", "text/plain").timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofByteArray());
+        double ms = (System.nanoTime() - t0) / 1e6;
+        if (r.statusCode() == 200) {
+          report.bigFibCold(1_000_000, ms);
+          System.out.printf("   F(1,000,000) cold: HTTP %.0f ms%n", ms);
+        } else {
+          report.note("cold F(10^6): status " + r.statusCode());
+        }
+      } finally {
+        fresh.close();
+      }
+    }
     try (BigFibonacciBench.Gmp gmp = BigFibonacciBench.Gmp.start()) {
       if (gmp == null) {
         report.note("GMP rows skipped: no python3 with gmpy2 (`make bench` installs python3-gmpy2 with apt when run"
@@ -466,9 +579,13 @@ public final class BenchSuite {
   }
 
   static byte[] fetchBytes(String url) throws Exception {
+    return get(url).body();
+  }
+
+  static HttpResponse<byte[]> get(String url) throws Exception {
     HttpClient client = HttpClient.newHttpClient();
     return client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
-      HttpResponse.BodyHandlers.ofByteArray()).body();
+      HttpResponse.BodyHandlers.ofByteArray());
   }
 
   static String today() {

@@ -150,8 +150,11 @@ final class SuiteProcesses {
   // ----------------------------------------------------------------------------------------------------------------
 
   /**
-   * nginx as the reference server: a non-daemon master with its own prefix and config in a temp dir, 2 workers, no
-   * access log, serving the exact bytes of /hello and /hello?repeat=10000 at the same URLs on a free loopback port.
+   * nginx as the reference server, at its strongest for a fixed page: a non-daemon master with its own prefix and
+   * config in a temp dir, 2 workers, no access log, keep-alive never closed by nginx. {@code /hello} is answered from
+   * memory ({@code return 200} with the page's exact bytes and Content-Type, as the service does); the file-serving
+   * configuration ({@code try_files}, sendfile) stays beside it at {@code /file/hello}, with
+   * {@code /file/hello?repeat=10000} for the 220 KB page.
    */
   static final class Nginx implements AutoCloseable {
     final Process process;
@@ -169,8 +172,19 @@ final class SuiteProcesses {
       return v == null ? null : v.trim().replace("nginx version: ", "");
     }
 
+    /** The page as an nginx string literal; nginx would expand a {@code $}, which has no escape there. */
+    static String literal(byte[] page) {
+      String s = new String(page, StandardCharsets.UTF_8);
+      if (s.indexOf('$') >= 0) {
+        throw new IllegalArgumentException("the page contains '$', which nginx's return would expand");
+      }
+      return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n").replace("\r", "\\r")
+        .replace("\t", "\\t") + "\"";
+    }
+
     /** Starts nginx; the pages are passed in so they are byte for byte what the service serves. */
-    static Nginx start(Path dir, byte[] hello, byte[] hello10000, int workers) throws IOException, InterruptedException {
+    static Nginx start(Path dir, byte[] hello, String contentType, byte[] hello10000, int workers)
+      throws IOException, InterruptedException {
       String version = version();
       if (version == null) {
         return null;
@@ -210,8 +224,12 @@ final class SuiteProcesses {
         "    listen 127.0.0.1:" + port + " reuseport backlog=4096;",
         "    root " + d + "/www;",
         "    location = /hello {",
+        "      default_type \"" + contentType + "\";",
+        "      return 200 " + literal(hello) + ";",
+        "    }",
+        "    location = /file/hello {",
         "      types { }",
-        "      default_type \"text/html; charset=utf-8\";",
+        "      default_type \"" + contentType + "\";",
         "      try_files $hello_file =404;",
         "    }",
         "  }",
@@ -221,18 +239,11 @@ final class SuiteProcesses {
       Files.writeString(confFile, conf);
       Process p = new ProcessBuilder("nginx", "-p", d, "-c", confFile.toAbsolutePath().toString(), "-e", d + "/error.log")
         .redirectErrorStream(true).redirectOutput(dir.resolve("stdout.log").toFile()).start();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (System.nanoTime() < deadline) {
-        if (!p.isAlive()) {
-          throw new IOException("nginx exited with " + p.exitValue() + ": " + Files.readString(dir.resolve("error.log")));
-        }
-        if (canConnect(port)) {
-          return new Nginx(p, port, version);
-        }
-        Thread.sleep(50);
+      if (!awaitListening(p, port, dir.resolve("error.log"))) {
+        p.destroy();
+        throw new IOException("nginx did not listen on port " + port + " within 10 s");
       }
-      p.destroy();
-      throw new IOException("nginx did not listen on port " + port + " within 10 s");
+      return new Nginx(p, port, version);
     }
 
     String http(String pathAndQuery) {
@@ -257,6 +268,113 @@ final class SuiteProcesses {
 
   // ----------------------------------------------------------------------------------------------------------------
 
+  /** Waits (at most 10 s) until {@code p} listens on {@code port}; an exit is an IOException quoting its log. */
+  static boolean awaitListening(Process p, int port, Path log) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      if (!p.isAlive()) {
+        throw new IOException(p.info().command().orElse("peer") + " exited with " + p.exitValue() + ": "
+          + (Files.exists(log) ? tail(Files.readString(log), 3) : ""));
+      }
+      if (canConnect(port)) {
+        return true;
+      }
+      Thread.sleep(50);
+    }
+    return false;
+  }
+
+  /** Debian's own interpreter, which the peers under bench/peers are written for; null when absent. */
+  static String debianPython() {
+    return Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : null;
+  }
+
+  /** A peer server of {@code bench/peers/} (Python or compiled C) on its own loopback port; stopped by close. */
+  static final class Peer implements AutoCloseable {
+    final String name;
+    final Process process;
+    final int port;
+
+    private Peer(String name, Process process, int port) {
+      this.name = name;
+      this.process = process;
+      this.port = port;
+    }
+
+    /** Starts {@code command} with its port appended where {@code {port}} stands. */
+    static Peer start(String name, Path logDir, List<String> command) throws IOException, InterruptedException {
+      int port = freePort();
+      List<String> cmd = command.stream().map(a -> a.replace("{port}", Integer.toString(port))).toList();
+      Files.createDirectories(logDir);
+      Path log = logDir.resolve(name.replaceAll("[^A-Za-z0-9]+", "-") + ".log");
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      if (!awaitListening(p, port, log)) {
+        p.destroyForcibly();
+        throw new IOException(name + " did not listen on port " + port + " within 10 s");
+      }
+      return new Peer(name, p, port);
+    }
+
+    String http(String pathAndQuery) {
+      return "http://127.0.0.1:" + port + pathAndQuery;
+    }
+
+    @Override
+    public void close() {
+      if (process.isAlive()) {
+        process.destroy();
+        try {
+          if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+  }
+
+  /**
+   * The C line responder of {@code bench/peers/line_responder.c}, compiled with {@code cc} into {@code work}; null
+   * (with the reason in {@code why[0]}) when there is no compiler or it fails.
+   */
+  static Path compileLineResponder(Path peers, Path work, String[] why) {
+    if (exec(Duration.ofSeconds(10), "cc", "--version") == null) {
+      why[0] = "no C compiler (`cc`) on this machine";
+      return null;
+    }
+    Path bin = work.resolve("line_responder");
+    String out = exec(Duration.ofSeconds(60), "cc", "-O2", "-o", bin.toString(),
+      peers.resolve("line_responder.c").toString());
+    if (out == null || !Files.isExecutable(bin)) {
+      why[0] = "`cc` could not compile bench/peers/line_responder.c";
+      return null;
+    }
+    return bin;
+  }
+
+  /**
+   * bench/peers/perf.py: one connection, sequential round trips of {@code 1\\n} for {@code seconds}; the rate as the
+   * Sample's req/s (no latency percentiles: the client only counts).
+   */
+  static Sample perfPy(Path peers, int port, Duration seconds) {
+    String out = exec(seconds.plusSeconds(30), debianPython(), peers.resolve("perf.py").toString(), "127.0.0.1",
+      Integer.toString(port), Long.toString(seconds.toSeconds()), "100000000");
+    if (out == null) {
+      return Sample.failed("perf.py failed");
+    }
+    try {
+      JsonObject j = new JsonObject(out.strip().lines().reduce((a, b) -> b).orElse(""));
+      double rps = j.getDouble("perSecond");
+      return new Sample(rps, rps > 0 ? 1e3 / rps : Double.NaN, Double.NaN, j.getLong("errors"), j.getLong("count"),
+        j.getLong("errors") == 0 ? "" : "error replies " + j.getLong("errors"));
+    } catch (RuntimeException e) {
+      return Sample.failed("perf.py output not understood: " + tail(out, 2));
+    }
+  }
+
+  // ----------------------------------------------------------------------------------------------------------------
+
   /** The built-in load tool, as its own JVM ({@code java -jar fib-service.jar bench ... --json}). */
   static final class BenchTool {
     private final Path jar;
@@ -273,7 +391,7 @@ final class SuiteProcesses {
         "-d", duration.toMillis() + "ms",
         "--warmup", warmup.toMillis() + "ms",
         "--max-duration", duration.plus(warmup).plusSeconds(60).toMillis() + "ms",
-        "--json", "-q"));
+        "--threads", "1", "--json", "-q"));
       if (load.isTcp()) {
         cmd.addAll(List.of("--line", "1"));
       } else if (!load.keepAlive()) {

@@ -1,8 +1,7 @@
 package dev.fibservice.bench;
 
-import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
-import io.vertx.core.Handler;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.net.SocketAddress;
 
@@ -49,7 +48,8 @@ abstract class Worker extends VerticleBase {
   private long nextIdx;
   private long limitIdx;
   private boolean tickScheduled;
-  private final Handler<AsyncResult<Void>> onTick = ar -> {
+  /** Scheduled on this worker's own Netty event loop: a Vert.x timer per tick costs a timer object and a promise. */
+  private final Runnable onTick = () -> {
     tickScheduled = false;
     settle();
   };
@@ -178,7 +178,7 @@ abstract class Worker extends VerticleBase {
       if (nextIdx == dueIdx && dueIdx < limitIdx && !tickScheduled && !stopped) {
         long delay = intended(dueIdx) - System.nanoTime();
         tickScheduled = true;
-        vertx.timer(Math.max(delay, 1_000L), TimeUnit.NANOSECONDS).onComplete(onTick);
+        ((ContextInternal) context).nettyEventLoop().schedule(onTick, Math.max(delay, 1_000L), TimeUnit.NANOSECONDS);
       }
     } else {
       while (issuing && inFlight < cap && hasCapacity() && !stopped) {
