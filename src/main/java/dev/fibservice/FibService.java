@@ -134,6 +134,11 @@ public final class FibService {
     return main.warmup();
   }
 
+  /** The big-response warm-up this node started (its exchanges), or null when fib.warmup is off or it has no HTTP. */
+  public Future<Integer> responseWarmup() {
+    return main.responseWarmup();
+  }
+
   /**
    * The ports this node listens on, as {@code --ports-file} writes them: {@code http}, {@code tcp} and
    * {@code bridge} where it runs them, and in a cluster {@code clusterBus} (the event bus) and {@code hazelcast};
