@@ -9,6 +9,7 @@ import dev.fibservice.compute.Computation;
 import dev.fibservice.compute.Warmup;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
+import dev.fibservice.net.LeanTransport;
 import dev.fibservice.ops.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -41,7 +42,7 @@ public final class FibService {
 
   /** Builds the Vert.x instance the settings describe and deploys the node on it. */
   public static Future<FibService> start(Settings settings) {
-    Transport transport = transport(settings.getString(Settings.TRANSPORT));
+    Transport transport = LeanTransport.of(transport(settings.getString(Settings.TRANSPORT)));
     Metrics metrics = Metrics.create(settings.getBoolean(Settings.METRICS_ENABLED));
     VertxOptions options = metrics.apply(new VertxOptions().setEventLoopPoolSize(settings.getInt(Settings.EVENT_LOOPS)));
     String nodeName = settings.getString(Settings.NODE_NAME);
@@ -137,6 +138,11 @@ public final class FibService {
   /** The engine warm-up this node started, or null when fib.warmup is off or the node does not compute. */
   public Warmup warmup() {
     return main.warmup();
+  }
+
+  /** The big-response warm-up this node started (its exchanges), or null when fib.warmup is off or it has no HTTP. */
+  public Future<Integer> responseWarmup() {
+    return main.responseWarmup();
   }
 
   /**

@@ -7,6 +7,7 @@ import dev.fibservice.compute.ComputeGateway;
 import dev.fibservice.compute.FibonacciVerticle;
 import dev.fibservice.compute.Warmup;
 import dev.fibservice.config.Settings;
+import dev.fibservice.http.BigResponseWarmup;
 import dev.fibservice.http.HttpVerticle;
 import dev.fibservice.http.OpsVerticle;
 import dev.fibservice.jobs.JobRunner;
@@ -47,6 +48,7 @@ public final class MainVerticle extends VerticleBase {
   private volatile int opsPort = -1;
   private String gatewayId;
   private volatile Warmup warmup;
+  private volatile Future<Integer> responseWarmup;
 
   public MainVerticle(Node node) {
     this.node = node;
@@ -67,6 +69,10 @@ public final class MainVerticle extends VerticleBase {
     boolean computes = role.computes();
     if (computes && settings.getBoolean(Settings.FIB_WARMUP)) {
       warmup = warmUp();
+    }
+    if (role.fronts() && settings.getBoolean(Settings.FIB_WARMUP)) {
+      responseWarmup = BigResponseWarmup.run(vertx).onSuccess(rounds -> log.info("big-response warm-up: {} of {}"
+        + " exchanges", rounds, BigResponseWarmup.ROUNDS));
     }
     Workers workers = new Workers(computes ? settings.getInt(Settings.FIB_HEAVY_WORKERS) : 0,
       computes ? settings.getInt(Settings.FIB_LIGHT_WORKERS) : 0,
@@ -241,6 +247,11 @@ public final class MainVerticle extends VerticleBase {
   /** The engine warm-up this node started, or null when fib.warmup is off or the node does not compute. */
   public Warmup warmup() {
     return warmup;
+  }
+
+  /** The big-response warm-up this node started (its exchanges), or null when fib.warmup is off or it has no HTTP. */
+  public Future<Integer> responseWarmup() {
+    return responseWarmup;
   }
 
   public int httpPort() {

@@ -41,6 +41,10 @@ public record FibRequest(int n, Algorithm algorithm) {
   /** From text (an HTTP path or query parameter, a TCP line); a null algorithm means the default. */
   public static FibRequest parse(String nText, String algorithmText, Limits limits) {
     Algorithm algorithm = algorithm(algorithmText);
+    int plain = plainNumber(nText);
+    if (plain >= 0) {
+      return checked(plain, algorithm, limits, nText);
+    }
     if (nText == null || nText.isEmpty()) {
       throw bad("n is missing; expected a whole number from 0 to " + limits.maxN(algorithm), nText);
     }
@@ -53,6 +57,22 @@ public record FibRequest(int n, Algorithm algorithm) {
     String digits = nText.replaceFirst("^[+-]?0*(?=\\d)", "");
     long n = digits.length() > 10 ? Long.MAX_VALUE : Long.parseLong(digits);
     return checked(n, algorithm, limits, nText);
+  }
+
+  /** The value of 1 to 9 ASCII digits (the common case, read without a regular expression), else -1. */
+  private static int plainNumber(String text) {
+    if (text == null || text.isEmpty() || text.length() > 9) {
+      return -1;
+    }
+    int value = 0;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      value = value * 10 + (c - '0');
+    }
+    return value;
   }
 
   /** From an event-bus body: {"n": int, "algorithm": "..."} with algorithm optional. */

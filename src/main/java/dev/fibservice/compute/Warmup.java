@@ -1,7 +1,10 @@
 package dev.fibservice.compute;
 
+import dev.fibservice.math.Algorithm;
 import dev.fibservice.math.BigFibonacci;
 import dev.fibservice.math.EngineThreads;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
 
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -9,7 +12,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * A bounded background warm-up of the big-number engine: a fixed schedule of computations on the lowest-priority
- * threads, so that the first large request of a fresh JVM finds the engine's code compiled and its tables built. The
+ * threads, each result formatted as a reply is, so that the first large request of a fresh JVM finds the engine's
+ * code and the result's formatting compiled and the engine's tables built. The
  * schedule bounds its CPU, a deadline its time; it never uses the heavy pool's threads. Once per JVM: the compiled code
  * and tables are shared by every node in it.
  */
@@ -79,6 +83,15 @@ public final class Warmup {
     return run(schedule, deadlineMillis, () -> { });
   }
 
+  /**
+   * Formats a result as its reply does on its way out: the reply's JSON, the event bus's copy of it for a local
+   * reply, its encoding for an HTTP body, and the text form. A big value makes these loops hot enough for the JIT.
+   */
+  static int format(int n, String digits) {
+    JsonObject reply = new ComputeResult(new FibRequest(n, Algorithm.DOUBLING), digits, 0, "warm-up").toJson();
+    return reply.copy().toBuffer().length() + Buffer.buffer(reply.getString("value") + "\n").length();
+  }
+
   /** {@link #run(int[], long)}, calling {@code probe} on the thread that starts each computation (for tests). */
   static Report run(int[] schedule, long deadlineMillis, Runnable probe) {
     long start = System.nanoTime();
@@ -87,10 +100,11 @@ public final class Warmup {
     int runs = 0;
     try {
       for (int n : schedule) {
-        EngineThreads.atLowestPriority(() -> {
+        String digits = EngineThreads.atLowestPriority(() -> {
           probe.run();
           return BigFibonacci.digits(n, late);
         });
+        format(n, digits);
         runs++;
       }
     } catch (CancellationException e) {

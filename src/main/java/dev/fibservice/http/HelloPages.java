@@ -3,6 +3,7 @@ package dev.fibservice.http;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.internal.buffer.BufferInternal;
 
 import java.nio.charset.StandardCharsets;
@@ -17,6 +18,8 @@ final class HelloPages {
   static final String HEAD = "<html><head><title>Example</title></head><body>";
   static final String BLOCK = "<h1>Hello, World!</h1>";
   static final String TAIL = "</body></html>\n";
+  /** The Content-Length of the plain page, encoded once. */
+  static final CharSequence SINGLE_LENGTH = HttpHeaders.createOptimized(String.valueOf(length(1)));
 
   private static volatile HelloPages shared;
 

@@ -80,8 +80,22 @@ final class HttpMetrics {
 
   /** A request answered on the spot (the /hello fast path): never counted as in progress. */
   void record(String route, HttpMethod method, int status, long startNanos) {
+    if (enabled) {
+      record(timer(route, method, status), startNanos);
+    }
+  }
+
+  /** A request of a timer got from {@link #timer} (null when the metrics are off: nothing is recorded). */
+  static void record(Timer timer, long startNanos) {
+    if (timer != null) {
+      timer.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /** The timer of one route, method and status, for a caller that keeps it; null when the metrics are off. */
+  Timer timer(String route, HttpMethod method, int status) {
     if (!enabled) {
-      return;
+      return null;
     }
     Key key = new Key(route, method, status);
     Timer timer = timers.get(key);
@@ -93,7 +107,7 @@ final class HttpMetrics {
         .register(registry);
       timers.put(key, timer);
     }
-    timer.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+    return timer;
   }
 
   /**

@@ -13,6 +13,7 @@ import dev.fibservice.jobs.Jobs;
 import dev.fibservice.net.PendingWork;
 import dev.fibservice.net.ServerVerticle;
 import dev.fibservice.net.Wire;
+import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
@@ -64,6 +65,8 @@ public final class HttpVerticle extends ServerVerticle {
   private final String name;
   private Connections connections;
   private HttpMetrics metrics;
+  /** The timer of the /hello fast path's GETs, looked up once (null with the metrics off). */
+  private Timer helloTimer;
   /** The request the router is handling right now, while it runs (for admit(); one event loop, no race). */
   private HttpMetrics.Routed routing;
   private HelloPages pages;
@@ -96,8 +99,10 @@ public final class HttpVerticle extends ServerVerticle {
     fib = ComputeClient.create(vertx, settings, node.cluster());
     connections = new Connections(vertx, counters.connections(), settings.getInt(Settings.HTTP_HEADER_TIMEOUT_MS));
     metrics = HttpMetrics.create(node.metrics(), counters.requestsInProgress(), connections::open);
+    helloTimer = metrics.timer(HELLO, HttpMethod.GET, 200);
     accessLog = settings.getBoolean(Settings.HTTP_ACCESS_LOG);
     Router router = router(settings);
+    ServedBy served = new ServedBy(node.stats(), name);
     HttpServerOptions options = serverOptions(settings);
     return listen(vertx.createHttpServer(options)
       .invalidRequestHandler(request -> Errors.invalidRequest(request, settings))
@@ -106,7 +111,7 @@ public final class HttpVerticle extends ServerVerticle {
         Wire.guardHttp(connection, options);
         connections.opened(connection);
       })
-      .requestHandler(new ServedBy(node.stats(), name, request -> route(request, router))));
+      .requestHandler(request -> route(request, router, served)));
   }
 
   /** Every route, in the order that matters: admission and the origin rule first, the page last, errors in words. */
@@ -186,8 +191,9 @@ public final class HttpVerticle extends ServerVerticle {
    * metrics, and echoes an X-Request-Id the client sent; it generates none (nothing is logged for it). All else,
    * a bad {@code repeat} included, goes to the router.
    */
-  private void route(HttpServerRequest request, Router router) {
+  private void route(HttpServerRequest request, Router router, ServedBy served) {
     int repeat;
+    served.count();
     HttpMethod method = request.method();
     if (!accessLog && (method == HttpMethod.GET || method == HttpMethod.HEAD) && HELLO.equals(request.path())
       && (repeat = fastRepeat(request.query())) > 0 && connections.requestStarted(request)) {
@@ -199,9 +205,14 @@ public final class HttpVerticle extends ServerVerticle {
       }
       sendPage(request, repeat);
       connections.requestEnded(request);
-      metrics.record(HELLO, method, 200, start);
+      if (method == HttpMethod.GET) {
+        HttpMetrics.record(helloTimer, start);
+      } else {
+        metrics.record(HELLO, method, 200, start);
+      }
       return;
     }
+    served.name(request.response());
     if (metrics.enabled()) {
       // admit(), the router's first handler, runs within handle() and takes it from here
       routing = new HttpMetrics.Routed(request);
@@ -299,6 +310,8 @@ public final class HttpVerticle extends ServerVerticle {
     FileChannel file = files.file(repeat);
     if (file != null) {
       Corked.sendFile(request, file, HelloPages.length(repeat));
+    } else if (repeat == 1) {
+      response.putHeader(HttpHeaders.CONTENT_LENGTH, HelloPages.SINGLE_LENGTH).end(pages.page(1));
     } else {
       response.end(pages.page(repeat));
     }

@@ -16,7 +16,25 @@ public final class Fibonacci {
   /** How many loop steps of the iterative algorithm run between two looks at the flag. */
   private static final int ITERATIVE_POLL_MASK = (1 << 10) - 1;
 
+  /** The largest n whose F(n) fits in a long. */
+  public static final int MAX_LONG_N = 92;
+
+  /** F(0) to F(92), the values a long holds. */
+  private static final long[] SMALL = new long[MAX_LONG_N + 1];
+
+  static {
+    SMALL[1] = 1;
+    for (int i = 2; i <= MAX_LONG_N; i++) {
+      SMALL[i] = SMALL[i - 1] + SMALL[i - 2];
+    }
+  }
+
   private Fibonacci() {
+  }
+
+  /** F(n) for 0 <= n <= {@link #MAX_LONG_N}, from a table. */
+  public static long small(int n) {
+    return SMALL[n];
   }
 
   public static BigInteger compute(Algorithm algorithm, int n, BooleanSupplier cancelled) {

@@ -4,17 +4,22 @@ import dev.fibservice.api.ServiceError;
 import dev.fibservice.compute.ComputeClient;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
+import dev.fibservice.math.Algorithm;
+import dev.fibservice.math.Fibonacci;
 import dev.fibservice.net.Session;
 import dev.fibservice.ops.Metrics;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.net.NetSocket;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 
 /**
- * One TCP connection: splits lines, computes each through the event bus, and writes the replies in
+ * One TCP connection: splits lines, answers each from a table when n is small and the algorithm the default,
+ * else computes it through the event bus, and writes the replies in
  * the order the lines came, however the computations finish. Reading pauses while too many lines are
  * in flight or the client is not reading its replies, so a connection never queues without bound
  * (see {@link Session} for that, for half-closes and for cancellation on close).
@@ -32,6 +37,22 @@ final class LineSession extends Session {
   /** A reply slot: filled when its computation ends, written once every earlier slot is written. */
   private static final class Pending {
     String reply;
+    /** A reply ready in bytes (a table answer), instead of {@link #reply}. */
+    Buffer bytes;
+  }
+
+  /**
+   * The replies to n = 0 to 92 with the default algorithm, built once: a table lookup costs far less than the
+   * event-bus hop to a worker and back, so these lines are answered here, on the event loop.
+   */
+  private static final Buffer[] SMALL = new Buffer[Fibonacci.MAX_LONG_N + 1];
+
+  static {
+    for (int n = 0; n <= Fibonacci.MAX_LONG_N; n++) {
+      byte[] reply = (Fibonacci.small(n) + "\n").getBytes(StandardCharsets.US_ASCII);
+      SMALL[n] = BufferInternal.buffer(Unpooled.unreleasableBuffer(Unpooled.directBuffer(reply.length)
+        .writeBytes(reply).asReadOnly()));
+    }
   }
 
   private static final byte LF = '\n';
@@ -120,7 +141,7 @@ final class LineSession extends Session {
       finish();
       return;
     }
-    String[] parts = line.split("\\s+");
+    String[] parts = line.indexOf(' ') < 0 && line.indexOf('\t') < 0 ? new String[] {line} : line.split("\\s+");
     if (parts.length > 2) {
       enqueueDone("[Error] expected 'n' or 'n algorithm', got " + parts.length + " words");
       return;
@@ -130,6 +151,13 @@ final class LineSession extends Session {
       request = FibRequest.parse(parts[0], parts.length == 2 ? parts[1] : null, config.limits());
     } catch (ServiceError e) {
       enqueueDone("[Error] " + e.getMessage());
+      return;
+    }
+    if (request.algorithm() == Algorithm.DOUBLING && request.n() <= Fibonacci.MAX_LONG_N) {
+      Pending slot = new Pending();
+      slot.bytes = SMALL[request.n()];
+      pending.add(slot);
+      flush();
       return;
     }
     // the line protocol has no request ids of its own: the server's cancel id names the request in the logs too
@@ -160,8 +188,13 @@ final class LineSession extends Session {
     if (isClosed()) {
       return;
     }
-    while (!pending.isEmpty() && pending.peek().reply != null) {
-      write(pending.poll().reply + "\n");
+    while (!pending.isEmpty() && (pending.peek().reply != null || pending.peek().bytes != null)) {
+      Pending slot = pending.poll();
+      if (slot.bytes != null) {
+        write(slot.bytes);
+      } else {
+        write(slot.reply + "\n");
+      }
       metrics.tcpLine();
     }
     changed();

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashSet;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -60,6 +61,27 @@ class PageAndStatsApiTest {
     }
     assertEquals(2, instances.size(), "new connections are spread over both instances, each on its own loop: " + instances);
     assertTrue(get("/nope").getHeader("X-Served-By").startsWith("http-"), "errors too");
+  }
+
+  @Test
+  void theHelloFastPathCarriesNoMoreThanNginxButIsCounted() throws Exception {
+    long before = requests(get("/stats").bodyAsJsonObject());
+    HttpResponse<Buffer> hello = get("/hello");
+    assertEquals(200, hello.statusCode());
+    assertEquals(Set.of("content-type", "content-length"), names(hello), "the benchmark's page carries what nginx's does");
+    assertEquals("84", hello.getHeader("content-length"));
+    assertEquals(Set.of("content-type", "content-length"), names(get("/hello?repeat=3")));
+    // the router's /hello (a bad repeat) still names its instance
+    assertTrue(get("/hello?repeat=abc").getHeader("X-Served-By").startsWith("http-"));
+    // the two /hello and the /hello?repeat=abc, and the first /stats (counted before its snapshot was taken)
+    assertEquals(4, requests(get("/stats").bodyAsJsonObject()) - before);
+  }
+
+  private static Set<String> names(HttpResponse<Buffer> response) {
+    Set<String> names = new HashSet<>();
+    response.headers().names().forEach(n -> names.add(n.toLowerCase(Locale.ROOT)));
+    names.remove("connection"); // close: this client opens a connection per request
+    return names;
   }
 
   @Test

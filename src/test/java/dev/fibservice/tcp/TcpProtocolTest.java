@@ -90,6 +90,26 @@ class TcpProtocolTest {
     }
   }
 
+  /** A table lookup costs less than the hop: small n with the default algorithm never crosses the event bus. */
+  @Test
+  void smallLinesAreAnsweredOnTheEventLoopRecursiveOnesByAWorker() throws Exception {
+    try (Client c = new Client()) {
+      int before = computeRequests.get();
+      for (int n = 0; n <= Fibonacci.MAX_LONG_N; n++) {
+        c.send(n + (n % 2 == 0 ? "\n" : " doubling\n"));
+        assertEquals(Fibonacci.compute(Algorithm.DOUBLING, n, () -> false).toString(), c.line(), "line " + n);
+      }
+      assertEquals(before, computeRequests.get(), "no line went over the event bus");
+      c.send("20 recursive\n");
+      assertEquals("6765", c.line());
+      c.send("5 iterative\n");
+      assertEquals("5", c.line());
+      c.send("93\n");
+      assertEquals("12200160415121876738", c.line());
+      assertEquals(before + 3, computeRequests.get(), "recursive, iterative and n > 92 go to the workers");
+    }
+  }
+
   @Test
   void pipelinedLinesAreAnsweredInOrder() throws Exception {
     try (Client c = new Client()) {
