@@ -275,6 +275,27 @@ class FibClientTest {
   }
 
   @Test
+  void membersLeavingUseNoRetries() throws Exception {
+    FakeCluster.Worker a = cluster.add("a");
+    FakeCluster.Worker b = cluster.add("b");
+    cluster.add("c");
+    connect(options().retries(0), "a", "b", "c");
+    a.answersComputations = false;
+    b.answersComputations = false;
+    List<Future<JsonObject>> calls = new ArrayList<>();
+    for (int i = 0; i < 9; i++) {
+      calls.add(compute(i));
+    }
+    eventually("a and b hold some", () -> a.received.get() > 0 && b.received.get() > 0);
+    cluster.remove("a");
+    eventually("b holds what a held", () -> b.received.get() > 0 && members.state("a") == MemberState.REMOVED);
+    cluster.remove("b");
+    for (Future<JsonObject> call : calls) {
+      assertEquals("c", worker(await(call)), "with fib.retries 0, two members leaving in turn cost no call");
+    }
+  }
+
+  @Test
   void aHeavyCallIsNotRetriedForBeingSlow() throws Exception {
     FakeCluster.Worker a = cluster.add("a");
     connect(options(), "a");
