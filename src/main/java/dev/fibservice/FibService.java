@@ -1,6 +1,7 @@
 package dev.fibservice;
 
 import dev.fibservice.api.Addresses;
+import dev.fibservice.bridge.StatsFeed;
 import dev.fibservice.compute.Admission;
 import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.cluster.Clustering;
@@ -126,6 +127,11 @@ public final class FibService {
 
   public int bridgePort() {
     return main.bridgePort();
+  }
+
+  /** The bridges' fib.stats pushes, or null when neither bridge runs on this node. */
+  public StatsFeed statsFeed() {
+    return main.statsFeed();
   }
 
   /**

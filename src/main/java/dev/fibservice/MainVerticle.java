@@ -2,6 +2,9 @@ package dev.fibservice;
 
 import dev.fibservice.api.Addresses;
 import dev.fibservice.bridge.BridgeVerticle;
+import dev.fibservice.bridge.Permissions;
+import dev.fibservice.bridge.SockJsBridge;
+import dev.fibservice.bridge.StatsFeed;
 import dev.fibservice.cluster.Role;
 import dev.fibservice.compute.ComputeGateway;
 import dev.fibservice.compute.FibonacciVerticle;
@@ -20,7 +23,6 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
@@ -43,6 +45,8 @@ public final class MainVerticle extends VerticleBase {
   private volatile int tcpPort = -1;
   private volatile int bridgePort = -1;
   private String gatewayId;
+  /** The fib.stats pushes of the bridges, when one runs here. */
+  private StatsFeed feed;
 
   public MainVerticle(Node node) {
     this.node = node;
@@ -96,18 +100,32 @@ public final class MainVerticle extends VerticleBase {
       });
   }
 
-  /** The jobs API on the bus, then HTTP and TCP (one instance per event loop, on a shared port), then the bridge. */
+  /**
+   * The jobs API on the bus and the bridges' fib.stats pushes, then HTTP (with the SockJS bridge) and TCP (one instance
+   * per event loop, on a shared port), then the TCP bridge.
+   */
   private Future<Void> deployFrontEnds(Settings settings) {
     int instances = settings.getInt(Settings.INSTANCES);
     AtomicInteger httpIndex = new AtomicInteger();
+    boolean sockJs = settings.getBoolean(Settings.SOCKJS_ENABLED);
+    if (sockJs || settings.getBoolean(Settings.BRIDGE_ENABLED)) {
+      feed = new StatsFeed(node::live);
+    }
+    SockJsBridge eventBus = sockJs ? new SockJsBridge(settings, node.cluster(), node.stats(), feed) : null;
     // with the database off too: callers then get 503 and why, not NO_HANDLERS
     return vertx.deployVerticle(new JobsApiVerticle(settings, node.database()))
+      .compose(v -> feed == null ? Future.succeededFuture() : vertx.deployVerticle(feed))
       .compose(v -> shared(settings.getInt(Settings.HTTP_PORT), instances,
-        port -> new HttpVerticle(node.forHttp(), port, "http-" + httpIndex.incrementAndGet())))
+        port -> new HttpVerticle(node.forHttp(eventBus == null ? null : eventBus::router), port,
+          "http-" + httpIndex.incrementAndGet())))
       .compose(port -> {
         httpPort = port;
+        if (eventBus != null) {
+          log.info("SockJS event-bus bridge on http://{}:{}{}, permitted: {}", settings.getString(Settings.HOST), port,
+            settings.getString(Settings.SOCKJS_PATH), Permissions.summary());
+        }
         return shared(settings.getInt(Settings.TCP_PORT), instances, p -> new TcpVerticle(settings, node.metrics(),
-          node.tcpConnections(), node.cluster(), p));
+          node.tcpConnections(), node.cluster(), node.stats(), p));
       })
       .compose(port -> {
         tcpPort = port;
@@ -121,12 +139,13 @@ public final class MainVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     int port = settings.getInt(Settings.BRIDGE_PORT);
-    BridgeVerticle bridge = new BridgeVerticle(settings, node.bridgeConnections(), node.cluster(), port);
+    BridgeVerticle bridge = new BridgeVerticle(settings, node.bridgeConnections(), node.cluster(), node.stats(), feed,
+      port);
     return vertx.deployVerticle(bridge).map(id -> {
       frontEnds.add(id);
       bridgePort = bridge.actualPort();
       log.info("bridge ready: TCP event-bus bridge on {}:{}, permitted: {}", settings.getString(Settings.BRIDGE_HOST),
-        bridgePort, new TreeMap<>(BridgeVerticle.PERMITTED));
+        bridgePort, Permissions.summary());
       return null;
     });
   }
@@ -165,6 +184,11 @@ public final class MainVerticle extends VerticleBase {
         frontEnds.add(id);
         return deployed.get(0).actualPort();
       });
+  }
+
+  /** The fib.stats pushes, or null when neither bridge runs here. */
+  public StatsFeed statsFeed() {
+    return feed;
   }
 
   /** Stops the front ends first: they stop accepting and finish in-flight requests within the grace period. */

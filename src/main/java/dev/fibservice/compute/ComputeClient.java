@@ -6,6 +6,7 @@ import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.cluster.ComputeMembers;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
+import dev.fibservice.stats.NodeStats;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -51,11 +52,14 @@ public final class ComputeClient {
   private final long busTimeoutMs;
   private final long attemptTimeoutMs;
   private final int retries;
+  /** Where this front counts what each worker member computed for it, or null. */
+  private final NodeStats stats;
   /** Calls waiting on each member, so that a member's departure retries exactly its calls. */
   private final Map<String, Set<Call>> byMember = new HashMap<>();
 
-  private ComputeClient(Vertx vertx, Settings settings, ComputeMembers view) {
+  private ComputeClient(Vertx vertx, Settings settings, ComputeMembers view, NodeStats stats) {
     this.vertx = vertx;
+    this.stats = stats;
     this.context = vertx.getOrCreateContext();
     this.view = view;
     // a little longer than the gateway's own deadline, so its 504 (with the reason) arrives first
@@ -73,7 +77,15 @@ public final class ComputeClient {
    * @param view this member's view of the cluster, or null when the node runs alone
    */
   public static ComputeClient create(Vertx vertx, Settings settings, ComputeMembers view) {
-    return new ComputeClient(vertx, settings, view);
+    return new ComputeClient(vertx, settings, view, null);
+  }
+
+  /**
+   * The same, counting in {@code stats} the computations each worker member did for this front (in a cluster; a node
+   * alone has its own workers' counters).
+   */
+  public static ComputeClient create(Vertx vertx, Settings settings, ComputeMembers view, NodeStats stats) {
+    return new ComputeClient(vertx, settings, view, stats);
   }
 
   /**
@@ -135,6 +147,9 @@ public final class ComputeClient {
         }
         untrack(call, member);
         if (ar.succeeded()) {
+          if (stats != null) {
+            stats.computedFor(ar.result().body().getString("worker"));
+          }
           call.promise.complete(ar.result().body());
         } else if (retryable(ar.cause(), shortAttempt)) {
           if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {

@@ -93,7 +93,7 @@ public final class HttpVerticle extends ServerVerticle {
     pages = HelloPages.atLeast(maxRepeat);
     files = new PageFiles(vertx, settings.getInt(Settings.HTTP_PAGE_FILE_CACHE_MB), counters.pageFiles());
     limits = FibRequest.Limits.from(settings);
-    fib = ComputeClient.create(vertx, settings, node.cluster());
+    fib = ComputeClient.create(vertx, settings, node.cluster(), node.stats());
     connections = new Connections(vertx, counters.connections(), settings.getInt(Settings.HTTP_HEADER_TIMEOUT_MS));
     metrics = HttpMetrics.create(node.metrics(), counters.requestsInProgress(), connections::open);
     accessLog = settings.getBoolean(Settings.HTTP_ACCESS_LOG);
@@ -114,18 +114,34 @@ public final class HttpVerticle extends ServerVerticle {
     Router router = Router.router(vertx);
     // catch-all routes first: one after a path route would turn that path's 405 into a 404
     router.route().handler(this::admit);
+    eventBusBridge(router, settings);
     // which pages of other origins may call the API (fetch), and OPTIONS; a route without a path adds nothing
     // to the metrics' route label
     router.route().handler(new OriginPolicy(router, settings));
     router.get("/hello").handler(this::hello);
     router.get("/fib/:n").produces("application/json").produces("text/plain").handler(this::fib);
     router.get("/info").handler(this::info);
-    new StatsRoutes(node.name(), name, node.stats(), node.admission()).mount(router);
+    new StatsRoutes(name, node.live()).mount(router);
     databaseRoutes(router, settings);
     staticFiles(router);
     AllowedMethods.headWhereGet(router);
     Errors.install(router, settings, connections);
     return router;
+  }
+
+  /**
+   * The SockJS event-bus bridge at sockjs.path, ahead of the origin rule: SockJS answers its own CORS, and the bridge
+   * applies the origin rule to what its frames ask (a SockJS send is a POST from any page; writes are refused inside).
+   * Its POST bodies (the XHR transport's frames) get the body limit and deadline of every POST.
+   */
+  private void eventBusBridge(Router router, Settings settings) {
+    if (node.eventBus() == null) {
+      return;
+    }
+    String mount = settings.getString(Settings.SOCKJS_PATH) + "/*";
+    router.post(mount).setName(mount).handler(HttpRules.bodyTimeout(settings.getInt(Settings.HTTP_BODY_TIMEOUT_MS)))
+      .handler(BodyHandler.create(false).setBodyLimit(settings.getInt(Settings.HTTP_MAX_BODY)));
+    router.route(mount).setName(mount).subRouter(node.eventBus().apply(vertx));
   }
 
   /**
