@@ -1,6 +1,7 @@
 package dev.fibservice;
 
 import dev.fibservice.api.Addresses;
+import dev.fibservice.bridge.SockJsBridge;
 import dev.fibservice.bridge.StatsFeed;
 import dev.fibservice.compute.Admission;
 import dev.fibservice.cluster.ClusterView;
@@ -132,6 +133,11 @@ public final class FibService {
   /** The bridges' fib.stats pushes, or null when neither bridge runs on this node. */
   public StatsFeed statsFeed() {
     return main.statsFeed();
+  }
+
+  /** The SockJS event-bus bridge, or null when it does not run on this node. */
+  public SockJsBridge sockJs() {
+    return main.sockJs();
   }
 
   /**

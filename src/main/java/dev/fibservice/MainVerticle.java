@@ -47,6 +47,8 @@ public final class MainVerticle extends VerticleBase {
   private String gatewayId;
   /** The fib.stats pushes of the bridges, when one runs here. */
   private StatsFeed feed;
+  /** The SockJS event-bus bridge, when it runs here. */
+  private SockJsBridge sockJs;
 
   public MainVerticle(Node node) {
     this.node = node;
@@ -107,11 +109,12 @@ public final class MainVerticle extends VerticleBase {
   private Future<Void> deployFrontEnds(Settings settings) {
     int instances = settings.getInt(Settings.INSTANCES);
     AtomicInteger httpIndex = new AtomicInteger();
-    boolean sockJs = settings.getBoolean(Settings.SOCKJS_ENABLED);
-    if (sockJs || settings.getBoolean(Settings.BRIDGE_ENABLED)) {
+    boolean sockJsOn = settings.getBoolean(Settings.SOCKJS_ENABLED);
+    if (sockJsOn || settings.getBoolean(Settings.BRIDGE_ENABLED)) {
       feed = new StatsFeed(node::live);
     }
-    SockJsBridge eventBus = sockJs ? new SockJsBridge(settings, node.cluster(), node.stats(), feed) : null;
+    SockJsBridge eventBus = sockJsOn ? new SockJsBridge(settings, node.cluster(), node.stats(), feed) : null;
+    this.sockJs = eventBus;
     // with the database off too: callers then get 503 and why, not NO_HANDLERS
     return vertx.deployVerticle(new JobsApiVerticle(settings, node.database()))
       .compose(v -> feed == null ? Future.succeededFuture() : vertx.deployVerticle(feed))
@@ -189,6 +192,11 @@ public final class MainVerticle extends VerticleBase {
   /** The fib.stats pushes, or null when neither bridge runs here. */
   public StatsFeed statsFeed() {
     return feed;
+  }
+
+  /** The SockJS event-bus bridge, or null when it does not run here. */
+  public SockJsBridge sockJs() {
+    return sockJs;
   }
 
   /** Stops the front ends first: they stop accepting and finish in-flight requests within the grace period. */

@@ -277,7 +277,12 @@ public final class HttpVerticle extends ServerVerticle {
     String id = requestId(ctx);
     ctx.put(REQUEST_ID, id);
     ctx.response().putHeader(X_REQUEST_ID, id);
-    ctx.addEndHandler(ar -> {
+    boolean[] ended = new boolean[1];
+    Runnable end = () -> {
+      if (ended[0]) {
+        return;
+      }
+      ended[0] = true;
       connections.requestEnded(request);
       metrics.ended(routed == null ? HttpMetrics.UNMATCHED : routed.route(), request.method(),
         ctx.response().getStatusCode(), start);
@@ -287,7 +292,12 @@ public final class HttpVerticle extends ServerVerticle {
           ctx.response().bytesWritten(), (System.nanoTime() - start) / 1000);
         MDC.remove("requestId");
       }
-    });
+    };
+    ctx.addEndHandler(ar -> end.run());
+    if (request.canUpgradeToWebSocket()) {
+      // an upgraded request (the SockJS bridge's WebSocket) ends when its connection closes: nothing else tells
+      connections.whenClosed(request.connection(), end);
+    }
     ServiceError badUri = HttpRules.badUri(ctx);
     if (badUri != null) {
       ctx.fail(badUri);
