@@ -8,6 +8,7 @@ import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.cluster.Clustering;
 import dev.fibservice.cluster.Role;
 import dev.fibservice.compute.Computation;
+import dev.fibservice.compute.Warmup;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
 import dev.fibservice.ops.Metrics;
@@ -138,6 +139,11 @@ public final class FibService {
   /** The SockJS event-bus bridge, or null when it does not run on this node. */
   public SockJsBridge sockJs() {
     return main.sockJs();
+  }
+
+  /** The engine warm-up this node started, or null when fib.warmup is off or the node does not compute. */
+  public Warmup warmup() {
+    return main.warmup();
   }
 
   /**

@@ -8,6 +8,7 @@ import dev.fibservice.bridge.StatsFeed;
 import dev.fibservice.cluster.Role;
 import dev.fibservice.compute.ComputeGateway;
 import dev.fibservice.compute.FibonacciVerticle;
+import dev.fibservice.compute.Warmup;
 import dev.fibservice.config.Settings;
 import dev.fibservice.http.HttpVerticle;
 import dev.fibservice.jobs.JobRunner;
@@ -49,6 +50,7 @@ public final class MainVerticle extends VerticleBase {
   private StatsFeed feed;
   /** The SockJS event-bus bridge, when it runs here. */
   private SockJsBridge sockJs;
+  private volatile Warmup warmup;
 
   public MainVerticle(Node node) {
     this.node = node;
@@ -67,6 +69,9 @@ public final class MainVerticle extends VerticleBase {
     Settings settings = node.settings();
     Role role = FibService.role(settings);
     boolean computes = role.computes();
+    if (computes && settings.getBoolean(Settings.FIB_WARMUP)) {
+      warmup = warmUp();
+    }
     Workers workers = new Workers(computes ? settings.getInt(Settings.FIB_HEAVY_WORKERS) : 0,
       computes ? settings.getInt(Settings.FIB_LIGHT_WORKERS) : 0,
       computes && node.database().enabled() ? settings.getInt(Settings.JOBS_WORKERS) : 0);
@@ -134,6 +139,20 @@ public final class MainVerticle extends VerticleBase {
         tcpPort = port;
         return bridge(settings);
       });
+  }
+
+  /** Starts the engine's background warm-up (once per JVM; it never holds up the start) and logs its end. */
+  private static Warmup warmUp() {
+    Warmup w = Warmup.start();
+    w.done().whenComplete((report, failure) -> {
+      if (failure != null) {
+        log.error("engine warm-up failed", failure);
+      } else {
+        log.info("engine warm-up: {} of {} computations in {} ms{}", report.runs(), report.scheduled(), report.millis(),
+          report.complete() ? "" : ", cut short by its deadline");
+      }
+    });
+    return w;
   }
 
   /** The TCP event-bus bridge, when enabled: one instance, it only relays. */
@@ -224,6 +243,11 @@ public final class MainVerticle extends VerticleBase {
 
   public int bridgePort() {
     return bridgePort;
+  }
+
+  /** The engine warm-up this node started, or null when fib.warmup is off or the node does not compute. */
+  public Warmup warmup() {
+    return warmup;
   }
 
   public int httpPort() {

@@ -53,10 +53,19 @@ public final class ServiceProcess implements AutoCloseable {
    */
   public static ServiceProcess launch(Path jar, Path log, List<String> jvmOptions, Map<String, String> env,
                                       List<String> args) throws IOException {
+    return launch(List.of(), jar, log, jvmOptions, env, args);
+  }
+
+  /**
+   * {@link #launch(Path, Path, List, Map, List)} under a command that runs the JVM elsewhere, such as
+   * {@code ip netns exec HOST} for a host of a test's own.
+   */
+  public static ServiceProcess launch(List<String> runIn, Path jar, Path log, List<String> jvmOptions,
+                                      Map<String, String> env, List<String> args) throws IOException {
     Files.createDirectories(log.toAbsolutePath().getParent());
     Path portsFile = log.resolveSibling(log.getFileName() + ".ports.json");
     Files.deleteIfExists(portsFile);
-    List<String> command = new ArrayList<>();
+    List<String> command = new ArrayList<>(runIn);
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmOptions);
     command.addAll(List.of("-jar", jar.toString(), "--ports-file", portsFile.toString()));

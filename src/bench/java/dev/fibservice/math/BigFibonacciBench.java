@@ -22,9 +22,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 
 /**
- * Side-by-side benchmark: BigInteger baseline, this engine (warm and cold power cache) and GMP (gmpy2 in a python3
- * child process, timed inside python with perf_counter, runs alternating with the engine's), medians of several runs,
- * printed as a markdown table. After {@code mvn test-compile} run
+ * Side-by-side benchmark: BigInteger baseline, this engine (the service's path, digits by doubling in radix 10^18; and
+ * the binary doubling plus conversion, warm and with a cold power cache) and GMP (gmpy2 in a python3 child process,
+ * timed inside python with perf_counter, runs alternating with the engine's), medians of several runs, printed as a
+ * markdown table. After {@code mvn test-compile} run
  * {@code java -cp target/classes:target/test-classes dev.fibservice.compute.BigFibonacciBench [reps]}.
  */
 public final class BigFibonacciBench {
@@ -54,12 +55,19 @@ public final class BigFibonacciBench {
         double[][] g = new double[2][reps];
         String digest = null;
         String gmpDigest = null;
+        double[][] b = new double[2][reps];
+        String binaryDigest = null;
         for (int i = -3; i < reps; i++) {
           double[] t = new double[2];
           digest = runEngine(n, t, false);
           if (i >= 0) {
             e[0][i] = t[0];
             e[1][i] = t[1];
+          }
+          binaryDigest = runBinary(n, t, false);
+          if (i >= 0) {
+            b[0][i] = t[0];
+            b[1][i] = t[1];
           }
           if (gmp != null) {
             String[] r = gmp.run(n);
@@ -70,16 +78,18 @@ public final class BigFibonacciBench {
             }
           }
         }
-        rows.add(new Row("engine", n, median(e[0]), median(e[1]), digest));
+        rows.add(new Row("engine: digits in radix 10^18 (the service)", n, median(e[0]), median(e[1]), digest));
+        rows.add(new Row("engine: binary + conversion", n, median(b[0]), median(b[1]), binaryDigest));
         int coldReps = Math.max(3, reps / 2);
         double[][] cold = new double[2][coldReps];
+        String coldDigest = null;
         for (int i = 0; i < coldReps; i++) {
           double[] t = new double[2];
-          runEngine(n, t, true);
+          coldDigest = runBinary(n, t, true);
           cold[0][i] = t[0];
           cold[1][i] = t[1];
         }
-        rows.add(new Row("engine, cold power cache", n, median(cold[0]), median(cold[1]), digest));
+        rows.add(new Row("engine: binary + conversion, cold power cache", n, median(cold[0]), median(cold[1]), coldDigest));
         rows.add(baseline(n, n >= 10_000_000 ? 3 : reps));
         if (gmp != null) {
           Row row = new Row("GMP " + gmp.version + " (gmpy2)", n, median(g[0]), median(g[1]), gmpDigest);
@@ -92,20 +102,18 @@ public final class BigFibonacciBench {
     cancellationLatency();
   }
 
-  /** Time from setting the flag to CancellationException, flag set at several points of fib(10^7) + decimal. */
+  /** Time from setting the flag to CancellationException, flag set at several points of digits(10^7). */
   private static void cancellationLatency() throws Exception {
     System.out.println();
     System.out.println("| cancel after ms | phase | latency ms |");
     System.out.println("|---:|---|---:|");
-    for (long delay : new long[] {5, 20, 50, 80, 120, 200, 300, 400, 500}) {
+    for (long delay : new long[] {2, 5, 10, 20, 30, 40, 60, 80, 120}) {
       AtomicBoolean flag = new AtomicBoolean();
       AtomicLong endedAt = new AtomicLong();
-      AtomicReference<String> phase = new AtomicReference<>("compute");
+      AtomicReference<String> phase = new AtomicReference<>("digits");
       Thread t = new Thread(() -> {
         try {
-          BigInteger f = BigFibonacci.fib(10_000_000, flag::get);
-          phase.set("decimal");
-          BigFibonacci.decimal(f, flag::get);
+          BigFibonacci.digits(10_000_000, flag::get);
           phase.set("finished");
         } catch (CancellationException e) {
           endedAt.set(System.nanoTime());
@@ -122,10 +130,26 @@ public final class BigFibonacciBench {
   }
 
   /**
-   * One fib + decimal run; stores compute and decimal milliseconds in {@code t} and returns the digits' hash. Public for
-   * {@code make bench} (dev.fibservice.bench.BenchSuite).
+   * One run of the service's path (digits by doubling in radix 10^18, then formatting); stores compute and formatting
+   * milliseconds in {@code t} and returns the digits' hash. Public for {@code make bench}
+   * (dev.fibservice.bench.BenchSuite). {@code coldCache} drops the conversion's cached powers first.
    */
   public static String runEngine(int n, double[] t, boolean coldCache) throws Exception {
+    if (coldCache) {
+      Radix.clearCaches();
+    }
+    long t0 = System.nanoTime();
+    long[] limbs = BigFibonacci.decimalLimbs(n, NEVER);
+    long t1 = System.nanoTime();
+    String s = Parallel.invoke(() -> Radix.format(limbs, NEVER));
+    long t2 = System.nanoTime();
+    t[0] = (t1 - t0) / 1e6;
+    t[1] = (t2 - t1) / 1e6;
+    return sha(s);
+  }
+
+  /** One binary fib + decimal conversion run, timed like {@link #runEngine}. */
+  static String runBinary(int n, double[] t, boolean coldCache) throws Exception {
     if (coldCache) {
       Radix.clearCaches();
     }
@@ -222,7 +246,7 @@ public final class BigFibonacciBench {
 
   private static void print(List<Row> rows, Map<Integer, Row> gmp) {
     System.out.printf("JDK %s, %d cores, engine worker threads: %d%n%n", System.getProperty("java.version"),
-        Runtime.getRuntime().availableProcessors(), 1 << Parallel.SPLITS);
+        Runtime.getRuntime().availableProcessors(), Parallel.workers());
     System.out.println("| n | implementation | compute ms | decimal ms | total ms | compute / GMP | decimal / GMP "
         + "| total / GMP | same digits as GMP |");
     System.out.println("|---|---|---:|---:|---:|---:|---:|---:|---|");

@@ -5,13 +5,20 @@ import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
 import dev.fibservice.api.Addresses;
-import io.vertx.core.Context;
-import io.vertx.core.Future;
+import dev.fibservice.client.FibClient;
+import dev.fibservice.client.FibClientOptions;
+import dev.fibservice.client.HazelcastMembership;
+import dev.fibservice.client.MemberListener;
+import dev.fibservice.client.MemberState;
+import dev.fibservice.client.MemberView;
+import dev.fibservice.client.Members;
+import dev.fibservice.client.Protocol;
+import dev.fibservice.client.RetryReason;
+import dev.fibservice.config.Settings;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.Message;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
@@ -19,77 +26,73 @@ import org.slf4j.LoggerFactory;
 
 import javax.net.ssl.SSLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 
 /**
- * This member's view of the cluster, shared by every verticle of the JVM: who the members are, which
- * of them compute, and a round-robin choice among those. Kept current by Hazelcast membership events,
- * which arrive about a third of a second after a member dies on loopback.
+ * This member's view of the cluster, handed to the verticles that need it: who the members are and, on a front,
+ * which computing members answer it ({@link Members} of the client library: pings over the event bus, suspicion
+ * of members that stop answering, the in-flight count of each). Logged when members join, leave, go silent or
+ * answer again; shown by /info and /metrics.
  *
- * <p>Hazelcast membership is not authenticated: any process that reaches a member's Hazelcast port can
- * join and claim to compute. So a front picks only members that answered its ping over the event bus
- * ({@link Addresses#pingOn}), which with event-bus TLS on means they hold a certificate from the
- * cluster's CA. A member without one never answers (its TLS handshake fails, and Vert.x reports that to
- * a request only as a TIMEOUT at the end of its send timeout), so it is pinged again, less and less often,
- * and gets no request meanwhile.
+ * <p>Hazelcast membership is not authenticated: any process that reaches a member's Hazelcast port can join and
+ * claim to compute. So a front sends requests only to members that answered its ping over the event bus
+ * ({@link Addresses#pingOn}), which with event-bus TLS on means they hold a certificate from the cluster's CA.
+ * A member without one never answers (its TLS handshake fails, and Vert.x reports that to a request only as a
+ * TIMEOUT at the end of its send timeout), so it is pinged again, less and less often, and gets no request
+ * meanwhile.
  */
-public final class ClusterView implements MembershipListener, ComputeMembers {
+public final class ClusterView implements MembershipListener, MemberListener {
 
   private static final Logger log = LoggerFactory.getLogger(ClusterView.class);
 
   /** Set by vertx-hazelcast on every member: the Vert.x node id (its constant is private there). */
-  static final String NODE_ID_ATTRIBUTE = "__vertx.nodeId";
+  static final String NODE_ID_ATTRIBUTE = Protocol.NODE_ID_ATTRIBUTE;
   /** Our member attributes, set before joining: the member's role and node name. */
-  static final String ROLE_ATTRIBUTE = "fib.role";
-  static final String NODE_ATTRIBUTE = "fib.node";
-
-  /**
-   * How long a ping may take: the first one to a member includes the TCP and TLS handshakes both ways,
-   * seconds on a starved machine; a TLS handshake itself gives up after 10 s (Vert.x's default).
-   */
-  private static final long PING_TIMEOUT_MS = 10_000;
-  /** Pings of a member that did not answer are spaced from 1 s up to this (each costs a handshake attempt). */
-  private static final long PING_BACKOFF_MAX_MS = 60_000;
+  static final String ROLE_ATTRIBUTE = Protocol.ROLE_ATTRIBUTE;
+  static final String NODE_ATTRIBUTE = Protocol.NODE_ATTRIBUTE;
 
   private final HazelcastInstance hazelcast;
   private final String clusterName;
   private final String selfId;
   private final Role role;
-  private volatile List<String> computeMembers = List.of();
-  /** Members to skip until the given System.nanoTime(): leaving, or answered NO_HANDLERS (not ready yet). */
-  private final Map<String, Long> avoidUntil = new ConcurrentHashMap<>();
-  private final List<Consumer<String>> leftListeners = new CopyOnWriteArrayList<>();
-  private final AtomicInteger roundRobin = new AtomicInteger();
-  /** Computing members that answered a ping: the only ones {@link #pick} returns. */
-  private final Set<String> reachable = ConcurrentHashMap.newKeySet();
-  /** Computing members being pinged, so that each has one ping loop at a time. */
-  private final Set<String> pinging = ConcurrentHashMap.newKeySet();
-  /** Members whose silence was logged already (once per member). */
-  private final Set<String> reportedSilent = ConcurrentHashMap.newKeySet();
-  private volatile Vertx vertx;
-  private volatile Context context;
+  private final FibClientOptions options;
+  /** The computing members as this front sees them; null on a worker, which sends no computation. */
+  private volatile Members members;
 
-  ClusterView(HazelcastInstance hazelcast, String selfId, Role role) {
+  ClusterView(HazelcastInstance hazelcast, String selfId, Role role, FibClientOptions options) {
     this.hazelcast = hazelcast;
     this.clusterName = hazelcast.getConfig().getClusterName();
     this.selfId = selfId;
     this.role = role;
+    this.options = options;
+  }
+
+  /** The client library's options from the fib.* and cluster.* keys. */
+  static FibClientOptions clientOptions(Settings settings) {
+    return new FibClientOptions()
+      .pingIntervalMs(settings.getInt(Settings.CLUSTER_PING_INTERVAL_MS))
+      .suspectAfterMs(settings.getInt(Settings.CLUSTER_SUSPECT_AFTER_MS))
+      .maxInFlightPerMember(settings.getInt(Settings.CLUSTER_MAX_IN_FLIGHT_PER_MEMBER))
+      .attemptTimeoutMs(settings.getInt(Settings.FIB_ATTEMPT_TIMEOUT_MS))
+      // a little longer than the gateway's own deadline, so its 504 (with the reason) arrives first
+      .requestTimeoutMs(settings.getInt(Settings.FIB_TIMEOUT_MS) + 5_000L)
+      .retries(settings.getInt(Settings.FIB_RETRIES));
   }
 
   void install(Vertx vertx) {
-    this.vertx = vertx;
-    this.context = vertx.getOrCreateContext();
-    if (role.computes()) {
-      reachable.add(selfId); // its own gateway is local: nothing to prove
-    }
     hazelcast.getCluster().addMembershipListener(this);
-    refresh();
+    if (role.fronts()) {
+      members = Members.create(vertx, new HazelcastMembership(hazelcast), options, this);
+    }
+  }
+
+  /** Stops pinging (the JVM is leaving the cluster). */
+  void close() {
+    if (members != null) {
+      members.close();
+    }
   }
 
   public String selfId() {
@@ -104,182 +107,133 @@ public final class ClusterView implements MembershipListener, ComputeMembers {
     return clusterName;
   }
 
+  /** A compute client for the calling verticle's event loop; only on a member whose role fronts. */
+  public FibClient newClient(Vertx vertx) {
+    if (members == null) {
+      throw new IllegalStateException("a " + role.wireName() + " member sends no computations");
+    }
+    return FibClient.create(vertx, members);
+  }
+
+  /** A member announced its graceful leave: this front's clients send it nothing new. */
+  void leaving(String memberId) {
+    if (members != null) {
+      members.leaving(memberId);
+    }
+  }
+
   @Override
   public void memberAdded(MembershipEvent event) {
-    refresh();
     log.info("cluster member joined: {}; members now: {}", describe(event.getMember()), describeAll());
   }
 
   @Override
   public void memberRemoved(MembershipEvent event) {
-    refresh();
-    String id = event.getMember().getAttribute(NODE_ID_ATTRIBUTE);
     log.info("cluster member left: {}; members now: {}", describe(event.getMember()), describeAll());
-    if (id != null) {
-      avoidUntil.remove(id);
-      reachable.remove(id);
-      reportedSilent.remove(id);
-      for (Consumer<String> listener : leftListeners) {
-        listener.accept(id);
-      }
+  }
+
+  @Override
+  public void stateChanged(String id, String name, MemberState from, MemberState to, String reason) {
+    String who = name + " (" + id + ")";
+    if (to == MemberState.ALIVE && from == MemberState.JOINING) {
+      log.info("cluster member {} answers over the event bus: it gets requests", who);
+    } else if (to == MemberState.SUSPECTED) {
+      log.warn("cluster member {} is suspected: it {}; it gets no new request, and what it holds goes to the other"
+        + " members, until it answers again", who, reason);
+    } else if (to == MemberState.ALIVE && from == MemberState.SUSPECTED) {
+      log.info("cluster member {} {}: it gets requests again", who, reason);
     }
   }
 
-  private void refresh() {
-    List<String> compute = new ArrayList<>();
-    for (Member m : hazelcast.getCluster().getMembers()) {
-      String memberRole = m.getAttribute(ROLE_ATTRIBUTE);
-      String id = m.getAttribute(NODE_ID_ATTRIBUTE);
-      if (id != null && ("all".equals(memberRole) || "worker".equals(memberRole))) {
-        compute.add(id);
-      }
+  @Override
+  public void silent(String id, String name, Throwable cause) {
+    Throwable root = cause;
+    while (root.getCause() != null) {
+      root = root.getCause();
     }
-    computeMembers = List.copyOf(compute);
-    if (role.fronts() && context != null) {
-      for (String id : compute) {
-        if (!reachable.contains(id) && pinging.add(id)) {
-          context.runOnContext(v -> ping(id, 0, 0));
-        }
-      }
-    }
+    String reason = cause instanceof SSLException ? "its TLS handshake failed: " + root.getMessage() : cause.getMessage();
+    log.warn("cluster member {} ({}) does not answer over the event bus ({}): it gets no requests until it does;"
+      + " a member without a certificate from this cluster's CA (cluster.tls.ca) never will", name, id, reason);
   }
 
   /**
-   * Pings a computing member until it answers or leaves. NO_HANDLERS means it has not registered its ping
-   * address yet (it is starting): asked again soon. Anything else means the event bus cannot reach it:
-   * asked again after 1, 2, 4 ... 60 s, logged once. A failed TLS handshake reaches a request only as a
-   * TIMEOUT, so a one-way copy of the ping goes with it: its write fails with the handshake's own reason.
+   * On a front: fib_cluster_members{state} (computing members by state as this front sees them) and
+   * fib_cluster_retries_total{reason}. Member ids change at every restart, so they are no label.
    */
-  private void ping(String id, int starting, int silent) {
-    if (!computeMembers.contains(id)) {
-      pinging.remove(id);
+  void bindMetrics(MeterRegistry registry) {
+    Members m = members;
+    if (m == null) {
       return;
     }
-    String address = Addresses.pingOn(id);
-    Future<Void> written = vertx.eventBus().sender(address).write(null);
-    Future<Message<JsonObject>> answered = vertx.eventBus().request(address, null,
-      new DeliveryOptions().setSendTimeout(PING_TIMEOUT_MS));
-    answered.onSuccess(reply -> {
-      if (reply.body() != null && id.equals(reply.body().getString("member"))) {
-        pinging.remove(id);
-        if (computeMembers.contains(id)) {
-          reachable.add(id);
-          if (reportedSilent.remove(id)) {
-            log.info("cluster member {} answers over the event bus now: it gets requests", describe(id));
-          }
-        }
-      } else {
-        retryPing(id, starting, silent, new IllegalStateException("it answered as another member"));
-      }
-    });
-    Future.join(written, answered).onFailure(e -> {
-      if (answered.succeeded()) {
-        return;
-      }
-      Throwable cause = written.failed() ? written.cause() : answered.cause();
-      retryPing(id, starting, silent, cause);
-    });
-  }
-
-  private void retryPing(String id, int starting, int silent, Throwable cause) {
-    if (cause instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
-      vertx.setTimer(Math.min(50L << Math.min(starting, 5), 1000), t -> ping(id, starting + 1, silent));
-    } else {
-      vertx.setTimer(Math.min(1000L << Math.min(silent, 6), PING_BACKOFF_MAX_MS), t -> ping(id, starting, silent + 1));
-      if (computeMembers.contains(id) && reportedSilent.add(id)) {
-        Throwable root = cause;
-        while (root.getCause() != null) {
-          root = root.getCause();
-        }
-        String reason = cause instanceof SSLException
-          ? "its TLS handshake failed: " + root.getMessage() : cause.getMessage();
-        log.warn("cluster member {} does not answer over the event bus ({}): it gets no requests until it does;"
-          + " a member without a certificate from this cluster's CA (cluster.tls.ca) never will", describe(id), reason);
-      }
+    for (MemberState state : MemberState.values()) {
+      Gauge.builder("fib_cluster_members", m, x -> x.counts().get(state))
+        .description("Computing cluster members by state as this front sees them (removed: the latest few)")
+        .tag("state", state.wireName()).register(registry);
     }
-  }
-
-  /** Calls the listener (on a Hazelcast thread) with the Vert.x node id of every member that leaves, for good. */
-  @Override
-  public void onMemberLeft(Consumer<String> listener) {
-    leftListeners.add(listener);
-  }
-
-  /** Skips a member for a while: it is leaving, or it has no gateway registered yet. */
-  public void avoid(String memberId, long millis) {
-    avoidUntil.put(memberId, System.nanoTime() + millis * 1_000_000);
+    for (RetryReason reason : RetryReason.values()) {
+      FunctionCounter.builder("fib_cluster_retries", m, x -> x.retries(reason))
+        .description("Computations this front sent again to another member, by reason")
+        .tag("reason", reason.wireName()).register(registry);
+    }
   }
 
   /**
-   * The next computing member in round-robin order among those that answered a ping and are not avoided,
-   * preferring members not in {@code tried}; null when no computing member is available. The rotation runs
-   * over those members only, so that the ones left out do not tilt the share towards their neighbours.
+   * The members as shown by /info: id, Hazelcast address, role, node name; on a front, each computing member's
+   * state (with "reachable" when it gets requests), and the retries by reason; members removed lately too.
    */
-  public String pick(Set<String> tried) {
-    List<String> members = computeMembers;
-    long now = System.nanoTime();
-    List<String> candidates = new ArrayList<>(members.size());
-    for (String id : members) {
-      Long until = avoidUntil.get(id);
-      if (until != null) {
-        if (until - now > 0) {
-          continue;
-        }
-        avoidUntil.remove(id, until);
-      }
-      if (reachable.contains(id)) {
-        candidates.add(id);
-      }
+  public JsonObject toJson() {
+    Members m = members;
+    Map<String, MemberView> seen = new HashMap<>();
+    if (m != null) {
+      m.snapshot().forEach(v -> seen.put(v.id(), v));
     }
-    int n = candidates.size();
-    if (n == 0) {
-      return null;
-    }
-    int start = Math.floorMod(roundRobin.getAndIncrement(), n);
-    for (int i = 0; i < n; i++) {
-      String id = candidates.get((start + i) % n);
-      if (!tried.contains(id)) {
-        return id;
+    JsonArray list = new JsonArray();
+    for (Member member : hazelcast.getCluster().getMembers()) {
+      String id = member.getAttribute(NODE_ID_ATTRIBUTE);
+      JsonObject json = new JsonObject()
+        .put("id", id)
+        .put("address", member.getAddress().getHost() + ":" + member.getAddress().getPort())
+        .put("role", member.getAttribute(ROLE_ATTRIBUTE) != null ? member.getAttribute(ROLE_ATTRIBUTE) : "client")
+        .put("node", member.getAttribute(NODE_ATTRIBUTE));
+      if (selfId.equals(id)) {
+        json.put("self", true);
       }
+      MemberView view = id != null ? seen.remove(id) : null;
+      if (view != null) {
+        state(json, view);
+      }
+      list.add(json);
     }
-    return candidates.get(start);
+    JsonObject cluster = new JsonObject().put("name", clusterName).put("self", selfId).put("role", role.wireName())
+      .put("members", list);
+    if (m != null) {
+      JsonArray removed = new JsonArray();
+      for (MemberView view : seen.values()) {
+        removed.add(state(new JsonObject().put("id", view.id()).put("name", view.name()), view));
+      }
+      JsonObject retries = new JsonObject();
+      for (RetryReason reason : RetryReason.values()) {
+        retries.put(reason.wireName(), m.retries(reason));
+      }
+      cluster.put("removed", removed).put("retries", retries);
+    }
+    return cluster;
   }
 
-  /** The members as shown by /info: id, Hazelcast address, role, node name. */
-  public JsonObject toJson() {
-    JsonArray members = new JsonArray();
-    for (Member m : hazelcast.getCluster().getMembers()) {
-      String id = m.getAttribute(NODE_ID_ATTRIBUTE);
-      JsonObject member = new JsonObject()
-        .put("id", id)
-        .put("address", m.getAddress().getHost() + ":" + m.getAddress().getPort())
-        .put("role", m.getAttribute(ROLE_ATTRIBUTE) != null ? m.getAttribute(ROLE_ATTRIBUTE) : "client")
-        .put("node", m.getAttribute(NODE_ATTRIBUTE));
-      if (selfId.equals(id)) {
-        member.put("self", true);
-      }
-      if (role.fronts() && id != null && computeMembers.contains(id)) {
-        member.put("reachable", reachable.contains(id));
-      }
-      members.add(member);
-    }
-    return new JsonObject().put("name", clusterName).put("self", selfId).put("role", role.wireName())
-      .put("members", members);
+  private static JsonObject state(JsonObject json, MemberView view) {
+    return json.put("reachable", view.state() == MemberState.ALIVE)
+      .put("state", view.state().wireName())
+      .put("stateReason", view.reason())
+      .put("stateForMs", view.forMs())
+      .put("inFlight", view.inFlight())
+      .put("retriedAway", view.retriedAway())
+      .put("suspicions", view.suspicions());
   }
 
   static String describe(Member m) {
     String role = m.getAttribute(ROLE_ATTRIBUTE);
     return (m.getAttribute(NODE_ATTRIBUTE) != null ? m.getAttribute(NODE_ATTRIBUTE) : "(not fib-service)")
       + " [" + (role != null ? role : "client") + "] at " + m.getAddress().getHost() + ":" + m.getAddress().getPort();
-  }
-
-  private String describe(String memberId) {
-    for (Member m : hazelcast.getCluster().getMembers()) {
-      if (memberId.equals(m.getAttribute(NODE_ID_ATTRIBUTE))) {
-        return describe(m) + " (" + memberId + ")";
-      }
-    }
-    return memberId;
   }
 
   String describeAll() {

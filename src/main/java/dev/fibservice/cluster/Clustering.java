@@ -4,17 +4,21 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.config.XmlConfigBuilder;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent;
 import dev.fibservice.api.Addresses;
 import dev.fibservice.config.ConfigException;
 import dev.fibservice.config.Settings;
 import dev.fibservice.ops.Metrics;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.spi.cluster.NodeInfo;
+import io.vertx.core.spi.cluster.RegistrationInfo;
 import io.vertx.core.transport.Transport;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
@@ -34,6 +38,14 @@ import java.util.List;
 public final class Clustering {
 
   private static final Logger log = LoggerFactory.getLogger(Clustering.class);
+
+  /** Event-bus TCP connect timeout: members are on one network; Vert.x's default is 60 s. */
+  static final int BUS_CONNECT_TIMEOUT_MS = 5_000;
+  /** Event-bus connection pings (Vert.x's own, per connection): a connection unanswered for 2 + 5 s is closed. */
+  static final long BUS_PING_INTERVAL_MS = 2_000;
+  static final long BUS_PING_REPLY_INTERVAL_MS = 5_000;
+  /** How long after a merge this member checks its registrations (Vert.x republishes them meanwhile). */
+  static final long MERGE_CHECK_DELAY_MS = 5_000;
 
   private Clustering() {
   }
@@ -56,7 +68,24 @@ public final class Clustering {
     hazelcast.getMemberAttributeConfig()
       .setAttribute(ClusterView.ROLE_ATTRIBUTE, role.wireName())
       .setAttribute(ClusterView.NODE_ATTRIBUTE, nodeName);
-    EventBusOptions bus = options.getEventBusOptions().setPort(settings.getInt(Settings.CLUSTER_PORT));
+    ClusterTls tls = eventBus(settings, options.getEventBusOptions(), hazelcast);
+    HazelcastClusterManager manager = new HazelcastClusterManager(hazelcast);
+    long start = System.nanoTime();
+    logJoining(hazelcast, role, tls);
+    VertxBuilder builder = Vertx.builder().with(options).withTransport(transport).withClusterManager(manager);
+    if (metrics.enabled()) {
+      builder.withMetrics(metrics.factory());
+    }
+    return builder.buildClustered()
+      .compose(vertx -> joined(vertx, manager, role, settings, metrics, start));
+  }
+
+  /**
+   * The event bus: its port, its address (where Hazelcast binds), TLS, and how soon it gives up on a member that
+   * does not answer. Returns the TLS set-up, or null for clear text.
+   */
+  static ClusterTls eventBus(Settings settings, EventBusOptions bus, Config hazelcast) {
+    bus.setPort(settings.getInt(Settings.CLUSTER_PORT));
     String host = busHost(settings, hazelcast);
     if (host != null) {
       bus.setHost(host);
@@ -69,8 +98,15 @@ public final class Clustering {
     if (!"auto".equals(publicHost)) {
       bus.setClusterPublicHost(publicHost);
     }
-    HazelcastClusterManager manager = new HazelcastClusterManager(hazelcast);
-    long start = System.nanoTime();
+    // A connection to a member behind a dropped link would otherwise wait 60 s to connect and 20 + 20 s for its
+    // pong: messages queue on it meanwhile, and a healed member is reached only when it is closed.
+    bus.setConnectTimeout(BUS_CONNECT_TIMEOUT_MS)
+      .setClusterPingInterval(BUS_PING_INTERVAL_MS)
+      .setClusterPingReplyInterval(BUS_PING_REPLY_INTERVAL_MS);
+    return tls;
+  }
+
+  private static void logJoining(Config hazelcast, Role role, ClusterTls tls) {
     log.info("cluster {}: joining as role {} (members {}, Hazelcast port {})", hazelcast.getClusterName(),
       role.wireName(), hazelcast.getNetworkConfig().getJoin().getTcpIpConfig().getMembers(),
       hazelcast.getNetworkConfig().getPort());
@@ -80,33 +116,75 @@ public final class Clustering {
       log.warn("cluster {}: event-bus TLS is off (cluster.tls.*): any process that reaches this member's cluster ports"
         + " can join, read and answer requests; use it on loopback only", hazelcast.getClusterName());
     }
-    VertxBuilder builder = Vertx.builder().with(options).withTransport(transport).withClusterManager(manager);
-    if (metrics.enabled()) {
-      builder.withMetrics(metrics.factory());
-    }
-    return builder.buildClustered()
-      .compose(vertx -> {
-        ClusterView view = new ClusterView(manager.getHazelcastInstance(), manager.getNodeId(), role);
-        view.install(vertx);
-        var self = manager.getHazelcastInstance().getCluster().getLocalMember().getAddress();
-        NodeInfo busAddress = manager.getNodeInfo();
-        log.info("cluster {}: joined in {} ms as member {} (Hazelcast {}:{}, event bus {}:{}), role {}; members: {}",
-          view.clusterName(), (System.nanoTime() - start) / 1_000_000, view.selfId(), self.getHost(), self.getPort(),
-          busAddress.host(), busAddress.port(), role.wireName(), view.describeAll());
-        // a member that announces its graceful leave gets no new requests from this member's fronts
-        Future<Void> leaving = vertx.eventBus().<JsonObject>consumer(Addresses.MEMBER_LEAVING, m -> {
-            if (m.body() != null && m.body().getValue("member") instanceof String id) {
-              view.avoid(id, 60_000);
-            }
-          })
-          .completion();
-        // the fronts' proof that this member is reachable over the (TLS) event bus
-        JsonObject pong = new JsonObject().put("member", view.selfId());
-        Future<Void> ping = vertx.eventBus().consumer(Addresses.pingOn(view.selfId()), m -> m.reply(pong)).completion();
-        return Future.all(leaving, ping)
-          .map(new Joined(vertx, view, busAddress.port(), self.getPort()))
-          .onFailure(e -> vertx.close());
+  }
+
+  /** Installs the view, its metrics and this member's own consumers; closes Vert.x if that fails. */
+  private static Future<Joined> joined(Vertx vertx, HazelcastClusterManager manager, Role role, Settings settings,
+                                      Metrics metrics, long start) {
+    HazelcastInstance instance = manager.getHazelcastInstance();
+    ClusterView view = new ClusterView(instance, manager.getNodeId(), role, ClusterView.clientOptions(settings));
+    view.install(vertx);
+    view.bindMetrics(metrics.registry());
+    var self = instance.getCluster().getLocalMember().getAddress();
+    NodeInfo busAddress = manager.getNodeInfo();
+    log.info("cluster {}: joined in {} ms as member {} (Hazelcast {}:{}, event bus {}:{}), role {}; members: {}",
+      view.clusterName(), (System.nanoTime() - start) / 1_000_000, view.selfId(), self.getHost(), self.getPort(),
+      busAddress.host(), busAddress.port(), role.wireName(), view.describeAll());
+    watchMerges(vertx, instance, manager, view);
+    return Future.all(leavingConsumer(vertx, view), pingConsumer(vertx, view))
+      .map(new Joined(vertx, view, busAddress.port(), self.getPort()))
+      .onFailure(e -> {
+        view.close();
+        vertx.close();
       });
+  }
+
+  /** A member that announces its graceful leave gets no new requests from this member's fronts. */
+  private static Future<Void> leavingConsumer(Vertx vertx, ClusterView view) {
+    return vertx.eventBus().<JsonObject>consumer(Addresses.MEMBER_LEAVING, m -> {
+        if (m.body() != null && m.body().getValue("member") instanceof String id) {
+          view.leaving(id);
+        }
+      })
+      .completion();
+  }
+
+  /** The fronts' proof that this member is reachable over the (TLS) event bus, and alive. */
+  private static Future<Void> pingConsumer(Vertx vertx, ClusterView view) {
+    JsonObject pong = new JsonObject().put("member", view.selfId());
+    return vertx.eventBus().consumer(Addresses.pingOn(view.selfId()), m -> m.reply(pong)).completion();
+  }
+
+  /**
+   * After a split cluster merged again (a healed partition, a member paused past hazelcast.max.no.heartbeat.seconds),
+   * this member's event-bus registrations must be in the merged subscription map, or nobody can reach it: Vert.x
+   * republishes them on MERGED, and this checks, a few seconds later, that this member's ping address is there,
+   * saying so either way.
+   */
+  private static void watchMerges(Vertx vertx, HazelcastInstance instance, HazelcastClusterManager manager,
+                                  ClusterView view) {
+    instance.getLifecycleService().addLifecycleListener(event -> {
+      if (event.getState() == LifecycleEvent.LifecycleState.MERGED) {
+        log.info("cluster {}: merged again after a split; this member's event-bus registrations are republished",
+          view.clusterName());
+        vertx.setTimer(MERGE_CHECK_DELAY_MS, t -> checkRegistrations(manager, view));
+      }
+    });
+  }
+
+  private static void checkRegistrations(HazelcastClusterManager manager, ClusterView view) {
+    String address = Addresses.pingOn(view.selfId());
+    Promise<List<RegistrationInfo>> found = Promise.promise();
+    manager.getRegistrations(address, found);
+    found.future().onComplete(ar -> {
+      if (ar.succeeded() && ar.result().stream().anyMatch(r -> view.selfId().equals(r.nodeId()))) {
+        log.info("cluster {}: after the merge, this member's registrations are in place", view.clusterName());
+      } else {
+        log.warn("cluster {}: after the merge, this member's ping address is missing from the subscription map ({}):"
+          + " the fronts cannot reach it; restart this member", view.clusterName(),
+          ar.succeeded() ? "no registration of this member" : ar.cause().toString());
+      }
+    });
   }
 
   /**
@@ -161,7 +239,9 @@ public final class Clustering {
           throw new ConfigException("cluster.members: '" + m + "' is a port range; list plain IPs or IP:port");
         }
       }
-      network.getJoin().getTcpIpConfig().setEnabled(true).setMembers(list);
+      int memberPort = settings.getInt(Settings.CLUSTER_HAZELCAST_PORT) != 0
+        ? settings.getInt(Settings.CLUSTER_HAZELCAST_PORT) : network.getPort();
+      network.getJoin().getTcpIpConfig().setEnabled(true).setMembers(withPorts(list, memberPort));
     }
     String host = settings.getString(Settings.CLUSTER_HOST);
     if (!"auto".equals(host)) {
@@ -178,6 +258,19 @@ public final class Clustering {
     return config;
   }
 
+  /**
+   * The join list with the member port given to every plain IPv4 address of another host: such a host runs one
+   * member, on the Hazelcast port. Without a port, Hazelcast also tries the next two (hazelcast.tcp.join.port.try.count),
+   * and after a partition its split-brain search waits 5 s for each address that does not answer before it finds
+   * the other side: 20 s more for every heal in a three-host cluster. Loopback addresses (several members on one
+   * host), host names and IP:port entries are left as they are.
+   */
+  static List<String> withPorts(List<String> members, int port) {
+    return members.stream()
+      .map(m -> m.matches("\\d{1,3}(\\.\\d{1,3}){3}") && !m.startsWith("127.") ? m + ":" + port : m)
+      .toList();
+  }
+
   /** What conf/cluster.xml says, for a jar started outside the project directory. */
   static Config builtIn() {
     Config config = ConfigUtil.loadConfig();
@@ -186,6 +279,10 @@ public final class Clustering {
     config.setProperty("hazelcast.logging.type", "slf4j");
     config.setProperty("hazelcast.phone.home.enabled", "false");
     config.setProperty("hazelcast.socket.bind.any", "false");
+    config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+    config.setProperty("hazelcast.max.no.heartbeat.seconds", "10");
+    config.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
+    config.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
     NetworkConfig network = config.getNetworkConfig();
     network.setPort(5701).setPortAutoIncrement(true).setPortCount(100);
     network.getInterfaces().setEnabled(true).clear().addInterface("127.0.0.1");

@@ -2,7 +2,6 @@ package dev.fibservice.compute;
 
 import dev.fibservice.api.ServiceError;
 import dev.fibservice.math.Fibonacci;
-import dev.fibservice.math.Niceness;
 import dev.fibservice.ops.Metrics;
 import dev.fibservice.stats.NodeStats;
 import io.vertx.core.Future;
@@ -12,7 +11,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
-import java.math.BigInteger;
 import java.util.concurrent.CancellationException;
 
 /**
@@ -52,7 +50,7 @@ public final class FibonacciVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     if (nice > 0) {
-      Niceness.heavy(nice);
+      Niceness.forEngine(nice);
     }
     // the lane is the last part of the address: fib.worker.light -> light
     done = stats.worker(name, address.substring(address.lastIndexOf('.') + 1));
@@ -70,8 +68,7 @@ public final class FibonacciVerticle extends VerticleBase {
         throw new CancellationException("cancelled before start");
       }
       long start = System.nanoTime();
-      BigInteger value = Fibonacci.compute(request.algorithm(), request.n(), computation::cancelled);
-      String digits = Fibonacci.decimal(value, computation::cancelled);
+      String digits = Fibonacci.digits(request.algorithm(), request.n(), computation::cancelled);
       long micros = (System.nanoTime() - start) / 1000;
       metrics.computed(request.algorithm(), micros);
       done.increment();

@@ -60,6 +60,9 @@ public final class Settings {
   public static final Key FIB_HEAVY_NICE = Key.integer("fib.heavyNice", 10, 0, 19,
     "Linux CPU niceness of the heavy and job workers' threads, so event loops and the light lane preempt the"
       + " maths; 0 = same priority as the rest");
+  public static final Key FIB_WARMUP = Key.bool("fib.warmup", true,
+    "Warm the big-number engine up once at start, in the background at the lowest CPU priority, so the first large"
+      + " request finds it compiled; false skips it");
   public static final Key FIB_MAX_RECURSIVE = Key.integer("fib.maxN.recursive", 45, 0, 92,
     "Largest n for algorithm=recursive");
   public static final Key FIB_MAX_ITERATIVE = Key.integer("fib.maxN.iterative", 200000, 0, 100_000_000,
@@ -157,6 +160,14 @@ public final class Settings {
     "In a cluster: how many times the front retries a computation on another worker member that died or left");
   public static final Key FIB_ATTEMPT_TIMEOUT_MS = Key.integer("fib.attemptTimeoutMs", 2000, 50, 600000,
     "In a cluster: how long one attempt of a light computation may take before the front retries elsewhere");
+  public static final Key CLUSTER_PING_INTERVAL_MS = Key.integer("cluster.pingIntervalMs", 500, 50, 60000,
+    "In a cluster: how often a front pings each computing member over the event bus to see that it answers");
+  public static final Key CLUSTER_SUSPECT_AFTER_MS = Key.integer("cluster.suspectAfterMs", 1500, 100, 600000,
+    "In a cluster: a member that answered nothing this long after a ping is suspected: it gets no new request and"
+      + " what it holds is retried on other members, until it answers again");
+  public static final Key CLUSTER_MAX_IN_FLIGHT_PER_MEMBER = Key.integer("cluster.maxInFlightPerMember", 512, 1, 1000000,
+    "In a cluster: computations one front may have waiting on one computing member; beyond it the others get the"
+      + " work (503 when all are full)");
   public static final Key BRIDGE_ENABLED = Key.bool("bridge.enabled", false,
     "Run the TCP event-bus bridge for non-JVM clients (--bridge-port also turns it on)");
   public static final Key BRIDGE_HOST = Key.string("bridge.host", "127.0.0.1",
@@ -186,14 +197,14 @@ public final class Settings {
   public static final Key SOCKJS_PING_TIMEOUT_MS = Key.integer("sockjs.pingTimeoutMs", 10000, 1000, 3_600_000,
     "A SockJS socket that sends no ping for this long is closed (the official client pings every 5 s)");
   public static final Key SOCKJS_REPLY_TIMEOUT_MS = Key.integer("sockjs.replyTimeoutMs", 35000, 1000, 3_600_000,
-    "A SockJS request with no answer for this long gets 504; must exceed fib.timeoutMs, so that the computation's own 504 comes first");
+    "A SockJS request with no answer for this long gets 504; must exceed fib.timeoutMs, so that the computation's own 504 comes first (left unset, it is at least fib.timeoutMs + 5000)");
   public static final Key SOCKJS_MAX_WRITE_QUEUE = Key.integer("sockjs.maxWriteQueueBytes", 8 * 1024 * 1024, 65536,
     1024 * 1024 * 1024, "Bytes written to one SockJS socket and not yet taken by its client; beyond it the socket is closed");
 
   /** Every key, in the order of the README's table. */
   public static final List<Key> KEYS = List.of(HOST, INSTANCES, EVENT_LOOPS, TRANSPORT, NODE_NAME,
     HTTP_PORT, HTTP_MAX_REPEAT, HTTP_PAGE_FILE_CACHE_MB, TCP_PORT, TCP_MAX_LINE, TCP_MAX_PIPELINED, TCP_IDLE_SECONDS,
-    FIB_TIMEOUT_MS, FIB_MAX_IN_FLIGHT, FIB_HEAVY_WORKERS, FIB_LIGHT_WORKERS, FIB_HEAVY_NICE, FIB_MAX_RECURSIVE, FIB_MAX_ITERATIVE, FIB_MAX_DOUBLING,
+    FIB_TIMEOUT_MS, FIB_MAX_IN_FLIGHT, FIB_HEAVY_WORKERS, FIB_LIGHT_WORKERS, FIB_HEAVY_NICE, FIB_WARMUP, FIB_MAX_RECURSIVE, FIB_MAX_ITERATIVE, FIB_MAX_DOUBLING,
     HTTP_MAX_BODY, HTTP_CORS_ORIGIN, HTTP_CORS_WRITE_ORIGINS, MYSQL_HOST, MYSQL_PORT, MYSQL_DATABASE, MYSQL_USER, MYSQL_PASSWORD, MYSQL_POOL_SIZE,
     MYSQL_WAIT_QUEUE, MYSQL_CONNECT_TIMEOUT_MS, MYSQL_QUERY_TIMEOUT_MS, MYSQL_IDLE_TIMEOUT_SECONDS, MYSQL_PIPELINING,
     MYSQL_DATA_DIR, MYSQL_PASSWORD_FILE, JOBS_MAX_PENDING, JOBS_WORKERS, JOBS_TIMEOUT_MS, JOBS_LEASE_MS, JOBS_POLL_MS, METRICS_ENABLED,
@@ -201,7 +212,7 @@ public final class Settings {
     HTTP_ACCESS_LOG, TCP_MAX_CONNECTIONS, LOG_FORMAT, SHUTDOWN_GRACE_MS,
     CLUSTER_ENABLED, CLUSTER_ROLE, CLUSTER_CONFIG, CLUSTER_NAME, CLUSTER_MEMBERS, CLUSTER_HOST, CLUSTER_PUBLIC_HOST,
     CLUSTER_PORT, CLUSTER_HAZELCAST_PORT, CLUSTER_TLS_CERT, CLUSTER_TLS_KEY, CLUSTER_TLS_CA, FIB_RETRIES, FIB_ATTEMPT_TIMEOUT_MS,
-    BRIDGE_ENABLED, BRIDGE_HOST, BRIDGE_PORT, BRIDGE_MAX_FRAME, BRIDGE_MAX_IN_FLIGHT, BRIDGE_MAX_CONNECTIONS,
+    CLUSTER_PING_INTERVAL_MS, CLUSTER_SUSPECT_AFTER_MS, CLUSTER_MAX_IN_FLIGHT_PER_MEMBER, BRIDGE_ENABLED, BRIDGE_HOST, BRIDGE_PORT, BRIDGE_MAX_FRAME, BRIDGE_MAX_IN_FLIGHT, BRIDGE_MAX_CONNECTIONS,
     SOCKJS_ENABLED, SOCKJS_PATH, SOCKJS_MAX_CONNECTIONS, SOCKJS_MAX_HANDLERS, SOCKJS_MAX_IN_FLIGHT, SOCKJS_MAX_ADDRESS,
     SOCKJS_PING_TIMEOUT_MS, SOCKJS_REPLY_TIMEOUT_MS, SOCKJS_MAX_WRITE_QUEUE);
 
@@ -415,7 +426,10 @@ public final class Settings {
   private static void checkTogether(Map<String, Object> values, Map<String, String> sources) {
     long reply = (Long) values.get(SOCKJS_REPLY_TIMEOUT_MS.name());
     long deadline = (Long) values.get(FIB_TIMEOUT_MS.name());
-    if (reply <= deadline) {
+    if (reply <= deadline && "default".equals(sources.get(SOCKJS_REPLY_TIMEOUT_MS.name()))) {
+      // nobody chose it: follow a raised fib.timeoutMs rather than refuse to start
+      values.put(SOCKJS_REPLY_TIMEOUT_MS.name(), deadline + 5_000L);
+    } else if (reply <= deadline) {
       throw new ConfigException(SOCKJS_REPLY_TIMEOUT_MS.name() + ": " + reply + " is not accepted (from "
         + sources.get(SOCKJS_REPLY_TIMEOUT_MS.name()) + "); it must exceed " + FIB_TIMEOUT_MS.name() + " (" + deadline
         + ", from " + sources.get(FIB_TIMEOUT_MS.name()) + "), so that SockJS clients see the computation's own 504");

@@ -30,6 +30,17 @@ public final class Fibonacci {
     };
   }
 
+  /**
+   * The decimal digits of F(n): what the service answers. The doubling computes them in radix 10^18 directly, with
+   * no radix conversion at the end.
+   */
+  public static String digits(Algorithm algorithm, int n, BooleanSupplier cancelled) {
+    if (algorithm == Algorithm.DOUBLING) {
+      return BigFibonacci.digits(n, cancelled);
+    }
+    return decimal(compute(algorithm, n, cancelled), cancelled);
+  }
+
   /** The decimal digits of a computed value; fast for millions of digits. */
   public static String decimal(BigInteger value, BooleanSupplier cancelled) {
     return BigFibonacci.decimal(value, cancelled);

@@ -140,6 +140,44 @@ final class Nat {
     return trim(r);
   }
 
+  /** {@code k * a + sign * b} in radix 10^18, for 1 <= k <= 4 and sign 1 or -1; the result must not be negative. */
+  static long[] combineDecimal(long[] a, int k, long[] b, int sign) {
+    int len = Math.max(a.length, b.length);
+    long[] r = new long[len + 1];
+    long carry = 0; // -1 for a borrow
+    for (int i = 0; i < len; i++) {
+      // v + 10^18 is in [0, 6 * 10^18): a non-negative quotient by a constant, which the JIT turns into a product
+      long v = (i < a.length ? k * a[i] : 0) + (i < b.length ? sign * b[i] : 0) + carry + Ntt.E18;
+      long q = v / Ntt.E18;
+      r[i] = v - q * Ntt.E18;
+      carry = q - 1;
+    }
+    if (carry < 0) {
+      throw new ArithmeticException("negative result");
+    }
+    r[len] = carry;
+    return trim(r);
+  }
+
+  /** {@code a + v} in radix 10^18 for 0 <= v < 10^18 (a is copied). */
+  static long[] addSmallDecimal(long[] a, long v) {
+    long[] r = Arrays.copyOf(a, a.length + 1);
+    addDecimalAt(r, 0, v);
+    return trim(r);
+  }
+
+  /** {@code a - v} in radix 10^18 for 0 <= v <= a, v < 10^18 (a is copied). */
+  static long[] subtractSmallDecimal(long[] a, long v) {
+    long[] r = a.clone();
+    long borrow = v;
+    for (int i = 0; borrow != 0; i++) {
+      long d = r[i] - borrow;
+      borrow = d < 0 ? 1 : 0;
+      r[i] = d + borrow * Ntt.E18;
+    }
+    return trim(r);
+  }
+
   /**
    * floor((u1 * 2^64 + u0) / E18_NORM) for unsigned words with u1 < E18_NORM (Moller-Granlund 2011, algorithm 4): three
    * multiplications instead of a 128-by-64-bit division, which Java 17 lacks. The remainder is

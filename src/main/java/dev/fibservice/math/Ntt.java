@@ -1,22 +1,25 @@
 package dev.fibservice.math;
 
 import java.math.BigInteger;
-import java.util.Arrays;
 import java.util.function.BooleanSupplier;
 
-/** Exact product of large naturals held as little-endian 64-bit limbs (radix 2^64 or 10^18) via a three-prime NTT. */
+/**
+ * Exact product of large naturals held as little-endian 64-bit limbs (radix 2^64 or 10^18) via a three-prime NTT of
+ * length 2^k or 3 * 2^k, whichever is the smaller that holds the product.
+ */
 final class Ntt {
   /** Radix of decimal limbs: the largest power of ten below every prime, so decimal limbs need no reduction. */
   static final long E18 = 1_000_000_000_000_000_000L;
 
   /*
-   * Primes c * 2^32 + 1 just below 2^61: below 2^61 so lazily reduced values in [0, 4p) stay positive in a signed long,
-   * 2^32 | p - 1 so every power-of-two length we can allocate has a root of unity. Their product (~2^183) exceeds every
-   * convolution column: < m * 2^128 in radix 2^64 and < m * 10^36 < 2^149 in radix 10^18, m = shorter operand < 2^29.
+   * Primes c * 3 * 2^32 + 1 just below 2^61: below 2^61 so lazily reduced values in [0, 4p) stay positive in a signed
+   * long; 3 * 2^32 | p - 1 so every length 2^k and 3 * 2^k we can allocate has a root of unity. Their product (~2^183)
+   * exceeds every convolution column: < m * 2^128 in radix 2^64 and < m * 10^36 < 2^148 in radix 10^18, m = shorter
+   * operand <= MAX_LENGTH (NttTest checks the bound).
    */
-  private static final Prime P0 = new Prime(2305842979148922881L);
-  private static final Prime P1 = new Prime(2305842949084151809L);
-  private static final Prime P2 = new Prime(2305842811645198337L);
+  private static final Prime P0 = new Prime(2305842949084151809L);
+  private static final Prime P1 = new Prime(2305842343493763073L);
+  private static final Prime P2 = new Prime(2305842163105136641L);
   private static final Prime[] PRIMES = {P0, P1, P2};
 
   // Garner constants in Montgomery form: p0^-1 mod p1, p0^-1 mod p2, p1^-1 mod p2; and p0 * p1 as two words.
@@ -26,14 +29,17 @@ final class Ntt {
   private static final long P01_LO = P0.p * P1.p;
   private static final long P01_HI = Math.multiplyHigh(P0.p, P1.p);
 
+  /** The longest transform: 3 * 2^28 points (6 GiB per residue array, beyond any heap we run with). */
+  static final int MAX_LENGTH = 3 << 28;
+
   /**
    * Blocks of this many limbs (32 KiB) are transformed depth first so all their passes run in L1; larger lengths are
    * done one breadth-first radix-4 pass at a time, which is also where cancellation is polled (~0.5 ms apart at most).
    */
   private static final int BLOCK = 1 << 12;
 
-  /** Below this transform length threads are not worth their fork/join cost (a whole product takes < 1 ms). */
-  static final int PARALLEL_LENGTH = 1 << 14;
+  /** From this transform length on, a product's primes and blocks run as parallel tasks. */
+  static final int PARALLEL_LENGTH = 1 << 12;
 
   private Ntt() {
   }
@@ -41,20 +47,44 @@ final class Ntt {
   /** Forward transforms of a fixed operand, reusable for many products of the same transform length. */
   static final class Transformed {
     final long[][] residues;
+    /** Limbs of the operand. */
+    final int operand;
+    /** Transform length. */
     final int length;
-    final int log;
 
-    private Transformed(long[][] residues, int length, int log) {
+    private Transformed(long[][] residues, int operand, int length) {
       this.residues = residues;
+      this.operand = operand;
       this.length = length;
-      this.log = log;
     }
   }
 
-  /** Transform length (as log2) for a product of limb counts {@code aLen} and {@code bLen}. */
-  static int logLength(int aLen, int bLen) {
-    int columns = aLen + bLen - 1;
-    return columns <= 1 ? 0 : 32 - Integer.numberOfLeadingZeros(columns - 1);
+  /** The transform length for a product of this many columns: the smallest 2^k or 3 * 2^k that holds them. */
+  static int length(int columns) {
+    if (columns <= 2) {
+      return Math.max(columns, 1);
+    }
+    if (columns > MAX_LENGTH) {
+      throw new IllegalArgumentException("product of " + columns + " columns exceeds the longest transform, "
+          + MAX_LENGTH);
+    }
+    int pow2 = Integer.highestOneBit(columns - 1) << 1;
+    int three = (pow2 >>> 2) * 3;
+    return three >= columns ? three : pow2;
+  }
+
+  /** A small index for each transform length: 2k for 2^k, 2k + 1 for 3 * 2^k. */
+  static int code(int length) {
+    return 2 * Integer.numberOfTrailingZeros(length) + (isThree(length) ? 1 : 0);
+  }
+
+  private static boolean isThree(int length) {
+    return (length & (length - 1)) != 0;
+  }
+
+  /** The three primes. */
+  static long[] primes() {
+    return new long[] {P0.p, P1.p, P2.p};
   }
 
   /** {@code a * b} (squaring when {@code a == b}); operands and result are trimmed (no leading zero limbs). */
@@ -62,74 +92,178 @@ final class Ntt {
     if (a.length == 0 || b.length == 0) {
       return new long[0];
     }
-    int log = logLength(a.length, b.length);
-    int n = 1 << log;
-    boolean par = Parallel.enabled() && n >= PARALLEL_LENGTH;
-    long[][] res = new long[3][];
-    long[] other = a == b ? null : new long[n];
-    for (int k = 0; k < 3; k++) {
-      Prime m = PRIMES[k];
-      long[][] tables = m.tables(log);
-      long[] fa = new long[n];
-      load(a, fa, m, decimal);
-      transform(fa, n, tables[0], m, cancelled, par, true);
-      if (other == null) {
-        pointwise(fa, fa, m, par);
-      } else {
-        Arrays.fill(other, 0L);
-        load(b, other, m, decimal);
-        transform(other, n, tables[0], m, cancelled, par, true);
-        pointwise(fa, other, m, par);
-      }
-      transform(fa, n, tables[1], m, cancelled, par, false);
-      res[k] = fa;
-    }
-    return recombine(res, a.length + b.length - 1, log, false, decimal, par, cancelled);
+    int columns = a.length + b.length - 1;
+    return product(a, a == b ? null : b, null, length(columns), columns, decimal, cancelled);
   }
 
-  /** Forward transforms of {@code b} at length 2^log, prescaled, for repeated products with the same operand. */
-  static Transformed transform(long[] b, int log, boolean decimal, BooleanSupplier cancelled) {
-    int n = 1 << log;
-    boolean par = Parallel.enabled() && n >= PARALLEL_LENGTH;
+  /** Forward transforms of {@code b} at {@code length} (from {@link #length}), prescaled, for repeated products. */
+  static Transformed transform(long[] b, int length, boolean decimal, BooleanSupplier cancelled) {
+    Shape shape = new Shape(length);
     long[][] res = new long[3][];
+    Runnable[] tasks = new Runnable[3];
     for (int k = 0; k < 3; k++) {
-      Prime m = PRIMES[k];
-      long[] f = new long[n];
-      load(b, f, m, decimal);
-      transform(f, n, m.tables(log)[0], m, cancelled, par, true);
-      // Folding the 2^-log scaling in here spares Garner three Montgomery products per column of every later product.
-      long s = m.scale[log];
-      for (int i = 0; i < n; i++) {
-        f[i] = mont(f[i], s, m.p, m.pinv);
-      }
-      res[k] = f;
+      int prime = k;
+      tasks[k] = () -> {
+        Prime m = PRIMES[prime];
+        long[] f = new long[length];
+        load(b, f, m, decimal);
+        shape.forward(f, m, cancelled);
+        // Folding the 1/length scaling in here spares Garner three Montgomery products per column of every product.
+        long s = m.scale[code(length)];
+        for (int i = 0; i < length; i++) {
+          f[i] = mont(f[i], s, m.p, m.pinv);
+        }
+        res[prime] = f;
+      };
     }
-    return new Transformed(res, b.length, log);
+    run(tasks, parallel(length));
+    return new Transformed(res, b.length, length);
   }
 
-  /** {@code a * b} with {@code b} already transformed; {@code a.length + b.length - 1} must fit its length. */
+  /** {@code a * b} with {@code b} already transformed; {@code a.length + b.operand - 1} must fit its length. */
   static long[] multiply(long[] a, Transformed b, boolean decimal, BooleanSupplier cancelled) {
-    if (a.length == 0 || b.length == 0) {
+    if (a.length == 0 || b.operand == 0) {
       return new long[0];
     }
-    int columns = a.length + b.length - 1;
-    int n = 1 << b.log;
-    if (columns > n) {
-      throw new IllegalArgumentException("product of " + columns + " columns exceeds transform length " + n);
+    int columns = a.length + b.operand - 1;
+    if (columns > b.length) {
+      throw new IllegalArgumentException("product of " + columns + " columns exceeds transform length " + b.length);
     }
-    boolean par = Parallel.enabled() && n >= PARALLEL_LENGTH;
-    long[][] res = new long[3][];
+    return product(a, null, b, b.length, columns, decimal, cancelled);
+  }
+
+  private static boolean parallel(int length) {
+    return Parallel.enabled() && length >= PARALLEL_LENGTH;
+  }
+
+  private static void run(Runnable[] tasks, boolean parallel) {
+    if (parallel) {
+      Parallel.all(tasks);
+    } else {
+      for (Runnable t : tasks) {
+        t.run();
+      }
+    }
+  }
+
+  /**
+   * One product in three phases, each a set of independent tasks over the three primes: load and the first pass of
+   * the forward transforms; per block of that pass, the rest of the forward transforms, the pointwise product and
+   * the inverse transform up to its last pass; that last pass. Then Garner and carries. {@code b} null: a square, or
+   * the product with the transformed {@code bt}.
+   */
+  private static long[] product(long[] a, long[] b, Transformed bt, int n, int columns, boolean decimal,
+      BooleanSupplier c) {
+    Shape shape = new Shape(n);
+    boolean par = parallel(n);
+    long[][] fa = new long[3][];
+    long[][] fb = b == null ? null : new long[3][];
+    Runnable[] first = new Runnable[b == null ? 3 : 6];
     for (int k = 0; k < 3; k++) {
-      Prime m = PRIMES[k];
-      long[][] tables = m.tables(b.log);
-      long[] fa = new long[n];
-      load(a, fa, m, decimal);
-      transform(fa, n, tables[0], m, cancelled, par, true);
-      pointwise(fa, b.residues[k], m, par);
-      transform(fa, n, tables[1], m, cancelled, par, false);
-      res[k] = fa;
+      int prime = k;
+      first[k] = () -> {
+        Parallel.check(c);
+        long[] f = new long[n];
+        load(a, f, PRIMES[prime], decimal);
+        shape.forwardTop(f, PRIMES[prime]);
+        fa[prime] = f;
+      };
+      if (b != null) {
+        first[3 + k] = () -> {
+          Parallel.check(c);
+          long[] f = new long[n];
+          load(b, f, PRIMES[prime], decimal);
+          shape.forwardTop(f, PRIMES[prime]);
+          fb[prime] = f;
+        };
+      }
     }
-    return recombine(res, columns, b.log, true, decimal, par, cancelled);
+    run(first, par);
+    Runnable[] blocks = new Runnable[3 * shape.blocks];
+    for (int k = 0; k < 3; k++) {
+      for (int s = 0; s < shape.blocks; s++) {
+        int prime = k;
+        int block = s;
+        blocks[k * shape.blocks + s] = () -> {
+          Prime m = PRIMES[prime];
+          long[] x = fa[prime];
+          int off = block * shape.sub;
+          shape.forwardBlock(x, off, m, c);
+          long[] y = x;
+          if (fb != null) {
+            y = fb[prime];
+            shape.forwardBlock(y, off, m, c);
+          } else if (bt != null) {
+            y = bt.residues[prime];
+          }
+          pointwise(x, y, off, off + shape.sub, m.p, m.pinv);
+          shape.inverseBlock(x, off, m, c);
+        };
+      }
+    }
+    run(blocks, par);
+    Runnable[] last = new Runnable[3];
+    for (int k = 0; k < 3; k++) {
+      int prime = k;
+      last[k] = () -> {
+        Parallel.check(c);
+        shape.inverseTop(fa[prime], PRIMES[prime]);
+      };
+    }
+    run(last, par);
+    return recombine(fa, columns, n, bt != null, decimal, par, c);
+  }
+
+  /**
+   * How a transform of length n splits: a first pass over the whole array (radix 3 for 3 * 2^k, radix 4 for 2^k
+   * from 4 on) leaves {@code blocks} independent power-of-two transforms of length {@code sub}; lengths 1 and 2 are
+   * one block.
+   */
+  private static final class Shape {
+    final int n;
+    final boolean three;
+    final int blocks;
+    final int sub;
+    final int subLog;
+
+    Shape(int n) {
+      this.n = n;
+      this.three = isThree(n);
+      this.blocks = three ? 3 : n >= 4 ? 4 : 1;
+      this.sub = n / blocks;
+      this.subLog = Integer.numberOfTrailingZeros(sub);
+    }
+
+    void forward(long[] a, Prime m, BooleanSupplier c) {
+      forwardTop(a, m);
+      for (int s = 0; s < blocks; s++) {
+        forwardBlock(a, s * sub, m, c);
+      }
+    }
+
+    void forwardTop(long[] a, Prime m) {
+      if (three) {
+        radix3(a, sub, m.radix3(subLog)[0], m.w3, m.p, m.pinv);
+      } else if (blocks == 4) {
+        dif4(a, 0, sub, 0, sub, m.tables(subLog + 2)[0], m.p, m.pinv);
+      }
+    }
+
+    void forwardBlock(long[] a, int off, Prime m, BooleanSupplier c) {
+      dif(a, off, sub, m.tables(subLog)[0], m.p, m.pinv, c);
+    }
+
+    void inverseBlock(long[] a, int off, Prime m, BooleanSupplier c) {
+      dit(a, off, sub, m.tables(subLog)[1], m.p, m.pinv, c);
+    }
+
+    void inverseTop(long[] a, Prime m) {
+      if (three) {
+        radix3Inverse(a, sub, m.radix3(subLog)[1], m.w3inv, m.p, m.pinv);
+      } else if (blocks == 4) {
+        dit4(a, 0, sub, 0, sub, m.tables(subLog + 2)[1], m.p, m.pinv);
+      }
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -162,9 +296,17 @@ final class Ntt {
     final long pinv;
     private final long r2;
     private final long one;
+    /** Of order 2^32: the power-of-two transforms' roots. */
     private final long root;
-    private final long[] scale = new long[33];
+    /** Of order 3 * 2^32: root3^3 = root. */
+    private final long root3;
+    /** Cube roots of unity root3^(2^32) and its inverse, in Montgomery form. */
+    final long w3;
+    final long w3inv;
+    /** 1 / length times the Montgomery factors, by {@link #code} of the length. */
+    private final long[] scale = new long[66];
     private volatile long[][] tables = {new long[2], new long[2]};
+    private final long[][][] radix3 = new long[33][][];
 
     Prime(long p) {
       this.p = p;
@@ -177,17 +319,25 @@ final class Ntt {
       BigInteger r = BigInteger.ONE.shiftLeft(64).mod(bp);
       this.one = r.longValueExact();
       this.r2 = r.multiply(r).mod(bp).longValueExact();
+      BigInteger pm1 = bp.subtract(BigInteger.ONE);
       BigInteger g = BigInteger.valueOf(3);
-      BigInteger half = bp.shiftRight(1);
-      while (g.modPow(half, bp).equals(BigInteger.ONE)) {
+      // g generates the 2- and 3-parts of the group: neither a square nor a cube, so root3 has order exactly 3 * 2^32.
+      while (g.modPow(pm1.shiftRight(1), bp).equals(BigInteger.ONE)
+          || g.modPow(pm1.divide(BigInteger.valueOf(3)), bp).equals(BigInteger.ONE)) {
         g = g.add(BigInteger.ONE);
       }
-      // g is a quadratic non-residue, so g^((p-1)/2^32) has order exactly 2^32.
-      this.root = g.modPow(bp.shiftRight(32), bp).longValueExact();
+      BigInteger rho = g.modPow(pm1.divide(BigInteger.valueOf(3L << 32)), bp);
+      this.root3 = rho.longValueExact();
+      this.root = rho.pow(3).mod(bp).longValueExact();
+      BigInteger cube = rho.modPow(BigInteger.ONE.shiftLeft(32), bp);
+      this.w3 = toMont(cube.longValueExact());
+      this.w3inv = toMont(cube.modInverse(bp).longValueExact());
       for (int log = 0; log <= 32; log++) {
-        // Undoes the transform's factor 2^log and the Montgomery factor 2^-64 left by the pointwise product.
-        BigInteger nInv = BigInteger.ONE.shiftLeft(log).modInverse(bp);
-        scale[log] = nInv.multiply(r).multiply(r).mod(bp).longValueExact();
+        // Undoes the transform's factor (length) and the Montgomery factor 2^-64 left by the pointwise product.
+        for (int f = 1; f <= 3; f += 2) {
+          BigInteger nInv = BigInteger.valueOf(f).shiftLeft(log).modInverse(bp);
+          scale[2 * log + (f == 3 ? 1 : 0)] = nInv.multiply(r).multiply(r).mod(bp).longValueExact();
+        }
       }
       tables[0][1] = one;
       tables[1][1] = one;
@@ -215,20 +365,44 @@ final class Ntt {
         for (int h = 1; h < n; h <<= 1) {
           BigInteger exponent = BigInteger.ONE.shiftLeft(31).divide(BigInteger.valueOf(h)); // w has order 2h
           BigInteger w = BigInteger.valueOf(root).modPow(exponent, bp);
-          long wf = toMont(w.longValueExact());
-          long wi = toMont(w.modInverse(bp).longValueExact());
-          long cf = one;
-          long ci = one;
-          for (int j = 0; j < h; j++) {
-            fwd[h + j] = cf;
-            inv[h + j] = ci;
-            cf = mont(cf, wf, p, pinv);
-            ci = mont(ci, wi, p, pinv);
-          }
+          powers(toMont(w.longValueExact()), fwd, h, h, 1);
+          powers(toMont(w.modInverse(bp).longValueExact()), inv, h, h, 1);
         }
         t = new long[][] {fwd, inv};
         tables = t;
         return t;
+      }
+    }
+
+    /**
+     * Twiddles of the radix-3 pass of length 3 * 2^log, w of order 3 * 2^log: t[2j] = w^j, t[2j + 1] = w^2j for j <
+     * 2^log (Montgomery form, interleaved so one cache line serves both); [0] forward, [1] inverse roots.
+     */
+    synchronized long[][] radix3(int log) {
+      long[][] t = radix3[log];
+      if (t == null) {
+        int m = 1 << log;
+        BigInteger bp = BigInteger.valueOf(p);
+        BigInteger w = BigInteger.valueOf(root3).modPow(BigInteger.ONE.shiftLeft(32 - log), bp);
+        long[] fwd = new long[2 * m];
+        long[] inv = new long[2 * m];
+        powers(toMont(w.longValueExact()), fwd, 0, m, 2);
+        powers(toMont(w.pow(2).mod(bp).longValueExact()), fwd, 1, m, 2);
+        BigInteger wi = w.modInverse(bp);
+        powers(toMont(wi.longValueExact()), inv, 0, m, 2);
+        powers(toMont(wi.pow(2).mod(bp).longValueExact()), inv, 1, m, 2);
+        t = new long[][] {fwd, inv};
+        radix3[log] = t;
+      }
+      return t;
+    }
+
+    /** out[from + stride * j] = w^j (Montgomery form) for j < count. */
+    private void powers(long w, long[] out, int from, int count, int stride) {
+      long x = one;
+      for (int j = 0; j < count; j++) {
+        out[from + stride * j] = x;
+        x = mont(x, w, p, pinv);
       }
     }
   }
@@ -247,27 +421,15 @@ final class Ntt {
     long p = m.p;
     for (int i = 0; i < x.length; i++) {
       long v = x[i];
-      // 2^61 - p < 2^38, so v >>> 61 is floor(v / p) or one less for any 64-bit v: the remainder lands in [0, 2p).
+      // With d = 2^61 - p < 2^41, v - (v >>> 61) p = (v mod 2^61) + (v >>> 61) d < 2^61 + 7d < 2p for any 64-bit v.
       f[i] = v - (v >>> 61) * p;
-    }
-  }
-
-  private static void transform(long[] a, int n, long[] tw, Prime m, BooleanSupplier c, boolean par, boolean forward) {
-    if (n == 1) {
-      return;
-    }
-    int splits = par ? Parallel.SPLITS : 0;
-    if (forward) {
-      dif(a, 0, n, tw, m.p, m.pinv, c, splits);
-    } else {
-      dit(a, 0, n, tw, m.p, m.pinv, c, splits);
     }
   }
 
   // Two butterfly levels are fused into one radix-4 step: the same four multiplications as two radix-2 levels, but
   // half the loads, stores and loop overhead. A leftover single level (odd log length) is done radix-2.
 
-  private static void dif(long[] a, int off, int len, long[] tw, long p, long pinv, BooleanSupplier c, int splits) {
+  private static void dif(long[] a, int off, int len, long[] tw, long p, long pinv, BooleanSupplier c) {
     Parallel.check(c);
     if (len <= BLOCK) {
       int h = len >>> 1;
@@ -284,25 +446,13 @@ final class Ntt {
       return;
     }
     int q = len >>> 2;
-    if (splits > 0) {
-      int mid = q >>> 1;
-      Parallel.both(() -> dif4(a, off, q, 0, mid, tw, p, pinv), () -> dif4(a, off, q, mid, q, tw, p, pinv));
-      Parallel.both(() -> {
-        dif(a, off, q, tw, p, pinv, c, splits - 1);
-        dif(a, off + q, q, tw, p, pinv, c, splits - 1);
-      }, () -> {
-        dif(a, off + 2 * q, q, tw, p, pinv, c, splits - 1);
-        dif(a, off + 3 * q, q, tw, p, pinv, c, splits - 1);
-      });
-    } else {
-      dif4(a, off, q, 0, q, tw, p, pinv);
-      for (int k = 0; k < 4; k++) {
-        dif(a, off + k * q, q, tw, p, pinv, c, 0);
-      }
+    dif4(a, off, q, 0, q, tw, p, pinv);
+    for (int k = 0; k < 4; k++) {
+      dif(a, off + k * q, q, tw, p, pinv, c);
     }
   }
 
-  private static void dit(long[] a, int off, int len, long[] tw, long p, long pinv, BooleanSupplier c, int splits) {
+  private static void dit(long[] a, int off, int len, long[] tw, long p, long pinv, BooleanSupplier c) {
     Parallel.check(c);
     if (len <= BLOCK) {
       int h = 1;
@@ -320,23 +470,59 @@ final class Ntt {
       return;
     }
     int q = len >>> 2;
-    if (splits > 0) {
-      int mid = q >>> 1;
-      Parallel.both(() -> {
-        dit(a, off, q, tw, p, pinv, c, splits - 1);
-        dit(a, off + q, q, tw, p, pinv, c, splits - 1);
-      }, () -> {
-        dit(a, off + 2 * q, q, tw, p, pinv, c, splits - 1);
-        dit(a, off + 3 * q, q, tw, p, pinv, c, splits - 1);
-      });
-      Parallel.check(c);
-      Parallel.both(() -> dit4(a, off, q, 0, mid, tw, p, pinv), () -> dit4(a, off, q, mid, q, tw, p, pinv));
-    } else {
-      for (int k = 0; k < 4; k++) {
-        dit(a, off + k * q, q, tw, p, pinv, c, 0);
-      }
-      Parallel.check(c);
-      dit4(a, off, q, 0, q, tw, p, pinv);
+    for (int k = 0; k < 4; k++) {
+      dit(a, off + k * q, q, tw, p, pinv, c);
+    }
+    Parallel.check(c);
+    dit4(a, off, q, 0, q, tw, p, pinv);
+  }
+
+  /**
+   * The radix-3 first pass of a forward transform of length 3m: for each j the thirds (x0, x1, x2) become
+   * (x0 + x1 + x2, (x0 + w x1 + w^2 x2) r^j, (x0 + w^2 x1 + w x2) r^2j), w a cube root of unity, r of order 3m; with
+   * w^2 = -1 - w that is one product by w, t = w (x1 - x2), then y1 = x0 - x2 + t and y2 = x0 - x1 - t. Each third is
+   * then a length-m transform.
+   */
+  private static void radix3(long[] a, int m, long[] tw, long w, long p, long pinv) {
+    long p2 = p << 1;
+    for (int j = 0; j < m; j++) {
+      long x0 = a[j];
+      long x1 = a[j + m];
+      long x2 = a[j + 2 * m];
+      long s = x1 + x2 - p2;
+      s += (s >> 63) & p2;
+      long y0 = x0 + s - p2;
+      a[j] = y0 + ((y0 >> 63) & p2);
+      long t = montLazy(x1 - x2 + p2, w, p, pinv);
+      long d = x0 - x2;
+      d += (d >> 63) & p2;
+      long e = x0 - x1;
+      e += (e >> 63) & p2;
+      a[j + m] = montLazy(d + t, tw[2 * j], p, pinv); // d + t < 4p
+      a[j + 2 * m] = montLazy(e - t + p2, tw[2 * j + 1], p, pinv); // in (0, 3.5p)
+    }
+  }
+
+  /** The inverse of {@link #radix3} (up to the factor 3), as the last pass of an inverse transform (inverse roots). */
+  private static void radix3Inverse(long[] a, int m, long[] tw, long w, long p, long pinv) {
+    long p2 = p << 1;
+    for (int j = 0; j < m; j++) {
+      long u0 = a[j];
+      long u1 = montLazy(a[j + m], tw[2 * j], p, pinv);
+      long u2 = montLazy(a[j + 2 * m], tw[2 * j + 1], p, pinv);
+      long s = u1 + u2 - p2;
+      s += (s >> 63) & p2;
+      long x0 = u0 + s - p2;
+      a[j] = x0 + ((x0 >> 63) & p2);
+      long t = montLazy(u1 - u2 + p2, w, p, pinv);
+      long d = u0 - u2;
+      d += (d >> 63) & p2;
+      long e = u0 - u1;
+      e += (e >> 63) & p2;
+      long x1 = d + t - p2;
+      a[j + m] = x1 + ((x1 >> 63) & p2);
+      long x2 = e - t;
+      a[j + 2 * m] = x2 + ((x2 >> 63) & p2);
     }
   }
 
@@ -431,15 +617,6 @@ final class Ntt {
     }
   }
 
-  private static void pointwise(long[] a, long[] b, Prime m, boolean par) {
-    int n = a.length;
-    if (par) {
-      Parallel.both(() -> pointwise(a, b, 0, n >>> 1, m.p, m.pinv), () -> pointwise(a, b, n >>> 1, n, m.p, m.pinv));
-    } else {
-      pointwise(a, b, 0, n, m.p, m.pinv);
-    }
-  }
-
   private static void pointwise(long[] a, long[] b, int from, int to, long p, long pinv) {
     for (int i = from; i < to; i++) {
       a[i] = montLazy(a[i], b[i], p, pinv);
@@ -450,16 +627,17 @@ final class Ntt {
   // Chinese remaindering and carry propagation
 
   /**
-   * Exact columns from the three residue arrays, then carries in the requested radix. {@code prescaled}: the 2^-log
+   * Exact columns from the three residue arrays, then carries in the requested radix. {@code prescaled}: the 1/length
    * factor was already applied (to a cached operand), so the residues only need reducing from [0, 2p) to [0, p).
    */
-  private static long[] recombine(long[][] res, int columns, int log, boolean prescaled, boolean decimal, boolean par,
-      BooleanSupplier c) {
+  private static long[] recombine(long[][] res, int columns, int length, boolean prescaled, boolean decimal,
+      boolean par, BooleanSupplier c) {
     Parallel.check(c);
     long[] out = new long[columns + 2];
-    long s0 = prescaled ? 0 : P0.scale[log];
-    long s1 = prescaled ? 0 : P1.scale[log];
-    long s2 = prescaled ? 0 : P2.scale[log];
+    int code = code(length);
+    long s0 = prescaled ? 0 : P0.scale[code];
+    long s1 = prescaled ? 0 : P1.scale[code];
+    long s2 = prescaled ? 0 : P2.scale[code];
     if (par) {
       int mid = columns >>> 1;
       long[] carry = new long[2];

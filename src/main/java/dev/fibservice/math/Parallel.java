@@ -5,50 +5,85 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.RecursiveTask;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
-/** Fork/join plumbing for the big-number engine: one small dedicated pool plus cooperative cancellation checks. */
+/**
+ * Fork/join plumbing for the big-number engine: one small dedicated pool, a lowest-priority one for work nobody waits
+ * for (the warm-up), and cooperative cancellation checks.
+ */
 final class Parallel {
   /**
-   * One worker per core, capped at 4 (the engine only ever splits work into 2^SPLITS equal parts); a dedicated pool
-   * keeps long computations from starving ForkJoinPool.commonPool() users. System property
-   * {@code dev.fibservice.compute.workers} overrides it (1 = everything on the caller's thread).
+   * One worker per core, capped at 4; a dedicated pool keeps long computations from starving ForkJoinPool.commonPool()
+   * users. System property {@code dev.fibservice.compute.workers} overrides it (1 = everything on the caller's thread).
    */
   private static final int WORKERS = Math.max(1, Math.min(4, Integer.getInteger("dev.fibservice.compute.workers",
       Runtime.getRuntime().availableProcessors())));
 
-  /** How many times a large transform or conversion is halved across threads (0 on a single core). */
-  static final int SPLITS = 31 - Integer.numberOfLeadingZeros(WORKERS);
+  // only heavy work comes here (large n): the service gives its threads the heavy lane's lower CPU priority
+  private static final ForkJoinPool POOL = pool("bigfib-worker-", EngineThreads.Pool.HEAVY, 60);
 
-  private static final ForkJoinPool POOL = new ForkJoinPool(WORKERS, pool -> {
-    // only heavy work comes here (large n): its threads get the heavy lane's lower CPU priority
-    ForkJoinWorkerThread t = new ForkJoinWorkerThread(pool) {
-      @Override
-      protected void onStart() {
-        super.onStart();
-        Niceness.apply(Niceness.heavy());
-      }
-    };
-    t.setName("bigfib-worker-" + t.getPoolIndex());
-    t.setDaemon(true);
-    return t;
-  }, null, false);
+  /** Created on first use; its threads end a few seconds after their last task, so a warm-up leaves none behind. */
+  private static volatile ForkJoinPool low;
 
   private Parallel() {
   }
 
-  /** Whether splitting work is worth anything on this machine. */
-  static boolean enabled() {
-    return SPLITS > 0;
+  /** A pool of WORKERS threads, each ending once idle for {@code keepAliveSeconds} (and coming back on demand). */
+  private static ForkJoinPool pool(String name, EngineThreads.Pool kind, long keepAliveSeconds) {
+    ForkJoinPool.ForkJoinWorkerThreadFactory factory = pool -> {
+      ForkJoinWorkerThread t = new ForkJoinWorkerThread(pool) {
+        @Override
+        protected void onStart() {
+          super.onStart();
+          setName(name + getPoolIndex()); // the index is assigned once the thread has registered, not in the factory
+          EngineThreads.started(kind);
+        }
+      };
+      t.setDaemon(true);
+      return t;
+    };
+    // the defaults of ForkJoinPool's short constructor (core 0, at most 0x7fff threads, 1 runnable), our keep-alive
+    return new ForkJoinPool(WORKERS, factory, null, false, 0, 0x7fff, 1, null, keepAliveSeconds, TimeUnit.SECONDS);
   }
 
-  /** Runs {@code body} inside the engine's pool (directly if already there) and returns its result. */
+  /** Whether splitting work is worth anything on this machine. */
+  static boolean enabled() {
+    return WORKERS > 1;
+  }
+
+  static int workers() {
+    return WORKERS;
+  }
+
+  /** Runs {@code body} inside the engine's pool (directly if already in one of its pools) and returns its result. */
   static <T> T invoke(Supplier<T> body) {
-    if (!enabled() || ForkJoinTask.getPool() == POOL) {
+    return invoke(POOL, body);
+  }
+
+  /**
+   * Runs {@code body} on the lowest-priority pool (threads {@code bigfib-warmup-*}), so it never takes the heavy pool's
+   * threads from a request.
+   */
+  static <T> T invokeAtLowestPriority(Supplier<T> body) {
+    ForkJoinPool pool = low;
+    if (pool == null) {
+      synchronized (Parallel.class) {
+        if (low == null) {
+          low = pool("bigfib-warmup-", EngineThreads.Pool.LOWEST, 2);
+        }
+        pool = low;
+      }
+    }
+    return invoke(pool, body);
+  }
+
+  private static <T> T invoke(ForkJoinPool pool, Supplier<T> body) {
+    if (!enabled() || inPool()) {
       return body.get();
     }
-    return POOL.invoke(new RecursiveTask<T>() {
+    return pool.invoke(new RecursiveTask<T>() {
       @Override
       protected T compute() {
         return body.get();
@@ -56,12 +91,61 @@ final class Parallel {
     });
   }
 
+  /** Whether the current thread is one of the engine's pool threads (so forks stay in its pool). */
+  private static boolean inPool() {
+    ForkJoinPool pool = ForkJoinTask.getPool();
+    return pool != null && (pool == POOL || pool == low);
+  }
+
+  /**
+   * Runs independent tasks, concurrently when called from inside the pool; returns when all have finished, so no work
+   * outlives the call even when one throws (e.g. on cancellation). The first failure is rethrown.
+   */
+  static void all(Runnable[] tasks) {
+    if (!inPool()) {
+      for (Runnable t : tasks) {
+        t.run();
+      }
+      return;
+    }
+    ForkJoinTask<?>[] forked = new ForkJoinTask<?>[tasks.length];
+    for (int i = 1; i < tasks.length; i++) {
+      forked[i] = ForkJoinTask.adapt(tasks[i]).fork();
+    }
+    Throwable failure = null;
+    try {
+      tasks[0].run();
+    } catch (RuntimeException | Error e) {
+      failure = e;
+    }
+    // Newest first, so this thread takes back the tasks nobody stole and runs them itself.
+    for (int i = tasks.length - 1; i >= 1; i--) {
+      ForkJoinTask<?> t = forked[i];
+      if (failure != null && t.tryUnfork()) {
+        continue;
+      }
+      try {
+        t.join();
+      } catch (RuntimeException | Error e) {
+        if (failure == null) {
+          failure = e;
+        }
+      }
+    }
+    if (failure instanceof RuntimeException e) {
+      throw e;
+    }
+    if (failure != null) {
+      throw (Error) failure;
+    }
+  }
+
   /**
    * Runs two independent tasks, concurrently when called from inside the pool; returns when both have finished, so no
    * work outlives the call even when one side throws (e.g. on cancellation).
    */
   static void both(Runnable a, Runnable b) {
-    if (ForkJoinTask.getPool() != POOL) {
+    if (!inPool()) {
       a.run();
       b.run();
       return;

@@ -223,7 +223,8 @@ final class Radix {
   /** A cached power of 2^64 in radix 10^18, with its forward transforms per transform length. */
   private static final class Power {
     final long[] digits;
-    private final Ntt.Transformed[] transforms = new Ntt.Transformed[33];
+    /** By {@link Ntt#code} of the transform length. */
+    private final Ntt.Transformed[] transforms = new Ntt.Transformed[66];
 
     Power(long[] digits) {
       this.digits = digits;
@@ -233,14 +234,15 @@ final class Radix {
       if (Math.min(x.length, digits.length) <= SCHOOL_LIMBS) {
         return schoolbook(x, digits);
       }
-      return Ntt.multiply(x, transform(Ntt.logLength(x.length, digits.length), cancelled), true, cancelled);
+      return Ntt.multiply(x, transform(Ntt.length(x.length + digits.length - 1), cancelled), true, cancelled);
     }
 
-    private synchronized Ntt.Transformed transform(int log, BooleanSupplier cancelled) {
-      Ntt.Transformed t = transforms[log];
+    private synchronized Ntt.Transformed transform(int length, BooleanSupplier cancelled) {
+      int code = Ntt.code(length);
+      Ntt.Transformed t = transforms[code];
       if (t == null) {
-        t = Ntt.transform(digits, log, true, cancelled);
-        transforms[log] = t;
+        t = Ntt.transform(digits, length, true, cancelled);
+        transforms[code] = t;
       }
       return t;
     }

@@ -90,6 +90,42 @@ class BigFibonacciTest {
   }
 
   @Test
+  void digitsMatchAroundThresholds() {
+    TreeSet<Integer> ns = new TreeSet<>();
+    for (int n = 0; n <= 300; n++) {
+      ns.add(n);
+    }
+    int k = (int) (BigFibonacci.NTT_BITS / 0.6942419);
+    for (int scale : new int[] {1, 2, 3, 4, 8}) {
+      for (int d = -3; d <= 3; d++) {
+        ns.add(scale * k + d);
+        ns.add(2 * scale * k + d);
+      }
+    }
+    // The last product's columns (twice the limbs of F(n/2)) cross every transform length class 2^j and 3 * 2^j:
+    // F(n) has about n * log10(phi) / 18 decimal limbs, one more every 86 steps of n.
+    for (int len = 1 << 9; len <= 1 << 14; len *= 2) {
+      for (int columns : new int[] {len, len / 2 * 3}) {
+        int n = (int) (columns * 18 / 0.20898764);
+        for (int d = -150; d <= 150; d += 100) {
+          ns.add(n + d);
+        }
+      }
+    }
+    ns.add(50_000);
+    ns.add(49_999);
+    for (int n : ns) {
+      String expected = n < 20_000 ? reference(n).toString() : BigFibonacci.decimal(BigFibonacci.fib(n, NEVER), NEVER);
+      assertEquals(expected, BigFibonacci.digits(n, NEVER), "F(" + n + ")");
+    }
+    assertEquals(F1000, BigFibonacci.digits(1000, NEVER));
+    // independent of the engine: JDK's BigInteger.toString of the plain doubling
+    for (int n : new int[] {99_999, 262_144, 300_001}) {
+      assertEquals(reference(n).toString(), BigFibonacci.digits(n, NEVER), "F(" + n + ")");
+    }
+  }
+
+  @Test
   void identitiesHoldAtOneMillion() {
     int k = 500_000;
     BigInteger fk = BigFibonacci.fib(k, NEVER);
@@ -113,6 +149,7 @@ class BigFibonacciTest {
     String s6 = BigFibonacci.decimal(f6, NEVER);
     assertEquals(208_988, s6.length());
     assertEquals(f6.toString(), s6);
+    assertEquals(s6, BigFibonacci.digits(1_000_000, NEVER));
 
     BigInteger f7 = BigFibonacci.fib(10_000_000, NEVER);
     String s7 = BigFibonacci.decimal(f7, NEVER);
@@ -122,6 +159,9 @@ class BigFibonacciTest {
     BigInteger mod = BigInteger.TEN.pow(9);
     assertEquals(f7.mod(mod), new BigInteger(s7.substring(s7.length() - 9)));
     assertEquals(fibMod(10_000_000, 1_000_000_000L), f7.mod(mod).longValueExact());
+    assertEquals(s7, BigFibonacci.digits(10_000_000, NEVER));
+    String s7odd = BigFibonacci.digits(10_000_001, NEVER);
+    assertEquals(BigFibonacci.decimal(BigFibonacci.fib(10_000_001, NEVER), NEVER), s7odd);
   }
 
   private static long fibMod(int n, long m) {
@@ -138,6 +178,7 @@ class BigFibonacciTest {
   @Test
   void rejectsBadArguments() {
     assertThrows(IllegalArgumentException.class, () -> BigFibonacci.fib(-1, NEVER));
+    assertThrows(IllegalArgumentException.class, () -> BigFibonacci.digits(-1, NEVER));
     assertThrows(IllegalArgumentException.class, () -> BigFibonacci.decimal(BigInteger.valueOf(-5), NEVER));
     assertThrows(NullPointerException.class, () -> BigFibonacci.fib(10, null));
   }
@@ -145,6 +186,7 @@ class BigFibonacciTest {
   @Test
   void alreadyCancelledThrowsImmediately() {
     assertThrows(CancellationException.class, () -> BigFibonacci.fib(10_000_000, () -> true));
+    assertThrows(CancellationException.class, () -> BigFibonacci.digits(10_000_000, () -> true));
     BigInteger big = BigInteger.ONE.shiftLeft(1 << 20);
     assertThrows(CancellationException.class, () -> BigFibonacci.decimal(big, () -> true));
   }
@@ -169,6 +211,20 @@ class BigFibonacciTest {
       if (outcome.get() != null || delayMs < 200) {
         assertInstanceOf(CancellationException.class, outcome.get(), "delay " + delayMs + " ms");
       }
+    }
+  }
+
+  @Test
+  void cancellationStopsDigitsAtAnyPoint() {
+    java.util.concurrent.atomic.AtomicInteger polls = new java.util.concurrent.atomic.AtomicInteger();
+    BigFibonacci.digits(3_000_000, () -> polls.incrementAndGet() < 0);
+    int total = polls.get();
+    assertTrue(total > 500, "polls " + total);
+    // the flag turns true at the k-th poll, early, midway and late in the computation (no timing involved)
+    for (int k : new int[] {1, 5, total / 3, total / 2, total - 10}) {
+      java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger();
+      assertThrows(CancellationException.class, () -> BigFibonacci.digits(3_000_000, () -> seen.incrementAndGet() >= k),
+          "cancelled at poll " + k + " of " + total);
     }
   }
 

@@ -52,6 +52,9 @@ class FibonacciTest {
     assertEquals(new BigInteger("12200160415121876738"), Fibonacci.compute(Algorithm.DOUBLING, 93, NEVER));
     assertEquals(new BigInteger("12200160415121876738"), Fibonacci.compute(Algorithm.ITERATIVE, 93, NEVER));
     assertEquals(F1000, Fibonacci.decimal(Fibonacci.compute(Algorithm.DOUBLING, 1000, NEVER), NEVER));
+    assertEquals(F1000, Fibonacci.digits(Algorithm.DOUBLING, 1000, NEVER));
+    assertEquals(F1000, Fibonacci.digits(Algorithm.ITERATIVE, 1000, NEVER));
+    assertEquals("1134903170", Fibonacci.digits(Algorithm.RECURSIVE, 45, NEVER));
     assertEquals(209, F1000.length());
     assertEquals(F1000, Fibonacci.decimal(Fibonacci.compute(Algorithm.ITERATIVE, 1000, NEVER), NEVER));
   }

@@ -59,4 +59,35 @@ class NatTest {
     assertThrows(ArithmeticException.class, () -> Nat.subtract(new long[] {1}, new long[] {2}));
     assertThrows(IllegalArgumentException.class, () -> Nat.of(BigInteger.ONE.negate()));
   }
+
+  @Test
+  void decimalArithmeticMatchesBigInteger() {
+    Random r = new Random(9);
+    BigInteger e18 = BigInteger.valueOf(Ntt.E18);
+    for (int i = 0; i < 2000; i++) {
+      BigInteger a = new BigInteger(1 + r.nextInt(3000), r);
+      BigInteger b = new BigInteger(1 + r.nextInt(3000), r);
+      if (i % 10 == 0) {
+        a = e18.pow(1 + r.nextInt(20)).subtract(BigInteger.ONE); // all nines: carries ripple through
+      }
+      if (i % 10 == 1) {
+        b = e18.pow(1 + r.nextInt(20)); // zero limbs: borrows ripple through
+      }
+      long[] x = NttTest.decimalLimbs(a);
+      long[] y = NttTest.decimalLimbs(b);
+      for (int m : new int[] {1, 2, 4}) {
+        BigInteger ma = a.multiply(BigInteger.valueOf(m));
+        assertEquals(ma.add(b), NttTest.fromDecimal(Nat.combineDecimal(x, m, y, 1)), "m=" + m);
+        if (ma.compareTo(b) >= 0) {
+          assertEquals(ma.subtract(b), NttTest.fromDecimal(Nat.combineDecimal(x, m, y, -1)), "m=" + m);
+        } else {
+          assertThrows(ArithmeticException.class, () -> Nat.combineDecimal(x, m, y, -1));
+        }
+      }
+      assertEquals(a.add(BigInteger.TWO), NttTest.fromDecimal(Nat.addSmallDecimal(x, 2)));
+      if (a.compareTo(BigInteger.TWO) >= 0) {
+        assertEquals(a.subtract(BigInteger.TWO), NttTest.fromDecimal(Nat.subtractSmallDecimal(x, 2)));
+      }
+    }
+  }
 }

@@ -1,5 +1,6 @@
-package dev.fibservice.math;
+package dev.fibservice.compute;
 
+import dev.fibservice.math.EngineThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,22 +21,22 @@ public final class Niceness {
   private static final Logger log = LoggerFactory.getLogger(Niceness.class);
   private static final ThreadLocal<Boolean> APPLIED = ThreadLocal.withInitial(() -> false);
   private static volatile boolean unavailable;
-  /** The heavy lane's niceness, for the engine's shared pool (whose threads exist outside any verticle). */
-  private static volatile int heavy;
+  /** The niceness of work nobody waits for (the engine warm-up): it runs only when nothing else wants the cores. */
+  static final int LOWEST = 19;
 
   private Niceness() {
   }
 
-  public static void heavy(int nice) {
-    heavy = nice;
-  }
-
-  static int heavy() {
-    return heavy;
+  /**
+   * Gives the engine's pool threads, which exist outside any verticle, their niceness as they start: the heavy
+   * lane's for the pool requests use, {@link #LOWEST} for the warm-up's.
+   */
+  static void forEngine(int heavyNice) {
+    EngineThreads.onStart(pool -> apply(pool == EngineThreads.Pool.LOWEST ? LOWEST : heavyNice));
   }
 
   /** Makes the current thread's niceness {@code nice} (0 leaves it alone). Blocking: worker threads only. */
-  public static void apply(int nice) {
+  static void apply(int nice) {
     if (nice == 0 || unavailable || APPLIED.get()) {
       return;
     }

@@ -1,0 +1,277 @@
+package dev.fibservice.client;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Calls {@code fib.compute} on the computing members of a fib-service cluster with failover: it picks the member
+ * itself ({@link Members#pick}) and sends to that member's own address, so it knows where each computation runs.
+ * {@code fib.compute} is idempotent, so an attempt is sent again to another member (at most
+ * {@link FibClientOptions#retries()} times) when:
+ * <ul>
+ *   <li>its member leaves the cluster, or is suspected (it stopped answering: see {@link Members}) while another
+ *       member is alive, whatever the size of the computation;</li>
+ *   <li>the member has no gateway registered (NO_HANDLERS: starting or leaving) or cannot be reached;</li>
+ *   <li>a <em>light</em> computation got no answer within {@link FibClientOptions#attemptTimeoutMs()}.</li>
+ * </ul>
+ * The attempt given up is cancelled on its member ({@code fib.cancel}, delivered when the member answers again) and
+ * its late reply is ignored. An answer from a gateway, a failure included (400, 503 busy, 504, 499), is final.
+ *
+ * <p>Each attempt carries its own cancel id ({@code <cancel id>#<attempt>}); {@link #cancel} and a {@code fib.cancel}
+ * published in this JVM with the caller's cancel id reach whichever attempt runs. One client per event loop: it
+ * works on the context it was created on (calls from elsewhere hop onto it).
+ */
+public final class FibClient {
+
+  private final Vertx vertx;
+  private final Context context;
+  private final Members members;
+  private final FibClientOptions options;
+  /** Calls in flight by the caller's cancel id. */
+  private final Map<String, Call> calls = new HashMap<>();
+  /** Attempts waiting on each member, so that a member's loss retries exactly its attempts. */
+  private final Map<String, Set<Attempt>> byMember = new HashMap<>();
+  private final Runnable stopListening;
+  private final MessageConsumer<Object> cancels;
+
+  private static final class Call {
+    final JsonObject body;
+    final String requestId;
+    final String cancelId;
+    final boolean light;
+    final Promise<JsonObject> promise = Promise.promise();
+    final Set<String> tried = new HashSet<>();
+    int retriesLeft;
+    int attempts;
+    Attempt current;
+
+    Call(JsonObject body, String requestId, String cancelId, boolean light, int retries) {
+      this.body = body;
+      this.requestId = requestId;
+      this.cancelId = cancelId;
+      this.light = light;
+      this.retriesLeft = retries;
+    }
+  }
+
+  private static final class Attempt {
+    final Call call;
+    final String member;
+    final String cancelId;
+    final boolean shortTimeout;
+    boolean over;
+
+    Attempt(Call call, String member, String cancelId, boolean shortTimeout) {
+      this.call = call;
+      this.member = member;
+      this.cancelId = cancelId;
+      this.shortTimeout = shortTimeout;
+    }
+  }
+
+  private FibClient(Vertx vertx, Members members) {
+    this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
+    this.members = members;
+    this.options = members.options();
+    this.stopListening = members.onLost((member, reason) -> context.runOnContext(v -> lost(member, reason)));
+    // the caller's own fib.cancel, published in this JVM, is passed on to the attempt that runs now
+    this.cancels = vertx.eventBus().localConsumer(Protocol.FIB_CANCEL, m -> {
+      if (m.body() instanceof JsonObject body && body.getValue("id") instanceof String id) {
+        cancel(id);
+      }
+    });
+  }
+
+  /** A client for the event loop of the calling verticle (or a new context when called outside Vert.x). */
+  public static FibClient create(Vertx vertx, Members members) {
+    return new FibClient(vertx, members);
+  }
+
+  /** Stops listening; calls in flight still complete. */
+  public void close() {
+    stopListening.run();
+    cancels.unregister();
+  }
+
+  /** F(n) for {"n":..,"algorithm":..}: a heavy computation (no short attempt timeout), under a fresh cancel id. */
+  public Future<JsonObject> compute(JsonObject request) {
+    return compute(request, null, newId(), false);
+  }
+
+  /**
+   * F(n) for {"n":..,"algorithm":..}: the reply JSON of {@code fib.compute}, or its failure as a
+   * {@link ReplyException} (the gateway's code; 503 NO_HANDLERS when no member is available or the retries are used
+   * up; 503 when every member is at {@link FibClientOptions#maxInFlightPerMember()}).
+   *
+   * @param requestId names the request in the logs (may be null)
+   * @param cancelId  the id that cancels it ({@link #cancel}); unique per call
+   * @param light     microseconds of work: an attempt gets {@link FibClientOptions#attemptTimeoutMs()} at most
+   */
+  public Future<JsonObject> compute(JsonObject request, String requestId, String cancelId, boolean light) {
+    if (Vertx.currentContext() != context) {
+      Promise<JsonObject> result = Promise.promise();
+      context.runOnContext(v -> compute(request, requestId, cancelId, light).onComplete(result));
+      return result.future();
+    }
+    Call call = new Call(request, requestId, cancelId != null ? cancelId : newId(), light, options.retries());
+    if (calls.putIfAbsent(call.cancelId, call) != null) {
+      return Future.failedFuture(new IllegalArgumentException("cancel id " + call.cancelId + " is already in use"));
+    }
+    call.promise.future().onComplete(ar -> calls.remove(call.cancelId, call));
+    attempt(call, null);
+    return call.promise.future();
+  }
+
+  /** Cancels the call made with this cancel id, on whichever member runs it (the gateway answers it 499). */
+  public void cancel(String cancelId) {
+    if (Vertx.currentContext() != context) {
+      context.runOnContext(v -> cancel(cancelId));
+      return;
+    }
+    Call call = calls.get(cancelId);
+    if (call != null && call.current != null) {
+      publishCancel(call.current);
+    }
+  }
+
+  /** A fresh cancel id: 128 random bits. */
+  public static String newId() {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    return Long.toHexString(random.nextLong() | Long.MIN_VALUE) + Long.toHexString(random.nextLong() | Long.MIN_VALUE);
+  }
+
+  private void attempt(Call call, RetryReason retryOf) {
+    String member = members.pick(call.tried);
+    if (member == null) {
+      call.promise.tryFail(members.unavailable());
+      return;
+    }
+    if (retryOf != null) {
+      members.retried(call.current.member, retryOf);
+    }
+    // the last attempt always gets the full timeout: on a starved machine a short timer would only turn a slow
+    // answer into a 504
+    boolean shortTimeout = call.light && call.retriesLeft > 0;
+    Attempt attempt = new Attempt(call, member, call.cancelId + "#" + (++call.attempts), shortTimeout);
+    call.current = attempt;
+    call.tried.add(member);
+    byMember.computeIfAbsent(member, k -> new HashSet<>()).add(attempt);
+    members.started(member);
+    DeliveryOptions delivery = new DeliveryOptions()
+      .setSendTimeout(shortTimeout ? options.attemptTimeoutMs() : options.requestTimeoutMs())
+      .addHeader(Protocol.CANCEL_ID_HEADER, attempt.cancelId);
+    if (call.requestId != null) {
+      delivery.addHeader(Protocol.REQUEST_ID_HEADER, call.requestId);
+    }
+    vertx.eventBus().<JsonObject>request(Protocol.computeOn(member), call.body, delivery).onComplete(ar -> {
+      if (ar.succeeded() || (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE)) {
+        members.heard(member);
+      }
+      boolean current = call.current == attempt && !attempt.over;
+      end(attempt);
+      if (!current || call.promise.future().isComplete()) {
+        return; // given up already (its member was lost): a late reply is ignored
+      }
+      if (ar.succeeded()) {
+        call.promise.complete(ar.result().body());
+        return;
+      }
+      RetryReason reason = retryReason(ar.cause(), shortTimeout);
+      if (reason == null) {
+        call.promise.fail(ar.cause());
+        return;
+      }
+      if (reason == RetryReason.NO_HANDLERS) {
+        members.avoid(member, 1000);
+      } else if (reason == RetryReason.ATTEMPT_TIMEOUT) {
+        publishCancel(attempt);
+      }
+      retry(call, reason, ar.cause());
+    });
+  }
+
+  private static RetryReason retryReason(Throwable failure, boolean shortTimeout) {
+    if (failure instanceof ReplyException re) {
+      return switch (re.failureType()) {
+        case NO_HANDLERS -> RetryReason.NO_HANDLERS;
+        case TIMEOUT -> shortTimeout ? RetryReason.ATTEMPT_TIMEOUT : null;
+        default -> null;
+      };
+    }
+    return RetryReason.UNREACHABLE; // could not reach the member at all
+  }
+
+  private void retry(Call call, RetryReason reason, Throwable cause) {
+    if (call.retriesLeft-- > 0) {
+      attempt(call, reason);
+    } else if (cause instanceof ReplyException re && re.failureType() != ReplyFailure.NO_HANDLERS) {
+      call.promise.tryFail(cause);
+    } else {
+      call.promise.tryFail(new ReplyException(ReplyFailure.NO_HANDLERS, 503, "no Fibonacci worker could compute it:"
+        + " " + describe(reason) + ", and the " + options.retries() + " retries (fib.retries) were used up; try again"));
+    }
+  }
+
+  private static String describe(RetryReason reason) {
+    return switch (reason) {
+      case MEMBER_LEFT -> "the worker member computing it left the cluster";
+      case SUSPECTED -> "the worker member computing it stopped answering";
+      case NO_HANDLERS -> "the worker member had no gateway registered";
+      case UNREACHABLE -> "the worker member could not be reached";
+      case ATTEMPT_TIMEOUT -> "the worker member did not answer in time";
+    };
+  }
+
+  /**
+   * A member was suspected or left: its attempts go to other members. A suspected member may only be paused, so when
+   * no other member is alive its attempts go on waiting for it (until their own timeout) rather than fail.
+   */
+  private void lost(String member, RetryReason reason) {
+    Set<Attempt> attempts = byMember.get(member);
+    if (attempts == null || (reason == RetryReason.SUSPECTED && !members.anyOtherAlive(member))) {
+      return;
+    }
+    for (Attempt attempt : new ArrayList<>(attempts)) {
+      Call call = attempt.call;
+      if (call.current != attempt || attempt.over || call.promise.future().isComplete()) {
+        continue;
+      }
+      end(attempt);
+      if (reason == RetryReason.SUSPECTED) {
+        publishCancel(attempt); // delivered if it comes back; the computation it started then stops
+      }
+      retry(call, reason, null);
+    }
+  }
+
+  private void end(Attempt attempt) {
+    if (attempt.over) {
+      return;
+    }
+    attempt.over = true;
+    members.ended(attempt.member);
+    Set<Attempt> attempts = byMember.get(attempt.member);
+    if (attempts != null && attempts.remove(attempt) && attempts.isEmpty()) {
+      byMember.remove(attempt.member);
+    }
+  }
+
+  private void publishCancel(Attempt attempt) {
+    vertx.eventBus().publish(Protocol.FIB_CANCEL, new JsonObject().put("id", attempt.cancelId));
+  }
+}

@@ -1,0 +1,326 @@
+package dev.fibservice.client;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The client library's member choice, suspicion and retries, against fake worker members on a local event bus
+ * that stop answering and come back. Outcome checks only: every wait is bounded and generous.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class FibClientTest {
+
+  private Vertx vertx;
+  private FakeCluster cluster;
+  private Members members;
+  private FibClient client;
+  private final List<String> events = new CopyOnWriteArrayList<>();
+
+  @BeforeEach
+  void start() {
+    vertx = Vertx.vertx();
+    cluster = new FakeCluster(vertx);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (members != null) {
+      members.close();
+    }
+    vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  /** Short intervals, so that the tests see suspicion quickly; generous compared with a local event bus. */
+  private static FibClientOptions options() {
+    return new FibClientOptions().pingIntervalMs(50).suspectAfterMs(400).attemptTimeoutMs(300)
+      .requestTimeoutMs(30_000).retries(2);
+  }
+
+  private void connect(FibClientOptions options, String... aliveFirst) {
+    members = Members.create(vertx, cluster, options, new MemberListener() {
+      @Override
+      public void stateChanged(String id, String name, MemberState from, MemberState to, String reason) {
+        events.add(id + " " + from.wireName() + "->" + to.wireName());
+      }
+    });
+    client = FibClient.create(vertx, members);
+    for (String id : aliveFirst) {
+      eventually(id + " alive", () -> members.state(id) == MemberState.ALIVE);
+    }
+  }
+
+  private Future<JsonObject> compute(int n) {
+    return client.compute(new JsonObject().put("n", n));
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  private static void eventually(String what, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!condition.getAsBoolean()) {
+      assertTrue(System.nanoTime() < deadline, "not within 30 s: " + what);
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      }
+    }
+  }
+
+  private static String worker(JsonObject reply) {
+    return reply.getString("worker").substring(0, reply.getString("worker").indexOf('/'));
+  }
+
+  @Test
+  void aMemberThatNeverAnsweredAPingGetsNoRequest() throws Exception {
+    cluster.add("a");
+    FakeCluster.Worker b = cluster.add("b");
+    b.silence();
+    connect(options(), "a");
+    for (int i = 0; i < 20; i++) {
+      assertEquals("a", worker(await(compute(i))));
+    }
+    assertEquals(0, b.received.get());
+    assertEquals(MemberState.JOINING, members.state("b"));
+  }
+
+  @Test
+  void aMemberThatStopsAnsweringIsSuspectedItsWorkRetriedElsewhereAndItComesBack() throws Exception {
+    cluster.add("a");
+    FakeCluster.Worker b = cluster.add("b");
+    connect(options(), "a", "b");
+    b.silence();
+    List<Future<JsonObject>> calls = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      calls.add(compute(i));
+    }
+    for (Future<JsonObject> call : calls) {
+      assertEquals("a", worker(await(call)), "every call ends on the member that answers");
+    }
+    assertTrue(b.received.get() > 0, "some calls went to b before it was suspected");
+    assertEquals(MemberState.SUSPECTED, members.state("b"));
+    assertEquals(b.received.get(), members.retries(RetryReason.SUSPECTED), "each call b held was sent again, once");
+    for (String attempt : b.cancelIds) {
+      eventually("the attempt " + attempt + " given up is cancelled", () -> cluster.cancels.contains(attempt));
+    }
+    b.resume(); // its late replies come now, and are ignored
+    eventually("b alive again", () -> members.state("b") == MemberState.ALIVE);
+    int before = b.computed.get();
+    for (int i = 0; i < 20; i++) {
+      await(compute(i));
+    }
+    assertTrue(b.computed.get() > before, "b gets requests again");
+    assertTrue(events.containsAll(List.of("b alive->suspected", "b suspected->alive")), events.toString());
+  }
+
+  @Test
+  void withNoOtherMemberAliveTheWorkOfASuspectedMemberWaitsForIt() throws Exception {
+    FakeCluster.Worker a = cluster.add("a");
+    connect(options(), "a");
+    a.silence();
+    Future<JsonObject> call = compute(7);
+    eventually("a suspected", () -> members.state("a") == MemberState.SUSPECTED);
+    a.resume();
+    assertEquals("a", worker(await(call)), "the call waited for the only member, paused, not failed");
+    assertEquals(0, members.retries(RetryReason.SUSPECTED));
+  }
+
+  @Test
+  void theWorkOfAMemberThatLeavesIsRetried() throws Exception {
+    cluster.add("a");
+    FakeCluster.Worker b = cluster.add("b");
+    connect(options(), "a", "b");
+    b.answersComputations = false; // alive, answers pings, holds what it gets
+    List<Future<JsonObject>> calls = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      calls.add(compute(i));
+    }
+    eventually("b holds some", () -> b.received.get() > 0);
+    int held = b.received.get();
+    cluster.remove("b");
+    for (Future<JsonObject> call : calls) {
+      assertEquals("a", worker(await(call)));
+    }
+    assertEquals(MemberState.REMOVED, members.state("b"));
+    assertEquals(held, members.retries(RetryReason.MEMBER_LEFT));
+  }
+
+  @Test
+  void repliesAreEvidenceOfLifeWhenPingsGoUnanswered() throws Exception {
+    FakeCluster.Worker a = cluster.add("a");
+    connect(options().suspectAfterMs(1500), "a");
+    a.answersPings = false;
+    a.computeMs = 20;
+    for (int i = 0; i < 150; i++) {
+      assertEquals("a", worker(await(compute(i))));
+    }
+    assertEquals(0, members.snapshot().get(0).suspicions(), "a answered every computation: never suspected");
+    eventually("a suspected once its replies stop too", () -> members.state("a") == MemberState.SUSPECTED);
+  }
+
+  @Test
+  void aPingFromBeforeAMemberLeftSaysNothingAboutItWhenItIsBack() throws Exception {
+    FakeCluster.Worker a = cluster.add("a");
+    connect(options(), "a");
+    a.silence(); // its ping now goes unanswered, until it times out (10 s)
+    eventually("a suspected", () -> members.state("a") == MemberState.SUSPECTED);
+    cluster.remove("a");
+    eventually("a removed", () -> members.state("a") == MemberState.REMOVED);
+    cluster.add("a"); // back, after a merge say, and answering
+    eventually("a alive again", () -> members.state("a") == MemberState.ALIVE);
+    Thread.sleep(Members.PING_TIMEOUT_MS + 2_000); // the old ping times out meanwhile
+    assertEquals(MemberState.ALIVE, members.state("a"), events.toString());
+    assertEquals(1, members.snapshot().get(0).suspicions(), "suspected once, before it left: " + events);
+  }
+
+  @Test
+  void aFullMemberSendsTheWorkElsewhereAndAllFullIsBusy() throws Exception {
+    FakeCluster.Worker a = cluster.add("a");
+    FakeCluster.Worker b = cluster.add("b");
+    connect(options().maxInFlightPerMember(2), "a", "b");
+    a.answersComputations = false;
+    b.answersComputations = false;
+    List<Future<JsonObject>> calls = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      calls.add(compute(i));
+    }
+    eventually("two calls on each member", () -> a.received.get() == 2 && b.received.get() == 2);
+    ExecutionException busy = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+      () -> await(compute(99)));
+    ReplyException e = assertInstanceOf(ReplyException.class, busy.getCause());
+    assertEquals(503, e.failureCode());
+    assertTrue(e.getMessage().contains("cluster.maxInFlightPerMember"), e.getMessage());
+    a.resume();
+    b.resume();
+    for (Future<JsonObject> call : calls) {
+      await(call);
+    }
+  }
+
+  @Test
+  void noMemberAtAllIsA503AtOnce() throws Exception {
+    connect(options());
+    ExecutionException none = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+      () -> await(compute(5)));
+    ReplyException e = assertInstanceOf(ReplyException.class, none.getCause());
+    assertEquals(ReplyFailure.NO_HANDLERS, e.failureType());
+    assertEquals(503, e.failureCode());
+    assertTrue(e.getMessage().startsWith("no Fibonacci worker is available"), e.getMessage());
+  }
+
+  @Test
+  void theCallersCancelReachesTheAttemptThatRuns() throws Exception {
+    FakeCluster.Worker a = cluster.add("a");
+    connect(options(), "a");
+    a.answersComputations = false;
+    client.compute(new JsonObject().put("n", 40), "req-1", "c1", false);
+    eventually("a got the call", () -> a.received.get() == 1);
+    assertEquals(List.of("c1#1"), a.cancelIds, "each attempt carries its own cancel id");
+    vertx.eventBus().publish(Protocol.FIB_CANCEL, new JsonObject().put("id", "c1"));
+    eventually("the published cancel is passed on to the attempt", () -> cluster.cancels.contains("c1#1"));
+  }
+
+  @Test
+  void aLightAttemptWithoutAnAnswerIsRetriedElsewhere() throws Exception {
+    cluster.add("a");
+    FakeCluster.Worker b = cluster.add("b");
+    connect(options(), "a", "b");
+    b.answersComputations = false; // answers pings: alive, but stuck
+    List<Future<JsonObject>> calls = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      calls.add(client.compute(new JsonObject().put("n", i), null, null, true));
+    }
+    for (Future<JsonObject> call : calls) {
+      assertEquals("a", worker(await(call)));
+    }
+    assertTrue(b.received.get() > 0);
+    assertEquals(b.received.get(), members.retries(RetryReason.ATTEMPT_TIMEOUT));
+    for (String attempt : b.cancelIds) {
+      eventually("the timed-out attempt " + attempt + " is cancelled", () -> cluster.cancels.contains(attempt));
+    }
+  }
+
+  @Test
+  void aMemberWithoutAGatewayIsAvoidedAndTheNextAnswers() throws Exception {
+    FakeCluster.Worker a = cluster.add("a");
+    FakeCluster.Worker b = cluster.add("b");
+    connect(options(), "a", "b");
+    a.dropGateway(); // alive (it answers pings), but nothing listens on its compute address: NO_HANDLERS
+    for (int i = 0; i < 10; i++) {
+      assertEquals("b", worker(await(compute(i))));
+    }
+    assertEquals(10, b.received.get());
+    assertTrue(members.retries(RetryReason.NO_HANDLERS) <= 2,
+      "a answered NO_HANDLERS once and was avoided for a while: " + members.retries(RetryReason.NO_HANDLERS));
+  }
+
+  @Test
+  void aHeavyCallIsNotRetriedForBeingSlow() throws Exception {
+    FakeCluster.Worker a = cluster.add("a");
+    connect(options(), "a");
+    a.answersComputations = false; // alive, answers pings, holds the computation: a long one
+    Future<JsonObject> call = client.compute(new JsonObject().put("n", 5_000_000), null, "heavy-1", false);
+    eventually("a got the call", () -> a.received.get() == 1);
+    FakeCluster.Worker b = cluster.add("b");
+    eventually("b alive", () -> members.state("b") == MemberState.ALIVE);
+    // ten attempt timeouts later the heavy call still waits on a: only a leaving sends it to b
+    Thread.sleep(10L * options().attemptTimeoutMs());
+    assertEquals(1, a.received.get());
+    assertEquals(0, b.received.get(), "a heavy computation was started twice");
+    cluster.remove("a");
+    assertEquals("b", worker(await(call)));
+    assertEquals(1, b.received.get());
+  }
+
+  @Test
+  void aGatewaysAnswerIsFinalEvenAFailure() throws Exception {
+    FakeCluster.Worker a = cluster.add("a");
+    FakeCluster.Worker b = cluster.add("b");
+    connect(options(), "a", "b");
+    a.failsWith = 503;
+    b.failsWith = 503;
+    ExecutionException busy = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+      () -> await(client.compute(new JsonObject().put("n", 10), null, null, true)));
+    ReplyException e = assertInstanceOf(ReplyException.class, busy.getCause());
+    assertEquals(ReplyFailure.RECIPIENT_FAILURE, e.failureType());
+    assertEquals(503, e.failureCode());
+    assertEquals(1, a.received.get() + b.received.get(), "a refusal is not retried elsewhere");
+  }
+
+  @Test
+  void retriesAreBoundedByFibRetries() throws Exception {
+    FakeCluster.Worker a = cluster.add("a");
+    FakeCluster.Worker b = cluster.add("b");
+    FakeCluster.Worker c = cluster.add("c");
+    connect(options().retries(1), "a", "b", "c");
+    a.dropGateway();
+    b.dropGateway();
+    c.dropGateway();
+    ExecutionException failed = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+      () -> await(compute(10)));
+    ReplyException e = assertInstanceOf(ReplyException.class, failed.getCause());
+    assertEquals(503, e.failureCode());
+    assertTrue(e.getMessage().contains("the 1 retries (fib.retries) were used up"), e.getMessage());
+    assertEquals(1, members.retries(RetryReason.NO_HANDLERS), "two attempts: the first and fib.retries = 1 more");
+  }
+}
