@@ -31,6 +31,7 @@ import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 import io.vertx.ext.web.handler.sockjs.Transport;
 import io.vertx.ext.web.handler.sockjs.impl.EventBusBridgeImpl;
+import io.vertx.ext.web.handler.sockjs.impl.SockJSSocketBase;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -181,8 +182,8 @@ public final class SockJsBridge {
           event.complete(true);
         }
         case SOCKET_CLOSED -> event.complete(true);
-        // closed here: vertx-web would cast the socket to a class of its own to close it
-        case SOCKET_IDLE -> client.close();
+        // no ping for sockjs.pingTimeoutMs: closed, as vertx-web would (1001 on a WebSocket)
+        case SOCKET_IDLE -> client.closeAfterSessionExpired();
         // taken here, and left uncompleted (see the class comment)
         case SEND -> client.send(calls, event.getRawMessage());
         case PUBLISH -> client.publish(event.getRawMessage());
@@ -198,7 +199,7 @@ public final class SockJsBridge {
    * to it is counted until its client took it. Also the socket's requests in flight, under cancel ids the bridge made,
    * its registrations and whether it may write. Used on the event loop of the HTTP instance that opened it.
    */
-  private final class Client implements SockJSSocket {
+  private final class Client extends SockJSSocketBase {
 
     private final Vertx vertx;
     private final SockJSSocket socket;
@@ -216,6 +217,8 @@ public final class SockJsBridge {
     private String origin;
 
     Client(Vertx vertx, SockJSSocket socket) {
+      // a SockJSSocketBase, since vertx-web's bridge casts its sockets to one to close them when idle
+      super(vertx, socket.routingContext(), new SockJSHandlerOptions().setRegisterWriteHandler(false));
       this.vertx = vertx;
       this.socket = socket;
       this.work = new PendingWork(vertx);
@@ -525,6 +528,15 @@ public final class SockJsBridge {
     @Override
     public void close() {
       socket.close();
+    }
+
+    @Override
+    public void closeAfterSessionExpired() {
+      if (socket instanceof SockJSSocketBase base) {
+        base.closeAfterSessionExpired();
+      } else {
+        socket.close();
+      }
     }
 
     @Override
