@@ -3,6 +3,8 @@ package dev.fibservice.bridge;
 import dev.fibservice.Eventually;
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
+import dev.fibservice.config.ConfigException;
+import dev.fibservice.config.Settings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.UpgradeRejectedException;
@@ -55,6 +57,26 @@ class SockJsLimitsTest {
     // closing the socket cancelled the two
     Eventually.await("the closed socket's computations are cancelled", Duration.ofSeconds(30),
       () -> service.node().admission().inFlight() == 0);
+  }
+
+  @Test
+  void theComputationsOwnDeadlineReachesTheClientAs504() throws Exception {
+    start(Map.of("fib.timeoutMs", "1000", "fib.maxN.recursive", "60"));
+    try (RawSocket ws = open()) {
+      ws.send("fib.compute", "t", new JsonObject().put("n", 60).put("algorithm", "recursive"));
+      assertFailure(ws.next("t"), "t", 504, "F(60) with algorithm recursive");
+    }
+  }
+
+  @Test
+  void theReplyTimeoutMustExceedTheComputationsDeadline() {
+    Settings defaults = Settings.defaults();
+    ConfigException e = assertThrows(ConfigException.class,
+      () -> defaults.with(Map.of("sockjs.replyTimeoutMs", "30000")));
+    assertEquals("sockjs.replyTimeoutMs: 30000 is not accepted (from override); it must exceed fib.timeoutMs (30000,"
+      + " from default), so that SockJS clients see the computation's own 504", e.getMessage());
+    // left unset, it follows a raised deadline rather than refuse to start
+    assertEquals(65000, defaults.with(Map.of("fib.timeoutMs", "60000")).getInt(Settings.SOCKJS_REPLY_TIMEOUT_MS));
   }
 
   @Test
