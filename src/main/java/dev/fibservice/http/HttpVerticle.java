@@ -139,6 +139,15 @@ public final class HttpVerticle extends ServerVerticle {
       return;
     }
     String mount = settings.getString(Settings.SOCKJS_PATH) + "/*";
+    // the mount below has a failure handler: matching it decodes the path, which for one that is not valid
+    // percent-encoding would turn admit()'s 400 in words into the router's bare one; answered here first
+    router.route().failureHandler(ctx -> {
+      if (ctx.failure() instanceof ServiceError e && HttpRules.badUri(ctx) != null) {
+        Errors.send(ctx, e);
+      } else {
+        ctx.next();
+      }
+    });
     router.post(mount).setName(mount).handler(HttpRules.bodyTimeout(settings.getInt(Settings.HTTP_BODY_TIMEOUT_MS)))
       .handler(BodyHandler.create(false).setBodyLimit(settings.getInt(Settings.HTTP_MAX_BODY)));
     router.route(mount).setName(mount).subRouter(node.eventBus().apply(vertx));

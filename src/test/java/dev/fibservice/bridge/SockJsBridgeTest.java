@@ -174,10 +174,11 @@ class SockJsBridgeTest {
   @Test
   void sockJsFramingAndTheXhrTransportCarryTheSameBridge() throws Exception {
     // SockJS's own WebSocket framing: "o", then arrays of messages
-    var ws = node.clientVertx().createWebSocketClient()
-      .connect(service().httpPort(), "127.0.0.1", "/eventbus/123/abcdefgh/websocket").await();
     java.util.concurrent.BlockingQueue<String> frames = new java.util.concurrent.LinkedBlockingQueue<>();
-    ws.textMessageHandler(frames::add);
+    // the handler is set on the socket's event loop as it opens: the server's "o" may come before await() returns
+    var ws = node.clientVertx().createWebSocketClient()
+      .connect(service().httpPort(), "127.0.0.1", "/eventbus/123/abcdefgh/websocket")
+      .onSuccess(open -> open.textMessageHandler(frames::add)).await();
     assertEquals("o", frames.poll(30, java.util.concurrent.TimeUnit.SECONDS));
     ws.writeTextMessage(new JsonArray().add(new JsonObject().put("type", "send").put("address", "fib.compute")
       .put("replyAddress", "w1").put("body", new JsonObject().put("n", 20)).encode()).encode()).await();
