@@ -164,6 +164,12 @@ public final class SockJsBridge {
           .put("key", "http.corsOrigin")));
         return;
       }
+      String path = ctx.request().path();
+      if (path != null && (path.endsWith("/xhr") || path.endsWith("/xhr_streaming"))) {
+        // vertx-web closes the connection after each XHR poll and stream without saying so: a client that reused it
+        // for its next request (an xhr_send) would see a reset
+        ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+      }
       ctx.next();
     }
 
