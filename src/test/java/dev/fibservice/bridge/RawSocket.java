@@ -29,16 +29,18 @@ final class RawSocket implements AutoCloseable {
     WebSocketClient client = vertx.createWebSocketClient();
     WebSocket ws;
     try {
-      ws = client.connect(options).await(30, TimeUnit.SECONDS);
+      // the handlers are set on the socket's event loop as it opens: the server may write (and close) at once
+      ws = client.connect(options).onSuccess(open -> {
+        // this transport writes the bridge's frames as binary messages, the JSON as it is
+        open.textMessageHandler(text -> frames.add(new JsonObject(text)));
+        open.binaryMessageHandler(bytes -> frames.add(new JsonObject(bytes)));
+        open.closeHandler(v -> closed = true);
+      }).await(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       vertx.close();
       throw e;
     }
     socket = ws;
-    // this transport writes the bridge's frames as binary messages, the JSON as it is
-    socket.textMessageHandler(text -> frames.add(new JsonObject(text)));
-    socket.binaryMessageHandler(bytes -> frames.add(new JsonObject(bytes)));
-    socket.closeHandler(v -> closed = true);
   }
 
   /** Connects to the raw WebSocket transport of the bridge at /eventbus, with this Origin header (or none). */
