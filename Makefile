@@ -19,6 +19,8 @@ test:
 	  || echo "browser tests will be skipped: Chromium or ChromeDriver is not installed (make browser, as root, installs them)"
 	@missing="$$($(TEST_TOOLS_MISSING))"; [ -z "$$missing" ] \
 	  || echo "tests that need the tools of$$missing will be skipped (make test-tools, as root, installs them)"
+	@command -v node >/dev/null && command -v npm >/dev/null \
+	  || echo "the Node.js client test (NodeClientIT) will be skipped: node or npm is not installed"
 	$(MVN) clean verify
 
 # Debian's Chromium and ChromeDriver, for the page's browser test (CI runs this before `make test`)

@@ -1,6 +1,8 @@
 package dev.fibservice;
 
 import dev.fibservice.api.Addresses;
+import dev.fibservice.bridge.SockJsBridge;
+import dev.fibservice.bridge.StatsFeed;
 import dev.fibservice.compute.Admission;
 import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.cluster.Clustering;
@@ -133,6 +135,16 @@ public final class FibService {
   /** The port of the operations endpoints, or -1 when ops.enabled is off. */
   public int opsPort() {
     return main.opsPort();
+  }
+
+  /** The bridges' fib.stats pushes, or null when neither bridge runs on this node. */
+  public StatsFeed statsFeed() {
+    return main.statsFeed();
+  }
+
+  /** The SockJS event-bus bridge, or null when it does not run on this node. */
+  public SockJsBridge sockJs() {
+    return main.sockJs();
   }
 
   /** The engine warm-up this node started, or null when fib.warmup is off or the node does not compute. */

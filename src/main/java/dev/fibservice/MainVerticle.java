@@ -2,6 +2,9 @@ package dev.fibservice;
 
 import dev.fibservice.api.Addresses;
 import dev.fibservice.bridge.BridgeVerticle;
+import dev.fibservice.bridge.Permissions;
+import dev.fibservice.bridge.SockJsBridge;
+import dev.fibservice.bridge.StatsFeed;
 import dev.fibservice.cluster.Role;
 import dev.fibservice.compute.ComputeGateway;
 import dev.fibservice.compute.FibonacciVerticle;
@@ -23,7 +26,6 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
@@ -47,6 +49,10 @@ public final class MainVerticle extends VerticleBase {
   private volatile int bridgePort = -1;
   private volatile int opsPort = -1;
   private String gatewayId;
+  /** The fib.stats pushes of the bridges, when one runs here. */
+  private StatsFeed feed;
+  /** The SockJS event-bus bridge, when it runs here. */
+  private SockJsBridge sockJs;
   private volatile Warmup warmup;
   private volatile Future<Integer> responseWarmup;
 
@@ -110,18 +116,33 @@ public final class MainVerticle extends VerticleBase {
       });
   }
 
-  /** The jobs API on the bus, then HTTP and TCP (one instance per event loop, on a shared port), then the bridge. */
+  /**
+   * The jobs API on the bus and the bridges' fib.stats pushes, then HTTP (with the SockJS bridge) and TCP (one instance
+   * per event loop, on a shared port), then the TCP bridge.
+   */
   private Future<Void> deployFrontEnds(Settings settings) {
     int instances = settings.getInt(Settings.INSTANCES);
     AtomicInteger httpIndex = new AtomicInteger();
+    boolean sockJsOn = settings.getBoolean(Settings.SOCKJS_ENABLED);
+    if (sockJsOn || settings.getBoolean(Settings.BRIDGE_ENABLED)) {
+      feed = new StatsFeed(node::live);
+    }
+    SockJsBridge eventBus = sockJsOn ? new SockJsBridge(settings, node.cluster(), node.stats(), feed) : null;
+    this.sockJs = eventBus;
     // with the database off too: callers then get 503 and why, not NO_HANDLERS
     return vertx.deployVerticle(new JobsApiVerticle(settings, node.database()))
+      .compose(v -> feed == null ? Future.succeededFuture() : vertx.deployVerticle(feed))
       .compose(v -> shared(settings.getInt(Settings.HTTP_PORT), instances,
-        port -> new HttpVerticle(node.forHttp(), port, "http-" + httpIndex.incrementAndGet())))
+        port -> new HttpVerticle(node.forHttp(eventBus == null ? null : eventBus::router), port,
+          "http-" + httpIndex.incrementAndGet())))
       .compose(port -> {
         httpPort = port;
+        if (eventBus != null) {
+          log.info("SockJS event-bus bridge on http://{}:{}{}, permitted: {}", settings.getString(Settings.HOST), port,
+            settings.getString(Settings.SOCKJS_PATH), Permissions.summary());
+        }
         return shared(settings.getInt(Settings.TCP_PORT), instances, p -> new TcpVerticle(settings, node.metrics(),
-          node.tcpConnections(), node.cluster(), p));
+          node.tcpConnections(), node.cluster(), node.stats(), p));
       })
       .compose(port -> {
         tcpPort = port;
@@ -149,12 +170,13 @@ public final class MainVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     int port = settings.getInt(Settings.BRIDGE_PORT);
-    BridgeVerticle bridge = new BridgeVerticle(settings, node.bridgeConnections(), node.cluster(), port);
+    BridgeVerticle bridge = new BridgeVerticle(settings, node.bridgeConnections(), node.cluster(), node.stats(), feed,
+      port);
     return vertx.deployVerticle(bridge).map(id -> {
       frontEnds.add(id);
       bridgePort = bridge.actualPort();
       log.info("bridge ready: TCP event-bus bridge on {}:{}, permitted: {}", settings.getString(Settings.BRIDGE_HOST),
-        bridgePort, new TreeMap<>(BridgeVerticle.PERMITTED));
+        bridgePort, Permissions.summary());
       return null;
     });
   }
@@ -167,7 +189,7 @@ public final class MainVerticle extends VerticleBase {
     if (!settings.getBoolean(Settings.OPS_ENABLED)) {
       return Future.succeededFuture();
     }
-    OpsVerticle ops = new OpsVerticle(node.forHttp(), node.opsConnections());
+    OpsVerticle ops = new OpsVerticle(node.forHttp(null), node.opsConnections());
     return vertx.deployVerticle(ops).map(id -> {
       opsPort = ops.actualPort();
       log.info("ops ready: /health/live, /health/ready, /metrics and /info on {}:{}", settings.getString(Settings.HOST),
@@ -210,6 +232,16 @@ public final class MainVerticle extends VerticleBase {
         frontEnds.add(id);
         return deployed.get(0).actualPort();
       });
+  }
+
+  /** The fib.stats pushes, or null when neither bridge runs here. */
+  public StatsFeed statsFeed() {
+    return feed;
+  }
+
+  /** The SockJS event-bus bridge, or null when it does not run here. */
+  public SockJsBridge sockJs() {
+    return sockJs;
   }
 
   /** Stops the front ends first: they stop accepting and finish in-flight requests within the grace period. */

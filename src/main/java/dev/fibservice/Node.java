@@ -10,10 +10,13 @@ import dev.fibservice.net.ConnectionLimit;
 import dev.fibservice.ops.Drain;
 import dev.fibservice.ops.Metrics;
 import dev.fibservice.stats.NodeStats;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Function;
 
 /**
  * What one node shares, built once at start: its settings and facts, the services its verticles are handed
@@ -38,9 +41,32 @@ public record Node(Settings settings, String name, String version, String transp
       new ConnectionLimit(settings.getInt(Settings.HTTP_MAX_CONNECTIONS)));
   }
 
-  /** What the HTTP front end uses of this node. */
-  HttpNode forHttp() {
-    return new HttpNode(settings, name, this::info, metrics, stats, drain, admission, database, cluster, http);
+  /**
+   * What the HTTP front end uses of this node.
+   *
+   * @param eventBus the SockJS event-bus bridge's routes for one HTTP instance, or null when it is off
+   */
+  HttpNode forHttp(Function<Vertx, Router> eventBus) {
+    return new HttpNode(settings, name, this::info, this::live, metrics, stats, drain, admission, database, cluster,
+      http, eventBus);
+  }
+
+  /**
+   * This node's live counters, as {@code GET /stats} and the {@code fib.stats} pushes have them: {@code node}, the
+   * counters of {@link NodeStats#toJson()}, {@code inFlight} per lane and, in a cluster, {@code cluster} with the
+   * members as this member sees them and what each worker computed for this node's front ends.
+   */
+  public JsonObject live() {
+    JsonObject live = new JsonObject().put("node", name).mergeIn(stats.toJson())
+      .put("inFlight", new JsonObject()
+        .put("light", admission.inFlight(true))
+        .put("heavy", admission.inFlight(false))
+        .put("maxPerLane", admission.max()));
+    if (cluster != null) {
+      live.put("cluster", new JsonObject().put("members", cluster.toJson().getJsonArray("members"))
+        .put("workers", stats.computedForJson()));
+    }
+    return live;
   }
 
   public static String currentVersion() {
@@ -74,6 +100,9 @@ public record Node(Settings settings, String name, String version, String transp
       .put("cores", Runtime.getRuntime().availableProcessors());
     if (cluster != null) {
       info.put("cluster", cluster.toJson());
+    }
+    if (settings.getBoolean(Settings.SOCKJS_ENABLED)) {
+      info.put("sockjs", settings.getString(Settings.SOCKJS_PATH));
     }
     return info;
   }

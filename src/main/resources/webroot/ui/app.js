@@ -1,6 +1,6 @@
 // fib-service page: plain JavaScript, no framework, no CDN. Everything goes through fetch, so the page
 // never blocks; every number on it comes from the service (replies, their X-Served-By / X-Event-Loop
-// headers, GET /stats, GET /info).
+// headers, GET /stats, GET /info, the fib.stats pushes over the SockJS event-bus bridge).
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -324,19 +324,62 @@ function renderRun() {
   renderBars($('spread-workers'), workerRows);
 }
 
-// ---------------------------------------------------------------- this node, from GET /stats
+// ---------------------------------------------------------------- this node: fib.stats pushes, else GET /stats
 
 let statsTimer = null;
 let statsEvery = 2000;
+/** True while fib.stats pushes arrive over the event bus: then nothing polls. */
+let pushed = false;
 
 function pollStats(every) {
   statsEvery = every;
   clearTimeout(statsTimer);
-  statsTimer = setTimeout(loadStats, 0);
+  if (!pushed) statsTimer = setTimeout(loadStats, 0);
+}
+
+/** The official client (vendored in /ui/vendor) on the node's SockJS bridge, once /info said where it is. */
+function startLive(path) {
+  if (!path) {
+    showSource('polling GET /stats every 2 s: the event-bus bridge is off on this node (sockjs.enabled = false)');
+    return;
+  }
+  if (typeof EventBus !== 'function') {
+    showSource('polling GET /stats every 2 s: the event-bus client did not load');
+    return;
+  }
+  const eb = new EventBus(path);
+  eb.enableReconnect(true);
+  eb.onopen = () => {
+    eb.registerHandler('fib.stats', (err, msg) => {
+      if (err) {
+        showSource('polling GET /stats every 2 s: the event bus refused fib.stats: ' + err.message);
+        pushed = false;
+        pollStats(statsEvery);
+        return;
+      }
+      if (!pushed) {
+        pushed = true;
+        clearTimeout(statsTimer);
+        showSource('live: fib.stats pushed once a second over the event bus (SockJS at ' + path + ')');
+      }
+      renderStats(msg.body);
+    });
+  };
+  eb.onclose = () => {
+    pushed = false;
+    showSource('polling GET /stats every 2 s: the event bus at ' + path + ' is not connected (retrying)');
+    pollStats(statsEvery);
+  };
+  eb.onerror = (err) => showSource('event bus: ' + (err.message || err.body || 'error'));
+}
+
+function showSource(text) {
+  $('server-source').textContent = text;
 }
 
 async function loadStats() {
   clearTimeout(statsTimer);
+  if (pushed) return;
   if (!document.hidden) {
     const res = await api('GET', '/stats');
     if (res.ok) renderStats(res.json);
@@ -346,11 +389,16 @@ async function loadStats() {
 
 function renderStats(s) {
   const f = s.inFlight || {};
-  $('server-lanes').replaceChildren(
+  $('server-lanes').replaceChildren(...[
     el('span', {}, 'in flight: light ', el('b', {}, f.light), ' · heavy ', el('b', {}, f.heavy), el('span', { class: 'muted' }, ' (max ' + fmt.format(f.maxPerLane) + ' per lane)')),
-    el('span', {}, 'up ', el('b', {}, duration(s.uptimeMs))));
+    el('span', {}, 'up ', el('b', {}, duration(s.uptimeMs))),
+    typeof s.requestsPerSecond === 'number' && el('span', {}, 'req/s ', el('b', {}, fmt.format(s.requestsPerSecond))),
+  ].filter(Boolean));
   renderBars($('server-http'), (s.http || []).map((h) => ({ name: h.instance, sub: shortLoop(h.eventLoop), count: h.requests, colour: instanceColour(h.instance) })));
-  renderBars($('server-workers'), (s.workers || []).map((w) => ({ name: w.worker.slice(w.worker.indexOf('/') + 1), sub: w.lane + ' lane', count: w.computations, colour: LANE_COLOURS[w.lane] || LANE_COLOURS.other })));
+  // in a cluster a front's computations run on worker members: what each of them did for this node
+  const remote = (s.cluster && s.cluster.workers) || [];
+  const workers = remote.length ? remote : (s.workers || []);
+  renderBars($('server-workers'), workers.map((w) => ({ name: remote.length ? w.worker : w.worker.slice(w.worker.indexOf('/') + 1), sub: w.lane + ' lane', count: w.computations, colour: LANE_COLOURS[w.lane] || LANE_COLOURS.other })));
 }
 
 // ---------------------------------------------------------------- people
@@ -476,7 +524,9 @@ document.addEventListener('DOMContentLoaded', () => {
   $('people-add').addEventListener('submit', addPerson);
   $('jobs-form').addEventListener('submit', submitJob);
   document.addEventListener('visibilitychange', () => { if (!document.hidden) pollStats(statsEvery); });
-  loadInfo();
+  // the bridge's path comes from /info; until it answers, the panel polls
+  const startWhenKnown = () => (info ? startLive(info.sockjs) : setTimeout(() => loadInfo().then(startWhenKnown), 5000));
+  loadInfo().then(startWhenKnown);
   setInterval(() => { if (!document.hidden) loadInfo(); }, 5000);
   pollStats(2000);
 });

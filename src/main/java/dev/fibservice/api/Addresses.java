@@ -15,6 +15,11 @@ public final class Addresses {
   public static final String JOBS_SUBMIT = "jobs.submit";
   /** Public, request/reply: {"id":"..."} -> the job's JSON. */
   public static final String JOBS_STATUS = "jobs.status";
+  /**
+   * Public, pushed to event-bus bridge clients that register it (not a bus address): once a second, this node's live
+   * counters, as {@code GET /stats} has them, plus requests per second.
+   */
+  public static final String FIB_STATS = "fib.stats";
   /** Publish, {"id"} as a string: a job was cancelled; the runner computing it stops. */
   public static final String JOBS_CANCELLED = "jobs.cancelled";
   /** Publish, a job id: a job was submitted; idle runners look for work at once. */

@@ -2,21 +2,20 @@ package dev.fibservice.bridge;
 
 import dev.fibservice.api.Addresses;
 import dev.fibservice.api.RequestIds;
-import dev.fibservice.api.ServiceError;
 import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.compute.ComputeClient;
-import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
 import dev.fibservice.net.ConnectionLimit;
 import dev.fibservice.net.ServerVerticle;
 import dev.fibservice.net.Session;
+import dev.fibservice.stats.NodeStats;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
 
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -27,32 +26,27 @@ import java.util.concurrent.TimeUnit;
  * has no size limit (a 2 GB length prefix makes it buffer without bound) and silently drops malformed
  * frames. Here:
  * <ul>
- *   <li>deny by default: {@code send} to {@code fib.compute} (with a replyAddress) and {@code publish}
- *       to {@code fib.cancel} are the only permitted operations; the rest gets {@code access_denied}. A
- *       {@code fib.cancel} cancels the client's own requests on the same connection only;</li>
+ *   <li>deny by default: what {@link Permissions} permits, the table the SockJS bridge obeys too; the rest gets
+ *       {@code access_denied}. A {@code fib.cancel} cancels the client's own requests on the same connection only;
+ *       {@code fib.stats} pushes come as {@code message} frames while the connection is registered;</li>
  *   <li>a frame over {@code bridge.maxFrameBytes} or under 2 bytes, or one that is not a JSON object with a
  *       string {@code type}, gets an error frame, then that connection closes; the bridge carries on;</li>
  *   <li>at most {@code bridge.maxInFlightPerConnection} requests of a connection are in flight and at most
  *       {@code bridge.maxConnections} connections open; every frame written (replies, errors, pongs) goes through
  *       the same backpressure;</li>
- *   <li>computations go through the same {@link ComputeClient} as HTTP and TCP (failover in a cluster).</li>
+ *   <li>computations go through the same {@link ComputeClient} as HTTP and TCP (failover in a cluster), as the
+ *       SockJS bridge's do ({@link BridgeCalls}).</li>
  * </ul>
  */
 public final class BridgeVerticle extends ServerVerticle {
 
-  /**
-   * Everything a bridge client may do, address by address: send (request/reply) to {@code fib.compute} and publish
-   * to {@code fib.cancel}. The jobs addresses are public on the bus, not through the bridge.
-   */
-  public static final Map<String, String> PERMITTED = Map.of(Addresses.FIB_COMPUTE, "send", Addresses.FIB_CANCEL,
-    "publish");
-
   private final Settings settings;
   private final ConnectionLimit connections;
   private final ClusterView cluster;
+  private final NodeStats stats;
+  private final StatsFeed feed;
   private final int port;
-  private ComputeClient fib;
-  private FibRequest.Limits limits;
+  private BridgeCalls calls;
   private int maxFrameBytes;
   /** Requests one connection may have in flight; beyond it the bridge stops reading that connection. */
   private int maxInFlightPerConnection;
@@ -60,19 +54,23 @@ public final class BridgeVerticle extends ServerVerticle {
   /**
    * @param connections the node's bridge connections
    * @param cluster     this member's view of the cluster, or null when the node runs alone
+   * @param stats       the node's live counters (what each worker member computed for this front)
+   * @param feed        the node's fib.stats pushes
    */
-  public BridgeVerticle(Settings settings, ConnectionLimit connections, ClusterView cluster, int port) {
+  public BridgeVerticle(Settings settings, ConnectionLimit connections, ClusterView cluster, NodeStats stats,
+                        StatsFeed feed, int port) {
     super(settings);
     this.settings = settings;
     this.connections = connections;
     this.cluster = cluster;
+    this.stats = stats;
+    this.feed = feed;
     this.port = port;
   }
 
   @Override
   public Future<?> start() {
-    fib = ComputeClient.create(vertx, settings, cluster);
-    limits = FibRequest.Limits.from(settings);
+    calls = new BridgeCalls(vertx, settings, ComputeClient.create(vertx, settings, cluster, stats));
     maxFrameBytes = settings.getInt(Settings.BRIDGE_MAX_FRAME);
     maxInFlightPerConnection = settings.getInt(Settings.BRIDGE_MAX_IN_FLIGHT);
     NetServerOptions options = new NetServerOptions()
@@ -98,6 +96,10 @@ public final class BridgeVerticle extends ServerVerticle {
    * more; see {@link Session}) and the requests it has in flight, under cancel ids the bridge made.
    */
   private final class Connection extends Session {
+
+    /** Requests in flight that are not computations (jobs.*); computations are in {@link #work}. */
+    private int jobCalls;
+    private final Map<String, StatsFeed.Subscription> registrations = new HashMap<>();
 
     Connection(NetSocket socket) {
       super(BridgeVerticle.this.vertx, socket);
@@ -127,17 +129,19 @@ public final class BridgeVerticle extends ServerVerticle {
 
     @Override
     protected boolean busy() {
-      return work.size() >= maxInFlightPerConnection;
+      return work.size() + jobCalls >= maxInFlightPerConnection;
     }
 
     @Override
     protected boolean answered() {
-      return work.size() == 0;
+      return work.size() + jobCalls == 0;
     }
 
     @Override
     protected void onClosed() {
       connections.closed();
+      registrations.values().forEach(StatsFeed.Subscription::cancel);
+      registrations.clear();
     }
 
     private void handle(Buffer record) {
@@ -152,42 +156,69 @@ public final class BridgeVerticle extends ServerVerticle {
         case "ping" -> write(Frames.frame(new JsonObject().put("type", "pong")));
         case "send" -> send(msg);
         case "publish" -> publish(msg);
-        case "register", "unregister" -> writeError("access_denied");
+        case "register" -> register(msg);
+        case "unregister" -> unregister(msg);
         default -> writeError("unknown_type");
       }
     }
 
     private void send(JsonObject msg) {
-      String address = permitted(msg, "send");
+      String address = permitted(msg, Permissions.Kind.SEND);
       if (address == null) {
         return;
       }
       if (!(msg.getValue("replyAddress") instanceof String replyAddress)) {
-        writeError("missing_reply_address: fib.compute is request/reply");
-        return;
-      }
-      FibRequest request;
-      try {
-        request = FibRequest.fromJson(msg.getValue("body"), limits);
-      } catch (ServiceError e) {
-        write(Frames.frame(failure(address, replyAddress, e)));
+        writeError("missing_reply_address: " + address + " is request/reply");
         return;
       }
       String clientId = clientId(msg.getValue("headers"));
-      String cancelId = work.add(clientId);
-      fib.compute(request, clientId != null ? clientId : cancelId, cancelId).onComplete(ar -> {
+      boolean computation = BridgeCalls.cancellable(address);
+      String cancelId = computation ? work.add(clientId) : null;
+      if (!computation) {
+        jobCalls++;
+      }
+      String requestId = clientId != null ? clientId : cancelId != null ? cancelId : RequestIds.next();
+      calls.send(address, msg.getValue("body"), requestId, cancelId).onComplete(ar -> {
         if (isClosed()) {
           return;
         }
-        work.remove(cancelId);
+        if (computation) {
+          work.remove(cancelId);
+        } else {
+          jobCalls--;
+        }
         if (ar.succeeded()) {
           write(Frames.frame(new JsonObject().put("type", "message").put("address", replyAddress).put("send", true)
             .put("body", ar.result())));
         } else {
-          write(Frames.frame(failure(address, replyAddress, ar.cause())));
+          write(Frames.frame(BridgeCalls.failure(address, replyAddress, ar.cause())));
         }
         changed();
       });
+    }
+
+    /** {@code fib.stats}: this node's counters pushed once a second, until unregistered or closed. */
+    private void register(JsonObject msg) {
+      String address = permitted(msg, Permissions.Kind.REGISTER);
+      if (address != null && !registrations.containsKey(address)) {
+        registrations.put(address, feed.subscribe(body -> push(address, body)));
+      }
+    }
+
+    private void unregister(JsonObject msg) {
+      String address = permitted(msg, Permissions.Kind.REGISTER);
+      StatsFeed.Subscription subscription = address == null ? null : registrations.remove(address);
+      if (subscription != null) {
+        subscription.cancel();
+      }
+    }
+
+    /** A push; a client whose replies are not being read misses it (the next one says it all again). */
+    private void push(String address, String body) {
+      if (!isClosed() && !socket.writeQueueFull()) {
+        write(Frames.frame(Buffer.buffer("{\"type\":\"message\",\"address\":\"" + address + "\",\"send\":false,"
+          + "\"body\":" + body + "}")));
+      }
     }
 
     /**
@@ -195,7 +226,7 @@ public final class BridgeVerticle extends ServerVerticle {
      * x-request-id) and nothing else: the bus only ever sees the bridge's own cancel ids.
      */
     private void publish(JsonObject msg) {
-      if (permitted(msg, "publish") == null) {
+      if (permitted(msg, Permissions.Kind.PUBLISH) == null) {
         return;
       }
       if (msg.getValue("body") instanceof JsonObject body && body.getValue("id") instanceof String id) {
@@ -203,13 +234,13 @@ public final class BridgeVerticle extends ServerVerticle {
       }
     }
 
-    /** The message's address when the client may {@code operation} it, else null (and the client is told why). */
-    private String permitted(JsonObject msg, String operation) {
+    /** The message's address when the client may do {@code kind} with it, else null (and the client is told why). */
+    private String permitted(JsonObject msg, Permissions.Kind kind) {
       if (!(msg.getValue("address") instanceof String address)) {
         writeError("missing_address");
         return null;
       }
-      if (!operation.equals(PERMITTED.get(address))) {
+      if (Permissions.find(address, kind) == null) {
         writeError("access_denied");
         return null;
       }
@@ -219,14 +250,6 @@ public final class BridgeVerticle extends ServerVerticle {
     /** The client's x-request-id header (for the logs, and to cancel its own request), or null. */
     private String clientId(Object headers) {
       return headers instanceof JsonObject h ? RequestIds.fromClient(h.getValue(Addresses.REQUEST_ID_HEADER)) : null;
-    }
-
-    /** failureCode is the status the failure means everywhere (400, 499, 503, 504, 500). */
-    private JsonObject failure(String address, String replyAddress, Throwable cause) {
-      ServiceError error = ServiceError.from(cause);
-      String type = cause instanceof ReplyException re ? re.failureType().name() : "RECIPIENT_FAILURE";
-      return new JsonObject().put("type", "err").put("address", replyAddress).put("sourceAddress", address)
-        .put("failureCode", error.status()).put("failureType", type).put("message", error.getMessage());
     }
 
     private void writeError(String message) {

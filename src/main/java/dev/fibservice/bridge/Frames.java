@@ -22,7 +22,11 @@ final class Frames {
 
   /** One frame: length, then the JSON. */
   static Buffer frame(JsonObject json) {
-    Buffer payload = json.toBuffer();
+    return frame(json.toBuffer());
+  }
+
+  /** One frame around JSON already encoded. */
+  static Buffer frame(Buffer payload) {
     return Buffer.buffer(payload.length() + HEADER).appendInt(payload.length()).appendBuffer(payload);
   }
 

@@ -5,6 +5,7 @@ import dev.fibservice.api.ServiceError;
 import dev.fibservice.client.FibClient;
 import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.config.Settings;
+import dev.fibservice.stats.NodeStats;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -30,9 +31,12 @@ public final class ComputeClient {
   private final Vertx vertx;
   private final long busTimeoutMs;
   private final FibClient client;
+  /** Where this front counts what each worker member computed for it, or null. */
+  private final NodeStats stats;
 
-  private ComputeClient(Vertx vertx, Settings settings, ClusterView view) {
+  private ComputeClient(Vertx vertx, Settings settings, ClusterView view, NodeStats stats) {
     this.vertx = vertx;
+    this.stats = stats;
     // a little longer than the gateway's own deadline, so its 504 (with the reason) arrives first
     this.busTimeoutMs = settings.getInt(Settings.FIB_TIMEOUT_MS) + 5_000L;
     this.client = view != null ? view.newClient(vertx) : null;
@@ -44,7 +48,15 @@ public final class ComputeClient {
    * @param view this member's view of the cluster, or null when the node runs alone
    */
   public static ComputeClient create(Vertx vertx, Settings settings, ClusterView view) {
-    return new ComputeClient(vertx, settings, view);
+    return new ComputeClient(vertx, settings, view, null);
+  }
+
+  /**
+   * The same, counting in {@code stats} the computations each worker member did for this front (in a cluster; a node
+   * alone has its own workers' counters).
+   */
+  public static ComputeClient create(Vertx vertx, Settings settings, ClusterView view, NodeStats stats) {
+    return new ComputeClient(vertx, settings, view, stats);
   }
 
   /**
@@ -60,7 +72,11 @@ public final class ComputeClient {
       return vertx.eventBus().<JsonObject>request(Addresses.FIB_COMPUTE, request.toJson(), delivery)
         .map(reply -> reply.body());
     }
-    return client.compute(request.toJson(), requestId, cancelId, request.light()).recover(e -> {
+    Future<JsonObject> reply = client.compute(request.toJson(), requestId, cancelId, request.light());
+    if (stats != null) {
+      reply = reply.onSuccess(body -> stats.computedFor(body.getString("worker")));
+    }
+    return reply.recover(e -> {
       // the library's own 503s (no member available, retries used up) carry their reason
       if (e instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
         return Future.failedFuture(new ServiceError(ServiceError.UNAVAILABLE, re.getMessage(), null));

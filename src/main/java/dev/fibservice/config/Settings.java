@@ -185,6 +185,26 @@ public final class Settings {
   public static final Key BRIDGE_MAX_CONNECTIONS = Key.integer("bridge.maxConnections", 10000, 1, 1_000_000,
     "Bridge connections open at once on this node; beyond it a new one gets an error frame and is closed");
 
+  // --- the SockJS event-bus bridge on the HTTP port ---
+  public static final Key SOCKJS_ENABLED = Key.bool("sockjs.enabled", true,
+    "Serve the SockJS event-bus bridge for browsers and Node.js on the HTTP port, at sockjs.path");
+  public static final Key SOCKJS_PATH = Key.string("sockjs.path", "/eventbus",
+    "Path of the SockJS event-bus bridge, such as /eventbus: a slash, then letters, digits, dots, dashes, underscores (more segments allowed)");
+  public static final Key SOCKJS_MAX_CONNECTIONS = Key.integer("sockjs.maxConnections", 10000, 1, 1_000_000,
+    "SockJS sockets open at once on this node (their HTTP connections also count in http.maxConnections); beyond it a new one gets an error frame and is closed");
+  public static final Key SOCKJS_MAX_HANDLERS = Key.integer("sockjs.maxHandlersPerSocket", 16, 1, 10000,
+    "Addresses one SockJS socket may register (only fib.stats is permitted); beyond it an error frame");
+  public static final Key SOCKJS_MAX_IN_FLIGHT = Key.integer("sockjs.maxInFlightPerSocket", 32, 1, 100000,
+    "Requests one SockJS socket may have in flight; beyond it a request is answered 503 at once");
+  public static final Key SOCKJS_MAX_ADDRESS = Key.integer("sockjs.maxAddressLength", 200, 1, 65536,
+    "Longest address a SockJS client may name; a longer one gets an error frame");
+  public static final Key SOCKJS_PING_TIMEOUT_MS = Key.integer("sockjs.pingTimeoutMs", 10000, 1000, 3_600_000,
+    "A SockJS socket that sends no ping for this long is closed (the official client pings every 5 s)");
+  public static final Key SOCKJS_REPLY_TIMEOUT_MS = Key.integer("sockjs.replyTimeoutMs", 35000, 1000, 3_600_000,
+    "A SockJS request with no answer for this long gets 504; must exceed fib.timeoutMs, so that the computation's own 504 comes first (left unset, it is at least fib.timeoutMs + 5000)");
+  public static final Key SOCKJS_MAX_WRITE_QUEUE = Key.integer("sockjs.maxWriteQueueBytes", 8 * 1024 * 1024, 65536,
+    1024 * 1024 * 1024, "Bytes written to one SockJS socket and not yet taken by its client; beyond it the socket is closed");
+
   /** Every key, in the order of the README's table. */
   public static final List<Key> KEYS = List.of(HOST, INSTANCES, EVENT_LOOPS, TRANSPORT, NODE_NAME,
     HTTP_PORT, HTTP_MAX_REPEAT, HTTP_PAGE_FILE_CACHE_MB, TCP_PORT, TCP_MAX_LINE, TCP_MAX_PIPELINED, TCP_IDLE_SECONDS,
@@ -197,7 +217,9 @@ public final class Settings {
     OPS_ENABLED, OPS_PORT,
     CLUSTER_ENABLED, CLUSTER_ROLE, CLUSTER_CONFIG, CLUSTER_NAME, CLUSTER_MEMBERS, CLUSTER_HOST, CLUSTER_PUBLIC_HOST,
     CLUSTER_PORT, CLUSTER_HAZELCAST_PORT, CLUSTER_TLS_CERT, CLUSTER_TLS_KEY, CLUSTER_TLS_CA, FIB_RETRIES, FIB_ATTEMPT_TIMEOUT_MS,
-    CLUSTER_PING_INTERVAL_MS, CLUSTER_SUSPECT_AFTER_MS, CLUSTER_MAX_IN_FLIGHT_PER_MEMBER, BRIDGE_ENABLED, BRIDGE_HOST, BRIDGE_PORT, BRIDGE_MAX_FRAME, BRIDGE_MAX_IN_FLIGHT, BRIDGE_MAX_CONNECTIONS);
+    CLUSTER_PING_INTERVAL_MS, CLUSTER_SUSPECT_AFTER_MS, CLUSTER_MAX_IN_FLIGHT_PER_MEMBER, BRIDGE_ENABLED, BRIDGE_HOST, BRIDGE_PORT, BRIDGE_MAX_FRAME, BRIDGE_MAX_IN_FLIGHT, BRIDGE_MAX_CONNECTIONS,
+    SOCKJS_ENABLED, SOCKJS_PATH, SOCKJS_MAX_CONNECTIONS, SOCKJS_MAX_HANDLERS, SOCKJS_MAX_IN_FLIGHT, SOCKJS_MAX_ADDRESS,
+    SOCKJS_PING_TIMEOUT_MS, SOCKJS_REPLY_TIMEOUT_MS, SOCKJS_MAX_WRITE_QUEUE);
 
   private static final Map<String, Key> BY_NAME = KEYS.stream()
     .collect(Collectors.toMap(Key::name, Function.identity(), (a, b) -> a, LinkedHashMap::new));
@@ -273,6 +295,7 @@ public final class Settings {
     }
     aliasesFirst(flags).forEach((name, raw) -> set(values, sources, deprecations, name, raw, "command line"));
     resolveAuto(values);
+    checkTogether(values, sources);
     return new Settings(values, sources, deprecations);
   }
 
@@ -404,6 +427,26 @@ public final class Settings {
     }
   }
 
+  /** What a key's range cannot say alone: values that must agree with another key, and the shape of a path. */
+  private static void checkTogether(Map<String, Object> values, Map<String, String> sources) {
+    long reply = (Long) values.get(SOCKJS_REPLY_TIMEOUT_MS.name());
+    long deadline = (Long) values.get(FIB_TIMEOUT_MS.name());
+    if (reply <= deadline && "default".equals(sources.get(SOCKJS_REPLY_TIMEOUT_MS.name()))) {
+      // nobody chose it: follow a raised fib.timeoutMs rather than refuse to start
+      values.put(SOCKJS_REPLY_TIMEOUT_MS.name(), deadline + 5_000L);
+    } else if (reply <= deadline) {
+      throw new ConfigException(SOCKJS_REPLY_TIMEOUT_MS.name() + ": " + reply + " is not accepted (from "
+        + sources.get(SOCKJS_REPLY_TIMEOUT_MS.name()) + "); it must exceed " + FIB_TIMEOUT_MS.name() + " (" + deadline
+        + ", from " + sources.get(FIB_TIMEOUT_MS.name()) + "), so that SockJS clients see the computation's own 504");
+    }
+    String path = (String) values.get(SOCKJS_PATH.name());
+    if (!path.matches("(/[A-Za-z0-9._-]+)+")) {
+      throw new ConfigException(SOCKJS_PATH.name() + ": '" + path + "' is not accepted (from "
+        + sources.get(SOCKJS_PATH.name()) + "); expected a path such as /eventbus: a slash, then letters, digits, dots,"
+        + " dashes or underscores (more segments allowed), no slash at the end");
+    }
+  }
+
   private static String defaultNodeName() {
     String host;
     try {
@@ -438,6 +481,7 @@ public final class Settings {
     List<String> deprecated = new ArrayList<>(deprecations);
     aliasesFirst(overrides).forEach((name, raw) -> set(copy, src, deprecated, name, raw, "override"));
     resolveAuto(copy);
+    checkTogether(copy, src);
     return new Settings(copy, src, deprecated);
   }
 

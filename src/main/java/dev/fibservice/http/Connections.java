@@ -2,6 +2,7 @@ package dev.fibservice.http;
 
 import dev.fibservice.api.Text;
 import dev.fibservice.net.ConnectionLimit;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
@@ -36,10 +37,12 @@ final class Connections {
   private final Map<HttpConnection, State> states = new HashMap<>();
   private final ConnectionLimit limit;
   private final long headerTimeoutMs;
+  private final Context context;
 
   /** @param limit the node's HTTP connections, shared by every HTTP instance */
   Connections(Vertx vertx, ConnectionLimit limit, long headerTimeoutMs) {
     this.limit = limit;
+    this.context = vertx.getOrCreateContext();
     this.headerTimeoutMs = headerTimeoutMs;
     vertx.setPeriodic(Math.max(100, Math.min(1000, headerTimeoutMs / 4)), t -> sweep());
   }
@@ -55,10 +58,24 @@ final class Connections {
       // an answer already written (a 405 before the body broke off) leaves before Vert.x closes the connection
       flush(connection);
     });
-    connection.closeHandler(v -> {
-      states.remove(connection);
-      limit.closed();
-    });
+    Runnable closed = () -> {
+      if (states.remove(connection) != null) {
+        limit.closed();
+      }
+    };
+    connection.closeHandler(v -> closed.run());
+    whenClosed(connection, closed);
+  }
+
+  /**
+   * Runs {@code action} on this instance's context when the connection's channel closes, also after a WebSocket
+   * upgrade, from which on Vert.x hands the channel to a connection object of its own: the HTTP connection (and the
+   * response of the upgraded request) then never hear of the close.
+   */
+  void whenClosed(HttpConnection connection, Runnable action) {
+    if (connection instanceof ConnectionBase base) {
+      base.channel().closeFuture().addListener(f -> context.runOnContext(v -> action.run()));
+    }
   }
 
   /** A request's headers arrived; false when the connection is over the limit and must be refused. */

@@ -7,17 +7,23 @@ import dev.fibservice.db.Database;
 import dev.fibservice.ops.Drain;
 import dev.fibservice.ops.Metrics;
 import dev.fibservice.stats.NodeStats;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
 
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
  * What the HTTP front end uses of its node, the same for every HTTP instance.
  *
- * @param info    the node's facts for {@code GET /info}, as they are at the time of the request
- * @param cluster this member's view of the cluster, or null when the node runs alone
+ * @param info     the node's facts for {@code GET /info}, as they are at the time of the request
+ * @param live     the node's live counters for {@code GET /stats}, as they are at the time of the request
+ * @param cluster  this member's view of the cluster, or null when the node runs alone
+ * @param eventBus the SockJS event-bus bridge's routes for one HTTP instance (made on its event loop, mounted at
+ *                 {@code sockjs.path}), or null when it is off
  */
-public record HttpNode(Settings settings, String name, Supplier<JsonObject> info, Metrics metrics, NodeStats stats,
-                       Drain drain, Admission admission, Database database, ClusterView cluster,
-                       HttpCounters counters) {
+public record HttpNode(Settings settings, String name, Supplier<JsonObject> info, Supplier<JsonObject> live,
+                       Metrics metrics, NodeStats stats, Drain drain, Admission admission, Database database,
+                       ClusterView cluster, HttpCounters counters, Function<Vertx, Router> eventBus) {
 }

@@ -96,7 +96,7 @@ public final class HttpVerticle extends ServerVerticle {
     pages = HelloPages.atLeast(maxRepeat);
     files = new PageFiles(vertx, settings.getInt(Settings.HTTP_PAGE_FILE_CACHE_MB), counters.pageFiles());
     limits = FibRequest.Limits.from(settings);
-    fib = ComputeClient.create(vertx, settings, node.cluster());
+    fib = ComputeClient.create(vertx, settings, node.cluster(), node.stats());
     connections = new Connections(vertx, counters.connections(), settings.getInt(Settings.HTTP_HEADER_TIMEOUT_MS));
     metrics = HttpMetrics.create(node.metrics(), counters.requestsInProgress(), connections::open);
     helloTimer = metrics.timer(HELLO, HttpMethod.GET, 200);
@@ -119,18 +119,43 @@ public final class HttpVerticle extends ServerVerticle {
     Router router = Router.router(vertx);
     // catch-all routes first: one after a path route would turn that path's 405 into a 404
     router.route().handler(this::admit);
+    eventBusBridge(router, settings);
     // which pages of other origins may call the API (fetch), and OPTIONS; a route without a path adds nothing
     // to the metrics' route label
     router.route().handler(new OriginPolicy(router, settings));
     router.get("/hello").handler(this::hello);
     router.get("/fib/:n").produces("application/json").produces("text/plain").handler(this::fib);
     router.get("/info").handler(this::info);
-    new StatsRoutes(node.name(), name, node.stats(), node.admission()).mount(router);
+    new StatsRoutes(name, node.live()).mount(router);
     databaseRoutes(router, settings);
     staticFiles(router);
     AllowedMethods.headWhereGet(router);
     Errors.install(router, settings, connections);
     return router;
+  }
+
+  /**
+   * The SockJS event-bus bridge at sockjs.path, ahead of the origin rule: SockJS answers its own CORS, and the bridge
+   * applies the origin rule to what its frames ask (a SockJS send is a POST from any page; writes are refused inside).
+   * Its POST bodies (the XHR transport's frames) get the body limit and deadline of every POST.
+   */
+  private void eventBusBridge(Router router, Settings settings) {
+    if (node.eventBus() == null) {
+      return;
+    }
+    String mount = settings.getString(Settings.SOCKJS_PATH) + "/*";
+    // the mount below has a failure handler: matching it decodes the path, which for one that is not valid
+    // percent-encoding would turn admit()'s 400 in words into the router's bare one; answered here first
+    router.route().failureHandler(ctx -> {
+      if (ctx.failure() instanceof ServiceError e && HttpRules.badUri(ctx) != null) {
+        Errors.send(ctx, e);
+      } else {
+        ctx.next();
+      }
+    });
+    router.post(mount).setName(mount).handler(HttpRules.bodyTimeout(settings.getInt(Settings.HTTP_BODY_TIMEOUT_MS)))
+      .handler(BodyHandler.create(false).setBodyLimit(settings.getInt(Settings.HTTP_MAX_BODY)));
+    router.route(mount).setName(mount).subRouter(node.eventBus().apply(vertx));
   }
 
   /**
@@ -272,7 +297,12 @@ public final class HttpVerticle extends ServerVerticle {
     String id = requestId(ctx);
     ctx.put(REQUEST_ID, id);
     ctx.response().putHeader(X_REQUEST_ID, id);
-    ctx.addEndHandler(ar -> {
+    boolean[] ended = new boolean[1];
+    Runnable end = () -> {
+      if (ended[0]) {
+        return;
+      }
+      ended[0] = true;
       connections.requestEnded(request);
       metrics.ended(routed == null ? HttpMetrics.UNMATCHED : routed.route(), request.method(),
         ctx.response().getStatusCode(), start);
@@ -282,7 +312,12 @@ public final class HttpVerticle extends ServerVerticle {
           ctx.response().bytesWritten(), (System.nanoTime() - start) / 1000);
         MDC.remove("requestId");
       }
-    });
+    };
+    ctx.addEndHandler(ar -> end.run());
+    if (request.canUpgradeToWebSocket()) {
+      // an upgraded request (the SockJS bridge's WebSocket) ends when its connection closes: nothing else tells
+      connections.whenClosed(request.connection(), end);
+    }
     ServiceError badUri = HttpRules.badUri(ctx);
     if (badUri != null) {
       ctx.fail(badUri);

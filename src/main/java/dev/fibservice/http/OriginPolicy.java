@@ -3,6 +3,7 @@ package dev.fibservice.http;
 import dev.fibservice.api.ServiceError;
 import dev.fibservice.api.Text;
 import dev.fibservice.config.Settings;
+import dev.fibservice.net.Origins;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -12,11 +13,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
-import java.util.Arrays;
-import java.util.Locale;
 import java.util.Set;
-import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 /**
  * Which web pages may call the API (CORS), and the answer to OPTIONS. Any origin may read (GET, HEAD; or only the
@@ -33,20 +30,15 @@ final class OriginPolicy implements Handler<RoutingContext> {
   private static final String READ_METHODS = "GET, HEAD";
   private static final String ALL_METHODS = "GET, HEAD, POST, PUT, DELETE";
   private static final String MAX_AGE_SECONDS = "600";
-  private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
   private final Router router;
+  private final Origins origins;
   private final boolean anyReader;
-  private final Set<String> readers;
-  private final boolean anyWriter;
-  private final Set<String> writers;
 
   OriginPolicy(Router router, Settings settings) {
     this.router = router;
-    this.readers = origins(settings.getString(Settings.HTTP_CORS_ORIGIN));
-    this.writers = origins(settings.getString(Settings.HTTP_CORS_WRITE_ORIGINS));
-    this.anyReader = readers.contains("*");
-    this.anyWriter = writers.contains("*");
+    this.origins = new Origins(settings);
+    this.anyReader = origins.anyReader();
   }
 
   @Override
@@ -134,34 +126,15 @@ final class OriginPolicy implements Handler<RoutingContext> {
   }
 
   private boolean mayRead(String origin, HttpServerRequest request) {
-    return anyReader || readers.contains(normal(origin)) || mayWrite(origin, request);
+    return origins.mayRead(origin, request.getHeader(HttpHeaders.HOST));
   }
 
   private boolean mayWrite(String origin, HttpServerRequest request) {
-    return anyWriter || writers.contains(normal(origin)) || ownOrigin(origin, request.getHeader(HttpHeaders.HOST));
+    return origins.mayWrite(origin, request.getHeader(HttpHeaders.HOST));
   }
 
   private static boolean isRead(HttpMethod method) {
     return method == HttpMethod.GET || method == HttpMethod.HEAD || method == HttpMethod.OPTIONS;
-  }
-
-  /**
-   * The service's own page: the Origin is this request's own scheme and Host, and that Host names the service by IP
-   * address or as localhost. A DNS name could be an attacker's, rebound to this address (DNS rebinding): such a name
-   * is the service's own only when listed in http.corsWriteOrigins.
-   */
-  static boolean ownOrigin(String origin, String host) {
-    if (host == null || host.isEmpty()) {
-      return false;
-    }
-    String h = host.toLowerCase(Locale.ROOT);
-    String o = normal(origin);
-    if (!o.equals("http://" + h) && !o.equals("https://" + h)) {
-      return false;
-    }
-    String name = h.startsWith("[") ? h.substring(0, Math.max(1, h.indexOf(']') + 1))
-      : h.contains(":") ? h.substring(0, h.lastIndexOf(':')) : h;
-    return name.equals("localhost") || name.startsWith("[") || IPV4.matcher(name).matches();
   }
 
   private static ServiceError foreignRead(String origin) {
@@ -175,18 +148,7 @@ final class OriginPolicy implements Handler<RoutingContext> {
       new JsonObject().put("origin", shown(origin)).put("method", method.name()).put("key", "http.corsWriteOrigins"));
   }
 
-  private static Set<String> origins(String list) {
-    return Arrays.stream(list.split(",")).map(OriginPolicy::normal).filter(s -> !s.isEmpty())
-      .collect(Collectors.toUnmodifiableSet());
-  }
-
-  /** Origins compare without case and without a trailing slash (https://a.example/ is https://a.example). */
-  private static String normal(String origin) {
-    String o = origin.trim().toLowerCase(Locale.ROOT);
-    return o.endsWith("/") ? o.substring(0, o.length() - 1) : o;
-  }
-
   private static String shown(String origin) {
-    return origin.length() <= 100 ? origin : origin.substring(0, 97) + "...";
+    return Origins.shown(origin);
   }
 }

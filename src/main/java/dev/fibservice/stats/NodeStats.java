@@ -6,6 +6,8 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -26,6 +28,8 @@ public final class NodeStats {
   private final long startedAtMillis = System.currentTimeMillis();
   private final List<Counter> http = new CopyOnWriteArrayList<>();
   private final List<Counter> workers = new CopyOnWriteArrayList<>();
+  /** In a cluster: computations each worker, wherever it runs, did for this node's front ends, by its name. */
+  private final Map<String, Counter> computedFor = new ConcurrentHashMap<>();
 
   /** One counted thing: its name, where it runs (event loop or lane) and its count. */
   public static final class Counter {
@@ -60,6 +64,37 @@ public final class NodeStats {
     Counter counter = new Counter(name, lane);
     workers.add(counter);
     return counter;
+  }
+
+  /**
+   * A worker (the {@code worker} of a reply, {@code <node>/<lane>-<i>}) computed one request of this node's front
+   * ends. Counted by the front from the replies, so that a front whose workers run on other members sees them.
+   */
+  public void computedFor(String worker) {
+    if (worker != null) {
+      computedFor.computeIfAbsent(worker, name -> new Counter(name, lane(name))).increment();
+    }
+  }
+
+  /**
+   * {@code [{"worker","member","lane","computations"}]}: what each worker computed for this node's front ends, from
+   * the replies (in a cluster; empty for a node alone, whose own workers are in {@link #toJson()}).
+   */
+  public JsonArray computedForJson() {
+    JsonArray json = new JsonArray();
+    for (Counter c : sorted(new ArrayList<>(computedFor.values()))) {
+      int slash = c.name.lastIndexOf('/');
+      json.add(new JsonObject().put("worker", c.name).put("member", slash > 0 ? c.name.substring(0, slash) : c.name)
+        .put("lane", c.where).put("computations", c.count()));
+    }
+    return json;
+  }
+
+  /** The lane in a worker's name: {@code host-42/heavy-2} is heavy. */
+  private static String lane(String worker) {
+    String tail = worker.substring(worker.lastIndexOf('/') + 1);
+    int dash = tail.lastIndexOf('-');
+    return dash > 0 ? tail.substring(0, dash) : tail;
   }
 
   public long uptimeMillis() {

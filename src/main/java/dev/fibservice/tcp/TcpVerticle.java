@@ -6,6 +6,7 @@ import dev.fibservice.config.Settings;
 import dev.fibservice.net.ConnectionLimit;
 import dev.fibservice.net.ServerVerticle;
 import dev.fibservice.ops.Metrics;
+import dev.fibservice.stats.NodeStats;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetServerOptions;
@@ -19,25 +20,29 @@ public final class TcpVerticle extends ServerVerticle {
   private final Metrics metrics;
   private final ConnectionLimit connections;
   private final ClusterView cluster;
+  private final NodeStats stats;
   private final int port;
 
   /**
    * @param connections the node's TCP connections, shared by every TCP instance
    * @param cluster     this member's view of the cluster, or null when the node runs alone
+   * @param stats       the node's live counters (what each worker member computed for this front)
    */
-  public TcpVerticle(Settings settings, Metrics metrics, ConnectionLimit connections, ClusterView cluster, int port) {
+  public TcpVerticle(Settings settings, Metrics metrics, ConnectionLimit connections, ClusterView cluster,
+                     NodeStats stats, int port) {
     super(settings);
     this.settings = settings;
     this.metrics = metrics;
     this.connections = connections;
     this.cluster = cluster;
+    this.stats = stats;
     this.port = port;
   }
 
   @Override
   public Future<?> start() {
     LineSession.Config config = LineSession.Config.from(settings);
-    ComputeClient fib = ComputeClient.create(vertx, settings, cluster);
+    ComputeClient fib = ComputeClient.create(vertx, settings, cluster, stats);
     NetServerOptions options = new NetServerOptions()
       .setHost(settings.getString(Settings.HOST))
       .setPort(port)

@@ -237,6 +237,42 @@ class BridgeTest {
     }
   }
 
+  @Test
+  void theSharedPermissionTableHoldsHereToo() throws Exception {
+    start(Map.of());
+    try (Socket socket = connect()) {
+      DataInputStream in = new DataInputStream(socket.getInputStream());
+      // an internal address: refused, and the connection stays open
+      Raw.sendFrame(socket, new JsonObject().put("type", "send").put("address", "fib.worker.heavy")
+        .put("replyAddress", "w").put("body", new JsonObject().put("n", 5)));
+      assertEquals("access_denied", Raw.readFrame(in).getString("message"));
+      // jobs.status answers, here 503 since the database is off
+      Raw.sendFrame(socket, new JsonObject().put("type", "send").put("address", "jobs.status")
+        .put("replyAddress", "j").put("body", new JsonObject().put("id", "nope")));
+      JsonObject jobs = Raw.readFrame(in);
+      assertEquals("j", jobs.getString("address"), jobs.encode());
+      assertEquals(503, jobs.getInteger("failureCode"), jobs.encode());
+      // fib.stats pushes while registered
+      Raw.sendFrame(socket, new JsonObject().put("type", "register").put("address", "fib.stats"));
+      JsonObject push = Raw.readFrame(in);
+      assertEquals("message", push.getString("type"), push.encode());
+      assertEquals("fib.stats", push.getString("address"), push.encode());
+      assertEquals("test", push.getJsonObject("body").getString("node"), push.encode());
+      assertTrue(push.getJsonObject("body").containsKey("requestsPerSecond"), push.encode());
+      assertEquals(1, service.statsFeed().subscribers());
+      Raw.sendFrame(socket, new JsonObject().put("type", "unregister").put("address", "fib.stats"));
+      Eventually.await("no subscriber left", Duration.ofSeconds(15), () -> service.statsFeed().subscribers() == 0);
+      // a register of anything else is refused
+      Raw.sendFrame(socket, new JsonObject().put("type", "register").put("address", "jobs.cancelled"));
+      JsonObject refused = Raw.readFrame(in);
+      while ("fib.stats".equals(refused.getString("address"))) {
+        refused = Raw.readFrame(in); // a push already on its way when it unregistered
+      }
+      assertEquals("access_denied", refused.getString("message"), refused.encode());
+      assertPong(socket);
+    }
+  }
+
   private void awaitInFlight(int n) throws Exception {
     Eventually.within(Duration.ofSeconds(15), () -> admission().inFlight() == n);
     assertEquals(n, admission().inFlight());

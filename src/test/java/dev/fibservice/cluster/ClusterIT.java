@@ -25,6 +25,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -115,6 +116,14 @@ class ClusterIT {
       nodes.add(node(new JsonObject(r.body()).getString("worker")));
     }
     assertEquals(Set.of(workerA.nodeName(), workerB.nodeName()), nodes);
+    // the front counts what each worker member computed for it (its page's workers panel, its fib.stats pushes)
+    JsonObject stats = new JsonObject(get("/stats").body()).getJsonObject("cluster");
+    assertEquals(3, stats.getJsonArray("members").size(), stats.encode());
+    Map<String, Long> byMember = new HashMap<>();
+    stats.getJsonArray("workers").forEach(w -> byMember.merge(((JsonObject) w).getString("member"),
+      ((JsonObject) w).getLong("computations"), Long::sum));
+    assertEquals(Set.of(workerA.nodeName(), workerB.nodeName()), byMember.keySet(), stats.encode());
+    assertTrue(byMember.values().stream().mapToLong(Long::longValue).sum() >= 20, stats.encode());
   }
 
   @Test

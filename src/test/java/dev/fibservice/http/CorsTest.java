@@ -1,6 +1,7 @@
 package dev.fibservice.http;
 
 import dev.fibservice.TestNode;
+import dev.fibservice.net.Origins;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -152,13 +153,13 @@ class CorsTest {
 
   @Test
   void ownOriginIsTheRequestsOwnHostByAddress() {
-    assertTrue(OriginPolicy.ownOrigin("http://127.0.0.1:8080", "127.0.0.1:8080"));
-    assertTrue(OriginPolicy.ownOrigin("http://localhost:8080", "LOCALHOST:8080"));
-    assertTrue(OriginPolicy.ownOrigin("http://[::1]:8080", "[::1]:8080"));
-    assertTrue(OriginPolicy.ownOrigin("https://10.0.0.5", "10.0.0.5"));
-    assertFalse(OriginPolicy.ownOrigin("http://127.0.0.1:8081", "127.0.0.1:8080"));
-    assertFalse(OriginPolicy.ownOrigin("http://fib.example", "fib.example"));
-    assertFalse(OriginPolicy.ownOrigin("http://127.0.0.1:8080", null));
-    assertFalse(OriginPolicy.ownOrigin("null", "127.0.0.1:8080"));
+    assertTrue(Origins.own("http://127.0.0.1:8080", "127.0.0.1:8080"));
+    assertTrue(Origins.own("http://localhost:8080", "LOCALHOST:8080"));
+    assertTrue(Origins.own("http://[::1]:8080", "[::1]:8080"));
+    assertTrue(Origins.own("https://10.0.0.5", "10.0.0.5"));
+    assertFalse(Origins.own("http://127.0.0.1:8081", "127.0.0.1:8080"));
+    assertFalse(Origins.own("http://fib.example", "fib.example"));
+    assertFalse(Origins.own("http://127.0.0.1:8080", null));
+    assertFalse(Origins.own("null", "127.0.0.1:8080"));
   }
 }

@@ -189,6 +189,47 @@ class PageBrowserTest {
 
   @Test
   @Order(7)
+  void theLivePanelRunsOnFibStatsPushesOverTheEventBus() {
+    wait.until(d -> text("server-source").startsWith("live: fib.stats pushed once a second over the event bus"));
+    assertTrue(service.statsFeed().subscribers() >= 1, "the page registered fib.stats");
+    long pushes = service.statsFeed().pushes();
+    // the default buffer keeps 250 entries, fewer than the requests fired above
+    browser.executeScript("performance.setResourceTimingBufferSize(100000); performance.clearResourceTimings()");
+    long polls = statsPolls();
+    String before = text("server-lanes");
+    // three pushes later the panel has changed (uptime, at least), and the page asked GET /stats no more
+    wait.until(d -> service.statsFeed().pushes() >= pushes + 3 && !text("server-lanes").equals(before));
+    assertEquals(polls, statsPolls(), "no GET /stats while pushes arrive");
+    assertTrue(text("server-lanes").contains("req/s"), text("server-lanes"));
+    assertTrue(text("server-workers").contains("light-1"), text("server-workers"));
+  }
+
+  @Test
+  @Order(8)
+  void withoutTheBridgeThePanelPollsAndSaysSo() throws Exception {
+    FibService off = TestNodes.start(Map.of("sockjs.enabled", "false"));
+    String page = browser.getWindowHandle();
+    try {
+      browser.switchTo().newWindow(org.openqa.selenium.WindowType.TAB);
+      browser.get("http://127.0.0.1:" + off.httpPort() + "/");
+      wait.until(d -> text("server-source").equals(
+        "polling GET /stats every 2 s: the event-bus bridge is off on this node (sockjs.enabled = false)"));
+      wait.until(d -> !browser.findElements(By.cssSelector("#server-http .bar")).isEmpty() && statsPolls() >= 2);
+      browser.close();
+    } finally {
+      browser.switchTo().window(page);
+      TestNodes.stop(off);
+    }
+  }
+
+  /** How many GET /stats this page made since it loaded. */
+  private static long statsPolls() {
+    return ((Number) browser.executeScript("return performance.getEntriesByType('resource')"
+      + ".filter(e => new URL(e.name).pathname === '/stats').length")).longValue();
+  }
+
+  @Test
+  @Order(9)
   void hasAccessibleLabelsAndNoConsoleErrors() {
     // every control has a name a screen reader can read: a <label> around it, or aria-label
     Object unlabelled = browser.executeScript(
