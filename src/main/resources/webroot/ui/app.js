@@ -247,6 +247,9 @@ async function fireMany(event) {
   run = {
     count, started: performance.now(), light: newStats(), heavy: newStats(), heavyOn: heavy,
     byHttp: new Map(), byWorker: new Map(), stop: false, finished: false, issued: 0,
+    // with fib.stats pushes the bars follow the node's own counters from the last push before the run
+    base: pushed ? lastStats : null,
+    pushedSpread: pushed && lastStats ? { http: new Map(), workers: new Map() } : null,
   };
   $('load-go').disabled = true;
   $('load-stop').hidden = false;
@@ -276,6 +279,7 @@ async function fireMany(event) {
   run.lightMs = performance.now() - run.started;
   await Promise.all(heavies);
   run.finished = true;
+  run.finishedAt = performance.now();
   $('load-go').disabled = false;
   $('load-stop').hidden = true;
   renderRun();
@@ -314,11 +318,15 @@ function renderRun() {
   if (run.heavyOn) {
     $('heavy-numbers').replaceChildren(...statLine(run.heavy, performance.now() - run.started, 'heavy recursive'));
   }
-  const httpRows = [...run.byHttp.entries()]
+  const spread = run.pushedSpread || { http: run.byHttp, workers: run.byWorker };
+  $('spread-source').textContent = run.pushedSpread
+    ? 'from the node\'s fib.stats pushes since the run began (every client\'s requests to this node)'
+    : 'from the replies (X-Served-By and the worker field): this page\'s requests';
+  const httpRows = [...spread.http.entries()]
     .sort((a, b) => a[0].localeCompare(b[0], 'en', { numeric: true }))
     .map(([name, v]) => ({ name, sub: shortLoop(v.loop), count: v.count, colour: instanceColour(name) }));
   renderBars($('spread-http'), httpRows);
-  const workerRows = [...run.byWorker.entries()]
+  const workerRows = [...spread.workers.entries()]
     .sort((a, b) => a[0].localeCompare(b[0], 'en', { numeric: true }))
     .map(([name, count]) => ({ name, sub: laneOf(name) + ' lane', count, colour: LANE_COLOURS[laneOf(name)] }));
   renderBars($('spread-workers'), workerRows);
@@ -330,6 +338,8 @@ let statsTimer = null;
 let statsEvery = 2000;
 /** True while fib.stats pushes arrive over the event bus: then nothing polls. */
 let pushed = false;
+/** The last fib.stats push. */
+let lastStats = null;
 
 function pollStats(every) {
   statsEvery = every;
@@ -362,6 +372,8 @@ function startLive(path) {
         clearTimeout(statsTimer);
         showSource('live: fib.stats pushed once a second over the event bus (SockJS at ' + path + ')');
       }
+      lastStats = msg.body;
+      spreadFromStats(msg.body);
       renderStats(msg.body);
     });
   };
@@ -385,6 +397,34 @@ async function loadStats() {
     if (res.ok) renderStats(res.json);
   }
   statsTimer = setTimeout(loadStats, statsEvery);
+}
+
+/** Requests per HTTP instance and computations per worker in a push: {http: Map, workers: Map}. */
+function countsOf(s) {
+  const remote = (s.cluster && s.cluster.workers) || [];
+  return {
+    http: new Map((s.http || []).map((h) => [h.instance, { loop: h.eventLoop, count: h.requests }])),
+    workers: new Map((remote.length ? remote : (s.workers || [])).map((w) => [w.worker, w.computations])),
+  };
+}
+
+/** The run's spread from the node's own counters: this push less the last one before the run (shown until 3 s after). */
+function spreadFromStats(s) {
+  if (!run || !run.base || (run.finished && performance.now() - run.finishedAt > 3000)) return;
+  const now = countsOf(s);
+  const before = countsOf(run.base);
+  const http = new Map();
+  for (const [name, v] of now.http) {
+    const count = v.count - ((before.http.get(name) || {}).count || 0);
+    if (count > 0) http.set(name, { loop: v.loop, count });
+  }
+  const workers = new Map();
+  for (const [name, count] of now.workers) {
+    const delta = count - (before.workers.get(name) || 0);
+    if (delta > 0) workers.set(name, delta);
+  }
+  run.pushedSpread = { http, workers };
+  scheduleRender();
 }
 
 function renderStats(s) {

@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.logging.Level;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -124,11 +125,13 @@ class PageBrowserTest {
     assertTrue(numbers.matches("(?s).*p50 [\\d.,]+ ms.*p90.*p99.*max.*"), numbers);
     assertTrue(text("heavy-numbers").startsWith("heavy recursive"), text("heavy-numbers"));
 
-    List<WebElement> instances = browser.findElements(By.cssSelector("#spread-http .bar"));
-    assertTrue(instances.size() >= 2, "requests spread over at least 2 HTTP instances: " + text("spread-http"));
-    String workers = text("spread-workers");
-    assertTrue(workers.contains("light-1"), workers);
-    assertTrue(workers.contains("heavy-"), "the heavy recursive requests ran on heavy workers: " + workers);
+    // the bars follow the node's fib.stats pushes, which come once a second: the last one lands after the run
+    assertTrue(text("spread-source").startsWith("from the node's fib.stats pushes"), text("spread-source"));
+    wait.until(d -> browser.findElements(By.cssSelector("#spread-http .bar")).size() >= 2
+      && text("spread-workers").contains("light-1") && text("spread-workers").contains("heavy-"));
+    long counted = ((Number) browser.executeScript("return [...run.pushedSpread.http.values()]"
+      + ".reduce((sum, v) => sum + v.count, 0)")).longValue();
+    assertTrue(counted >= 50, "the pushes counted the run's requests: " + counted + ", " + text("spread-http"));
   }
 
   @Test
@@ -215,6 +218,12 @@ class PageBrowserTest {
       wait.until(d -> text("server-source").equals(
         "polling GET /stats every 2 s: the event-bus bridge is off on this node (sockjs.enabled = false)"));
       wait.until(d -> !browser.findElements(By.cssSelector("#server-http .bar")).isEmpty() && statsPolls() >= 2);
+      // without pushes the run's bars come from the replies' headers
+      type("load-count", "12");
+      byId("load-go").click();
+      wait.until(d -> text("load-numbers").contains("light 12 / 12") && byId("load-go").isEnabled());
+      assertTrue(text("spread-source").startsWith("from the replies"), text("spread-source"));
+      assertFalse(browser.findElements(By.cssSelector("#spread-http .bar")).isEmpty(), text("spread-http"));
       browser.close();
     } finally {
       browser.switchTo().window(page);
