@@ -73,17 +73,15 @@ class BenchApiTest {
       AtomicInteger connections = new AtomicInteger();
       Thread acceptor = new Thread(() -> {
         while (!server.isClosed()) {
-          try (Socket s = server.accept()) {
+          try {
+            Socket s = server.accept();
             connections.incrementAndGet();
-            s.setSoTimeout(10_000);
-            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
-            OutputStream out = s.getOutputStream();
-            for (int i = 0; i < 3 && in.readLine() != null; i++) {
-              out.write("ok\n".getBytes(StandardCharsets.UTF_8));
-              out.flush();
-            }
+            // a thread each: a connection waiting for its next line must not hold up the others
+            Thread t = new Thread(() -> answerThreeLines(s), "dropping-line-conn");
+            t.setDaemon(true);
+            t.start();
           } catch (IOException e) {
-            // the tool went away, or the server is closed
+            return;   // the server is closed
           }
         }
       }, "dropping-line-server");
@@ -97,6 +95,20 @@ class BenchApiTest {
       assertEquals(r.errorCount(), dropped, "only the dropped lines failed: " + r.errors());
       assertEquals(300, r.completed() + dropped, r.toString());
       assertTrue(connections.get() > 1, "the dropped connections were replaced: " + connections.get());
+    }
+  }
+
+  private static void answerThreeLines(Socket socket) {
+    try (Socket s = socket) {
+      s.setSoTimeout(10_000);
+      BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+      OutputStream out = s.getOutputStream();
+      for (int i = 0; i < 3 && in.readLine() != null; i++) {
+        out.write("ok\n".getBytes(StandardCharsets.UTF_8));
+        out.flush();
+      }
+    } catch (IOException e) {
+      // the tool went away
     }
   }
 
