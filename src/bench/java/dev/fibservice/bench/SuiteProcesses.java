@@ -149,6 +149,36 @@ final class SuiteProcesses {
 
   // ----------------------------------------------------------------------------------------------------------------
 
+  /** A server process of the suite on its own loopback port, stopped by close. */
+  abstract static class LocalServer implements AutoCloseable {
+    final Process process;
+    final int port;
+
+    LocalServer(Process process, int port) {
+      this.process = process;
+      this.port = port;
+    }
+
+    String http(String pathAndQuery) {
+      return "http://127.0.0.1:" + port + pathAndQuery;
+    }
+
+    /** SIGTERM (nginx's master then stops its workers), SIGKILL after 10 s. */
+    @Override
+    public void close() {
+      if (process.isAlive()) {
+        process.destroy();
+        try {
+          if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+  }
+
   /**
    * nginx as the reference server, at its strongest for a fixed page: a non-daemon master with its own prefix and
    * config in a temp dir, 2 workers, no access log, keep-alive never closed by nginx. {@code /hello} is answered from
@@ -156,14 +186,11 @@ final class SuiteProcesses {
    * configuration ({@code try_files}, sendfile) stays beside it at {@code /file/hello}, with
    * {@code /file/hello?repeat=10000} for the 220 KB page.
    */
-  static final class Nginx implements AutoCloseable {
-    final Process process;
-    final int port;
+  static final class Nginx extends LocalServer {
     final String version;
 
     private Nginx(Process process, int port, String version) {
-      this.process = process;
-      this.port = port;
+      super(process, port);
       this.version = version;
     }
 
@@ -245,25 +272,6 @@ final class SuiteProcesses {
       }
       return new Nginx(p, port, version);
     }
-
-    String http(String pathAndQuery) {
-      return "http://127.0.0.1:" + port + pathAndQuery;
-    }
-
-    /** SIGTERM to the master: it stops its workers. */
-    @Override
-    public void close() {
-      if (process.isAlive()) {
-        process.destroy();
-        try {
-          if (!process.waitFor(10, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-    }
   }
 
   // ----------------------------------------------------------------------------------------------------------------
@@ -290,15 +298,12 @@ final class SuiteProcesses {
   }
 
   /** A peer server of {@code bench/peers/} (Python or compiled C) on its own loopback port; stopped by close. */
-  static final class Peer implements AutoCloseable {
+  static final class Peer extends LocalServer {
     final String name;
-    final Process process;
-    final int port;
 
     private Peer(String name, Process process, int port) {
+      super(process, port);
       this.name = name;
-      this.process = process;
-      this.port = port;
     }
 
     /** Starts {@code command} with its port appended where {@code {port}} stands. */
@@ -313,24 +318,6 @@ final class SuiteProcesses {
         throw new IOException(name + " did not listen on port " + port + " within 10 s");
       }
       return new Peer(name, p, port);
-    }
-
-    String http(String pathAndQuery) {
-      return "http://127.0.0.1:" + port + pathAndQuery;
-    }
-
-    @Override
-    public void close() {
-      if (process.isAlive()) {
-        process.destroy();
-        try {
-          if (!process.waitFor(10, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
     }
   }
 

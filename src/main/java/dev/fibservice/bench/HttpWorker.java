@@ -18,9 +18,6 @@ import io.vertx.core.net.SocketAddress;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -31,11 +28,7 @@ import java.util.Map;
  * {@code pipeline} requests in flight, replies matched in order; without keep-alive each request opens its own
  * connection, sends {@code Connection: close} and the connection is closed after its response, as ab and wrk do.
  */
-final class HttpWorker extends Worker {
-
-  private static final int DISCONNECTED = 0;
-  private static final int CONNECTING = 1;
-  private static final int READY = 2;
+final class HttpWorker extends PipelinedWorker<HttpWorker.Conn> {
 
   private static final int STATUS_LINE = 0;
   private static final int HEADERS = 1;
@@ -49,28 +42,19 @@ final class HttpWorker extends Worker {
   /** Longest status or header line accepted; a longer one is a protocol error. */
   private static final int MAX_LINE = 64 * 1024;
 
-  private final int depth;
   private final boolean keepAlive;
   private final boolean headMethod;
-  private final long timeoutNanos;
-  private final Conn[] conns;
-  /** Connections that can take a request now: ready with room, or disconnected (the request triggers a connect). */
-  private final ArrayDeque<Conn> available = new ArrayDeque<>();
-  private final List<Conn> dirty = new ArrayList<>();
   private EventLoop eventLoop;
   private ChannelFactory<? extends Channel> channels;
   private int connectTimeoutMs;
   private InetSocketAddress remote;
   private ByteBuf request;
-  private long sweepTimer = -1;
 
   HttpWorker(int index, BenchOptions.Plan plan, SocketAddress server, int cap, int connections) {
-    super(index, plan, server, cap);
-    this.depth = plan.pipeline();
+    super(index, plan, server, cap, new Conn[connections],
+      Math.max(5, Math.min(500, plan.timeout().toNanos() / 10_000_000)));
     this.keepAlive = plan.keepAlive();
     this.headMethod = "HEAD".equals(plan.method());
-    this.timeoutNanos = plan.timeout().toNanos();
-    this.conns = new Conn[connections];
   }
 
   /** The request as it goes on the wire: request line, Host, the user's headers, Content-Length, the body. */
@@ -136,25 +120,6 @@ final class HttpWorker extends Worker {
   }
 
   @Override
-  void onPhaseStart() {
-    available.clear();
-    for (Conn c : conns) {
-      c.queued = false;
-      offer(c);
-    }
-    long period = Math.max(5, Math.min(500, timeoutNanos / 10_000_000));
-    sweepTimer = vertx.setPeriodic(period, id -> sweepTimeouts());
-  }
-
-  @Override
-  void onPhaseEnd() {
-    if (sweepTimer != -1) {
-      vertx.cancelTimer(sweepTimer);
-      sweepTimer = -1;
-    }
-  }
-
-  @Override
   void onAbort() {
     for (Conn c : conns) {
       c.size = 0;
@@ -164,33 +129,10 @@ final class HttpWorker extends Worker {
   }
 
   @Override
-  boolean hasCapacity() {
-    Conn c = available.peekFirst();
-    while (c != null && !c.hasRoom()) {
-      available.pollFirst();
-      c.queued = false;
-      c = available.peekFirst();
-    }
-    return c != null;
-  }
-
-  @Override
   void issue(long intended, long now) {
-    Conn c = available.peekFirst();   // hasCapacity() guaranteed it is usable
-    c.push(intended, now);
-    if (c.state == DISCONNECTED) {
-      available.pollFirst();
-      c.queued = false;
-      c.unwritten = 1;
+    Conn c = enqueue(intended, now);
+    if (c != null) {
       connect(c);
-      return;
-    }
-    if (c.unwritten++ == 0) {
-      dirty.add(c);
-    }
-    if (c.size == depth) {
-      available.pollFirst();
-      c.queued = false;
     }
   }
 
@@ -203,10 +145,9 @@ final class HttpWorker extends Worker {
   }
 
   private void writeUnwritten(Conn c) {
-    int k = c.unwritten;
     Channel ch = c.channel;
-    if (k > 0 && c.state == READY && ch != null) {
-      c.unwritten = 0;
+    int k = ch == null ? 0 : c.takeUnwritten();
+    if (k > 0) {
       for (int i = 1; i < k; i++) {
         ch.write(request.duplicate(), ch.voidPromise());
       }
@@ -226,7 +167,7 @@ final class HttpWorker extends Worker {
     Channel ch = channels.newChannel();
     ch.config().setOption(ChannelOption.TCP_NODELAY, true);
     ch.config().setConnectTimeoutMillis(connectTimeoutMs);
-    ch.pipeline().addLast(c);
+    ch.pipeline().addLast(c.events);
     c.channel = ch;
     ChannelFuture registered = eventLoop.register(ch);
     if (registered.isDone()) {
@@ -236,36 +177,13 @@ final class HttpWorker extends Worker {
     }
   }
 
-  private void offer(Conn c) {
-    if (!c.queued && c.hasRoom()) {
-      c.queued = true;
-      available.addLast(c);
-    }
-  }
-
   /** Fails every request in flight on {@code c} with {@code kind}; the connection is replaced on its next request. */
-  private void fail(Conn c, int kind) {
+  @Override
+  void fail(Conn c, int kind) {
     int n = c.size;
     c.retire();
     for (int i = 0; i < n; i++) {
       failed(kind);
-    }
-  }
-
-  private void sweepTimeouts() {
-    if (stopped) {
-      return;
-    }
-    long now = System.nanoTime();
-    boolean any = false;
-    for (Conn c : conns) {
-      if (c.size > 0 && now - c.sent[c.head] > timeoutNanos) {
-        fail(c, Stats.TIMEOUT);
-        any = true;
-      }
-    }
-    if (any) {
-      settle();
     }
   }
 
@@ -274,15 +192,9 @@ final class HttpWorker extends Worker {
    * the response parser. Shared across the channels it carries one after another; events of a channel it no longer
    * carries are ignored.
    */
-  @ChannelHandler.Sharable
-  private final class Conn extends ChannelInboundHandlerAdapter implements ChannelFutureListener {
-    final long[] intended = new long[depth];
-    final long[] sent = new long[depth];
-    int head;
-    int size;
-    int unwritten;
-    int state = DISCONNECTED;
-    boolean queued;
+  final class Conn extends PipelinedWorker.Slot implements ChannelFutureListener {
+    /** This slot's handler in the pipeline of each channel it carries. */
+    final Events events = new Events();
     Channel channel;
 
     // response parser
@@ -297,18 +209,8 @@ final class HttpWorker extends Worker {
     int lineLength;
     boolean completedAny;
 
-    boolean hasRoom() {
-      return size < depth && state != CONNECTING;
-    }
-
-    void push(long intendedAt, long sentAt) {
-      int i = head + size;
-      if (i >= depth) {
-        i -= depth;
-      }
-      intended[i] = intendedAt;
-      sent[i] = sentAt;
-      size++;
+    Conn() {
+      super(HttpWorker.this.depth);
     }
 
     void resetParser() {
@@ -381,8 +283,7 @@ final class HttpWorker extends Worker {
       settle();
     }
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    void channelRead(ChannelHandlerContext ctx, Object msg) {
       ByteBuf buf = (ByteBuf) msg;
       try {
         if (ctx.channel() != channel || stopped) {
@@ -398,8 +299,7 @@ final class HttpWorker extends Worker {
       }
     }
 
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
+    void channelInactive(ChannelHandlerContext ctx) {
       if (ctx.channel() != channel || stopped) {
         return;
       }
@@ -413,8 +313,7 @@ final class HttpWorker extends Worker {
       settle();
     }
 
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       if (ctx.channel() != channel || stopped) {
         ctx.close();
         return;
@@ -638,17 +537,7 @@ final class HttpWorker extends Worker {
         completedAny = true;
         return;
       }
-      long in = intended[head];
-      long se = sent[head];
-      if (++head == depth) {
-        head = 0;
-      }
-      size--;
-      if (st >= 400) {
-        failedWithLatency(in, se, bytes, now, st);
-      } else {
-        succeeded(in, se, bytes, now);
-      }
+      answered(this, bytes, now, st >= 400, st);
       completedAny = true;
       if (close) {
         // the server closes (or was asked to): requests sent behind this one get no answer here
@@ -665,6 +554,25 @@ final class HttpWorker extends Worker {
 
     private static int digit(byte b) {
       return b >= '0' && b <= '9' ? b - '0' : -1000;
+    }
+
+    /** The Netty side of the slot: the same handler on each channel the slot carries, one after another. */
+    @ChannelHandler.Sharable
+    final class Events extends ChannelInboundHandlerAdapter {
+      @Override
+      public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        Conn.this.channelRead(ctx, msg);
+      }
+
+      @Override
+      public void channelInactive(ChannelHandlerContext ctx) {
+        Conn.this.channelInactive(ctx);
+      }
+
+      @Override
+      public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Conn.this.exceptionCaught(ctx, cause);
+      }
     }
   }
 }

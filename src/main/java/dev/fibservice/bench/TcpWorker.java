@@ -9,9 +9,6 @@ import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Line-protocol worker: {@code connections} sockets, each with up to {@code pipeline} lines in flight. Replies are
@@ -19,30 +16,18 @@ import java.util.List;
  * {@code reply}. A connection that is closed, or whose oldest request exceeds the timeout, fails its in-flight
  * requests and is replaced by a fresh one on the next request.
  */
-final class TcpWorker extends Worker {
+final class TcpWorker extends PipelinedWorker<TcpWorker.Conn> {
 
   private static final byte[] ERROR_PREFIX = "[Error]".getBytes(StandardCharsets.US_ASCII);
-  private static final int DISCONNECTED = 0;
-  private static final int CONNECTING = 1;
-  private static final int READY = 2;
 
-  private final int depth;
-  private final long timeoutNanos;
-  private final Conn[] conns;
-  /** Connections that can take a request now: ready with room, or disconnected (the request triggers a connect). */
-  private final ArrayDeque<Conn> available = new ArrayDeque<>();
-  private final List<Conn> dirty = new ArrayList<>();
   private NetClient client;
   private Buffer lines;
   private int lineLength;
   private byte[] scratch = new byte[8192];
-  private long sweepTimer = -1;
 
   TcpWorker(int index, BenchOptions.Plan plan, SocketAddress server, int cap, int connections) {
-    super(index, plan, server, cap);
-    this.depth = plan.pipeline();
-    this.timeoutNanos = plan.timeout().toNanos();
-    this.conns = new Conn[connections];
+    super(index, plan, server, cap, new Conn[connections],
+      Math.max(10, Math.min(1000, plan.timeout().toNanos() / 4_000_000)));
   }
 
   @Override
@@ -70,27 +55,6 @@ final class TcpWorker extends Worker {
   }
 
   @Override
-  void onPhaseStart() {
-    available.clear();
-    for (Conn c : conns) {
-      if (c.state != CONNECTING) {   // connecting ones re-enter when their connect completes
-        c.queued = true;
-        available.add(c);
-      }
-    }
-    long period = Math.max(10, Math.min(1000, timeoutNanos / 4_000_000));
-    sweepTimer = vertx.setPeriodic(period, id -> sweepTimeouts());
-  }
-
-  @Override
-  void onPhaseEnd() {
-    if (sweepTimer != -1) {
-      vertx.cancelTimer(sweepTimer);
-      sweepTimer = -1;
-    }
-  }
-
-  @Override
   void onAbort() {
     for (Conn c : conns) {
       c.size = 0;
@@ -98,38 +62,15 @@ final class TcpWorker extends Worker {
       if (c.socket != null) {
         c.socket.close();
       }
-      c.dead = true;
+      c.state = CLOSED;
     }
-  }
-
-  @Override
-  boolean hasCapacity() {
-    Conn c = available.peekFirst();
-    while (c != null && (c.dead || !c.hasRoom())) {
-      available.pollFirst();
-      c.queued = false;
-      c = available.peekFirst();
-    }
-    return c != null;
   }
 
   @Override
   void issue(long intended, long now) {
-    Conn c = available.peekFirst();   // hasCapacity() guaranteed it is usable
-    c.push(intended, now);
-    if (c.state == DISCONNECTED) {
-      available.pollFirst();
-      c.queued = false;
-      c.unwritten = 1;
+    Conn c = enqueue(intended, now);
+    if (c != null) {
       connect(c);
-      return;
-    }
-    if (c.unwritten++ == 0) {
-      dirty.add(c);
-    }
-    if (c.size == depth) {
-      available.pollFirst();
-      c.queued = false;
     }
   }
 
@@ -142,9 +83,8 @@ final class TcpWorker extends Worker {
   }
 
   private void writeUnwritten(Conn c) {
-    int k = c.unwritten;
-    if (k > 0 && !c.dead && c.state == READY) {
-      c.unwritten = 0;
+    int k = c.takeUnwritten();
+    if (k > 0) {
       // one write (one syscall at most) for every line queued on this connection during this pump
       c.socket.write(k == depth ? lines : lines.slice(0, k * lineLength));
     }
@@ -153,7 +93,7 @@ final class TcpWorker extends Worker {
   private void connect(Conn c) {
     c.state = CONNECTING;
     client.connect(server).onComplete(ar -> {
-      if (stopped || c.dead) {
+      if (stopped || c.state == CLOSED) {
         if (ar.succeeded()) {
           ar.result().close();
         }
@@ -176,19 +116,13 @@ final class TcpWorker extends Worker {
     });
   }
 
-  private void offer(Conn c) {
-    if (!c.queued && !c.dead && c.hasRoom()) {
-      c.queued = true;
-      available.addLast(c);
-    }
-  }
-
   /** Fails every request in flight on {@code c} with {@code kind} and replaces the connection. */
-  private void fail(Conn c, int kind) {
-    if (c.dead) {
+  @Override
+  void fail(Conn c, int kind) {
+    if (c.state == CLOSED) {
       return;
     }
-    c.dead = true;
+    c.state = CLOSED;
     int n = c.size;
     c.size = 0;
     c.unwritten = 0;
@@ -203,72 +137,34 @@ final class TcpWorker extends Worker {
     }
   }
 
-  private void sweepTimeouts() {
-    if (stopped) {
-      return;
-    }
-    long now = System.nanoTime();
-    boolean any = false;
-    for (Conn c : conns) {
-      if (c.size > 0 && now - c.sent[c.head] > timeoutNanos) {
-        fail(c, Stats.TIMEOUT);
-        any = true;
-      }
-    }
-    if (any) {
-      settle();
-    }
-  }
-
-  private final class Conn implements Handler<Buffer> {
+  final class Conn extends PipelinedWorker.Slot implements Handler<Buffer> {
     final int slot;
-    final long[] intended = new long[depth];
-    final long[] sent = new long[depth];
-    int head;
-    int size;
-    int unwritten;
-    int state = DISCONNECTED;
-    boolean queued;
-    boolean dead;
     NetSocket socket;
     // reply parser state
     int lineBytes;
     int match;     // bytes of "[Error]" matched at the start of the current reply, -1 once it cannot match
 
     final Handler<Throwable> onError = t -> {
-      if (!stopped && !dead) {
+      if (!stopped && state != CLOSED) {
         fail(this, Stats.classify(t) == Stats.TIMEOUT ? Stats.TIMEOUT : Stats.READ_RESET);
         settle();
       }
     };
     final Handler<Void> onClose = v -> {
-      if (!stopped && !dead) {
+      if (!stopped && state != CLOSED) {
         fail(this, Stats.READ_RESET);
         settle();
       }
     };
 
     Conn(int slot) {
+      super(TcpWorker.this.depth);
       this.slot = slot;
-    }
-
-    boolean hasRoom() {
-      return size < depth && state != CONNECTING;
-    }
-
-    void push(long intendedAt, long sentAt) {
-      int i = head + size;
-      if (i >= depth) {
-        i -= depth;
-      }
-      intended[i] = intendedAt;
-      sent[i] = sentAt;
-      size++;
     }
 
     @Override
     public void handle(Buffer buf) {
-      if (stopped || dead) {
+      if (stopped || state == CLOSED) {
         return;
       }
       int len = buf.length();
@@ -291,24 +187,13 @@ final class TcpWorker extends Worker {
             fail(this, Stats.READ_RESET);
             break;
           }
-          long in = intended[head];
-          long se = sent[head];
-          if (++head == depth) {
-            head = 0;
-          }
-          size--;
-          long now = System.nanoTime();
-          if (error) {
-            failedWithLatency(in, se, bytes, now, 0);
-          } else {
-            succeeded(in, se, bytes, now);
-          }
+          answered(this, bytes, System.nanoTime(), error, 0);
           completedAny = true;
         } else if (match >= 0 && match < ERROR_PREFIX.length) {
           match = b == ERROR_PREFIX[match] ? match + 1 : -1;
         }
       }
-      if (completedAny || dead) {
+      if (completedAny || state == CLOSED) {
         offer(this);
         settle();
       }

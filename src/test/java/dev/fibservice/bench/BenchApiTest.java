@@ -5,9 +5,17 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -56,6 +64,52 @@ class BenchApiTest {
     assertEquals(Map.of("reply", 2L), r.errors());
     assertEquals(8, r.completed());
     assertTrue(servers.tcpMaxPending.get() <= 3);
+  }
+
+  @Test
+  void tcpConnectionsTheServerDropsWithLinesInFlightAreReplaced() throws Exception {
+    // answers three lines per connection, then closes it with the rest of its pipeline unanswered
+    try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      AtomicInteger connections = new AtomicInteger();
+      Thread acceptor = new Thread(() -> {
+        while (!server.isClosed()) {
+          try {
+            Socket s = server.accept();
+            connections.incrementAndGet();
+            // a thread each: a connection waiting for its next line must not hold up the others
+            Thread t = new Thread(() -> answerThreeLines(s), "dropping-line-conn");
+            t.setDaemon(true);
+            t.start();
+          } catch (IOException e) {
+            return;   // the server is closed
+          }
+        }
+      }, "dropping-line-server");
+      acceptor.setDaemon(true);
+      acceptor.start();
+      BenchResult r = Bench.run(new BenchOptions().target("tcp://127.0.0.1:" + server.getLocalPort()).line("x")
+        .connections(3).pipeline(4).requests(300).timeout(Duration.ofSeconds(5)).maxDuration(Duration.ofSeconds(30)));
+      assertFalse(r.cutOff(), "every request was answered or failed: " + r);
+      assertEquals(300, r.requests());
+      long dropped = r.errors().getOrDefault("read/reset", 0L);
+      assertEquals(r.errorCount(), dropped, "only the dropped lines failed: " + r.errors());
+      assertEquals(300, r.completed() + dropped, r.toString());
+      assertTrue(connections.get() > 1, "the dropped connections were replaced: " + connections.get());
+    }
+  }
+
+  private static void answerThreeLines(Socket socket) {
+    try (Socket s = socket) {
+      s.setSoTimeout(10_000);
+      BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+      OutputStream out = s.getOutputStream();
+      for (int i = 0; i < 3 && in.readLine() != null; i++) {
+        out.write("ok\n".getBytes(StandardCharsets.UTF_8));
+        out.flush();
+      }
+    } catch (IOException e) {
+      // the tool went away
+    }
   }
 
   @Test
