@@ -21,7 +21,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * Calls {@code fib.compute} on the computing members of a fib-service cluster with failover: it picks the member
  * itself ({@link Members#pick}) and sends to that member's own address, so it knows where each computation runs.
  * {@code fib.compute} is idempotent, so an attempt is sent again to another member (at most
- * {@link FibClientOptions#retries()} times, not counting members that left) when:
+ * {@link FibClientOptions#retries()} times, not counting members that left or were suspected) when:
  * <ul>
  *   <li>its member leaves the cluster, or is suspected (it stopped answering: see {@link Members}) while another
  *       member is alive, whatever the size of the computation;</li>
@@ -46,12 +46,12 @@ public final class FibClient {
   /** Attempts waiting on each member, so that a member's loss retries exactly its attempts. */
   private final Map<String, Set<Attempt>> byMember = new HashMap<>();
   /**
-   * A member that leaves the cluster says nothing about the computation, so moving its attempt elsewhere does not use
-   * {@code fib.retries}: when two members go one after the other (one killed while the next is still cold), the
-   * retries would otherwise be used up by the time the second leaves. Bounded, so that a cluster losing one member
-   * after another still ends the call.
+   * A member that leaves the cluster or is suspected says nothing about the computation, so moving its attempt
+   * elsewhere does not use {@code fib.retries}: when two members go one after the other (one killed while the next is
+   * still cold), the retries would otherwise be used up by the time the second goes. Bounded, so that a cluster
+   * losing one member after another still ends the call.
    */
-  private static final int MAX_LEAVES_PER_CALL = 3;
+  private static final int MAX_LOSSES_PER_CALL = 3;
   private final Runnable stopListening;
   private final MessageConsumer<Object> cancels;
 
@@ -63,7 +63,7 @@ public final class FibClient {
     final Promise<JsonObject> promise = Promise.promise();
     final Set<String> tried = new HashSet<>();
     int retriesLeft;
-    int leavesLeft = MAX_LEAVES_PER_CALL;
+    int lossesLeft = MAX_LOSSES_PER_CALL;
     int attempts;
     Attempt current;
 
@@ -225,7 +225,7 @@ public final class FibClient {
   }
 
   private void retry(Call call, RetryReason reason, Throwable cause) {
-    if (reason == RetryReason.MEMBER_LEFT && call.leavesLeft-- > 0) {
+    if ((reason == RetryReason.MEMBER_LEFT || reason == RetryReason.SUSPECTED) && call.lossesLeft-- > 0) {
       attempt(call, reason);
     } else if (call.retriesLeft-- > 0) {
       attempt(call, reason);

@@ -296,6 +296,23 @@ class FibClientTest {
   }
 
   @Test
+  void aSuspectedMemberUsesNoRetries() throws Exception {
+    cluster.add("a");
+    FakeCluster.Worker b = cluster.add("b");
+    connect(options().retries(0), "a", "b");
+    b.silence();
+    List<Future<JsonObject>> calls = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      calls.add(compute(i));
+    }
+    for (Future<JsonObject> call : calls) {
+      assertEquals("a", worker(await(call)), "with fib.retries 0, a member going silent costs no call");
+    }
+    assertTrue(b.received.get() > 0, "some calls went to b before it was suspected");
+    b.resume();
+  }
+
+  @Test
   void aHeavyCallIsNotRetriedForBeingSlow() throws Exception {
     FakeCluster.Worker a = cluster.add("a");
     connect(options(), "a");
