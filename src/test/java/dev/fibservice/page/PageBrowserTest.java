@@ -127,11 +127,19 @@ class PageBrowserTest {
 
     // the bars follow the node's fib.stats pushes, which come once a second: the last one lands after the run
     assertTrue(text("spread-source").startsWith("from the node's fib.stats pushes"), text("spread-source"));
-    wait.until(d -> browser.findElements(By.cssSelector("#spread-http .bar")).size() >= 2
-      && text("spread-workers").contains("light-1") && text("spread-workers").contains("heavy-"));
-    long counted = ((Number) browser.executeScript("return [...run.pushedSpread.http.values()]"
+    wait.until(d -> pushedRequests() >= 50 && text("spread-workers").contains("light-1")
+      && text("spread-workers").contains("heavy-"));
+    assertTrue(browser.findElements(By.cssSelector("#spread-http .bar")).size() >= 2,
+      "requests spread over at least 2 HTTP instances: " + text("spread-http"));
+    String workers = text("spread-workers");
+    assertTrue(workers.contains("light-1"), workers);
+    assertTrue(workers.contains("heavy-"), "the heavy recursive requests ran on heavy workers: " + workers);
+  }
+
+  /** The requests the run's bars counted from the fib.stats pushes. */
+  private static long pushedRequests() {
+    return ((Number) browser.executeScript("return [...run.pushedSpread.http.values()]"
       + ".reduce((sum, v) => sum + v.count, 0)")).longValue();
-    assertTrue(counted >= 50, "the pushes counted the run's requests: " + counted + ", " + text("spread-http"));
   }
 
   @Test
