@@ -16,12 +16,14 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Calls {@code fib.compute} on the computing members of a fib-service cluster with failover: it picks the member
  * itself ({@link Members#pick}) and sends to that member's own address, so it knows where each computation runs.
  * {@code fib.compute} is idempotent, so an attempt is sent again to another member (at most
- * {@link FibClientOptions#retries()} times, not counting members that left or were suspected) when:
+ * {@link FibClientOptions#retries()} times, not counting members that left, were suspected or had no gateway: up to 3
+ * of those per call) when:
  * <ul>
  *   <li>its member leaves the cluster, or is suspected (it stopped answering: see {@link Members}) while another
  *       member is alive, whatever the size of the computation;</li>
@@ -46,10 +48,11 @@ public final class FibClient {
   /** Attempts waiting on each member, so that a member's loss retries exactly its attempts. */
   private final Map<String, Set<Attempt>> byMember = new HashMap<>();
   /**
-   * A member that leaves the cluster or is suspected says nothing about the computation, so moving its attempt
-   * elsewhere does not use {@code fib.retries}: when two members go one after the other (one killed while the next is
-   * still cold), the retries would otherwise be used up by the time the second goes. Bounded, so that a cluster
-   * losing one member after another still ends the call.
+   * A member that leaves the cluster, is suspected or has no gateway (starting, or leaving: its gateway goes before
+   * the membership says so) says nothing about the computation, so moving its attempt elsewhere does not use
+   * {@code fib.retries}: when two members go one after the other (one killed while the next is still cold, or the
+   * next already shutting down), the retries would otherwise be used up by the time the second goes. Bounded, so
+   * that a cluster losing one member after another still ends the call.
    */
   private static final int MAX_LOSSES_PER_CALL = 3;
   private final Runnable stopListening;
@@ -81,13 +84,25 @@ public final class FibClient {
     final String member;
     final String cancelId;
     final boolean shortTimeout;
+    final long timeoutMs;
+    final long sentAt = System.nanoTime();
     boolean over;
 
-    Attempt(Call call, String member, String cancelId, boolean shortTimeout) {
+    Attempt(Call call, String member, String cancelId, boolean shortTimeout, long timeoutMs) {
       this.call = call;
       this.member = member;
       this.cancelId = cancelId;
       this.shortTimeout = shortTimeout;
+      this.timeoutMs = timeoutMs;
+    }
+
+    /**
+     * A TIMEOUT before the send timeout is not one: the member's gateway discarded the message ("Discarded the
+     * request"), as a consumer does with what reaches it after it is unregistered (a member leaving). Nothing ran.
+     */
+    boolean discarded(ReplyException failure) {
+      return failure.failureType() == ReplyFailure.TIMEOUT
+        && System.nanoTime() - sentAt < TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     }
   }
 
@@ -175,13 +190,14 @@ public final class FibClient {
     // the last attempt always gets the full timeout: on a starved machine a short timer would only turn a slow
     // answer into a 504
     boolean shortTimeout = call.light && call.retriesLeft > 0;
-    Attempt attempt = new Attempt(call, member, call.cancelId + "#" + (++call.attempts), shortTimeout);
+    long timeoutMs = shortTimeout ? options.attemptTimeoutMs() : options.requestTimeoutMs();
+    Attempt attempt = new Attempt(call, member, call.cancelId + "#" + (++call.attempts), shortTimeout, timeoutMs);
     call.current = attempt;
     call.tried.add(member);
     byMember.computeIfAbsent(member, k -> new HashSet<>()).add(attempt);
     members.started(member);
     DeliveryOptions delivery = new DeliveryOptions()
-      .setSendTimeout(shortTimeout ? options.attemptTimeoutMs() : options.requestTimeoutMs())
+      .setSendTimeout(timeoutMs)
       .addHeader(Protocol.CANCEL_ID_HEADER, attempt.cancelId);
     if (call.requestId != null) {
       delivery.addHeader(Protocol.REQUEST_ID_HEADER, call.requestId);
@@ -199,7 +215,7 @@ public final class FibClient {
         call.promise.complete(ar.result().body());
         return;
       }
-      RetryReason reason = retryReason(ar.cause(), shortTimeout);
+      RetryReason reason = retryReason(ar.cause(), attempt);
       if (reason == null) {
         call.promise.fail(ar.cause());
         return;
@@ -213,11 +229,14 @@ public final class FibClient {
     });
   }
 
-  private static RetryReason retryReason(Throwable failure, boolean shortTimeout) {
+  private static RetryReason retryReason(Throwable failure, Attempt attempt) {
     if (failure instanceof ReplyException re) {
+      if (attempt.discarded(re)) {
+        return RetryReason.NO_HANDLERS;
+      }
       return switch (re.failureType()) {
         case NO_HANDLERS -> RetryReason.NO_HANDLERS;
-        case TIMEOUT -> shortTimeout ? RetryReason.ATTEMPT_TIMEOUT : null;
+        case TIMEOUT -> attempt.shortTimeout ? RetryReason.ATTEMPT_TIMEOUT : null;
         default -> null;
       };
     }
@@ -225,7 +244,7 @@ public final class FibClient {
   }
 
   private void retry(Call call, RetryReason reason, Throwable cause) {
-    if ((reason == RetryReason.MEMBER_LEFT || reason == RetryReason.SUSPECTED) && call.lossesLeft-- > 0) {
+    if (reason.isLoss() && call.lossesLeft-- > 0) {
       attempt(call, reason);
     } else if (call.retriesLeft-- > 0) {
       attempt(call, reason);
@@ -233,7 +252,8 @@ public final class FibClient {
       call.promise.tryFail(cause);
     } else {
       call.promise.tryFail(new ReplyException(ReplyFailure.NO_HANDLERS, 503, "no Fibonacci worker could compute it:"
-        + " " + describe(reason) + ", and the " + options.retries() + " retries (fib.retries) were used up; try again"));
+        + " " + describe(reason) + (reason.isLoss() ? ", " + MAX_LOSSES_PER_CALL + " members were lost to this request" : "")
+        + " and the " + options.retries() + " retries (fib.retries) were used up; try again"));
     }
   }
 

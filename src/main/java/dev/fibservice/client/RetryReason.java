@@ -8,12 +8,20 @@ public enum RetryReason {
   MEMBER_LEFT,
   /** The member computing it stopped answering (see {@link MemberState#SUSPECTED}). */
   SUSPECTED,
-  /** The member had no gateway registered (starting, leaving). */
+  /** The member had no gateway registered (starting, leaving), or its gateway discarded the message (leaving). */
   NO_HANDLERS,
   /** The member could not be reached at all (connection refused or closed). */
   UNREACHABLE,
   /** A light computation got no answer within the attempt timeout. */
   ATTEMPT_TIMEOUT;
+
+  /**
+   * The member was lost, not the attempt: nothing says the computation itself is at fault, so the move does not use
+   * {@code fib.retries} (see {@link FibClient}).
+   */
+  public boolean isLoss() {
+    return this == MEMBER_LEFT || this == SUSPECTED || this == NO_HANDLERS;
+  }
 
   public String wireName() {
     return name().toLowerCase(Locale.ROOT);

@@ -161,7 +161,7 @@ public final class Settings {
   public static final Key CLUSTER_TLS_CA = Key.string("cluster.tls.ca", "",
     "PEM certificate of the CA every member's certificate must come from: the only trust, both ways, on every event-bus connection");
   public static final Key FIB_RETRIES = Key.integer("fib.retries", 2, 0, 10,
-    "In a cluster: how many times the front retries a computation on another worker member that stopped answering, had no gateway or timed out (members that left or were suspected are retried without counting, up to 3 per request)");
+    "In a cluster: how many times the front retries a computation on another worker member that stopped answering, had no gateway or timed out (members that left, were suspected or had no gateway are retried without counting, up to 3 per request)");
   public static final Key FIB_ATTEMPT_TIMEOUT_MS = Key.integer("fib.attemptTimeoutMs", 2000, 50, 600000,
     "In a cluster: how long one attempt of a light computation may take before the front retries elsewhere");
   public static final Key CLUSTER_PING_INTERVAL_MS = Key.integer("cluster.pingIntervalMs", 500, 50, 60000,

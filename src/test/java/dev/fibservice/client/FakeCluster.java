@@ -3,6 +3,7 @@ package dev.fibservice.client;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.impl.MessageConsumerImpl;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
@@ -70,6 +71,8 @@ final class FakeCluster implements Membership {
     final String id;
     final AtomicInteger computed = new AtomicInteger();
     final AtomicInteger received = new AtomicInteger();
+    /** Messages its gateway discarded: queued in a paused consumer when it was unregistered (Vert.x replies TIMEOUT). */
+    final AtomicInteger discarded = new AtomicInteger();
     /** The cancel ids of the computations it received, in order. */
     final List<String> cancelIds = new CopyOnWriteArrayList<>();
     volatile boolean answersPings = true;
@@ -142,6 +145,13 @@ final class FakeCluster implements Membership {
       }
       late.forEach(this::answer);
       pings.forEach(m -> m.reply(new JsonObject().put("member", id)));
+    }
+
+    /** Its gateway stops taking messages: they queue in the consumer, as on a gateway whose context is busy. */
+    void pauseGateway() {
+      MessageConsumer<?> gateway = consumers.get(1);
+      ((MessageConsumerImpl<?>) gateway).discardHandler(m -> discarded.incrementAndGet());
+      gateway.pause();
     }
 
     /** Keeps answering pings but has no gateway any more: computations sent to it get NO_HANDLERS. */

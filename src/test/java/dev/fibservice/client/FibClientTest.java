@@ -156,13 +156,12 @@ class FibClientTest {
       calls.add(compute(i));
     }
     eventually("b holds some", () -> b.received.get() > 0);
-    int held = b.received.get();
     cluster.remove("b");
     for (Future<JsonObject> call : calls) {
       assertEquals("a", worker(await(call)));
     }
     assertEquals(MemberState.REMOVED, members.state("b"));
-    assertEquals(held, members.retries(RetryReason.MEMBER_LEFT));
+    assertEquals(b.received.get(), members.retries(RetryReason.MEMBER_LEFT), "what b held moved when it left");
   }
 
   @Test
@@ -350,15 +349,63 @@ class FibClientTest {
     FakeCluster.Worker a = cluster.add("a");
     FakeCluster.Worker b = cluster.add("b");
     FakeCluster.Worker c = cluster.add("c");
-    connect(options().retries(1), "a", "b", "c");
-    a.dropGateway();
+    connect(options().retries(1).requestTimeoutMs(1500), "a", "b", "c");
+    a.answersComputations = false; // all alive (they answer pings), all stuck
+    b.answersComputations = false;
+    c.answersComputations = false;
+    ExecutionException failed = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+      () -> await(client.compute(new JsonObject().put("n", 10), null, null, true)));
+    ReplyException e = assertInstanceOf(ReplyException.class, failed.getCause());
+    assertEquals(ReplyFailure.TIMEOUT, e.failureType(), "the last attempt gets the full timeout, then fails");
+    assertEquals(1, members.retries(RetryReason.ATTEMPT_TIMEOUT), "two attempts: the first and fib.retries = 1 more");
+    assertEquals(2, a.received.get() + b.received.get() + c.received.get());
+  }
+
+  @Test
+  void membersWithoutAGatewayUseNoRetries() throws Exception {
+    FakeCluster.Worker a = cluster.add("a");
+    FakeCluster.Worker b = cluster.add("b");
+    cluster.add("c");
+    connect(options().retries(0), "a", "b", "c");
+    a.dropGateway(); // leaving: the gateway goes before the membership says so
     b.dropGateway();
-    c.dropGateway();
+    for (int i = 0; i < 10; i++) {
+      assertEquals("c", worker(await(compute(i))), "with fib.retries 0, members without a gateway cost no call");
+    }
+    assertTrue(members.retries(RetryReason.NO_HANDLERS) > 0, "some calls went to a or b first");
+  }
+
+  @Test
+  void whatALeavingGatewayDiscardsMovesAndUsesNoRetries() throws Exception {
+    cluster.add("a");
+    FakeCluster.Worker b = cluster.add("b");
+    connect(options().retries(0), "a", "b");
+    b.pauseGateway();
+    List<Future<JsonObject>> calls = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      calls.add(compute(i)); // heavy: no attempt timeout of their own
+    }
+    Thread.sleep(200); // what was sent to b reaches its paused gateway
+    b.dropGateway(); // leaving: Vert.x answers what the gateway held TIMEOUT "Discarded the request"
+    for (Future<JsonObject> call : calls) {
+      assertEquals("a", worker(await(call)), "a discarded message ran nowhere: it moves, with no retry used");
+    }
+    assertTrue(b.discarded.get() > 0, "b's gateway held some when it went");
+    assertEquals(0, b.received.get());
+  }
+
+  @Test
+  void lossesAreBoundedPerCall() throws Exception {
+    for (String id : List.of("a", "b", "c", "d", "e")) {
+      cluster.add(id).dropGateway();
+    }
+    connect(options().retries(0), "a", "b", "c", "d", "e");
     ExecutionException failed = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
       () -> await(compute(10)));
     ReplyException e = assertInstanceOf(ReplyException.class, failed.getCause());
     assertEquals(503, e.failureCode());
-    assertTrue(e.getMessage().contains("the 1 retries (fib.retries) were used up"), e.getMessage());
-    assertEquals(1, members.retries(RetryReason.NO_HANDLERS), "two attempts: the first and fib.retries = 1 more");
+    assertTrue(e.getMessage().contains("3 members were lost to this request and the 0 retries (fib.retries) were used up"),
+      e.getMessage());
+    assertEquals(3, members.retries(RetryReason.NO_HANDLERS), "four attempts: the first and 3 moves");
   }
 }
