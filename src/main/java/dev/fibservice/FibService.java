@@ -52,6 +52,9 @@ public final class FibService {
       log.info("config {}", line);
     }
     settings.deprecations().forEach(log::warn);
+    if (role(settings).computes() && settings.getBoolean(Settings.FIB_WARMUP)) {
+      Warmup.start(); // first thing: it runs beside the cluster join and the database's start
+    }
     Future<Clustering.Joined> built;
     try {
       if (settings.getBoolean(Settings.CLUSTER_ENABLED)) {

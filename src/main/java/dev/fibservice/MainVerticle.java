@@ -19,8 +19,10 @@ import dev.fibservice.net.ServerVerticle;
 import dev.fibservice.tcp.TcpVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,12 +87,13 @@ public final class MainVerticle extends VerticleBase {
       computes && node.database().enabled() ? settings.getInt(Settings.JOBS_WORKERS) : 0);
     Future<Void> compute = computes ? deployCompute(settings, workers) : Future.succeededFuture();
     if (!role.fronts()) {
-      return compute.compose(v -> ops(settings)).onSuccess(v -> log.info("fib-service {} node {} ready: worker member,"
+      return compute.compose(v -> ops(settings)).compose(v -> warm(settings)).onSuccess(v -> log.info("fib-service {} node {} ready: worker member,"
         + " {}, {} gateway instances, {}", node.version(), node.name(), workers, settings.getInt(Settings.INSTANCES),
         runtime(settings)));
     }
     String host = settings.getString(Settings.HOST);
-    return compute.compose(v -> deployFrontEnds(settings)).compose(v -> ops(settings)).onSuccess(v -> log.info(
+    return compute.compose(v -> deployFrontEnds(settings)).compose(v -> ops(settings)).compose(v -> warm(settings))
+      .onSuccess(v -> log.info(
       "fib-service {} node {} ready: HTTP on {}:{}, TCP on {}:{}, {} HTTP/TCP instances, {}, {}", node.version(),
       node.name(), host, httpPort, host, tcpPort, settings.getInt(Settings.INSTANCES), workers, runtime(settings)));
   }
@@ -150,7 +153,44 @@ public final class MainVerticle extends VerticleBase {
       });
   }
 
-  /** Starts the engine's background warm-up (once per JVM; it never holds up the start) and logs its end. */
+  /**
+   * Waits for the warm-ups this node started, at most {@code fib.warmupWaitMs}: what comes after the start (its ready
+   * line) then finds the engine and the big-response path compiled. Never fails.
+   */
+  private Future<Void> warm(Settings settings) {
+    List<Future<?>> warmups = new ArrayList<>();
+    if (warmup != null) {
+      warmups.add(Future.fromCompletionStage(warmup.done(), context));
+    }
+    if (responseWarmup != null) {
+      warmups.add(responseWarmup);
+    }
+    long waitMs = settings.getInt(Settings.FIB_WARMUP_WAIT_MS);
+    return waitAtMost(vertx, Future.join(warmups), waitMs).onSuccess(waited -> {
+      if (!waited) {
+        log.info("ready before the warm-up's end: it goes on in the background (fib.warmupWaitMs = {} ms)", waitMs);
+      }
+    }).mapEmpty();
+  }
+
+  /** Completes with true when {@code f} completes (either way) within {@code ms}, with false once {@code ms} pass. */
+  static Future<Boolean> waitAtMost(Vertx vertx, Future<?> f, long ms) {
+    if (f.isComplete()) {
+      return Future.succeededFuture(true);
+    }
+    if (ms == 0) {
+      return Future.succeededFuture(false);
+    }
+    Promise<Boolean> waited = Promise.promise();
+    long timer = vertx.setTimer(ms, t -> waited.tryComplete(false));
+    f.onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      waited.tryComplete(true);
+    });
+    return waited.future();
+  }
+
+  /** Starts the engine's background warm-up (once per JVM: FibService may have started it already) and logs its end. */
   private static Warmup warmUp() {
     Warmup w = Warmup.start();
     w.done().whenComplete((report, failure) -> {

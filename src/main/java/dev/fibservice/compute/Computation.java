@@ -1,5 +1,6 @@
 package dev.fibservice.compute;
 
+import dev.fibservice.math.Cancellation;
 import io.vertx.core.eventbus.EventBus;
 
 /**
@@ -10,7 +11,7 @@ public final class Computation {
 
   private final String id;
   private final FibRequest request;
-  private volatile boolean cancelled;
+  private final Cancellation cancellation = new Cancellation();
 
   public Computation(String id, FibRequest request) {
     this.id = id;
@@ -31,12 +32,16 @@ public final class Computation {
     return request;
   }
 
-  /** Read by the algorithms between steps; once true they throw CancellationException. */
+  /** What the algorithms read between steps; once cancelled they throw CancellationException. */
+  public Cancellation cancellation() {
+    return cancellation;
+  }
+
   public boolean cancelled() {
-    return cancelled;
+    return cancellation.getAsBoolean();
   }
 
   public void cancel() {
-    cancelled = true;
+    cancellation.cancel();
   }
 }

@@ -68,7 +68,7 @@ public final class FibonacciVerticle extends VerticleBase {
         throw new CancellationException("cancelled before start");
       }
       long start = System.nanoTime();
-      String digits = Fibonacci.digits(request.algorithm(), request.n(), computation::cancelled);
+      String digits = Fibonacci.digits(request.algorithm(), request.n(), computation.cancellation());
       long micros = (System.nanoTime() - start) / 1000;
       metrics.computed(request.algorithm(), micros);
       done.increment();

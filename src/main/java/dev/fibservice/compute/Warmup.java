@@ -2,13 +2,14 @@ package dev.fibservice.compute;
 
 import dev.fibservice.math.Algorithm;
 import dev.fibservice.math.BigFibonacci;
+import dev.fibservice.math.Cancellation;
 import dev.fibservice.math.EngineThreads;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.BooleanSupplier;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A bounded background warm-up of the big-number engine: a fixed schedule of computations on the lowest-priority
@@ -95,11 +96,17 @@ public final class Warmup {
   /** {@link #run(int[], long)}, calling {@code probe} on the thread that starts each computation (for tests). */
   static Report run(int[] schedule, long deadlineMillis, Runnable probe) {
     long start = System.nanoTime();
-    long end = start + deadlineMillis * 1_000_000L;
-    BooleanSupplier late = () -> System.nanoTime() - end > 0;
+    long end = start + TimeUnit.MILLISECONDS.toNanos(deadlineMillis);
+    // the requests' own kind of check (see Cancellation), so that what the JIT compiles here stays valid for them: the
+    // deadline cancels it from a timer, not from a test inside the check
+    Cancellation late = new Cancellation();
+    CompletableFuture.delayedExecutor(deadlineMillis, TimeUnit.MILLISECONDS).execute(late::cancel);
     int runs = 0;
     try {
       for (int n : schedule) {
+        if (System.nanoTime() - end >= 0) {
+          break;
+        }
         String digits = EngineThreads.atLowestPriority(() -> {
           probe.run();
           return BigFibonacci.digits(n, late);

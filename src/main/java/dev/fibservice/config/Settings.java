@@ -63,6 +63,10 @@ public final class Settings {
   public static final Key FIB_WARMUP = Key.bool("fib.warmup", true,
     "Warm the big-number engine up once at start, in the background at the lowest CPU priority, so the first large"
       + " request finds it compiled; false skips it");
+  public static final Key FIB_WARMUP_WAIT_MS = Key.integer("fib.warmupWaitMs", 5000, 0, 60000,
+    "How long the start (its ready line, --ports-file) waits at most for the warm-ups to end, so that the first large"
+      + " request after it finds the engine compiled; requests are served meanwhile; 0 = ready at once, warming in the"
+      + " background");
   public static final Key FIB_MAX_RECURSIVE = Key.integer("fib.maxN.recursive", 45, 0, 92,
     "Largest n for algorithm=recursive");
   public static final Key FIB_MAX_ITERATIVE = Key.integer("fib.maxN.iterative", 200000, 0, 100_000_000,
@@ -208,7 +212,7 @@ public final class Settings {
   /** Every key, in the order of the README's table. */
   public static final List<Key> KEYS = List.of(HOST, INSTANCES, EVENT_LOOPS, TRANSPORT, NODE_NAME,
     HTTP_PORT, HTTP_MAX_REPEAT, HTTP_PAGE_FILE_CACHE_MB, TCP_PORT, TCP_MAX_LINE, TCP_MAX_PIPELINED, TCP_IDLE_SECONDS,
-    FIB_TIMEOUT_MS, FIB_MAX_IN_FLIGHT, FIB_HEAVY_WORKERS, FIB_LIGHT_WORKERS, FIB_HEAVY_NICE, FIB_WARMUP, FIB_MAX_RECURSIVE, FIB_MAX_ITERATIVE, FIB_MAX_DOUBLING,
+    FIB_TIMEOUT_MS, FIB_MAX_IN_FLIGHT, FIB_HEAVY_WORKERS, FIB_LIGHT_WORKERS, FIB_HEAVY_NICE, FIB_WARMUP, FIB_WARMUP_WAIT_MS, FIB_MAX_RECURSIVE, FIB_MAX_ITERATIVE, FIB_MAX_DOUBLING,
     HTTP_MAX_BODY, HTTP_CORS_ORIGIN, HTTP_CORS_WRITE_ORIGINS, MYSQL_HOST, MYSQL_PORT, MYSQL_DATABASE, MYSQL_USER, MYSQL_PASSWORD, MYSQL_POOL_SIZE,
     MYSQL_WAIT_QUEUE, MYSQL_CONNECT_TIMEOUT_MS, MYSQL_QUERY_TIMEOUT_MS, MYSQL_IDLE_TIMEOUT_SECONDS, MYSQL_PIPELINING,
     MYSQL_DATA_DIR, MYSQL_PASSWORD_FILE, JOBS_MAX_PENDING, JOBS_WORKERS, JOBS_TIMEOUT_MS, JOBS_LEASE_MS, JOBS_POLL_MS, METRICS_ENABLED,

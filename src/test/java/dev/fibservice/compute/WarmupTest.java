@@ -62,6 +62,8 @@ class WarmupTest {
       Warmup warmup = on.warmup();
       assertNotNull(warmup, "fib.warmup=true: a warm-up");
       assertSame(Warmup.start(), warmup, "one warm-up per JVM");
+      assertTrue(warmup.done().isDone(), "the start waited for the engine's warm-up (fib.warmupWaitMs)");
+      assertTrue(on.responseWarmup().isComplete(), "the start waited for the node's big-response warm-up");
       Warmup.Report report = warmup.done().get(120, TimeUnit.SECONDS); // hang guard only
       assertTrue(report.runs() > 0, report.toString());
     } finally {
