@@ -349,7 +349,8 @@ final class SuiteReport {
       }
       for (Map.Entry<Integer, Double> e : bigFibCold.entrySet()) {
         sb.append(String.format(Locale.ROOT, "%nCold: the first F(%,d) request of a fresh service (started with"
-          + " `--set mysql.host=off`, sent as soon as it logged ready): %s ms over HTTP.%n", e.getKey(), ms(e.getValue())));
+          + " `--set mysql.host=off`, sent as soon as it logged ready, by a client warmed on the main node): %s ms over"
+          + " HTTP.%n", e.getKey(), ms(e.getValue())));
       }
       BigFibRow any = bigFib.get(0);
       sb.append("\nMedians of ").append(any.reps()).append(" runs (3 for 10^7) after one warm-up. HTTP: `GET /fib/n` with"
