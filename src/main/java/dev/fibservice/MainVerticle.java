@@ -87,15 +87,15 @@ public final class MainVerticle extends VerticleBase {
       computes && node.database().enabled() ? settings.getInt(Settings.JOBS_WORKERS) : 0);
     Future<Void> compute = computes ? deployCompute(settings, workers) : Future.succeededFuture();
     if (!role.fronts()) {
-      return compute.compose(v -> ops(settings)).compose(v -> warm(settings)).onSuccess(v -> log.info("fib-service {} node {} ready: worker member,"
-        + " {}, {} gateway instances, {}", node.version(), node.name(), workers, settings.getInt(Settings.INSTANCES),
-        runtime(settings)));
+      return compute.compose(v -> ops(settings)).compose(v -> warm(settings)).onSuccess(v -> log.info(
+        "fib-service {} node {} ready: worker member, {}, {} gateway instances, {}", node.version(), node.name(),
+        workers, settings.getInt(Settings.INSTANCES), runtime(settings)));
     }
     String host = settings.getString(Settings.HOST);
     return compute.compose(v -> deployFrontEnds(settings)).compose(v -> ops(settings)).compose(v -> warm(settings))
       .onSuccess(v -> log.info(
-      "fib-service {} node {} ready: HTTP on {}:{}, TCP on {}:{}, {} HTTP/TCP instances, {}, {}", node.version(),
-      node.name(), host, httpPort, host, tcpPort, settings.getInt(Settings.INSTANCES), workers, runtime(settings)));
+        "fib-service {} node {} ready: HTTP on {}:{}, TCP on {}:{}, {} HTTP/TCP instances, {}, {}", node.version(),
+        node.name(), host, httpPort, host, tcpPort, settings.getInt(Settings.INSTANCES), workers, runtime(settings)));
   }
 
   /** The end of the ready line: event loops, transport and database. */

@@ -252,8 +252,9 @@ public final class FibClient {
       call.promise.tryFail(cause);
     } else {
       call.promise.tryFail(new ReplyException(ReplyFailure.NO_HANDLERS, 503, "no Fibonacci worker could compute it:"
-        + " " + describe(reason) + (reason.isLoss() ? ", " + MAX_LOSSES_PER_CALL + " members were lost to this request" : "")
-        + " and the " + options.retries() + " retries (fib.retries) were used up; try again"));
+        + " " + describe(reason)
+        + (reason.isLoss() ? ", " + MAX_LOSSES_PER_CALL + " members were lost to this request" : "") + " and the "
+        + options.retries() + " retries (fib.retries) were used up; try again"));
     }
   }
 
