@@ -57,7 +57,8 @@ class WarmupTest {
     } finally {
       TestNodes.stop(off);
     }
-    FibService on = TestNodes.start(Map.of("fib.warmup", "true"));
+    // the longest wait: both warm-ups end within their own 30 s deadline, so the start always waits them out here
+    FibService on = TestNodes.start(Map.of("fib.warmup", "true", "fib.warmupWaitMs", "60000"));
     try {
       Warmup warmup = on.warmup();
       assertNotNull(warmup, "fib.warmup=true: a warm-up");
