@@ -71,6 +71,22 @@ class FibClientTest {
     return client.compute(new JsonObject().put("n", n));
   }
 
+  /** F(0) .. F(count - 1), heavy calls, all in flight at once. */
+  private List<Future<JsonObject>> computeMany(int count) {
+    List<Future<JsonObject>> calls = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      calls.add(compute(i));
+    }
+    return calls;
+  }
+
+  /** Every call ends answered by {@code member}. */
+  private static void assertAllAnsweredBy(String member, List<Future<JsonObject>> calls, String why) throws Exception {
+    for (Future<JsonObject> call : calls) {
+      assertEquals(member, worker(await(call)), why);
+    }
+  }
+
   private static <T> T await(Future<T> future) throws Exception {
     return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
@@ -110,13 +126,8 @@ class FibClientTest {
     FakeCluster.Worker b = cluster.add("b");
     connect(options(), "a", "b");
     b.silence();
-    List<Future<JsonObject>> calls = new ArrayList<>();
-    for (int i = 0; i < 10; i++) {
-      calls.add(compute(i));
-    }
-    for (Future<JsonObject> call : calls) {
-      assertEquals("a", worker(await(call)), "every call ends on the member that answers");
-    }
+    List<Future<JsonObject>> calls = computeMany(10);
+    assertAllAnsweredBy("a", calls, "every call ends on the member that answers");
     assertTrue(b.received.get() > 0, "some calls went to b before it was suspected");
     assertEquals(MemberState.SUSPECTED, members.state("b"));
     assertEquals(b.received.get(), members.retries(RetryReason.SUSPECTED), "each call b held was sent again, once");
@@ -151,15 +162,10 @@ class FibClientTest {
     FakeCluster.Worker b = cluster.add("b");
     connect(options(), "a", "b");
     b.answersComputations = false; // alive, answers pings, holds what it gets
-    List<Future<JsonObject>> calls = new ArrayList<>();
-    for (int i = 0; i < 10; i++) {
-      calls.add(compute(i));
-    }
+    List<Future<JsonObject>> calls = computeMany(10);
     eventually("b holds some", () -> b.received.get() > 0);
     cluster.remove("b");
-    for (Future<JsonObject> call : calls) {
-      assertEquals("a", worker(await(call)));
-    }
+    assertAllAnsweredBy("a", calls, null);
     assertEquals(MemberState.REMOVED, members.state("b"));
     assertEquals(b.received.get(), members.retries(RetryReason.MEMBER_LEFT), "what b held moved when it left");
   }
@@ -199,10 +205,7 @@ class FibClientTest {
     connect(options().maxInFlightPerMember(2), "a", "b");
     a.answersComputations = false;
     b.answersComputations = false;
-    List<Future<JsonObject>> calls = new ArrayList<>();
-    for (int i = 0; i < 4; i++) {
-      calls.add(compute(i));
-    }
+    List<Future<JsonObject>> calls = computeMany(4);
     eventually("two calls on each member", () -> a.received.get() == 2 && b.received.get() == 2);
     ExecutionException busy = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
       () -> await(compute(99)));
@@ -249,9 +252,7 @@ class FibClientTest {
     for (int i = 0; i < 10; i++) {
       calls.add(client.compute(new JsonObject().put("n", i), null, null, true));
     }
-    for (Future<JsonObject> call : calls) {
-      assertEquals("a", worker(await(call)));
-    }
+    assertAllAnsweredBy("a", calls, null);
     assertTrue(b.received.get() > 0);
     assertEquals(b.received.get(), members.retries(RetryReason.ATTEMPT_TIMEOUT));
     for (String attempt : b.cancelIds) {
@@ -281,17 +282,12 @@ class FibClientTest {
     connect(options().retries(0), "a", "b", "c");
     a.answersComputations = false;
     b.answersComputations = false;
-    List<Future<JsonObject>> calls = new ArrayList<>();
-    for (int i = 0; i < 9; i++) {
-      calls.add(compute(i));
-    }
+    List<Future<JsonObject>> calls = computeMany(9);
     eventually("a and b hold some", () -> a.received.get() > 0 && b.received.get() > 0);
     cluster.remove("a");
     eventually("b holds what a held", () -> b.received.get() > 0 && members.state("a") == MemberState.REMOVED);
     cluster.remove("b");
-    for (Future<JsonObject> call : calls) {
-      assertEquals("c", worker(await(call)), "with fib.retries 0, two members leaving in turn cost no call");
-    }
+    assertAllAnsweredBy("c", calls, "with fib.retries 0, two members leaving in turn cost no call");
   }
 
   @Test
@@ -300,13 +296,8 @@ class FibClientTest {
     FakeCluster.Worker b = cluster.add("b");
     connect(options().retries(0), "a", "b");
     b.silence();
-    List<Future<JsonObject>> calls = new ArrayList<>();
-    for (int i = 0; i < 10; i++) {
-      calls.add(compute(i));
-    }
-    for (Future<JsonObject> call : calls) {
-      assertEquals("a", worker(await(call)), "with fib.retries 0, a member going silent costs no call");
-    }
+    List<Future<JsonObject>> calls = computeMany(10);
+    assertAllAnsweredBy("a", calls, "with fib.retries 0, a member going silent costs no call");
     assertTrue(b.received.get() > 0, "some calls went to b before it was suspected");
     b.resume();
   }
@@ -381,15 +372,10 @@ class FibClientTest {
     FakeCluster.Worker b = cluster.add("b");
     connect(options().retries(0), "a", "b");
     b.pauseGateway();
-    List<Future<JsonObject>> calls = new ArrayList<>();
-    for (int i = 0; i < 10; i++) {
-      calls.add(compute(i)); // heavy: no attempt timeout of their own
-    }
+    List<Future<JsonObject>> calls = computeMany(10); // heavy: no attempt timeout of their own
     Thread.sleep(200); // what was sent to b reaches its paused gateway
     b.dropGateway(); // leaving: Vert.x answers what the gateway held TIMEOUT "Discarded the request"
-    for (Future<JsonObject> call : calls) {
-      assertEquals("a", worker(await(call)), "a discarded message ran nowhere: it moves, with no retry used");
-    }
+    assertAllAnsweredBy("a", calls, "a discarded message ran nowhere: it moves, with no retry used");
     assertTrue(b.discarded.get() > 0, "b's gateway held some when it went");
     assertEquals(0, b.received.get());
   }
