@@ -113,7 +113,7 @@ class KubernetesIT {
     return p.awaitReady();
   }
 
-  /** The Secret's three files, as the README's kubectl command makes it from `make cluster-certs`' output. */
+  /** The Secret's three files, as the kubectl command of examples/kubernetes/ makes it from `make cluster-certs`' output. */
   private static Path certs() throws Exception {
     Process version;
     try {

@@ -1,6 +1,6 @@
 package dev.fibservice.api;
 
-/** Every event-bus address fib-service uses. The public ones are a contract, documented in the README. */
+/** Every event-bus address fib-service uses. The public ones are a contract, documented in docs/clients.md. */
 public final class Addresses {
 
   /** Public, request/reply: {"n":int,"algorithm":"doubling|iterative|recursive"} -> the result JSON. */

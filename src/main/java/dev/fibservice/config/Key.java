@@ -85,7 +85,7 @@ public record Key(String name, Type type, Object defaultValue, long min, long ma
     return env.toString().toUpperCase(Locale.ROOT);
   }
 
-  /** The accepted values, as shown in errors and in the README. */
+  /** The accepted values, as shown in errors. */
   public String accepted() {
     return switch (type) {
       case INT -> "an integer from " + min + " to " + max;

@@ -6,6 +6,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -23,13 +25,49 @@ class SettingsTest {
     assertEquals(Settings.defaultsAsJson(), shipped, "conf/config.json drifted from the built-in defaults");
   }
 
+  /**
+   * docs/configuration.md's table is the keys' own: one row per key, with its environment name, default, accepted
+   * values and description (the doc may add backticks, and words after the description); no row for a key that does
+   * not exist.
+   */
   @Test
-  void readmeDocumentsEveryKey() throws Exception {
-    String readme = Files.readString(Path.of("README.md"));
+  void theConfigurationDocHasEveryKeyAsTheCodeHasIt() throws Exception {
+    String doc = Files.readString(Path.of("docs", "configuration.md"));
+    String header = "| key | environment | default | accepted | meaning |";
+    int start = doc.indexOf(header + "\n");
+    assertTrue(start >= 0, "docs/configuration.md lacks the config table " + header);
+    Map<String, String> rows = new java.util.HashMap<>();
+    List<String> problems = new ArrayList<>();
+    doc.substring(start).lines().skip(2).takeWhile(l -> l.startsWith("|")).forEach(row -> {
+      String name = row.substring(1, row.indexOf('|', 1)).trim().replace("`", "");
+      if (rows.put(name, row) != null) {
+        problems.add("two rows for " + name);
+      }
+    });
     for (Key key : Settings.KEYS) {
-      String row = "| `" + key.name() + "` | `" + key.envName() + "` | " + key.defaultValue() + " |";
-      assertTrue(readme.contains(row), "README.md lacks the config row starting " + row);
+      String expected = "| `" + key.name() + "` | `" + key.envName() + "` | " + key.defaultValue() + " | "
+        + accepted(key) + " | " + key.description();
+      String row = rows.remove(key.name());
+      if (row == null) {
+        problems.add("no row for " + key.name() + ": " + expected + " |");
+      } else if (!row.replace("`", "").startsWith(expected.replace("`", "")) || !row.endsWith(" |")) {
+        problems.add(key.name() + "'s row should be (backticks, and words after the description, are fine)\n  "
+          + expected + " |\nbut is\n  " + row);
+      }
     }
+    rows.keySet().forEach(name -> problems.add("a row for " + name + ", which is no key"));
+    assertTrue(problems.isEmpty(), "docs/configuration.md's table is not the code's:\n" + String.join("\n", problems));
+  }
+
+  /** The accepted values as the doc's table shows them. */
+  private static String accepted(Key key) {
+    return switch (key.type()) {
+      case INT -> key.min() + "–" + key.max();
+      case INT_OR_AUTO -> "\"auto\" or " + key.min() + "–" + key.max();
+      case BOOLEAN -> "true or false";
+      case STRING -> "a string";
+      case CHOICE -> String.join(", ", key.choices());
+    };
   }
 
   @Test
