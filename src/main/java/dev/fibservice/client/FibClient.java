@@ -176,7 +176,8 @@ public final class FibClient {
 
   /**
    * A fresh cancel id: 128 bits from a {@link SecureRandom}, as 32 lowercase hex digits (whoever knows it can cancel
-   * the call). The service's fronts make theirs with {@code api.CancelIds}, the same way: this library ships alone.
+   * the call), the format of the service's own ({@code api.CancelIds}, which this library cannot use: it ships alone).
+   * Used only for calls made without an id of the caller's, so the one shared generator is no bottleneck.
    */
   public static String newId() {
     byte[] bits = new byte[16];
