@@ -18,8 +18,8 @@ class SettingsTest {
   Path dir;
 
   /**
-   * conf/config.json is the user's file (`make run` reads it; no test does): whatever they tuned, it must load, every
-   * key known and every value accepted, and it has no slot for a secret, which would invite committing one.
+   * conf/config.json is the user's file (`make run` reads it; no other test does): whatever they tuned, it must load,
+   * every key known and every value accepted, and it has no slot for a secret, which would invite committing one.
    */
   @Test
   void confConfigJsonIsValidAndHoldsNoSecret() throws Exception {
