@@ -136,6 +136,13 @@ class DatabaseIT {
       assertTrue(node.log().contains("embedded MariaDB started on"), node.log());
       node.terminate();
       assertEquals(0, node.awaitExit(60));
+    } finally {
+      // 180 MB of jars in the temporary directory
+      try (Stream<Path> files = Files.walk(dir)) {
+        for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      }
     }
   }
 
