@@ -3,7 +3,7 @@ MVN ?= mvn -B
 JAR := target/fib-service.jar
 SOURCES := pom.xml $(shell find src/main -type f 2>/dev/null)
 
-.PHONY: build run test clean browser test-tools cluster cluster-certs cluster-await cluster-stop bench
+.PHONY: build run install-client test clean browser test-tools cluster cluster-certs cluster-await cluster-stop bench
 
 build: $(JAR)
 
@@ -13,6 +13,12 @@ $(JAR): $(SOURCES)
 
 run: $(JAR)
 	java -jar $(JAR) $(ARGS)
+
+# The cluster client library (target/fib-service-client.jar) in the local Maven repository as
+# dev.fibservice:fib-service-client, for examples/java-client and any JVM service. `make build` installs it only when
+# it rebuilds the jar; this installs it every time, so a fresh or cleaned ~/.m2 beside an up-to-date jar gets it too.
+install-client: $(JAR)
+	$(MVN) -q install:install-file@client-jar-install
 
 test:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null \

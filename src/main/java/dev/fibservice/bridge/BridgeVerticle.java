@@ -177,7 +177,8 @@ public final class BridgeVerticle extends ServerVerticle {
       if (!computation) {
         jobCalls++;
       }
-      String requestId = clientId != null ? clientId : cancelId != null ? cancelId : RequestIds.next();
+      // the logs name the request by the client's id or a fresh one, never by the cancel id
+      String requestId = clientId != null ? clientId : RequestIds.next();
       calls.send(address, msg.getValue("body"), requestId, cancelId).onComplete(ar -> {
         if (isClosed()) {
           return;

@@ -334,7 +334,8 @@ public final class SockJsBridge {
       if (!computation) {
         jobCalls++;
       }
-      String requestId = clientId != null ? clientId : cancelId != null ? cancelId : RequestIds.next();
+      // the logs name the request by the client's id or a fresh one, never by the cancel id
+      String requestId = clientId != null ? clientId : RequestIds.next();
       boolean[] answered = new boolean[1];
       long timer = vertx.setTimer(replyTimeoutMs, t -> {
         answered[0] = true;

@@ -10,12 +10,13 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -55,6 +56,7 @@ public final class FibClient {
    * that a cluster losing one member after another still ends the call.
    */
   private static final int MAX_LOSSES_PER_CALL = 3;
+  private static final SecureRandom CANCEL_IDS = new SecureRandom();
   private final Runnable stopListening;
   private final MessageConsumer<Object> cancels;
 
@@ -172,10 +174,15 @@ public final class FibClient {
     }
   }
 
-  /** A fresh cancel id: 128 random bits. */
+  /**
+   * A fresh cancel id: 128 bits from a {@link SecureRandom}, as 32 lowercase hex digits (whoever knows it can cancel
+   * the call), the format of the service's own ({@code api.CancelIds}, which this library cannot use: it ships alone).
+   * Used only for calls made without an id of the caller's, so the one shared generator is no bottleneck.
+   */
   public static String newId() {
-    ThreadLocalRandom random = ThreadLocalRandom.current();
-    return Long.toHexString(random.nextLong() | Long.MIN_VALUE) + Long.toHexString(random.nextLong() | Long.MIN_VALUE);
+    byte[] bits = new byte[16];
+    CANCEL_IDS.nextBytes(bits);
+    return HexFormat.of().formatHex(bits);
   }
 
   private void attempt(Call call, RetryReason retryOf) {

@@ -501,10 +501,16 @@ public final class Settings {
     return lines;
   }
 
-  /** The built-in defaults as the nested JSON of conf/config.json. */
+  /**
+   * The built-in defaults as the nested JSON of a config file such as conf/config.json: every key but the secrets,
+   * which belong in the environment or a file of their own (mysql.passwordFile), never in a file one may commit.
+   */
   public static JsonObject defaultsAsJson() {
     JsonObject root = new JsonObject();
     for (Key key : KEYS) {
+      if (key.secret()) {
+        continue;
+      }
       String[] parts = key.name().split("\\.");
       JsonObject node = root;
       for (int i = 0; i < parts.length - 1; i++) {

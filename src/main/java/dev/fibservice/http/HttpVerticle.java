@@ -1,5 +1,6 @@
 package dev.fibservice.http;
 
+import dev.fibservice.api.CancelIds;
 import dev.fibservice.api.RequestIds;
 import dev.fibservice.api.ServiceError;
 import dev.fibservice.api.Text;
@@ -370,7 +371,7 @@ public final class HttpVerticle extends ServerVerticle {
     boolean text = "text/plain".equals(ctx.getAcceptableContentType());
     String id = ctx.get(REQUEST_ID);
     // the client's X-Request-Id names the request in the logs; only this id, made here, can cancel it
-    String cancelId = RequestIds.next();
+    String cancelId = CancelIds.next();
     HttpServerResponse response = ctx.response();
     response.closeHandler(v -> {
       if (!response.ended()) {

@@ -1,5 +1,6 @@
 package dev.fibservice.tcp;
 
+import dev.fibservice.api.RequestIds;
 import dev.fibservice.api.ServiceError;
 import dev.fibservice.compute.ComputeClient;
 import dev.fibservice.compute.FibRequest;
@@ -160,11 +161,11 @@ final class LineSession extends Session {
       flush();
       return;
     }
-    // the line protocol has no request ids of its own: the server's cancel id names the request in the logs too
+    // the line protocol has no request ids of its own: the logs get a fresh one, never the cancel id
     String cancelId = work.add(null);
     Pending slot = new Pending();
     pending.add(slot);
-    fib.compute(request, cancelId, cancelId)
+    fib.compute(request, RequestIds.next(), cancelId)
       .onComplete(ar -> {
         work.remove(cancelId);
         if (ar.succeeded()) {

@@ -90,7 +90,7 @@ class ClusterTlsIT {
     try (ServerSocket probe = new ServerSocket(0)) {
       hazelcastPort = probe.getLocalPort();
     }
-    // the front's cluster.host is auto (conf/cluster.xml's interface); the worker names it, as the issue did
+    // the front's cluster.host is auto (the cluster file's interface); the worker names it, as the issue did
     front = start("front", cluster, "--role", "http", "--http-port", "0", "--tcp-port", "0").awaitReady();
     worker = start("worker", cluster, "--role", "worker", "--cluster-host", "127.0.0.1");
     otherCa = start("other-ca", other, "--role", "worker", "--set", "node.name=rogue-other-ca");

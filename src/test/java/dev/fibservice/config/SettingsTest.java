@@ -19,10 +19,45 @@ class SettingsTest {
   @TempDir
   Path dir;
 
+  /**
+   * conf/config.json is the user's file (`make run` reads it; no other test does): whatever they tuned, it must load,
+   * every key known and every value accepted, and it has no slot for a secret, which would invite committing one.
+   */
   @Test
-  void shippedConfigFileHoldsExactlyTheBuiltInDefaults() throws Exception {
-    JsonObject shipped = new JsonObject(Files.readString(Path.of("conf", "config.json")));
-    assertEquals(Settings.defaultsAsJson(), shipped, "conf/config.json drifted from the built-in defaults");
+  void confConfigJsonIsValidAndHoldsNoSecret() throws Exception {
+    Path conf = Path.of("conf", "config.json");
+    Settings.load(conf, true, Map.of(), Map.of()); // throws, naming the key, on an unknown key or a refused value
+    Map<String, Object> keys = new java.util.LinkedHashMap<>();
+    flatten("", new JsonObject(Files.readString(conf)), keys);
+    for (Key key : Settings.KEYS) {
+      if (key.secret()) {
+        assertTrue(!keys.containsKey(key.name()), conf + " has a slot for the secret " + key.name()
+          + ": give it in " + key.envName() + " or a file (mysql.passwordFile) instead");
+      }
+    }
+  }
+
+  /** The built-in defaults still make a complete config file: every key but the secrets, each at its default. */
+  @Test
+  void theDefaultsAsAFileLoadBack() throws Exception {
+    JsonObject defaults = Settings.defaultsAsJson();
+    Path file = write(defaults.encodePrettily());
+    Settings loaded = Settings.load(file, true, Map.of(), Map.of());
+    assertEquals(Settings.defaults().describe(), loaded.describe().stream()
+      .map(line -> line.replace(" (" + file + ")", " (default)")).toList());
+    Map<String, Object> keys = new java.util.LinkedHashMap<>();
+    flatten("", defaults, keys);
+    assertTrue(!keys.containsKey(Settings.MYSQL_PASSWORD.name()), "no secret slot: " + keys.keySet());
+  }
+
+  private static void flatten(String prefix, JsonObject json, Map<String, Object> into) {
+    json.forEach(e -> {
+      if (e.getValue() instanceof JsonObject nested) {
+        flatten(prefix + e.getKey() + ".", nested, into);
+      } else {
+        into.put(prefix + e.getKey(), e.getValue());
+      }
+    });
   }
 
   /**
