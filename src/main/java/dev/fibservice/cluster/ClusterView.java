@@ -112,7 +112,7 @@ public final class ClusterView implements MembershipListener, MemberListener {
     if (members == null) {
       throw new IllegalStateException("a " + role.wireName() + " member sends no computations");
     }
-    return FibClient.create(vertx, members);
+    return FibClient.create(vertx, members, CallSpans.INSTANCE);
   }
 
   /** A member announced its graceful leave: this front's clients send it nothing new. */

@@ -1,6 +1,7 @@
 package dev.fibservice.ops;
 
 import dev.fibservice.math.Algorithm;
+import io.micrometer.core.instrument.Clock;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -10,6 +11,7 @@ import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsFactory;
@@ -51,8 +53,10 @@ public final class Metrics {
   private final AtomicLong tcpConnections = new AtomicLong();
   private final Map<String, AtomicLong> jobs = new ConcurrentHashMap<>();
 
-  private Metrics(boolean enabled) {
-    prometheus = enabled ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) : null;
+  private Metrics(boolean enabled, boolean exemplars) {
+    // with tracing on, a latency histogram's buckets carry the trace id of a request they counted (OpenMetrics scrapes)
+    prometheus = !enabled ? null : exemplars ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT,
+      new PrometheusRegistry(), Clock.SYSTEM, new Exemplars()) : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     registry = enabled ? prometheus : new CompositeMeterRegistry();
     if (enabled) {
       // before Vert.x binds its JVM meters: a filter applies to meters registered after it
@@ -101,7 +105,12 @@ public final class Metrics {
   }
 
   public static Metrics create(boolean enabled) {
-    return new Metrics(enabled);
+    return new Metrics(enabled, false);
+  }
+
+  /** @param exemplars whether histograms take the current trace id as exemplar (tracing is on) */
+  public static Metrics create(boolean enabled, boolean exemplars) {
+    return new Metrics(enabled, exemplars);
   }
 
   public boolean enabled() {
