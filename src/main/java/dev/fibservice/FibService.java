@@ -84,6 +84,7 @@ public final class FibService {
       Admission admission = new Admission(settings.getInt(Settings.FIB_MAX_IN_FLIGHT));
       admission.register(metrics);
       return Database.start(vertx, settings, !role(settings).fronts()).compose(database -> {
+        database.bindMetrics(metrics.registry());
         Node node = Node.create(settings, transport.name(), metrics, admission, database, joined.view());
         MainVerticle main = new MainVerticle(node);
         return vertx.deployVerticle(main)

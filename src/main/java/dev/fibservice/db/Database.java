@@ -3,6 +3,8 @@ package dev.fibservice.db;
 import dev.fibservice.api.ServiceError;
 import dev.fibservice.api.Text;
 import dev.fibservice.config.Settings;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -60,6 +62,8 @@ public final class Database {
   private volatile boolean ready;
   /** Why the last attempt to prepare the database failed, or null. */
   private volatile String problem;
+  /** Whether the last bounded call found the database unavailable (no connection, no answer in time). */
+  private volatile boolean unavailable;
   private Pool setupPool;
   private long retryTimer = -1;
 
@@ -278,9 +282,27 @@ public final class Database {
       .build();
   }
 
-  /** Bounds a database call: a server that stopped answering gets 503, never a hang. */
+  /** Bounds a database call: a server that stopped answering gets 503, never a hang. Its outcome feeds {@link #up}. */
   public <T> Future<T> bounded(Future<T> call) {
-    return call.timeout(settings.getInt(Settings.MYSQL_QUERY_TIMEOUT_MS), TimeUnit.MILLISECONDS);
+    return call.timeout(settings.getInt(Settings.MYSQL_QUERY_TIMEOUT_MS), TimeUnit.MILLISECONDS)
+      .andThen(ar -> unavailable = ar.failed() && failure(ar.cause()).status() == ServiceError.UNAVAILABLE);
+  }
+
+  /**
+   * Whether the database serves: on, prepared, its embedded server running, and the last call this node made
+   * through {@link #bounded} did not find it unavailable (the job runners' polls keep that fresh).
+   */
+  public boolean up() {
+    return check() == null && !unavailable;
+  }
+
+  /** {@code fib_database_up} (1 or 0), where the database is on at all: what the "database unavailable" alert reads. */
+  public void bindMetrics(MeterRegistry registry) {
+    if (enabled()) {
+      Gauge.builder("fib_database_up", this, db -> db.up() ? 1 : 0)
+        .description("Whether the database serves this node: prepared, and its last call did not find it unavailable")
+        .register(registry);
+    }
   }
 
   /**

@@ -279,7 +279,7 @@ public final class JobRunner extends VerticleBase {
     return database.bounded(pool.preparedQuery(Sql.JOB_FAILED).execute(Tuple.of(error, id, owner, claim.attempt))).mapEmpty();
   }
 
-  /** Refreshes the jobs-by-status gauges. */
+  /** Refreshes the jobs-by-status gauges and the age of the oldest waiting job. */
   private void countJobs() {
     if (database.check() != null) {
       return;
@@ -288,6 +288,10 @@ public final class JobRunner extends VerticleBase {
       Map<String, Long> counts = new HashMap<>();
       rows.forEach(row -> counts.put(row.getString(0), row.getLong(1)));
       metrics.jobs(counts);
+    });
+    database.bounded(pool.preparedQuery(Sql.JOB_OLDEST_PENDING_MS).execute()).onSuccess(rows -> {
+      Long ms = rows.iterator().next().getLong(0);
+      metrics.oldestPendingJob(ms == null ? 0 : ms);
     });
   }
 

@@ -52,6 +52,7 @@ public final class Metrics {
   private final Counter tcpLines;
   private final AtomicLong tcpConnections = new AtomicLong();
   private final Map<String, AtomicLong> jobs = new ConcurrentHashMap<>();
+  private final AtomicLong oldestPendingJobMs = new AtomicLong();
 
   private Metrics(boolean enabled, boolean exemplars) {
     // with tracing on, a latency histogram's buckets carry the trace id of a request they counted (OpenMetrics scrapes)
@@ -82,6 +83,9 @@ public final class Metrics {
       Gauge.builder("fib_jobs", count, AtomicLong::get).description("Background jobs by status")
         .tag("status", status.toLowerCase(java.util.Locale.ROOT)).register(registry);
     }
+    Gauge.builder("fib_jobs_oldest_pending", oldestPendingJobMs, ms -> ms.get() / 1000.0).baseUnit("seconds")
+      .description("How long the oldest PENDING background job has waited (0: none waits); the same on every job"
+        + " runner of a cluster, which share the database").register(registry);
   }
 
   /**
@@ -167,6 +171,11 @@ public final class Metrics {
   /** A gauge read from elsewhere (in-flight per lane, ...), tagged by a bounded value. */
   public void gauge(String name, String description, String tagKey, String tagValue, Supplier<Number> value) {
     Gauge.builder(name, value).description(description).tag(tagKey, tagValue).register(registry);
+  }
+
+  /** The latest wait of the oldest PENDING job, in milliseconds (the job runner refreshes it). */
+  public void oldestPendingJob(long millis) {
+    oldestPendingJobMs.set(millis);
   }
 
   /** The latest job counts by status (the job runner refreshes them). */

@@ -5,7 +5,10 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.context.propagation.ContextPropagators;
 import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
 import io.opentelemetry.exporter.zipkin.ZipkinSpanExporter;
@@ -34,6 +37,7 @@ import org.slf4j.LoggerFactory;
 import zipkin2.reporter.urlconnection.URLConnectionSender;
 
 import java.util.Collection;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -129,8 +133,38 @@ public final class Tracing {
     String description = exporter + " to " + endpoint + ", sample ratio " + ratio + " for new traces, callers' sampled"
       + " flag " + (honour ? "honoured" : "ignored (tracing.honourCallerSampled=false)");
     TraceIds.inUse();
+    warmUp(sdk);
     return new Tracing(provider, sdk, description, selfMetrics);
   }
+
+  /**
+   * The first span costs OpenTelemetry's class loading and its context storage's lookup (a scan of the class path for
+   * providers): paid here, at start, rather than on an event loop by the first request. The span is one the sampler
+   * drops (a scrape's), so nothing of it is sent.
+   */
+  private static void warmUp(OpenTelemetrySdk sdk) {
+    io.opentelemetry.context.Context caller = sdk.getPropagators().getTextMapPropagator().extract(
+      io.opentelemetry.context.Context.root(), Map.of("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+      MAP_GETTER);
+    Span span = sdk.getTracer("fib-service").spanBuilder("warm-up").setParent(caller)
+      .setAttribute("url.path", "/metrics").startSpan();
+    try (Scope scope = span.makeCurrent()) {
+      Span.current().getSpanContext().getTraceFlags().asHex();
+    }
+    span.end();
+  }
+
+  private static final TextMapGetter<Map<String, String>> MAP_GETTER = new TextMapGetter<>() {
+    @Override
+    public Iterable<String> keys(Map<String, String> carrier) {
+      return carrier.keySet();
+    }
+
+    @Override
+    public String get(Map<String, String> carrier, String key) {
+      return carrier == null ? null : carrier.get(key);
+    }
+  };
 
   static String endpoint(Settings settings) {
     String endpoint = settings.getString(Settings.TRACING_ENDPOINT);
