@@ -77,6 +77,9 @@ final class BridgeCalls {
    * Null when the node does not trace.
    */
   static Span span(String address, Object headers) {
+    if (!Traces.active()) {
+      return null;
+    }
     Span span = Traces.startRequest("bridge " + address, headers instanceof JsonObject h ? h : null);
     if (span != null) {
       span.setAttribute("messaging.destination.name", address);

@@ -44,7 +44,7 @@ final class CallSpans implements CallTracer {
     Span span = Traces.startUnder(call, "fib.attempt", SpanKind.CLIENT);
     if (span != null) {
       span.setAttribute("fib.attempt", number);
-      span.setAttribute("fib.member", String.valueOf(memberName));
+      span.setAttribute("fib.member", ClusterView.nodeOf(memberName));
       span.setAttribute("fib.member.id", member);
       span.setAttribute("messaging.system", "vertx-eventbus");
       span.setAttribute("messaging.destination.name", Protocol.computeOn(member));

@@ -199,7 +199,7 @@ public final class ClusterView implements MembershipListener, MemberListener {
     }
     List<MultiGauge.Row<?>> rows = new ArrayList<>();
     for (MemberView view : m.snapshot()) {
-      rows.add(MultiGauge.Row.of(Tags.of("member", String.valueOf(view.name()), "state", view.state().wireName()), 1));
+      rows.add(MultiGauge.Row.of(Tags.of("member", nodeOf(view.name()), "state", view.state().wireName()), 1));
     }
     gauge.register(rows, true);
   }
@@ -255,6 +255,15 @@ public final class ClusterView implements MembershipListener, MemberListener {
       .put("inFlight", view.inFlight())
       .put("retriedAway", view.retriedAway())
       .put("suspicions", view.suspicions());
+  }
+
+  /** The node name in a member's name as the client library has it ({@code host-42 [worker] at 127.0.0.1:5702}). */
+  static String nodeOf(String described) {
+    if (described == null) {
+      return "unknown";
+    }
+    int role = described.indexOf(" [");
+    return role > 0 ? described.substring(0, role) : described;
   }
 
   static String describe(Member m) {

@@ -5,7 +5,9 @@ import dev.fibservice.api.Text;
 import dev.fibservice.config.Settings;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClientOptions;
@@ -64,6 +66,9 @@ public final class Database {
   private volatile String problem;
   /** Whether the last bounded call found the database unavailable (no connection, no answer in time). */
   private volatile boolean unavailable;
+  /** Notes each bounded call's outcome; one handler for all of them. */
+  private final Handler<AsyncResult<Object>> outcome = ar -> unavailable = ar.failed()
+    && failure(ar.cause()).status() == ServiceError.UNAVAILABLE;
   private Pool setupPool;
   private long retryTimer = -1;
 
@@ -283,9 +288,10 @@ public final class Database {
   }
 
   /** Bounds a database call: a server that stopped answering gets 503, never a hang. Its outcome feeds {@link #up}. */
+  @SuppressWarnings({"unchecked", "rawtypes"})
   public <T> Future<T> bounded(Future<T> call) {
-    return call.timeout(settings.getInt(Settings.MYSQL_QUERY_TIMEOUT_MS), TimeUnit.MILLISECONDS)
-      .andThen(ar -> unavailable = ar.failed() && failure(ar.cause()).status() == ServiceError.UNAVAILABLE);
+    Future<T> bounded = call.timeout(settings.getInt(Settings.MYSQL_QUERY_TIMEOUT_MS), TimeUnit.MILLISECONDS);
+    return bounded.onComplete((Handler) outcome);
   }
 
   /**

@@ -40,8 +40,9 @@ final class HttpMetrics {
   private final MeterRegistry registry;
   private final boolean enabled;
   private final Map<Key, Timer> timers = new HashMap<>();
-  /** /fib by lane (light, heavy) and status. */
-  private final Map<Integer, Timer> fibTimers = new HashMap<>();
+  /** /fib by status (the index), light lane and heavy lane: looked up without boxing the status. */
+  private final Timer[] lightFibTimers = new Timer[600];
+  private final Timer[] heavyFibTimers = new Timer[600];
   private final LongAdder active;
 
   private HttpMetrics(MeterRegistry registry, boolean enabled, LongAdder active) {
@@ -99,10 +100,11 @@ final class HttpMetrics {
    * request's span is current, so that with tracing on a bucket's exemplar is the trace of a request it counted.
    */
   void fib(boolean light, int status, long startNanos) {
-    if (!enabled) {
+    if (!enabled || status < 100 || status > 599) {
       return;
     }
-    Timer timer = fibTimers.get(light ? status : -status);
+    Timer[] timers = light ? lightFibTimers : heavyFibTimers;
+    Timer timer = timers[status];
     if (timer == null) {
       timer = Timer.builder("fib_http_fib_requests")
         .description("/fib requests by lane (light: cheap computations, heavy: the rest) and status: time from the"
@@ -110,7 +112,7 @@ final class HttpMetrics {
         .tag("lane", light ? "light" : "heavy").tag("code", Integer.toString(status))
         .serviceLevelObjectives(FIB_BUCKETS)
         .register(registry);
-      fibTimers.put(light ? status : -status, timer);
+      timers[status] = timer;
     }
     record(timer, startNanos);
   }

@@ -56,6 +56,11 @@ public final class Traces {
     return ((VertxInternal) vertx).tracer() instanceof NodeTracer;
   }
 
+  /** Whether this thread runs on a Vert.x context of a node that traces: the spans started here are real. */
+  public static boolean active() {
+    return tracer() != null;
+  }
+
   private static NodeTracer tracer() {
     ContextInternal context = ContextInternal.current();
     return context != null && context.tracer() instanceof NodeTracer t ? t : null;
