@@ -33,7 +33,9 @@ final class CallSpans implements CallTracer {
     Span span = Traces.start("fib.call");
     if (span != null) {
       span.setAttribute("fib.n", request.getValue("n") instanceof Number n ? n.longValue() : -1);
-      span.setAttribute("fib.algorithm", String.valueOf(request.getValue("algorithm")));
+      if (request.getValue("algorithm") instanceof String algorithm) {
+        span.setAttribute("fib.algorithm", algorithm);
+      }
       span.setAttribute("fib.lane", light ? "light" : "heavy");
     }
     return span;
