@@ -111,7 +111,8 @@ cluster: $(JAR)
 	  } > run/cluster.env; \
 	  echo "cluster $$(cat run/cluster.name), every member on 127.0.0.1 (also in run/cluster.env):"; \
 	  for m in http $(CLUSTER_WORKERS); do \
-	    ports="Hazelcast $$($(call PORT_OF,Hazelcast,$$m)), event bus $$($(call PORT_OF,event bus,$$m)), ops $$($(call PORT_OF,info on,$$m))"; \
+	    ports="Hazelcast $$($(call PORT_OF,Hazelcast,$$m)), event bus $$($(call PORT_OF,event bus,$$m))"; \
+	    ops=$$($(call PORT_OF,info on,$$m)); [ -n "$$ops" ] && ports="$$ports, ops $$ops"; \
 	    [ $$m = http ] && ports="HTTP $$http, TCP $$($(call PORT_OF,TCP on,http)), bridge $$($(call PORT_OF,event-bus bridge on,http)), $$ports, MariaDB $$($(call PORT_OF,embedded MariaDB started on,http))"; \
 	    printf '  %-9s %s (pid %s, run/%s.log)\n' $$m "$$ports" "$$(cat run/$$m.pid)" $$m; \
 	  done; \

@@ -22,6 +22,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -44,6 +45,25 @@ public final class Metrics {
   private static final Set<String> RENAMED_JVM_METERS = Set.of("jvm.compilation.time", "process.cpu.time",
     "system.cpu.count");
 
+  /**
+   * Micrometer's defaults put exemplars on every series that has one, histograms' {@code _count} too, which the
+   * OpenMetrics parser of Prometheus 2.x (Debian's 2.42) refuses, failing the whole scrape: exemplars here go on
+   * counters and histogram buckets only, as OpenMetrics 1.0 has them.
+   */
+  private static final PrometheusConfig EXEMPLARS_WHERE_PROMETHEUS_TAKES_THEM = new PrometheusConfig() {
+    @Override
+    public String get(String key) {
+      return null;
+    }
+
+    @Override
+    public Properties prometheusProperties() {
+      Properties properties = PrometheusConfig.super.prometheusProperties();
+      properties.setProperty("io.prometheus.exporter.exemplarsOnAllMetricTypes", "false");
+      return properties;
+    }
+  };
+
   private final PrometheusMeterRegistry prometheus;
   private final MeterRegistry registry;
   private final Map<Algorithm, Timer> computeTimers = new EnumMap<>(Algorithm.class);
@@ -56,7 +76,7 @@ public final class Metrics {
 
   private Metrics(boolean enabled, boolean exemplars) {
     // with tracing on, a latency histogram's buckets carry the trace id of a request they counted (OpenMetrics scrapes)
-    prometheus = !enabled ? null : exemplars ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT,
+    prometheus = !enabled ? null : exemplars ? new PrometheusMeterRegistry(EXEMPLARS_WHERE_PROMETHEUS_TAKES_THEM,
       new PrometheusRegistry(), Clock.SYSTEM, new Exemplars()) : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     registry = enabled ? prometheus : new CompositeMeterRegistry();
     if (enabled) {
