@@ -3,7 +3,8 @@ MVN ?= mvn -B
 JAR := target/fib-service.jar
 SOURCES := pom.xml $(shell find src/main -type f 2>/dev/null)
 
-.PHONY: build run install-client test clean browser test-tools cluster cluster-certs cluster-await cluster-stop bench
+.PHONY: build run install-client test clean browser test-tools cluster cluster-certs cluster-await cluster-stop \
+  bench zipkin zipkin-stop prometheus prometheus-stop
 
 build: $(JAR)
 
@@ -70,6 +71,8 @@ CLUSTER_WORKERS := worker-1 worker-2
 # as --set, so that ARGS can still give any of them (--http-port 8080 or --set http.port=8080)
 FRONT_ARGS := --set http.port=0 --set tcp.port=0 --set bridge.enabled=true --set bridge.port=0 --set mysql.port=0 \
   --set cluster.hazelcastPort=0
+# a worker member has no HTTP port: its /metrics and /health/* are on an ops port of its own
+WORKER_OPS := --set ops.enabled=true --set ops.port=0
 # Event-bus TLS with mutual authentication: the cluster's CA and member certificates (git-ignored, under run/)
 CERTS_DIR ?= run/certs
 # the members' cluster addresses: one certificate each, with the address as its IP SAN
@@ -101,7 +104,7 @@ cluster: $(JAR)
 	  if [ -n "$$db" ]; then dbargs="--set mysql.host=127.0.0.1 --set mysql.port=$$db --set mysql.passwordFile=data/mariadb/fib-service-password"; \
 	  else dbargs="--set mysql.host=off"; fi; \
 	  for w in $(CLUSTER_WORKERS); do \
-	    args="--cluster --role worker --set cluster.hazelcastPort=0 --set cluster.members=127.0.0.1:$$seed $$dbargs --set cluster.name=$$(cat run/cluster.name)"; \
+	    args="--cluster --role worker --set cluster.hazelcastPort=0 --set cluster.members=127.0.0.1:$$seed $$dbargs --set cluster.name=$$(cat run/cluster.name) $(WORKER_OPS)"; \
 	    echo "nohup java -jar $(JAR) $$args $(CLUSTER_TLS) $(ARGS) > run/$$w.log 2>&1 &"; \
 	    nohup java -jar $(JAR) $$args $(CLUSTER_TLS) $(ARGS) > run/$$w.log 2>&1 & echo $$! > run/$$w.pid; \
 	  done
@@ -109,10 +112,13 @@ cluster: $(JAR)
 	@http=$$($(call PORT_OF,HTTP on,http)); \
 	  { echo "CLUSTER_NAME=$$(cat run/cluster.name)"; echo "HTTP_PORT=$$http"; echo "TCP_PORT=$$($(call PORT_OF,TCP on,http))"; \
 	    echo "BRIDGE_PORT=$$($(call PORT_OF,event-bus bridge on,http))"; echo "HAZELCAST_PORT=$$($(call PORT_OF,Hazelcast,http))"; \
-	    echo "MYSQL_PORT=$$($(call PORT_OF,embedded MariaDB started on,http))"; } > run/cluster.env; \
+	    echo "MYSQL_PORT=$$($(call PORT_OF,embedded MariaDB started on,http))"; \
+	    for w in $(CLUSTER_WORKERS); do echo "$$(echo $$w | tr a-z- A-Z_)_OPS_PORT=$$($(call PORT_OF,info on,$$w))"; done; \
+	  } > run/cluster.env; \
 	  echo "cluster $$(cat run/cluster.name), every member on 127.0.0.1 (also in run/cluster.env):"; \
 	  for m in http $(CLUSTER_WORKERS); do \
 	    ports="Hazelcast $$($(call PORT_OF,Hazelcast,$$m)), event bus $$($(call PORT_OF,event bus,$$m))"; \
+	    ops=$$($(call PORT_OF,info on,$$m)); [ -n "$$ops" ] && ports="$$ports, ops $$ops"; \
 	    [ $$m = http ] && ports="HTTP $$http, TCP $$($(call PORT_OF,TCP on,http)), bridge $$($(call PORT_OF,event-bus bridge on,http)), $$ports, MariaDB $$($(call PORT_OF,embedded MariaDB started on,http))"; \
 	    printf '  %-9s %s (pid %s, run/%s.log)\n' $$m "$$ports" "$$(cat run/$$m.pid)" $$m; \
 	  done; \
@@ -131,6 +137,59 @@ cluster-stop:
 	for f in run/*.pid; do [ -f "$$f" ] || continue; pid=$$(cat $$f); \
 	  for i in $$(seq 300); do kill -0 $$pid 2>/dev/null || break; sleep 0.1; done; rm -f $$f; done; \
 	rm -f run/cluster.env
+
+# Zipkin (its server's exec jar from Maven Central), on loopback, in the background: where the members' traces go with
+# --set tracing.exporter=zipkin (its default endpoint is this server's). Log and PID under run/zipkin/.
+ZIPKIN_VERSION := 3.6.1
+ZIPKIN_PORT ?= 9411
+ZIPKIN_JAR := run/zipkin/zipkin-server-$(ZIPKIN_VERSION)-exec.jar
+
+zipkin:
+	@mkdir -p run/zipkin
+	@[ -f $(ZIPKIN_JAR) ] || $(MVN) -q dependency:copy -Dartifact=io.zipkin:zipkin-server:$(ZIPKIN_VERSION):jar:exec \
+	  -DoutputDirectory=run/zipkin
+	@[ -f run/zipkin/zipkin.pid ] && kill -0 "$$(cat run/zipkin/zipkin.pid)" 2>/dev/null \
+	  && { echo "Zipkin is running already (pid $$(cat run/zipkin/zipkin.pid)); make zipkin-stop first"; exit 1; }; true
+	nohup java -Xmx512m -jar $(ZIPKIN_JAR) --armeria.ports[0].ip=127.0.0.1 --armeria.ports[0].port=$(ZIPKIN_PORT) \
+	  --armeria.ports[0].protocols[0]=http > run/zipkin/zipkin.log 2>&1 & echo $$! > run/zipkin/zipkin.pid
+	@for i in $$(seq 1200); do grep -q "Serving HTTP at" run/zipkin/zipkin.log 2>/dev/null && break; \
+	  kill -0 "$$(cat run/zipkin/zipkin.pid)" 2>/dev/null || { echo "Zipkin exited; see run/zipkin/zipkin.log"; exit 1; }; \
+	  sleep 0.1; done; grep -q "Serving HTTP at" run/zipkin/zipkin.log \
+	  || { echo "Zipkin not serving after 120 s; see run/zipkin/zipkin.log"; exit 1; }
+	@echo "Zipkin on http://127.0.0.1:$(ZIPKIN_PORT)/ (pid $$(cat run/zipkin/zipkin.pid)); spans to http://127.0.0.1:$(ZIPKIN_PORT)/api/v2/spans"
+
+zipkin-stop:
+	@src/main/scripts/stop-pid.sh run/zipkin/zipkin.pid
+
+# Debian's Prometheus (make test-tools installs it; its own system service stays stopped), on loopback, in the
+# background, scraping the members of `make cluster` (run/cluster.env: the front's HTTP port, the workers' ops ports)
+# with the rules of conf/prometheus/ loaded. Data, log and PID under run/prometheus/.
+PROMETHEUS_PORT ?= 9090
+
+prometheus:
+	@command -v prometheus >/dev/null || { echo "prometheus is not installed (make test-tools, as root, installs it)"; exit 1; }
+	@[ -f run/cluster.env ] || { echo "no run/cluster.env: start the cluster first (make cluster)"; exit 1; }
+	@[ -f run/prometheus/prometheus.pid ] && kill -0 "$$(cat run/prometheus/prometheus.pid)" 2>/dev/null \
+	  && { echo "Prometheus is running already; make prometheus-stop first"; exit 1; }; true
+	@mkdir -p run/prometheus
+	@. ./run/cluster.env; workers=""; for w in $(CLUSTER_WORKERS); do \
+	    port=$$(sed -n "s/^$$(echo $$w | tr a-z- A-Z_)_OPS_PORT=//p" run/cluster.env); workers="$$workers'127.0.0.1:$$port', "; done; \
+	  { echo "global: {scrape_interval: 5s, evaluation_interval: 5s}"; \
+	    echo "rule_files: ['$(CURDIR)/conf/prometheus/fib-service.rules.yml']"; \
+	    echo "scrape_configs:"; \
+	    echo "  - {job_name: fib-front, static_configs: [{targets: ['127.0.0.1:$$HTTP_PORT']}]}"; \
+	    echo "  - {job_name: fib-workers, static_configs: [{targets: [$$workers]}]}"; } > run/prometheus/prometheus.yml
+	promtool check config run/prometheus/prometheus.yml
+	nohup prometheus --config.file=run/prometheus/prometheus.yml --storage.tsdb.path=run/prometheus/data \
+	  --web.listen-address=127.0.0.1:$(PROMETHEUS_PORT) --enable-feature=exemplar-storage \
+	  > run/prometheus/prometheus.log 2>&1 & echo $$! > run/prometheus/prometheus.pid
+	@for i in $$(seq 300); do curl -sf http://127.0.0.1:$(PROMETHEUS_PORT)/-/ready >/dev/null && break; \
+	  kill -0 "$$(cat run/prometheus/prometheus.pid)" 2>/dev/null || { echo "Prometheus exited; see run/prometheus/prometheus.log"; exit 1; }; \
+	  sleep 0.1; done
+	@echo "Prometheus on http://127.0.0.1:$(PROMETHEUS_PORT)/ (pid $$(cat run/prometheus/prometheus.pid)): targets at /targets, alerts at /alerts"
+
+prometheus-stop:
+	@src/main/scripts/stop-pid.sh run/prometheus/prometheus.pid
 
 # Benchmark suite (src/bench/java, built with the bench profile): fresh service, nginx and wrk where installed,
 # results in bench/results/.

@@ -13,6 +13,7 @@ import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
 import dev.fibservice.net.LeanTransport;
 import dev.fibservice.ops.Metrics;
+import dev.fibservice.ops.Tracing;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -45,24 +46,32 @@ public final class FibService {
   /** Builds the Vert.x instance the settings describe and deploys the node on it. */
   public static Future<FibService> start(Settings settings) {
     Transport transport = LeanTransport.of(transport(settings.getString(Settings.TRANSPORT)));
-    Metrics metrics = Metrics.create(settings.getBoolean(Settings.METRICS_ENABLED));
+    boolean tracingOn = !"off".equals(settings.getString(Settings.TRACING_EXPORTER));
+    Metrics metrics = Metrics.create(settings.getBoolean(Settings.METRICS_ENABLED), tracingOn);
     VertxOptions options = metrics.apply(new VertxOptions().setEventLoopPoolSize(settings.getInt(Settings.EVENT_LOOPS)));
     String nodeName = settings.getString(Settings.NODE_NAME);
     for (String line : settings.describe()) {
       log.info("config {}", line);
     }
     settings.deprecations().forEach(log::warn);
+    Tracing tracing = Tracing.create(settings, nodeName, Node.currentVersion(), metrics);
+    if (tracing.enabled()) {
+      log.info("tracing: {}", tracing.describe());
+    }
     if (role(settings).computes() && settings.getBoolean(Settings.FIB_WARMUP)) {
       Warmup.start(); // first thing: it runs beside the cluster join and the database's start
     }
     Future<Clustering.Joined> built;
     try {
       if (settings.getBoolean(Settings.CLUSTER_ENABLED)) {
-        built = Clustering.start(settings, nodeName, options, transport, metrics);
+        built = Clustering.start(settings, nodeName, options, transport, metrics, tracing);
       } else {
         VertxBuilder builder = Vertx.builder().with(options).withTransport(transport);
         if (metrics.enabled()) {
           builder.withMetrics(metrics.factory());
+        }
+        if (tracing.enabled()) {
+          builder.withTracer(tracing.vertxTracer());
         }
         built = Future.succeededFuture(Clustering.Joined.alone(builder.build()));
       }
@@ -75,6 +84,7 @@ public final class FibService {
       Admission admission = new Admission(settings.getInt(Settings.FIB_MAX_IN_FLIGHT));
       admission.register(metrics);
       return Database.start(vertx, settings, !role(settings).fronts()).compose(database -> {
+        database.bindMetrics(metrics.registry());
         Node node = Node.create(settings, transport.name(), metrics, admission, database, joined.view());
         MainVerticle main = new MainVerticle(node);
         return vertx.deployVerticle(main)

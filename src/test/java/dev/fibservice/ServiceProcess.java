@@ -134,6 +134,11 @@ public final class ServiceProcess implements AutoCloseable {
     return ports.getInteger("bridge", -1);
   }
 
+  /** The port of the operations endpoints (ops.enabled), or -1. */
+  public int opsPort() {
+    return ports.getInteger("ops", -1);
+  }
+
   /** The node's name (what replies show in "worker" before the slash). */
   public String nodeName() {
     return ports.getString("node");

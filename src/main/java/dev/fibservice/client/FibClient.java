@@ -8,7 +8,9 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.tracing.TracingPolicy;
 
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -44,6 +46,7 @@ public final class FibClient {
   private final Context context;
   private final Members members;
   private final FibClientOptions options;
+  private final CallTracer tracer;
   /** Calls in flight by the caller's cancel id. */
   private final Map<String, Call> calls = new HashMap<>();
   /** Attempts waiting on each member, so that a member's loss retries exactly its attempts. */
@@ -67,6 +70,10 @@ public final class FibClient {
     final boolean light;
     final Promise<JsonObject> promise = Promise.promise();
     final Set<String> tried = new HashSet<>();
+    /** The tracer's handle of the call, or null. */
+    Object trace;
+    /** The context the call came from (a request's own, on this client's event loop): where its replies go. */
+    ContextInternal origin;
     int retriesLeft;
     int lossesLeft = MAX_LOSSES_PER_CALL;
     int attempts;
@@ -89,6 +96,8 @@ public final class FibClient {
     final long timeoutMs;
     final long sentAt = System.nanoTime();
     boolean over;
+    /** The tracer's handle of the attempt, or null. */
+    Object trace;
 
     Attempt(Call call, String member, String cancelId, boolean shortTimeout, long timeoutMs) {
       this.call = call;
@@ -108,11 +117,12 @@ public final class FibClient {
     }
   }
 
-  private FibClient(Vertx vertx, Members members) {
+  private FibClient(Vertx vertx, Members members, CallTracer tracer) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.members = members;
     this.options = members.options();
+    this.tracer = tracer;
     this.stopListening = members.onLost((member, reason) -> context.runOnContext(v -> lost(member, reason)));
     // the caller's own fib.cancel, published in this JVM, is passed on to the attempt that runs now
     this.cancels = vertx.eventBus().localConsumer(Protocol.FIB_CANCEL, m -> {
@@ -124,7 +134,12 @@ public final class FibClient {
 
   /** A client for the event loop of the calling verticle (or a new context when called outside Vert.x). */
   public static FibClient create(Vertx vertx, Members members) {
-    return new FibClient(vertx, members);
+    return new FibClient(vertx, members, CallTracer.NONE);
+  }
+
+  /** The same, telling {@code tracer} about each call and attempt. */
+  public static FibClient create(Vertx vertx, Members members, CallTracer tracer) {
+    return new FibClient(vertx, members, tracer);
   }
 
   /** Stops listening; calls in flight still complete. */
@@ -148,16 +163,33 @@ public final class FibClient {
    * @param light     microseconds of work: an attempt gets {@link FibClientOptions#attemptTimeoutMs()} at most
    */
   public Future<JsonObject> compute(JsonObject request, String requestId, String cancelId, boolean light) {
-    if (Vertx.currentContext() != context) {
+    return compute(request, requestId, cancelId, light, tracer.callStarted(request, light));
+  }
+
+  private Future<JsonObject> compute(JsonObject request, String requestId, String cancelId, boolean light,
+                                     Object trace) {
+    // a request's own (duplicated) context on this client's event loop is as good as the client's: no hop, and the
+    // replies come back on the request's context
+    if (!((ContextInternal) context).nettyEventLoop().inEventLoop()) {
       Promise<JsonObject> result = Promise.promise();
-      context.runOnContext(v -> compute(request, requestId, cancelId, light).onComplete(result));
+      context.runOnContext(v -> compute(request, requestId, cancelId, light, trace).onComplete(result));
       return result.future();
     }
     Call call = new Call(request, requestId, cancelId != null ? cancelId : newId(), light, options.retries());
+    call.trace = trace;
+    call.origin = ContextInternal.current();
     if (calls.putIfAbsent(call.cancelId, call) != null) {
+      if (trace != null) {
+        tracer.callEnded(trace, new IllegalArgumentException("cancel id in use"));
+      }
       return Future.failedFuture(new IllegalArgumentException("cancel id " + call.cancelId + " is already in use"));
     }
-    call.promise.future().onComplete(ar -> calls.remove(call.cancelId, call));
+    call.promise.future().onComplete(ar -> {
+      calls.remove(call.cancelId, call);
+      if (call.trace != null) {
+        tracer.callEnded(call.trace, ar.cause());
+      }
+    });
     attempt(call, null);
     return call.promise.future();
   }
@@ -199,6 +231,9 @@ public final class FibClient {
     boolean shortTimeout = call.light && call.retriesLeft > 0;
     long timeoutMs = shortTimeout ? options.attemptTimeoutMs() : options.requestTimeoutMs();
     Attempt attempt = new Attempt(call, member, call.cancelId + "#" + (++call.attempts), shortTimeout, timeoutMs);
+    if (call.trace != null) {
+      attempt.trace = tracer.attemptStarted(call.trace, member, members.nameOf(member), call.attempts, retryOf);
+    }
     call.current = attempt;
     call.tried.add(member);
     byMember.computeIfAbsent(member, k -> new HashSet<>()).add(attempt);
@@ -208,6 +243,11 @@ public final class FibClient {
       .addHeader(Protocol.CANCEL_ID_HEADER, attempt.cancelId);
     if (call.requestId != null) {
       delivery.addHeader(Protocol.REQUEST_ID_HEADER, call.requestId);
+    }
+    if (attempt.trace != null) {
+      // the attempt is the event-bus hop's span: Vert.x's own would hang under whatever span is current here
+      delivery.setTracingPolicy(TracingPolicy.IGNORE);
+      tracer.inject(attempt.trace, delivery::addHeader);
     }
     vertx.eventBus().<JsonObject>request(Protocol.computeOn(member), call.body, delivery).onComplete(ar -> {
       if (ar.succeeded() || (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE)) {
@@ -219,10 +259,12 @@ public final class FibClient {
         return; // given up already (its member was lost): a late reply is ignored
       }
       if (ar.succeeded()) {
+        traceEnd(attempt, null, null);
         call.promise.complete(ar.result().body());
         return;
       }
       RetryReason reason = retryReason(ar.cause(), attempt);
+      traceEnd(attempt, ar.cause(), reason);
       if (reason == null) {
         call.promise.fail(ar.cause());
         return;
@@ -290,10 +332,12 @@ public final class FibClient {
         continue;
       }
       end(attempt);
+      traceEnd(attempt, null, reason);
       if (reason == RetryReason.SUSPECTED) {
         publishCancel(attempt); // delivered if it comes back; the computation it started then stops
       }
-      retry(call, reason, null);
+      // sent from the call's own context, as the first attempt was: its reply, and the caller's callbacks, run there
+      call.origin.dispatch(v -> retry(call, reason, null));
     }
   }
 
@@ -306,6 +350,12 @@ public final class FibClient {
     Set<Attempt> attempts = byMember.get(attempt.member);
     if (attempts != null && attempts.remove(attempt) && attempts.isEmpty()) {
       byMember.remove(attempt.member);
+    }
+  }
+
+  private void traceEnd(Attempt attempt, Throwable failure, RetryReason retry) {
+    if (attempt.trace != null) {
+      tracer.attemptEnded(attempt.trace, failure, retry);
     }
   }
 

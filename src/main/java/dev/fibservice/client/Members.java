@@ -293,6 +293,12 @@ public final class Members {
 
   // --- what owners show ---
 
+  /** The node name of a member, or null when it is not known. */
+  public String nameOf(String member) {
+    Entry e = entries.get(member);
+    return e == null ? null : e.name;
+  }
+
   /** The state of a member, or null when it is not known. */
   public MemberState state(String member) {
     Entry e = entries.get(member);

@@ -18,6 +18,8 @@ import dev.fibservice.config.Settings;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -60,6 +62,8 @@ public final class ClusterView implements MembershipListener, MemberListener {
   private final FibClientOptions options;
   /** The computing members as this front sees them; null on a worker, which sends no computation. */
   private volatile Members members;
+  /** The per-member state metric, once bound. */
+  private volatile MultiGauge memberStates;
 
   ClusterView(HazelcastInstance hazelcast, String selfId, Role role, FibClientOptions options) {
     this.hazelcast = hazelcast;
@@ -112,7 +116,7 @@ public final class ClusterView implements MembershipListener, MemberListener {
     if (members == null) {
       throw new IllegalStateException("a " + role.wireName() + " member sends no computations");
     }
-    return FibClient.create(vertx, members);
+    return FibClient.create(vertx, members, CallSpans.INSTANCE);
   }
 
   /** A member announced its graceful leave: this front's clients send it nothing new. */
@@ -134,6 +138,7 @@ public final class ClusterView implements MembershipListener, MemberListener {
 
   @Override
   public void stateChanged(String id, String name, MemberState from, MemberState to, String reason) {
+    refreshMemberStates();
     String who = name + " (" + id + ")";
     if (to == MemberState.ALIVE && from == MemberState.JOINING) {
       log.info("cluster member {} answers over the event bus: it gets requests", who);
@@ -175,6 +180,28 @@ public final class ClusterView implements MembershipListener, MemberListener {
         .description("Computations this front sent again to another member, by reason")
         .tag("reason", reason.wireName()).register(registry);
     }
+    memberStates = MultiGauge.builder("fib_cluster_member_state")
+      .description("Each computing member as this front sees it, by node name: 1 for its state now (removed: the"
+        + " latest few that left)")
+      .register(registry);
+    refreshMemberStates();
+  }
+
+  /**
+   * fib_cluster_member_state{member,state}: one series per member that this front knows, for its state now. Node
+   * names are bounded by the cluster's size; a member that restarts under a new name replaces its old series.
+   */
+  private void refreshMemberStates() {
+    Members m = members;
+    MultiGauge gauge = memberStates;
+    if (m == null || gauge == null) {
+      return;
+    }
+    List<MultiGauge.Row<?>> rows = new ArrayList<>();
+    for (MemberView view : m.snapshot()) {
+      rows.add(MultiGauge.Row.of(Tags.of("member", nodeOf(view.name()), "state", view.state().wireName()), 1));
+    }
+    gauge.register(rows, true);
   }
 
   /**
@@ -228,6 +255,15 @@ public final class ClusterView implements MembershipListener, MemberListener {
       .put("inFlight", view.inFlight())
       .put("retriedAway", view.retriedAway())
       .put("suspicions", view.suspicions());
+  }
+
+  /** The node name in a member's name as the client library has it ({@code host-42 [worker] at 127.0.0.1:5702}). */
+  static String nodeOf(String described) {
+    if (described == null) {
+      return "unknown";
+    }
+    int role = described.indexOf(" [");
+    return role > 0 ? described.substring(0, role) : described;
   }
 
   static String describe(Member m) {

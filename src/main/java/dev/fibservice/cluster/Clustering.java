@@ -10,6 +10,7 @@ import dev.fibservice.api.Addresses;
 import dev.fibservice.config.ConfigException;
 import dev.fibservice.config.Settings;
 import dev.fibservice.ops.Metrics;
+import dev.fibservice.ops.Tracing;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -62,7 +63,7 @@ public final class Clustering {
 
   /** Joins the cluster and returns the clustered Vert.x, with its {@link ClusterView} installed. */
   public static Future<Joined> start(Settings settings, String nodeName, VertxOptions options, Transport transport,
-                                    Metrics metrics) {
+                                    Metrics metrics, Tracing tracing) {
     Role role = Role.of(settings);
     Config hazelcast = hazelcastConfig(settings);
     hazelcast.getMemberAttributeConfig()
@@ -75,6 +76,9 @@ public final class Clustering {
     VertxBuilder builder = Vertx.builder().with(options).withTransport(transport).withClusterManager(manager);
     if (metrics.enabled()) {
       builder.withMetrics(metrics.factory());
+    }
+    if (tracing.enabled()) {
+      builder.withTracer(tracing.vertxTracer());
     }
     return builder.buildClustered()
       .compose(vertx -> joined(vertx, manager, role, settings, metrics, start));

@@ -6,6 +6,12 @@ import dev.fibservice.api.ServiceError;
 import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.config.Settings;
 import dev.fibservice.ops.Metrics;
+import dev.fibservice.ops.Traces;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -14,6 +20,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.tracing.TracingPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +39,7 @@ import java.util.Map;
 public final class ComputeGateway extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(ComputeGateway.class);
+  private static final AttributeKey<Long> IN_FLIGHT = AttributeKey.longKey("fib.lane.inFlight");
 
   /** A computation in flight (shared with its worker), the request to answer (once) and its deadline. */
   private static final class Running {
@@ -121,28 +129,52 @@ public final class ComputeGateway extends VerticleBase {
   }
 
   private void compute(Message<Object> message) {
+    // under the event-bus hop's span, when the sender traces: admission, the wait for a worker, the computation
+    Span span = Traces.start("fib.gateway");
     FibRequest request;
     try {
       request = FibRequest.fromJson(message.body(), limits);
     } catch (ServiceError e) {
+      Traces.fail(span, e.getMessage());
       message.fail(e.status(), e.getMessage());
       return;
     }
     boolean light = lightLane && request.light();
     if (!admission.tryAcquire(light)) {
       metrics.rejected();
-      message.fail(ServiceError.UNAVAILABLE, "busy: " + admission.max() + " computations are already queued or"
-        + " running on this node (fib.maxInFlight); retry shortly");
+      String busy = "busy: " + admission.max() + " computations are already queued or running on this node"
+        + " (fib.maxInFlight); retry shortly";
+      Traces.fail(span, busy);
+      message.fail(ServiceError.UNAVAILABLE, busy);
       return;
     }
     Running run = track(message, request);
     String lane = light ? Addresses.WORKER_LIGHT : Addresses.WORKER_HEAVY;
     DeliveryOptions delivery = new DeliveryOptions(toWorker).addHeader(Addresses.REQUEST_ID_HEADER, run.computation.id());
+    if (span != null) {
+      admitted(span, run.computation, request, light);
+      delivery.setTracingPolicy(TracingPolicy.IGNORE);
+    }
     vertx.eventBus().<ComputeResult>request(lane, run.computation, delivery).onComplete(ar -> {
       admission.release(light);
       untrack(run);
       answer(run, ar);
+      if (span != null) {
+        if (ar.failed()) {
+          span.setStatus(StatusCode.ERROR, String.valueOf(ar.cause().getMessage()));
+        }
+        span.end();
+      }
     });
+  }
+
+  /** The gateway's span says what it admitted and where; the worker's spans go under it. */
+  private void admitted(Span span, Computation computation, FibRequest request, boolean light) {
+    span.setAttribute("fib.n", request.n());
+    span.setAttribute("fib.algorithm", request.algorithm().wireName());
+    span.setAttribute("fib.lane", light ? "light" : "heavy");
+    span.addEvent("admitted", Attributes.of(IN_FLIGHT, (long) admission.inFlight(light)));
+    computation.traced(Traces.capture(span), Traces.startUnder(span, "fib.queue", SpanKind.INTERNAL));
   }
 
   /**

@@ -3,7 +3,11 @@ package dev.fibservice.compute;
 import dev.fibservice.api.ServiceError;
 import dev.fibservice.math.Fibonacci;
 import dev.fibservice.ops.Metrics;
+import dev.fibservice.ops.Traces;
 import dev.fibservice.stats.NodeStats;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.context.Scope;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -61,8 +65,14 @@ public final class FibonacciVerticle extends VerticleBase {
     Niceness.apply(nice);
     Computation computation = message.body();
     FibRequest request = computation.request();
-    // one request's log lines carry its id, on the front and here on the worker
+    // one request's log lines carry its id, on the front and here on the worker; with tracing on, its trace too
     MDC.put("requestId", computation.id());
+    Traces.end(computation.queued());
+    Span span = Traces.startUnder(computation.traceParent(), "fib.compute", SpanKind.INTERNAL);
+    Scope scope = Traces.enter(span);
+    ComputeResult result = null;
+    int failure = 0;
+    String why = null;
     try {
       if (computation.cancelled()) {
         throw new CancellationException("cancelled before start");
@@ -72,15 +82,35 @@ public final class FibonacciVerticle extends VerticleBase {
       long micros = (System.nanoTime() - start) / 1000;
       metrics.computed(request.algorithm(), micros);
       done.increment();
-      message.reply(new ComputeResult(request, digits, micros, name));
+      if (span != null) {
+        span.setAttribute("fib.algorithm", request.algorithm().wireName());
+        span.setAttribute("fib.n", request.n());
+        span.setAttribute("fib.digits", digits.length());
+        span.setAttribute("fib.worker", name);
+      }
+      result = new ComputeResult(request, digits, micros, name);
     } catch (CancellationException e) {
       log.debug("computation {} F({}) {} cancelled", computation.id(), request.n(), request.algorithm().wireName());
-      message.fail(CANCELLED, "cancelled");
+      failure = CANCELLED;
+      why = "cancelled";
     } catch (RuntimeException | OutOfMemoryError e) {
       log.error("computation {} F({}) {} failed", computation.id(), request.n(), request.algorithm().wireName(), e);
-      message.fail(ServiceError.INTERNAL, "computation failed: " + e);
+      failure = ServiceError.INTERNAL;
+      why = "computation failed: " + e;
     } finally {
+      // the answer goes once the span is no longer current: the reply is no hop of its own in the trace
+      Traces.exit(scope);
+      if (why != null) {
+        Traces.fail(span, why);
+      } else {
+        Traces.end(span);
+      }
       MDC.remove("requestId");
+    }
+    if (result != null) {
+      message.reply(result);
+    } else {
+      message.fail(failure, why);
     }
   }
 }

@@ -209,6 +209,22 @@ public final class Settings {
   public static final Key SOCKJS_MAX_WRITE_QUEUE = Key.integer("sockjs.maxWriteQueueBytes", 8 * 1024 * 1024, 65536,
     1024 * 1024 * 1024, "Bytes written to one SockJS socket and not yet taken by its client; beyond it the socket is closed");
 
+  // --- tracing (OpenTelemetry) ---
+  public static final Key TRACING_EXPORTER = Key.choice("tracing.exporter", "off", List.of("off", "otlp", "zipkin"),
+    "Where traces go: off (no tracer, no exporter thread), otlp (OTLP over HTTP/protobuf, to any OpenTelemetry"
+      + " collector) or zipkin (Zipkin's JSON v2)");
+  public static final Key TRACING_ENDPOINT = Key.string("tracing.endpoint", "auto",
+    "URL the spans are sent to; auto = http://127.0.0.1:4318/v1/traces for otlp, http://127.0.0.1:9411/api/v2/spans"
+      + " for zipkin");
+  public static final Key TRACING_SAMPLE_RATIO = Key.decimal("tracing.sampleRatio", 1.0, 0, 1,
+    "Share of new traces recorded (by trace id, so every member decides alike); a request that continues a trace"
+      + " follows its parent's decision (see tracing.honourCallerSampled)");
+  public static final Key TRACING_HONOUR_CALLER_SAMPLED = Key.bool("tracing.honourCallerSampled", true,
+    "Whether an outside caller's traceparent 'sampled' flag decides for its request (true: W3C parent-based); false"
+      + " applies tracing.sampleRatio to it, so callers cannot have every request recorded");
+  public static final Key TRACING_MAX_QUEUED_SPANS = Key.integer("tracing.maxQueuedSpans", 2048, 1, 1_000_000,
+    "Finished spans waiting for the exporter; beyond it spans are dropped (fib_tracing_spans_dropped_total)");
+
   /** Every key, in the order of the table in docs/configuration.md. */
   public static final List<Key> KEYS = List.of(HOST, INSTANCES, EVENT_LOOPS, TRANSPORT, NODE_NAME,
     HTTP_PORT, HTTP_MAX_REPEAT, HTTP_PAGE_FILE_CACHE_MB, TCP_PORT, TCP_MAX_LINE, TCP_MAX_PIPELINED, TCP_IDLE_SECONDS,
@@ -223,7 +239,8 @@ public final class Settings {
     CLUSTER_PORT, CLUSTER_HAZELCAST_PORT, CLUSTER_TLS_CERT, CLUSTER_TLS_KEY, CLUSTER_TLS_CA, FIB_RETRIES, FIB_ATTEMPT_TIMEOUT_MS,
     CLUSTER_PING_INTERVAL_MS, CLUSTER_SUSPECT_AFTER_MS, CLUSTER_MAX_IN_FLIGHT_PER_MEMBER, BRIDGE_ENABLED, BRIDGE_HOST, BRIDGE_PORT, BRIDGE_MAX_FRAME, BRIDGE_MAX_IN_FLIGHT, BRIDGE_MAX_CONNECTIONS,
     SOCKJS_ENABLED, SOCKJS_PATH, SOCKJS_MAX_CONNECTIONS, SOCKJS_MAX_HANDLERS, SOCKJS_MAX_IN_FLIGHT, SOCKJS_MAX_ADDRESS,
-    SOCKJS_PING_TIMEOUT_MS, SOCKJS_REPLY_TIMEOUT_MS, SOCKJS_MAX_WRITE_QUEUE);
+    SOCKJS_PING_TIMEOUT_MS, SOCKJS_REPLY_TIMEOUT_MS, SOCKJS_MAX_WRITE_QUEUE,
+    TRACING_EXPORTER, TRACING_ENDPOINT, TRACING_SAMPLE_RATIO, TRACING_HONOUR_CALLER_SAMPLED, TRACING_MAX_QUEUED_SPANS);
 
   private static final Map<String, Key> BY_NAME = KEYS.stream()
     .collect(Collectors.toMap(Key::name, Function.identity(), (a, b) -> a, LinkedHashMap::new));
@@ -400,6 +417,14 @@ public final class Settings {
         }
         throw new ConfigException(problem);
       }
+      case DECIMAL -> {
+        Double value = raw instanceof Number number ? Double.valueOf(number.doubleValue())
+          : raw instanceof String s && s.matches("\\d{1,9}(\\.\\d{1,9})?|\\.\\d{1,9}") ? Double.valueOf(s) : null;
+        if (value == null || value < key.min() || value > key.max()) {
+          throw new ConfigException(problem);
+        }
+        return value;
+      }
       default -> {
         if (raw instanceof String s && (!s.isBlank() || key.defaultValue().equals(""))) {
           return s;
@@ -443,6 +468,12 @@ public final class Settings {
         + sources.get(SOCKJS_REPLY_TIMEOUT_MS.name()) + "); it must exceed " + FIB_TIMEOUT_MS.name() + " (" + deadline
         + ", from " + sources.get(FIB_TIMEOUT_MS.name()) + "), so that SockJS clients see the computation's own 504");
     }
+    String endpoint = (String) values.get(TRACING_ENDPOINT.name());
+    if (!"auto".equals(endpoint) && !endpoint.matches("https?://[^/\\s]+(/\\S*)?")) {
+      throw new ConfigException(TRACING_ENDPOINT.name() + ": '" + endpoint + "' is not accepted (from "
+        + sources.get(TRACING_ENDPOINT.name()) + "); expected auto or an http:// or https:// URL such as"
+        + " http://127.0.0.1:9411/api/v2/spans");
+    }
     String path = (String) values.get(SOCKJS_PATH.name());
     if (!path.matches("(/[A-Za-z0-9._-]+)+")) {
       throw new ConfigException(SOCKJS_PATH.name() + ": '" + path + "' is not accepted (from "
@@ -467,6 +498,10 @@ public final class Settings {
 
   public String getString(Key key) {
     return (String) values.get(key.name());
+  }
+
+  public double getDouble(Key key) {
+    return (Double) values.get(key.name());
   }
 
   public boolean getBoolean(Key key) {

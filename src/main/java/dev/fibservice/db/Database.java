@@ -3,7 +3,11 @@ package dev.fibservice.db;
 import dev.fibservice.api.ServiceError;
 import dev.fibservice.api.Text;
 import dev.fibservice.config.Settings;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClientOptions;
@@ -60,6 +64,11 @@ public final class Database {
   private volatile boolean ready;
   /** Why the last attempt to prepare the database failed, or null. */
   private volatile String problem;
+  /** Whether the last bounded call found the database unavailable (no connection, no answer in time). */
+  private volatile boolean unavailable;
+  /** Notes each bounded call's outcome; one handler for all of them. */
+  private final Handler<AsyncResult<Object>> outcome = ar -> unavailable = ar.failed()
+    && failure(ar.cause()).status() == ServiceError.UNAVAILABLE;
   private Pool setupPool;
   private long retryTimer = -1;
 
@@ -278,9 +287,28 @@ public final class Database {
       .build();
   }
 
-  /** Bounds a database call: a server that stopped answering gets 503, never a hang. */
+  /** Bounds a database call: a server that stopped answering gets 503, never a hang. Its outcome feeds {@link #up}. */
+  @SuppressWarnings({"unchecked", "rawtypes"})
   public <T> Future<T> bounded(Future<T> call) {
-    return call.timeout(settings.getInt(Settings.MYSQL_QUERY_TIMEOUT_MS), TimeUnit.MILLISECONDS);
+    Future<T> bounded = call.timeout(settings.getInt(Settings.MYSQL_QUERY_TIMEOUT_MS), TimeUnit.MILLISECONDS);
+    return bounded.onComplete((Handler) outcome);
+  }
+
+  /**
+   * Whether the database serves: on, prepared, its embedded server running, and the last call this node made
+   * through {@link #bounded} did not find it unavailable (the job runners' polls keep that fresh).
+   */
+  public boolean up() {
+    return check() == null && !unavailable;
+  }
+
+  /** {@code fib_database_up} (1 or 0), where the database is on at all: what the "database unavailable" alert reads. */
+  public void bindMetrics(MeterRegistry registry) {
+    if (enabled()) {
+      Gauge.builder("fib_database_up", this, db -> db.up() ? 1 : 0)
+        .description("Whether the database serves this node: prepared, and its last call did not find it unavailable")
+        .register(registry);
+    }
   }
 
   /**

@@ -57,6 +57,9 @@ public final class Sql {
   public static final String JOB_CHUNKS_DELETE = "DELETE FROM job_chunks WHERE job_id = ?";
   public static final String JOB_CHUNK = "SELECT digits FROM job_chunks WHERE job_id = ? AND seq = ?";
   public static final String JOB_COUNT_BY_STATUS = "SELECT status, COUNT(*) FROM jobs GROUP BY status";
+  /** How long the oldest PENDING job has waited, in milliseconds (NULL when none waits). */
+  public static final String JOB_OLDEST_PENDING_MS =
+    "SELECT TIMESTAMPDIFF(MICROSECOND, MIN(created_at), UTC_TIMESTAMP(3)) DIV 1000 FROM jobs WHERE status = 'PENDING'";
 
   // --- migrations
   public static final String CREATE_SCHEMA_VERSION =

@@ -14,7 +14,10 @@ import dev.fibservice.jobs.Jobs;
 import dev.fibservice.net.PendingWork;
 import dev.fibservice.net.ServerVerticle;
 import dev.fibservice.net.Wire;
+import dev.fibservice.ops.Traces;
 import io.micrometer.core.instrument.Timer;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Scope;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
@@ -51,6 +54,7 @@ public final class HttpVerticle extends ServerVerticle {
   static final CharSequence TEXT_PLAIN = HttpHeaders.createOptimized("text/plain; charset=utf-8");
   static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
   static final CharSequence X_REQUEST_ID = HttpHeaders.createOptimized("X-Request-Id");
+  static final CharSequence TRACEPARENT = HttpHeaders.createOptimized(Traces.TRACEPARENT);
 
   /** Routing-context key of the request id. */
   static final String REQUEST_ID = "requestId";
@@ -75,6 +79,8 @@ public final class HttpVerticle extends ServerVerticle {
   private FibRequest.Limits limits;
   private int maxRepeat;
   private boolean accessLog;
+  /** Whether this node traces (tracing.exporter): every response then names its trace. */
+  private boolean tracing;
   private PreparedQuery<RowSet<Row>> selectOne;
   private ComputeClient fib;
 
@@ -102,6 +108,7 @@ public final class HttpVerticle extends ServerVerticle {
     metrics = HttpMetrics.create(node.metrics(), counters.requestsInProgress(), connections::open);
     helloTimer = metrics.timer(HELLO, HttpMethod.GET, 200);
     accessLog = settings.getBoolean(Settings.HTTP_ACCESS_LOG);
+    tracing = Traces.enabled(vertx);
     Router router = router(settings);
     ServedBy served = new ServedBy(node.stats(), name);
     HttpServerOptions options = serverOptions(settings);
@@ -229,6 +236,9 @@ public final class HttpVerticle extends ServerVerticle {
       if (id != null) {
         response.putHeader(X_REQUEST_ID, id);
       }
+      if (tracing) {
+        traceparent(response);
+      }
       sendPage(request, repeat);
       connections.requestEnded(request);
       if (method == HttpMethod.GET) {
@@ -282,6 +292,7 @@ public final class HttpVerticle extends ServerVerticle {
     HttpMetrics.Routed routed = routing;
     long start = System.nanoTime();
     metrics.started();
+    Span span = tracing ? traced(ctx, routed) : null;
     if (request.method() == HttpMethod.HEAD) {
       ctx.addHeadersEndHandler(v -> HttpRules.headContentLength(ctx.response()));
     }
@@ -309,8 +320,11 @@ public final class HttpVerticle extends ServerVerticle {
         ctx.response().getStatusCode(), start);
       if (accessLog) {
         MDC.put("requestId", id);
+        // the request's span has ended with its response: entered again, the line still names it
+        Scope scope = Traces.enter(span);
         ACCESS.info("{} {} {} {} bytes {} us", request.method(), request.uri(), ctx.response().getStatusCode(),
           ctx.response().bytesWritten(), (System.nanoTime() - start) / 1000);
+        Traces.exit(scope);
         MDC.remove("requestId");
       }
     };
@@ -325,6 +339,31 @@ public final class HttpVerticle extends ServerVerticle {
       return;
     }
     ctx.next();
+  }
+
+  /**
+   * The response names its trace; the request's span is named after its route once it is known. Returns that span
+   * (null when the request is not traced).
+   */
+  private static Span traced(RoutingContext ctx, HttpMetrics.Routed routed) {
+    traceparent(ctx.response());
+    Span span = Traces.current();
+    if (span != null && routed != null) {
+      ctx.addHeadersEndHandler(v -> {
+        String route = routed.route();
+        span.updateName(ctx.request().method().name() + " " + route);
+        span.setAttribute("http.route", route);
+      });
+    }
+    return span;
+  }
+
+  /** The traceparent header of the request's span: the trace id a caller can report, and its parent to continue. */
+  static void traceparent(HttpServerResponse response) {
+    String traceparent = Traces.currentTraceparent();
+    if (traceparent != null) {
+      response.putHeader(TRACEPARENT, traceparent);
+    }
   }
 
   private void hello(RoutingContext ctx) {
@@ -366,6 +405,7 @@ public final class HttpVerticle extends ServerVerticle {
   }
 
   private void fib(RoutingContext ctx) {
+    long start = System.nanoTime();
     MultiMap query = ctx.queryParams();
     FibRequest request = FibRequest.parse(ctx.pathParam("n"), query.get("algorithm"), limits);
     boolean text = "text/plain".equals(ctx.getAcceptableContentType());
@@ -385,14 +425,24 @@ public final class HttpVerticle extends ServerVerticle {
           return;
         }
         if (ar.failed()) {
-          ctx.fail(ServiceError.from(ar.cause()));
+          ServiceError error = ServiceError.from(ar.cause());
+          metrics.fib(request.light(), error.status(), start);
+          ctx.fail(error);
           return;
         }
+        // counted while the request's span is current: the histogram's exemplar is its trace
+        metrics.fib(request.light(), 200, start);
         JsonObject result = ar.result();
+        Span reply = Traces.start("fib.reply");
+        Future<Void> written;
         if (text) {
-          response.putHeader(HttpHeaders.CONTENT_TYPE, TEXT_PLAIN).end(result.getString("value") + "\n");
+          written = response.putHeader(HttpHeaders.CONTENT_TYPE, TEXT_PLAIN).end(result.getString("value") + "\n");
         } else {
-          response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON).end(result.toBuffer());
+          written = response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON).end(result.toBuffer());
+        }
+        if (reply != null) {
+          reply.setAttribute("fib.reply.bytes", response.bytesWritten());
+          written.onComplete(v -> reply.end());
         }
       });
   }

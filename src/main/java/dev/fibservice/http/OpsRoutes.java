@@ -10,9 +10,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.Status;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
-import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.sqlclient.Pool;
 
 /**
@@ -23,6 +24,8 @@ import io.vertx.sqlclient.Pool;
 final class OpsRoutes {
 
   private static final long CHECK_TIMEOUT_MS = 2000;
+  private static final String TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8";
+  private static final String OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
   private OpsRoutes() {
   }
@@ -30,7 +33,7 @@ final class OpsRoutes {
   /** @param pool the node's shared pool, or null when the database is off */
   static void mount(Vertx vertx, Router router, Metrics metrics, Drain drain, Database database, Pool pool) {
     if (metrics.enabled()) {
-      router.get("/metrics").handler(PrometheusScrapingHandler.create(metrics.prometheus()));
+      router.get("/metrics").handler(ctx -> scrape(ctx, metrics));
     } else {
       router.get("/metrics").handler(ctx -> ctx.fail(new ServiceError(ServiceError.NOT_FOUND,
         "metrics are off on this node (metrics.enabled=false)", null)));
@@ -59,5 +62,15 @@ final class OpsRoutes {
       });
     }
     router.get("/health/ready").handler(ready);
+  }
+
+  /**
+   * The Prometheus text format, or OpenMetrics when the scraper asks for it (Prometheus does): only OpenMetrics carries
+   * the histograms' exemplars, the trace ids of requests they counted.
+   */
+  private static void scrape(RoutingContext ctx, Metrics metrics) {
+    String accept = ctx.request().getHeader(HttpHeaders.ACCEPT);
+    String type = accept != null && accept.contains("application/openmetrics-text") ? OPENMETRICS : TEXT_FORMAT;
+    ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, type).end(metrics.prometheus().scrape(type));
   }
 }

@@ -9,6 +9,7 @@ import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.ext.web.Router;
 import io.vertx.sqlclient.Pool;
 
@@ -46,6 +47,8 @@ public final class OpsVerticle extends ServerVerticle {
     HttpServerOptions options = new HttpServerOptions()
       .setHost(settings.getString(Settings.HOST))
       .setPort(settings.getInt(Settings.OPS_PORT))
+      // probes and scrapes are no requests worth a trace
+      .setTracingPolicy(TracingPolicy.IGNORE)
       .setHttp2ClearTextEnabled(false)
       .setMaxInitialLineLength(settings.getInt(Settings.HTTP_MAX_URI))
       .setMaxHeaderSize(settings.getInt(Settings.HTTP_MAX_HEADERS))

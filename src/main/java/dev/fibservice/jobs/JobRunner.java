@@ -10,9 +10,12 @@ import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
 import dev.fibservice.db.Sql;
 import dev.fibservice.ops.Metrics;
+import dev.fibservice.ops.Traces;
+import io.opentelemetry.api.trace.Span;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
@@ -182,7 +185,12 @@ public final class JobRunner extends VerticleBase {
       });
   }
 
+  /** A claimed job runs in a trace of its own (with tracing on): its computation and the SQL that stores it. */
   private void run(Row row) {
+    Traces.inNewTrace("fib.job", span -> run(row, span));
+  }
+
+  private void run(Row row, Span span) {
     String id = row.getString("id");
     FibRequest request = new FibRequest(row.getInteger("n"), Algorithm.fromWireName(row.getString("algorithm")));
     Computation computation = new Computation(id, request);
@@ -190,8 +198,16 @@ public final class JobRunner extends VerticleBase {
     running.put(id, claim);
     log.info("job {} F({}) {} running (attempt {})", id, request.n(), request.algorithm().wireName(), claim.attempt);
     long timer = vertx.setTimer(timeoutMs, t -> computation.cancel());
-    vertx.eventBus().<ComputeResult>request(Addresses.WORKER_JOBS, computation, new DeliveryOptions().setLocalOnly(true)
-        .setSendTimeout(timeoutMs + 60_000))
+    DeliveryOptions delivery = new DeliveryOptions().setLocalOnly(true).setSendTimeout(timeoutMs + 60_000);
+    if (span != null) {
+      span.setAttribute("fib.job.id", id);
+      span.setAttribute("fib.job.attempt", claim.attempt);
+      span.setAttribute("fib.n", request.n());
+      span.setAttribute("fib.algorithm", request.algorithm().wireName());
+      computation.traced(Traces.capture(span), null);
+      delivery.setTracingPolicy(TracingPolicy.IGNORE);
+    }
+    vertx.eventBus().<ComputeResult>request(Addresses.WORKER_JOBS, computation, delivery)
       .transform(computed -> {
         if (claim.givenUp) {
           return Future.<Void>succeededFuture();
@@ -212,8 +228,15 @@ public final class JobRunner extends VerticleBase {
         if (ar.failed()) {
           log.warn("job {}: could not record its outcome ({}); its lease will run out and it will run again", id,
             ar.cause().getMessage());
+          Traces.fail(span, ar.cause().getMessage());
+        } else {
+          Traces.end(span);
         }
-        poll();
+        if (span != null) {
+          context.runOnContext(v -> poll()); // out of the job's trace: the next poll is no part of it
+        } else {
+          poll();
+        }
       });
   }
 
@@ -256,7 +279,7 @@ public final class JobRunner extends VerticleBase {
     return database.bounded(pool.preparedQuery(Sql.JOB_FAILED).execute(Tuple.of(error, id, owner, claim.attempt))).mapEmpty();
   }
 
-  /** Refreshes the jobs-by-status gauges. */
+  /** Refreshes the jobs-by-status gauges and the age of the oldest waiting job. */
   private void countJobs() {
     if (database.check() != null) {
       return;
@@ -265,6 +288,10 @@ public final class JobRunner extends VerticleBase {
       Map<String, Long> counts = new HashMap<>();
       rows.forEach(row -> counts.put(row.getString(0), row.getLong(1)));
       metrics.jobs(counts);
+    });
+    database.bounded(pool.preparedQuery(Sql.JOB_OLDEST_PENDING_MS).execute()).onSuccess(rows -> {
+      Long ms = rows.iterator().next().getLong(0);
+      metrics.oldestPendingJob(ms == null ? 0 : ms);
     });
   }
 

@@ -35,15 +35,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import dev.fibservice.ops.RuleMetrics;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The fat jar as a real cluster on loopback: one {@code http} member (with the event-bus bridge) and two
- * {@code worker} members, each its own JVM. One cluster start-up serves every test, in order; the last
- * ones stop and kill workers. The cluster name and Hazelcast port are chosen at run time, so a leftover
- * or parallel cluster never joins this one.
+ * {@code worker} members, each its own JVM, tracing into a real Zipkin server (another JVM). One cluster start-up
+ * serves every test, in order; the last ones stop and kill workers. The cluster name and Hazelcast port are chosen
+ * at run time, so a leftover or parallel cluster never joins this one.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -60,12 +61,23 @@ class ClusterIT {
   private ServiceProcess front;
   private ServiceProcess workerA;
   private ServiceProcess workerB;
+  private Zipkin zipkin;
+  private String zipkinEndpoint;
+  /** The heavy requests of the kill test, by the trace id each was sent with. */
+  private final Map<String, HttpResponse<String>> killedMidCall = new HashMap<>();
 
   @BeforeAll
   void startCluster() throws Exception {
     try (ServerSocket probe = new ServerSocket(0)) {
       hazelcastPort = probe.getLocalPort();
     }
+    // the members trace into Zipkin, which starts once they are up (it costs a JVM's start, its own CPU): the spans
+    // of the first tests are refused meanwhile (and counted), and no test reads them
+    int zipkinPort;
+    try (ServerSocket probe = new ServerSocket(0)) {
+      zipkinPort = probe.getLocalPort();
+    }
+    zipkinEndpoint = Zipkin.endpoint(zipkinPort);
     // the front is the seed every other member joins through
     front = start("front", "--role", "http", "--http-port", "0", "--tcp-port", "0", "--bridge-port", "0",
       "--instances", "2", "--set", "fib.attemptTimeoutMs=500").awaitReady();
@@ -74,17 +86,26 @@ class ClusterIT {
     workerA.awaitReady();
     workerB.awaitReady();
     awaitComputeMembers(2);
+    zipkin = Zipkin.start(zipkinPort);
   }
 
   @AfterAll
-  void stopCluster() {
+  void stopCluster() throws Exception {
     processes.forEach(ServiceProcess::close);
+    if (zipkin != null) {
+      zipkin.close();
+    }
   }
 
   private ServiceProcess start(String name, String... args) throws IOException {
     List<String> all = new ArrayList<>(List.of("--cluster", "--set", "cluster.name=" + clusterName,
       "--set", "cluster.hazelcastPort=" + hazelcastPort, "--set", "cluster.members=127.0.0.1:" + hazelcastPort,
-      "--set", "workerInstances=1", "--set", "eventLoops=2", "--set", "mysql.host=off"));
+      "--set", "workerInstances=1", "--set", "eventLoops=2", "--set", "mysql.host=off",
+      "--set", "tracing.exporter=zipkin", "--set", "tracing.endpoint=" + zipkinEndpoint));
+    if (List.of(args).contains("worker")) {
+      // a worker member's metrics are on an ops port of its own
+      all.addAll(List.of("--set", "ops.enabled=true", "--set", "ops.port=0"));
+    }
     all.addAll(List.of(args));
     ServiceProcess p = ServiceProcess.start("cluster-" + name, Map.of(), all.toArray(String[]::new));
     processes.add(p);
@@ -92,7 +113,7 @@ class ClusterIT {
   }
 
   @Test
-  @Order(1)
+  @Order(10)
   void infoShowsTheMembersAndTheirRoles() throws Exception {
     JsonObject cluster = new JsonObject(get("/info").body()).getJsonObject("cluster");
     assertEquals(clusterName, cluster.getString("name"));
@@ -107,7 +128,7 @@ class ClusterIT {
   }
 
   @Test
-  @Order(2)
+  @Order(20)
   void requestsAreServedByEveryWorkerMember() throws Exception {
     Set<String> nodes = new HashSet<>();
     for (int i = 0; i < 20; i++) {
@@ -127,7 +148,7 @@ class ClusterIT {
   }
 
   @Test
-  @Order(3)
+  @Order(30)
   void aHeavyComputationOutlivesTheShortAttemptTimeout() throws Exception {
     // fib.attemptTimeoutMs is 500 ms on the front; this takes longer, and must neither fail nor run twice
     HttpResponse<String> r = get("/fib/39?algorithm=recursive");
@@ -136,7 +157,71 @@ class ClusterIT {
   }
 
   @Test
-  @Order(4)
+  @Order(65)
+  void oneTraceRunsFromTheCallerThroughTheFrontToAWorkerMember() throws Exception {
+    // spans sent before Zipkin serves are refused: this request's must not be (its start overlaps the tests before)
+    zipkin.awaitReady();
+    String traceId = ZipkinSpans.randomId(16);
+    String callerSpan = ZipkinSpans.randomId(8);
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + front.httpPort()
+      + "/fib/77")).header("traceparent", "00-" + traceId + "-" + callerSpan + "-01").timeout(Duration.ofSeconds(10))
+      .build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), r.body());
+    assertTrue(r.headers().firstValue("traceparent").orElse("").startsWith("00-" + traceId + "-"),
+      "the answer names the caller's trace: " + r.headers().map());
+    String worker = node(new JsonObject(r.body()).getString("worker"));
+    JsonArray trace = zipkin.awaitTrace(traceId, List.of("get /fib/:n", "fib.call", "fib.attempt", "fib.compute"));
+    JsonObject request = ZipkinSpans.one(trace, "get /fib/:n");
+    assertEquals(callerSpan, request.getString("parentId"), "the front's span continues the caller's");
+    JsonObject call = ZipkinSpans.one(trace, "fib.call");
+    JsonObject attempt = ZipkinSpans.one(trace, "fib.attempt");
+    JsonObject hop = ZipkinSpans.childOf(trace, attempt, "send");
+    JsonObject gateway = ZipkinSpans.childOf(trace, hop, "fib.gateway");
+    JsonObject compute = ZipkinSpans.childOf(trace, gateway, "fib.compute");
+    assertEquals(request.getString("id"), call.getString("parentId"));
+    assertEquals(call.getString("id"), attempt.getString("parentId"));
+    assertEquals("CLIENT", attempt.getString("kind"));
+    assertEquals("SERVER", hop.getString("kind"), "the worker's side of the event-bus hop");
+    assertEquals(worker, ZipkinSpans.tag(attempt, "fib.member"), "the attempt names the member it chose");
+    assertEquals("77", ZipkinSpans.tag(compute, "fib.n"));
+    assertEquals("16", ZipkinSpans.tag(compute, "fib.digits"), "F(77) = 5527939700884757");
+    // spans from both JVMs, each with its node's name
+    for (JsonObject span : List.of(request, call, attempt)) {
+      assertEquals(front.nodeName(), ZipkinSpans.tag(span, "fib.node"), span.encode());
+    }
+    for (JsonObject span : List.of(hop, gateway, compute)) {
+      assertEquals(worker, ZipkinSpans.tag(span, "fib.node"), span.encode());
+    }
+  }
+
+  @Test
+  @Order(36)
+  void theMembersExportEveryMetricTheAlertRulesRead() throws Exception {
+    get("/fib/30"); // a light one, so that the latency histogram has its series
+    String fronts = get("/metrics").body();
+    List<String> workers = new ArrayList<>();
+    for (ServiceProcess worker : List.of(workerA, workerB)) {
+      assertTrue(worker.opsPort() > 0, "a worker member serves its metrics on its ops port");
+      workers.add(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + worker.opsPort() + "/metrics"))
+        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body());
+    }
+    Set<String> named = new java.util.TreeSet<>(RuleMetrics.names());
+    named.removeAll(RuleMetrics.FROM_PROMETHEUS);
+    named.remove("fib_database_up"); // no database in this cluster; PromtoolTest finds it on a node with one
+    List<String> scrapes = new ArrayList<>(workers);
+    scrapes.add(fronts);
+    assertEquals(Set.of(), RuleMetrics.missingFrom(named, scrapes.toArray(String[]::new)),
+      "metrics the rules read but no member exports");
+    // the front's view of each worker member, by name
+    for (ServiceProcess worker : List.of(workerA, workerB)) {
+      assertTrue(fronts.contains("fib_cluster_member_state{member=\"" + worker.nodeName() + "\",state=\"alive\"} 1.0"),
+        fronts.lines().filter(l -> l.startsWith("fib_cluster_member_state")).toList().toString());
+    }
+    assertTrue(fronts.contains("fib_cluster_members{state=\"alive\"} 2.0"));
+  }
+
+  @Test
+  @Order(40)
   void theBridgeAnswersThePythonClient() throws Exception {
     Assumptions.assumeTrue(onPath("python3"), "SKIPPED: python3 is not on the PATH, so the Python client was not run");
     Process py = new ProcessBuilder("python3", "examples/python/fib_client.py", "--port",
@@ -148,7 +233,7 @@ class ClusterIT {
   }
 
   @Test
-  @Order(5)
+  @Order(50)
   void theBridgeDeniesOtherAddressesAndSurvivesGarbage() throws Exception {
     try (Socket s = bridge()) {
       JsonObject denied = exchange(s, new JsonObject().put("type", "send").put("address", "fib.worker.heavy")
@@ -185,7 +270,7 @@ class ClusterIT {
   }
 
   @Test
-  @Order(6)
+  @Order(60)
   void theJavaExampleClientJoinsAndGetsAnAnswer() throws Exception {
     JavaClient.Run run = JavaClient.run(List.of("--cluster-name", clusterName, "--members", "127.0.0.1:" + hazelcastPort, "50"));
     assertEquals(0, run.exit(), run.output());
@@ -194,7 +279,7 @@ class ClusterIT {
   }
 
   @Test
-  @Order(7)
+  @Order(70)
   void aWorkerStoppedBySigtermFailsNoRequest() throws Exception {
     try (Load load = new Load()) {
       load.awaitRequests(50);
@@ -212,30 +297,79 @@ class ClusterIT {
   }
 
   @Test
-  @Order(8)
+  @Order(80)
   void aWorkerKilledMidStreamFailsNoRequest() throws Exception {
     try (Load load = new Load()) {
       load.awaitRequests(50);
-      // two heavy computations: round robin puts one on each worker, so one is running on the victim
-      List<CompletableFuture<HttpResponse<String>>> heavy = List.of(getAsync("/fib/37?algorithm=recursive"),
-        getAsync("/fib/37?algorithm=recursive"));
+      // heavy computations: the least loaded member gets the next, so they alternate and some run on the victim;
+      // each in a trace of the test's, where the retry is to be seen (the next test)
+      List<String> traces = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        traces.add(ZipkinSpans.randomId(16));
+      }
+      List<CompletableFuture<HttpResponse<String>>> heavy = new ArrayList<>();
+      for (String trace : traces) {
+        heavy.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + front.httpPort()
+            + "/fib/37?algorithm=recursive")).header("traceparent", "00-" + trace + "-" + ZipkinSpans.randomId(8) + "-01")
+          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()));
+      }
       Thread.sleep(100);
       workerB.kill();
       Thread.sleep(2000); // the stream goes on past the member's removal (~0.3 s on loopback)
       load.awaitRequests(load.total() + 100);
       load.stop();
       assertEquals(Map.of(), load.failures(), "failed requests after kill -9 of a worker");
-      for (CompletableFuture<HttpResponse<String>> f : heavy) {
-        HttpResponse<String> r = f.get(60, TimeUnit.SECONDS);
+      for (int i = 0; i < heavy.size(); i++) {
+        HttpResponse<String> r = heavy.get(i).get(60, TimeUnit.SECONDS);
         assertEquals(200, r.statusCode(), r.body());
         assertEquals("24157817", new JsonObject(r.body()).getString("value"));
+        killedMidCall.put(traces.get(i), r);
       }
       assertTrue(load.nodes().contains(workerA.nodeName()));
     }
   }
 
   @Test
-  @Order(9)
+  @Order(85)
+  void theRetryOfTheKilledMembersComputationIsASecondAttemptInTheSameTrace() throws Exception {
+    assertEquals(4, killedMidCall.size(), "the kill test ran first");
+    zipkin.awaitReady();
+    int retried = 0;
+    for (Map.Entry<String, HttpResponse<String>> sent : killedMidCall.entrySet()) {
+      JsonArray trace = zipkin.awaitTrace(sent.getKey(), List.of("get /fib/:n", "fib.call", "fib.compute"));
+      List<JsonObject> attempts = ZipkinSpans.named(trace, "fib.attempt");
+      String survivor = workerA.nodeName();
+      if (attempts.size() == 1) {
+        assertEquals(survivor, ZipkinSpans.tag(attempts.get(0), "fib.member"), "an attempt that was not retried ran on "
+          + "the member that lived");
+        continue;
+      }
+      retried++;
+      assertEquals(2, attempts.size(), trace.encodePrettily());
+      attempts.sort(java.util.Comparator.comparing(a -> ZipkinSpans.tag(a, "fib.attempt")));
+      JsonObject first = attempts.get(0);
+      JsonObject second = attempts.get(1);
+      JsonObject call = ZipkinSpans.one(trace, "fib.call");
+      assertEquals(call.getString("id"), first.getString("parentId"));
+      assertEquals(call.getString("id"), second.getString("parentId"));
+      assertEquals(workerB.nodeName(), ZipkinSpans.tag(first, "fib.member"), "the first went to the member killed");
+      assertEquals(survivor, ZipkinSpans.tag(second, "fib.member"));
+      String reason = ZipkinSpans.tag(second, "fib.retry.of");
+      assertTrue(List.of("member_left", "suspected", "no_handlers", "unreachable").contains(reason), reason);
+      assertTrue(first.getJsonArray("annotations", new JsonArray()).stream()
+        .anyMatch(a -> ((JsonObject) a).getString("value").startsWith("\"retry\"")), "the retry is an event of the"
+        + " attempt given up: " + first.encode());
+      // the second attempt's work is in the trace, from the member that lived
+      JsonObject compute = ZipkinSpans.childOf(trace, ZipkinSpans.childOf(trace, ZipkinSpans.childOf(trace, second, "send"),
+        "fib.gateway"), "fib.compute");
+      assertEquals(survivor, ZipkinSpans.tag(compute, "fib.node"));
+      assertTrue(sent.getValue().headers().firstValue("traceparent").orElse("").startsWith("00-" + sent.getKey()));
+    }
+    assertTrue(retried >= 1, "the heavy computations that ran on the member killed were retried");
+  }
+
+  @Test
+  @Order(90)
   void withNoWorkerLeftTheAnswerIs503AtOnce() throws Exception {
     workerA.kill();
     workerA.awaitExit(30);

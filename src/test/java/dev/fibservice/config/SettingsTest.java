@@ -102,6 +102,7 @@ class SettingsTest {
       case BOOLEAN -> "true or false";
       case STRING -> "a string";
       case CHOICE -> String.join(", ", key.choices());
+      case DECIMAL -> key.min() + "–" + key.max();
     };
   }
 
