@@ -22,6 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class NoticeIT {
 
   private static final Path LIB = Path.of("target", "lib");
+  /** First package segments that are top-level domains: such a package is named by its first two segments. */
+  private static final Set<String> DOMAINS = Set.of("io", "com", "org", "net", "ch", "me", "dev", "info");
   private static final Path VENDOR = Path.of("src", "main", "resources", "webroot", "ui", "vendor");
 
   @Test
@@ -32,6 +34,29 @@ class NoticeIT {
     assertTrue(groups.contains("io.vertx") && groups.contains("io.netty"), "read the jar's groups: " + groups);
     for (String group : groups) {
       assertTrue(notice.contains(group), "NOTICE does not name " + group + ", shipped in the fat jar");
+    }
+  }
+
+  /**
+   * Not every library carries Maven metadata (OpenTelemetry, Micrometer, picocli do not): the packages of the classes
+   * shipped are named too: io.opentelemetry, org.hdrhistogram, zipkin2, picocli, ...
+   */
+  @Test
+  void noticeNamesEveryPackageInTheFatJar() throws Exception {
+    String notice = Files.readString(Path.of("NOTICE")).toLowerCase(java.util.Locale.ROOT);
+    Set<String> packages = new TreeSet<>();
+    try (ZipFile zip = new ZipFile(ServiceProcess.jar().toFile())) {
+      zip.stream().map(ZipEntry::getName).filter(n -> n.endsWith(".class") && !n.startsWith("META-INF/"))
+        .map(n -> n.split("/")).filter(parts -> parts.length > 1)
+        // a reversed domain (io.opentelemetry) by two segments, a bare root (zipkin2, picocli) by one
+        .forEach(parts -> packages.add((parts.length > 2 && DOMAINS.contains(parts[0]) ? parts[0] + "." + parts[1]
+          : parts[0]).toLowerCase(java.util.Locale.ROOT)));
+    }
+    packages.remove("dev.fibservice");
+    assertTrue(packages.contains("io.opentelemetry") && packages.contains("picocli"), "read the jar's packages: "
+      + packages);
+    for (String pkg : packages) {
+      assertTrue(notice.contains(pkg), "NOTICE does not name the package " + pkg + ", shipped in the fat jar");
     }
   }
 
