@@ -3,7 +3,7 @@ MVN ?= mvn -B
 JAR := target/fib-service.jar
 SOURCES := pom.xml $(shell find src/main -type f 2>/dev/null)
 
-.PHONY: build run test clean browser test-tools cluster cluster-certs cluster-await cluster-stop bench
+.PHONY: build run test clean browser test-tools cluster cluster-certs cluster-await cluster-stop bench contracts-capture
 
 build: $(JAR)
 
@@ -136,3 +136,12 @@ bench: $(JAR)
 	bench/install-peers.sh
 	$(MVN) -q -Pbench test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=$(BENCH_CP)
 	java $(BENCH_OPTS) -cp target/test-classes:target/classes:$$(cat $(BENCH_CP)) dev.fibservice.bench.BenchSuite $(ARGS)
+
+# The contract fixtures of this release (docs/releasing.md): what it exchanges with members and clients, recorded from
+# this build into src/test/resources/contracts/$(VERSION)/, which the next release's ContractTest replays.
+CONTRACTS_CP := target/contracts.classpath
+
+contracts-capture:
+	@[ -n "$(VERSION)" ] || { echo "make contracts-capture VERSION=x.y.z (the version of this release)"; exit 2; }
+	$(MVN) -q test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=$(CONTRACTS_CP)
+	java -cp target/test-classes:target/classes:$$(cat $(CONTRACTS_CP)) dev.fibservice.contracts.ContractCapture $(VERSION)
