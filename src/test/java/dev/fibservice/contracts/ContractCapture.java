@@ -4,10 +4,8 @@ import dev.fibservice.client.Protocol;
 import dev.fibservice.config.Key;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Sql;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.mysqlclient.MySQLConnection;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -54,15 +52,12 @@ public final class ContractCapture {
 
   private static void capture(String version) throws Exception {
     Path dir = Files.createDirectories(Contracts.ROOT.resolve(version));
-    Vertx vertx = Vertx.vertx();
     try (ContractNode node = ContractNode.start("capture")) {
       Contracts.Run run = new Contracts.Run(node);
       write(dir, Contracts.EVENT_BUS, eventBus(run));
       write(dir, Contracts.TCP_BRIDGE, bridge(node, true));
       write(dir, Contracts.SOCKJS, bridge(node, false));
       cancelARunningJob(node);
-      write(dir, Contracts.SCHEMA, Contracts.schema(vertx, node));
-      write(dir, Contracts.SQL, sql(vertx, node));
       node.close();
       JsonObject emitted = new JsonObject();
       for (String address : ContractNode.EMITTED) {
@@ -72,9 +67,11 @@ public final class ContractCapture {
         }
         emitted.put(address, run.placeholders(bodies.get(bodies.size() - 1)));
       }
-      write(dir, "emitted.json", emitted);
-    } finally {
-      vertx.close().await();
+      write(dir, Contracts.EMITTED, emitted);
+    }
+    try (Contracts.Schema schema = Contracts.Schema.start("capture")) {
+      write(dir, Contracts.SCHEMA, schema.describe());
+      write(dir, Contracts.SQL, sql(schema));
     }
     write(dir, Contracts.CONFIG, configKeys());
     write(dir, Contracts.CLIENT, clientProtocol());
@@ -182,7 +179,7 @@ public final class ContractCapture {
   }
 
   /** A job's whole life and the people table's statements, with this release's SQL, on a freshly migrated schema. */
-  private static JsonArray sql(Vertx vertx, ContractNode node) throws Exception {
+  private static JsonArray sql(Contracts.Schema schema) throws Exception {
     String id = "c0ffee00c0ffee00c0ffee00c0ffee00";
     String other = "c0ffee00c0ffee00c0ffee00c0ffee01";
     String owner = "contract-runner/1";
@@ -209,16 +206,9 @@ public final class ContractCapture {
       .add(step("people counted", Sql.PEOPLE_COUNT))
       .add(step("person deleted", Sql.PERSON_DELETE, "Contract Person"))
       .add(step("select one", Sql.SELECT_ONE));
-    MySQLConnection sql = node.sql(vertx);
-    try {
-      sql.query("DELETE FROM job_chunks").execute().await();
-      sql.query("DELETE FROM jobs").execute().await();
-      for (Object s : steps) {
-        JsonObject step = (JsonObject) s;
-        step.put("result", Contracts.statement(sql, step));
-      }
-    } finally {
-      sql.close().await();
+    for (Object s : steps) {
+      JsonObject step = (JsonObject) s;
+      step.put("result", schema.statement(step));
     }
     return steps;
   }

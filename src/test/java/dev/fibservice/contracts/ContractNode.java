@@ -4,14 +4,11 @@ import dev.fibservice.FibService;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.DbTestNodes;
 import dev.fibservice.db.TestDatabase;
-import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.mysqlclient.MySQLConnectOptions;
-import io.vertx.mysqlclient.MySQLConnection;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -48,14 +45,12 @@ final class ContractNode implements AutoCloseable {
   private static final Duration WAIT = Duration.ofSeconds(30);
 
   private final FibService service;
-  private final String database;
   private final Map<String, List<Object>> emitted = new HashMap<>();
   private final List<MessageConsumer<Object>> listeners = new ArrayList<>();
   private boolean closed;
 
-  private ContractNode(FibService service, String database) {
+  private ContractNode(FibService service) {
     this.service = service;
-    this.database = database;
     for (String address : EMITTED) {
       List<Object> bodies = new CopyOnWriteArrayList<>();
       emitted.put(address, bodies);
@@ -83,7 +78,7 @@ final class ContractNode implements AutoCloseable {
     FibService service = FibService.start(Settings.defaults().with(settings)).await();
     try {
       DbTestNodes.awaitReady(service);
-      return new ContractNode(service, db);
+      return new ContractNode(service);
     } catch (Exception | Error e) {
       service.stop();
       throw e;
@@ -132,14 +127,6 @@ final class ContractNode implements AutoCloseable {
   /** A connection to the SockJS bridge's plain WebSocket transport (one JSON frame per message). */
   SockJsSocket sockJs() throws Exception {
     return new SockJsSocket(service.httpPort());
-  }
-
-  /** A connection to this node's database, as the node's own account. */
-  MySQLConnection sql(Vertx vertx) throws Exception {
-    Settings s = service.node().settings();
-    return MySQLConnection.connect(vertx, new MySQLConnectOptions().setHost("127.0.0.1")
-      .setPort(s.getInt(Settings.MYSQL_PORT)).setUser("root").setPassword(TestDatabase.password())
-      .setDatabase(database)).await();
   }
 
   /** Stops the node the way SIGTERM does (it announces its leave); once. */

@@ -1,9 +1,13 @@
 package dev.fibservice.contracts;
 
 import dev.fibservice.Eventually;
+import dev.fibservice.FibService;
+import dev.fibservice.db.DbTestNodes;
+import dev.fibservice.db.TestDatabase;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.mysqlclient.MySQLConnectOptions;
 import io.vertx.mysqlclient.MySQLConnection;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -31,6 +35,7 @@ final class Contracts {
   static final String EVENT_BUS = "event-bus.json";
   static final String TCP_BRIDGE = "tcp-bridge.json";
   static final String SOCKJS = "sockjs.json";
+  static final String EMITTED = "emitted.json";
   static final String SCHEMA = "schema.json";
   static final String SQL = "sql.json";
   static final String CONFIG = "config-keys.json";
@@ -108,22 +113,49 @@ final class Contracts {
     return ContractNode.array(socket.receive(entry.getInteger("receive"), entry.getBoolean("stats", false)));
   }
 
-  /** One statement of an older release's SQL: its row count and, for a query, the columns of its rows. */
-  static JsonObject statement(MySQLConnection sql, JsonObject step) {
-    List<Object> params = new ArrayList<>();
-    step.getJsonArray("params").forEach(params::add);
-    RowSet<Row> rows = sql.preparedQuery(step.getString("sql")).execute(Tuple.wrap(params)).await();
-    JsonObject result = new JsonObject().put("rowCount", rows.rowCount());
-    if (rows.columnsNames() != null && !rows.columnsNames().isEmpty()) {
-      result.put("columns", new JsonArray(rows.columnsNames())).put("rows", rows.size());
-    }
-    return result;
-  }
+  /**
+   * A schema as this build's migrations leave it, in a database of its own that no job runner polls (a node with
+   * {@code jobs.workers} 0): where an older release's SQL runs step by step.
+   */
+  static final class Schema implements AutoCloseable {
+    private final FibService node;
+    private final Vertx vertx;
+    private final MySQLConnection sql;
 
-  /** {@code SHOW CREATE TABLE} of each table, as the node's migrations left them. */
-  static JsonObject schema(Vertx vertx, ContractNode node) throws Exception {
-    MySQLConnection sql = node.sql(vertx);
-    try {
+    private Schema(FibService node, Vertx vertx, MySQLConnection sql) {
+      this.node = node;
+      this.vertx = vertx;
+      this.sql = sql;
+    }
+
+    static Schema start(String tag) throws Exception {
+      String db = "contracts_sql_" + tag.replaceAll("[^A-Za-z0-9]", "_") + "_" + ProcessHandle.current().pid();
+      FibService node = DbTestNodes.start(db, Map.of("jobs.workers", "0", "fib.warmup", "false"));
+      Vertx vertx = Vertx.vertx();
+      try {
+        return new Schema(node, vertx, MySQLConnection.connect(vertx, new MySQLConnectOptions().setHost("127.0.0.1")
+          .setPort(TestDatabase.port()).setUser("root").setPassword(TestDatabase.password()).setDatabase(db)).await());
+      } catch (Exception | Error e) {
+        vertx.close();
+        node.stop();
+        throw e;
+      }
+    }
+
+    /** One statement of a release's SQL: its row count and, for a query, the columns and number of its rows. */
+    JsonObject statement(JsonObject step) {
+      List<Object> params = new ArrayList<>();
+      step.getJsonArray("params").forEach(params::add);
+      RowSet<Row> rows = sql.preparedQuery(step.getString("sql")).execute(Tuple.wrap(params)).await();
+      JsonObject result = new JsonObject().put("rowCount", rows.rowCount());
+      if (rows.columnsNames() != null && !rows.columnsNames().isEmpty()) {
+        result.put("columns", new JsonArray(rows.columnsNames())).put("rows", rows.size());
+      }
+      return result;
+    }
+
+    /** {@code SHOW CREATE TABLE} of each table, and the migrations applied. */
+    JsonObject describe() {
       JsonObject tables = new JsonObject();
       for (Row table : sql.query("SHOW TABLES").execute().await()) {
         String name = table.getString(0);
@@ -134,15 +166,23 @@ final class Contracts {
       sql.query("SELECT version FROM schema_version ORDER BY version").execute().await()
         .forEach(r -> versions.add(r.getInteger(0)));
       return new JsonObject().put("tables", tables).put("versions", versions);
-    } finally {
-      sql.close().await();
+    }
+
+    @Override
+    public void close() {
+      try {
+        sql.close().await();
+        vertx.close().await();
+      } finally {
+        node.stop();
+      }
     }
   }
 
   /**
    * Why {@code now} is not something a consumer of {@code old} can read, or null when it is: every field of the old
-   * object is there with the same JSON type (an old null allows anything), the {@link #STABLE} ones with the same value
-   * too; arrays hold elements of the old first element's shape. Fields only {@code now} has are allowed.
+   * object is there with the same JSON type (an old null allows anything), the {@link #STABLE} ones of a frame, a reply
+   * or a body (not deeper, where they are data) with the same value too; arrays hold elements of the old first element's shape. Fields only {@code now} has are allowed.
    */
   static String readableAs(Object old, Object now, String path) {
     if (old == null) {
@@ -162,7 +202,7 @@ final class Contracts {
         }
         Object was = o.getValue(field);
         Object is = n.getValue(field);
-        if (STABLE.contains(field) && was != null && !(was instanceof JsonObject) && !(was instanceof JsonArray)
+        if (STABLE.contains(field) && path.chars().filter(c -> c == '.').count() <= 1 && was != null && !(was instanceof JsonObject) && !(was instanceof JsonArray)
           && !was.equals(is)) {
           return path + "." + field + ": " + is + " where it was " + was;
         }
