@@ -3,7 +3,7 @@ MVN ?= mvn -B
 JAR := target/fib-service.jar
 SOURCES := pom.xml $(shell find src/main -type f 2>/dev/null)
 
-.PHONY: build run test clean browser test-tools cluster cluster-certs cluster-await cluster-stop bench contracts-capture
+.PHONY: build run test clean browser test-tools cluster cluster-certs cluster-await cluster-stop bench contracts-capture release-jar
 
 build: $(JAR)
 
@@ -145,3 +145,9 @@ contracts-capture:
 	@[ -n "$(VERSION)" ] || { echo "make contracts-capture VERSION=x.y.z (the version of this release)"; exit 2; }
 	$(MVN) -q test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=$(CONTRACTS_CP)
 	java -cp target/test-classes:target/classes:$$(cat $(CONTRACTS_CP)) dev.fibservice.contracts.ContractCapture $(VERSION)
+
+# The jar of an earlier release, built from its tag (or the commit RELEASES records) in a temporary git worktree:
+# make release-jar TAG=v0.1.0 OUT=target/releases/v0.1.0 (docs/releasing.md)
+release-jar:
+	@[ -n "$(TAG)" ] && [ -n "$(OUT)" ] || { echo "make release-jar TAG=vX.Y.Z OUT=DIR"; exit 2; }
+	src/main/scripts/release-jar.sh $(TAG) $(OUT)

@@ -1,5 +1,6 @@
 package dev.fibservice;
 
+import dev.fibservice.api.Version;
 import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.compute.Admission;
 import dev.fibservice.config.Settings;
@@ -69,9 +70,9 @@ public record Node(Settings settings, String name, String version, String transp
     return live;
   }
 
+  /** This build's release (the pom's version): what /info, --version and the member attribute fib.version say. */
   public static String currentVersion() {
-    String version = Node.class.getPackage().getImplementationVersion();
-    return version != null ? version : "dev";
+    return Version.current();
   }
 
   /** The Vert.x version, from the resource vertx-core ships for that purpose. */

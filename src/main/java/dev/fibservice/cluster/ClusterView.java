@@ -52,6 +52,8 @@ public final class ClusterView implements MembershipListener, MemberListener {
   /** Our member attributes, set before joining: the member's role and node name. */
   static final String ROLE_ATTRIBUTE = Protocol.ROLE_ATTRIBUTE;
   static final String NODE_ATTRIBUTE = Protocol.NODE_ATTRIBUTE;
+  /** The member's release; members of 0.1.0 have none. */
+  static final String VERSION_ATTRIBUTE = Protocol.VERSION_ATTRIBUTE;
 
   private final HazelcastInstance hazelcast;
   private final String clusterName;
@@ -178,7 +180,7 @@ public final class ClusterView implements MembershipListener, MemberListener {
   }
 
   /**
-   * The members as shown by /info: id, Hazelcast address, role, node name; on a front, each computing member's
+   * The members as shown by /info: id, Hazelcast address, role, node name, release (from 0.2.0 on); on a front, each computing member's
    * state (with "reachable" when it gets requests), and the retries by reason; members removed lately too.
    */
   public JsonObject toJson() {
@@ -195,6 +197,9 @@ public final class ClusterView implements MembershipListener, MemberListener {
         .put("address", member.getAddress().getHost() + ":" + member.getAddress().getPort())
         .put("role", member.getAttribute(ROLE_ATTRIBUTE) != null ? member.getAttribute(ROLE_ATTRIBUTE) : "client")
         .put("node", member.getAttribute(NODE_ATTRIBUTE));
+      if (member.getAttribute(VERSION_ATTRIBUTE) != null) {
+        json.put("version", member.getAttribute(VERSION_ATTRIBUTE));
+      }
       if (selfId.equals(id)) {
         json.put("self", true);
       }

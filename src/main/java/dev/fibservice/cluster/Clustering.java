@@ -7,6 +7,7 @@ import com.hazelcast.config.XmlConfigBuilder;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.LifecycleEvent;
 import dev.fibservice.api.Addresses;
+import dev.fibservice.api.Version;
 import dev.fibservice.config.ConfigException;
 import dev.fibservice.config.Settings;
 import dev.fibservice.ops.Metrics;
@@ -67,7 +68,8 @@ public final class Clustering {
     Config hazelcast = hazelcastConfig(settings);
     hazelcast.getMemberAttributeConfig()
       .setAttribute(ClusterView.ROLE_ATTRIBUTE, role.wireName())
-      .setAttribute(ClusterView.NODE_ATTRIBUTE, nodeName);
+      .setAttribute(ClusterView.NODE_ATTRIBUTE, nodeName)
+      .setAttribute(ClusterView.VERSION_ATTRIBUTE, Version.current());
     ClusterTls tls = eventBus(settings, options.getEventBusOptions(), hazelcast);
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcast);
     long start = System.nanoTime();
