@@ -52,6 +52,7 @@ public final class FibService {
       log.info("config {}", line);
     }
     settings.deprecations().forEach(log::warn);
+    settings.ignored().forEach(log::warn);
     if (role(settings).computes() && settings.getBoolean(Settings.FIB_WARMUP)) {
       Warmup.start(); // first thing: it runs beside the cluster join and the database's start
     }
