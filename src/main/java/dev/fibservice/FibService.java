@@ -204,15 +204,18 @@ public final class FibService {
     int grace = node.settings().getInt(Settings.SHUTDOWN_GRACE_MS);
     log.info("stopping: draining in-flight requests (grace {} ms)", grace);
     node.drain().start();
-    // past the grace period, what still runs is answered 503 (not cut off) before the servers close
-    vertx.setTimer(Math.max(1, grace), t -> vertx.eventBus().publish(Addresses.GATEWAY_ABORT, null));
     try {
       Future<Void> jobs = main.stopJobs();
       announceLeaving()
-        .transform(ar -> main.drainFrontEnds())
+        .transform(ar -> {
+          // the grace period starts once the fronts know (a 503 at its end is then a hand-back to them): past it, what
+          // still runs is answered 503, not cut off, before the servers close
+          vertx.setTimer(Math.max(1, grace), t -> vertx.eventBus().publish(Addresses.GATEWAY_ABORT, null));
+          return main.drainFrontEnds();
+        })
         .transform(ar -> main.drainCompute())
         .transform(ar -> jobs)
-        .await(grace + 5_000L, TimeUnit.MILLISECONDS);
+        .await(LEAVE_ACK_MS + grace + 5_000L, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       log.warn("draining did not complete: {}", e.toString());
     }
