@@ -420,6 +420,19 @@ class ClusterIT {
     assertTrue(front.isAlive());
   }
 
+  /** As make cluster-stop does it: the members first, the database last; it stops cleanly on SIGTERM. */
+  @Test
+  @Order(12)
+  void theDatabaseStopsCleanlyLast() throws Exception {
+    for (ServiceProcess member : List.of(front, frontB)) {
+      member.terminate();
+      assertEquals(0, member.awaitExit(60), member.log());
+    }
+    db.terminate();
+    assertEquals(0, db.awaitExit(60), db.log());
+    assertTrue(db.log().contains("embedded MariaDB stopped"), db.log());
+  }
+
   // --- helpers ---
 
   private HttpResponse<String> get(ServiceProcess member, String path) throws Exception {
