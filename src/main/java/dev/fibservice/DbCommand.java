@@ -63,6 +63,8 @@ final class DbCommand implements Callable<Integer> {
     }
     Logging.configure(settings.getString(Settings.LOG_FORMAT));
     Logger log = LoggerFactory.getLogger(DbCommand.class);
+    settings.deprecations().forEach(log::warn);
+    settings.ignored().forEach(log::warn);
     if (!DatabaseProcess.available()) {
       log.error("the embedded MariaDB is not here: it sits in lib/ beside the jar after `make build`");
       return 1;

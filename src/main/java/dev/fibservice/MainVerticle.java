@@ -299,12 +299,9 @@ public final class MainVerticle extends VerticleBase {
 
   /** First thing on a stop: the job runner stops and gives the jobs it runs back at once, for another runner. */
   public Future<Void> stopJobs() {
-    if (jobRunnerId == null) {
-      return Future.succeededFuture();
-    }
     String id = jobRunnerId;
     jobRunnerId = null;
-    return vertx.undeploy(id);
+    return undeploy(id);
   }
 
   /**
@@ -312,12 +309,14 @@ public final class MainVerticle extends VerticleBase {
    * have, so a worker member leaves without failing a request.
    */
   public Future<Void> drainCompute() {
-    if (gatewayId == null) {
-      return Future.succeededFuture();
-    }
     String id = gatewayId;
     gatewayId = null;
-    return vertx.undeploy(id);
+    return undeploy(id);
+  }
+
+  /** Undeploys a deployment of this node, if there is one (null: none, or undeployed already). */
+  private Future<Void> undeploy(String id) {
+    return id == null ? Future.succeededFuture() : vertx.undeploy(id);
   }
 
   public int bridgePort() {
