@@ -240,9 +240,19 @@ final class ContractNode implements AutoCloseable {
       return frame;
     }
 
+    /**
+     * A close frame, as a client that leaves properly sends it: a socket only aborted keeps the node's stop waiting for
+     * it (up to shutdown.graceMs) as for a client that vanished.
+     */
     @Override
     public void close() {
-      socket.abort();
+      try {
+        socket.sendClose(WebSocket.NORMAL_CLOSURE, "").get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (Exception e) {
+        // closed by the server already
+      } finally {
+        socket.abort();
+      }
     }
   }
 
