@@ -73,6 +73,24 @@ class ReadinessTest {
     assertEquals(Map.of("accepting", true, "warmup", true, "workers", true), ups(result));
   }
 
+  /** The docs' table of readiness checks (wherever in docs/ it is) lists exactly the checks there are. */
+  @Test
+  void theDocsListEveryCheck() throws Exception {
+    java.util.Set<String> documented = new java.util.TreeSet<>();
+    try (var files = java.nio.file.Files.walk(java.nio.file.Path.of("docs"))) {
+      for (java.nio.file.Path file : files.filter(f -> f.toString().endsWith(".md")).toList()) {
+        String text = java.nio.file.Files.readString(file);
+        int table = text.indexOf("| Check | DOWN while |");
+        if (table >= 0) {
+          text.substring(table).lines().skip(2).takeWhile(l -> l.startsWith("|"))
+            .forEach(l -> documented.add(l.substring(l.indexOf('`') + 1, l.indexOf('`', l.indexOf('`') + 1))));
+        }
+      }
+    }
+    assertEquals(new java.util.TreeSet<>(java.util.List.of(Readiness.ACCEPTING, Readiness.WARMUP, Readiness.WORKERS,
+      Readiness.DATABASE, Readiness.CLUSTER)), documented, "the table \"| Check | DOWN while |\" in docs/");
+  }
+
   private static Map<String, Boolean> ups(CheckResult result) {
     Map<String, Boolean> ups = new java.util.TreeMap<>();
     result.getChecks().forEach(c -> ups.put(c.getId(), c.getUp()));
