@@ -100,6 +100,38 @@ class StartIT {
     }
   }
 
+  /**
+   * A rollback: this jar started beside a configuration file written for a later release. The later release's keys
+   * (they say which release added them) are ignored with a warning naming them; a key with an earlier release that
+   * does not exist is a typo, exit 2.
+   */
+  @Test
+  void aConfigurationOfALaterReleaseStartsThisOneWithAWarning() throws Exception {
+    java.nio.file.Path conf = Files.createTempFile("later-release", ".json");
+    try {
+      Files.writeString(conf, "{\"mysql\":{\"host\":\"off\"},\"fib\":{\"cacheBytes@99.0.0\":67108864},"
+        + "\"tracing@99.0.0\":{\"enabled\":true}}");
+      try (ServiceProcess node = ServiceProcess.start("later-release", Map.of(), "--conf", conf.toString(),
+        "--http-port", "0", "--tcp-port", "0", "--set", "http.compression@99.0.0=true").awaitReady()) {
+        assertEquals(200, get(node.httpPort(), "/hello").statusCode());
+        String log = node.log();
+        for (String key : new String[] {"fib.cacheBytes (from " + conf, "tracing.enabled (from " + conf,
+          "http.compression (from command line"}) {
+          assertEquals(1, log.lines().filter(l -> l.contains("WARN") && l.contains("config key " + key + ") comes with"
+            + " release 99.0.0, later than this one (0.") && l.endsWith("): ignored")).count(), log);
+        }
+      }
+      try (ServiceProcess typo = ServiceProcess.start("earlier-typo", Map.of(), "--conf", conf.toString(),
+        "--set", "fib.timeotMs@0.1.0=5000")) {
+        assertEquals(2, typo.awaitExit(30));
+        assertTrue(typo.log().strip().startsWith("fib-service: unknown config key 'fib.timeotMs' (from command line);"
+          + " it says it came with release 0.1.0, which is not later than this one"), typo.log());
+      }
+    } finally {
+      Files.deleteIfExists(conf);
+    }
+  }
+
   @Test
   void aTransportThatCannotLoadFallsBackToNio() throws Exception {
     // Netty's switch that turns its native transports off: epoll is there, but cannot load

@@ -31,10 +31,11 @@ import java.util.concurrent.TimeUnit;
  *   <li>its member leaves the cluster, or is suspected (it stopped answering: see {@link Members}) while another
  *       member is alive, whatever the size of the computation;</li>
  *   <li>the member has no gateway registered (NO_HANDLERS: starting or leaving) or cannot be reached;</li>
- *   <li>a <em>light</em> computation got no answer within {@link FibClientOptions#attemptTimeoutMs()}.</li>
+ *   <li>a <em>light</em> computation got no answer within {@link FibClientOptions#attemptTimeoutMs()};</li>
+ *   <li>a member that announced its leave answered 503: it handed the computation back.</li>
  * </ul>
  * The attempt given up is cancelled on its member ({@code fib.cancel}, delivered when the member answers again) and
- * its late reply is ignored. An answer from a gateway, a failure included (400, 503 busy, 504, 499), is final.
+ * its late reply is ignored. Any other answer from a gateway, a failure included (400, 503 busy, 504, 499), is final.
  *
  * <p>Each attempt carries its own cancel id ({@code <cancel id>#<attempt>}); {@link #cancel} and a {@code fib.cancel}
  * published in this JVM with the caller's cancel id reach whichever attempt runs. One client per event loop: it
@@ -60,6 +61,8 @@ public final class FibClient {
    */
   private static final int MAX_LOSSES_PER_CALL = 3;
   private static final SecureRandom CANCEL_IDS = new SecureRandom();
+  /** What a leaving member answers for what it hands back (its gateways' 503). */
+  private static final int HANDED_BACK_CODE = 503;
   private final Runnable stopListening;
   private final MessageConsumer<Object> cancels;
 
@@ -278,7 +281,7 @@ public final class FibClient {
     });
   }
 
-  private static RetryReason retryReason(Throwable failure, Attempt attempt) {
+  private RetryReason retryReason(Throwable failure, Attempt attempt) {
     if (failure instanceof ReplyException re) {
       if (attempt.discarded(re)) {
         return RetryReason.NO_HANDLERS;
@@ -286,6 +289,9 @@ public final class FibClient {
       return switch (re.failureType()) {
         case NO_HANDLERS -> RetryReason.NO_HANDLERS;
         case TIMEOUT -> attempt.shortTimeout ? RetryReason.ATTEMPT_TIMEOUT : null;
+        // a leaving member's 503 says nothing about the computation: it is given back, not failed
+        case RECIPIENT_FAILURE -> re.failureCode() == HANDED_BACK_CODE
+          && members.state(attempt.member) == MemberState.LEAVING ? RetryReason.HANDED_BACK : null;
         default -> null;
       };
     }
@@ -314,6 +320,7 @@ public final class FibClient {
       case NO_HANDLERS -> "the worker member had no gateway registered";
       case UNREACHABLE -> "the worker member could not be reached";
       case ATTEMPT_TIMEOUT -> "the worker member did not answer in time";
+      case HANDED_BACK -> "the worker member left and handed it back";
     };
   }
 

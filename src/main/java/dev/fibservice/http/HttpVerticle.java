@@ -178,7 +178,7 @@ public final class HttpVerticle extends ServerVerticle {
     }
     Database database = node.database();
     Pool pool = database.enabled() ? database.pool(vertx) : null;
-    OpsRoutes.mount(vertx, router, node.metrics(), node.drain(), database, pool);
+    OpsRoutes.mount(vertx, router, node.metrics(), node.readiness());
     if (database.enabled()) {
       selectOne = pool.preparedQuery(Sql.SELECT_ONE);
       router.get("/db").handler(this::db);
@@ -227,6 +227,11 @@ public final class HttpVerticle extends ServerVerticle {
   private void route(HttpServerRequest request, Router router, ServedBy served) {
     int repeat;
     served.count();
+    if (node.drain().draining()) {
+      // the node leaves: clients learn this response is the connection's last; once the server shuts down (the next
+      // step of the stop) Vert.x closes each connection as its response in flight is sent, idle ones at once
+      request.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+    }
     HttpMethod method = request.method();
     if (!accessLog && (method == HttpMethod.GET || method == HttpMethod.HEAD) && HELLO.equals(request.path())
       && (repeat = fastRepeat(request.query())) > 0 && connections.requestStarted(request)) {

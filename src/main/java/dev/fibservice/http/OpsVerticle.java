@@ -1,7 +1,6 @@
 package dev.fibservice.http;
 
 import dev.fibservice.config.Settings;
-import dev.fibservice.db.Database;
 import dev.fibservice.net.ConnectionLimit;
 import dev.fibservice.net.ServerVerticle;
 import dev.fibservice.net.Wire;
@@ -11,7 +10,6 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.ext.web.Router;
-import io.vertx.sqlclient.Pool;
 
 import java.util.concurrent.TimeUnit;
 
@@ -37,9 +35,7 @@ public final class OpsVerticle extends ServerVerticle {
     Settings settings = node.settings();
     Connections connections = new Connections(vertx, limit, settings.getInt(Settings.HTTP_HEADER_TIMEOUT_MS));
     Router router = Router.router(vertx);
-    Database database = node.database();
-    Pool pool = database.enabled() ? database.pool(vertx) : null;
-    OpsRoutes.mount(vertx, router, node.metrics(), node.drain(), database, pool);
+    OpsRoutes.mount(vertx, router, node.metrics(), node.readiness());
     router.get("/info").handler(ctx -> ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, HttpVerticle.APPLICATION_JSON)
       .end(node.info().get().put("servedBy", "ops").toBuffer()));
     AllowedMethods.headWhereGet(router);

@@ -36,7 +36,8 @@ import java.util.concurrent.TimeUnit;
  * interactive workers), stores the digits in chunks and marks them DONE. While a job runs, its lease is
  * renewed; a cancelled job's computation is stopped. A runner that cannot renew a lease for as long as
  * the lease lasts (it lost its database) gives that job up, since another runner may take it by then, and
- * takes jobs again once the database is back.
+ * takes jobs again once the database is back. A runner that stops gives its jobs back at once (PENDING again) and
+ * wakes the other runners, so that one of them takes them without waiting for the leases to run out.
  */
 public final class JobRunner extends VerticleBase {
 
@@ -116,12 +117,45 @@ public final class JobRunner extends VerticleBase {
       }).completion());
   }
 
+  /**
+   * Stops computing and gives every job it holds back (PENDING, for any runner), each statement bounded by
+   * mysql.queryTimeoutMs; one it could not give back (the database away) runs again once its lease runs out. A job
+   * already storing its digits finishes that store (one transaction, bounded) rather than be given back.
+   */
   @Override
   public Future<?> stop() {
     stopped = true;
-    // jobs still running stay RUNNING: their lease runs out and another runner (or the next start) takes them
-    running.values().forEach(claim -> claim.computation.cancel());
-    return Future.succeededFuture();
+    List<Future<Boolean>> given = new ArrayList<>();
+    for (Map.Entry<String, Claim> entry : running.entrySet()) {
+      Claim claim = entry.getValue();
+      if (claim.storing) {
+        continue;
+      }
+      claim.givenUp = true;
+      claim.computation.cancel();
+      given.add(database.bounded(pool.preparedQuery(Sql.JOB_GIVE_BACK).execute(Tuple.of(entry.getKey(), owner,
+          claim.attempt)))
+        .map(rows -> {
+          if (rows.rowCount() == 1) {
+            // the other runners look at once, as for a new job (the same message: its id)
+            vertx.eventBus().publish(Addresses.JOBS_WAKEUP, entry.getKey());
+          }
+          return rows.rowCount() == 1;
+        })
+        .otherwise(e -> {
+          log.warn("job {}: could not give it back ({}); it runs again once its lease ({} ms) runs out", entry.getKey(),
+            Database.failure(e).getMessage(), leaseMs);
+          return false;
+        }));
+    }
+    if (given.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return Future.join(given).transform(ar -> {
+      long back = given.stream().filter(f -> Boolean.TRUE.equals(f.result())).count();
+      log.info("job runner stopping: gave {} of {} running jobs back (PENDING) for another runner", back, given.size());
+      return Future.succeededFuture();
+    });
   }
 
   /** Claims as many runnable jobs as there are free job workers. */

@@ -1,6 +1,8 @@
 package dev.fibservice.cluster;
 
+import dev.fibservice.Eventually;
 import dev.fibservice.ServiceProcess;
+import dev.fibservice.api.Version;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -23,6 +25,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -35,16 +38,17 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import dev.fibservice.ops.RuleMetrics;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import dev.fibservice.ops.RuleMetrics;
 
 /**
- * The fat jar as a real cluster on loopback: one {@code http} member (with the event-bus bridge) and two
- * {@code worker} members, each its own JVM, tracing into a real Zipkin server (another JVM). One cluster start-up
- * serves every test, in order; the last ones stop and kill workers. The cluster name and Hazelcast port are chosen
- * at run time, so a leftover or parallel cluster never joins this one.
+ * The fat jar as a real cluster on loopback, shaped as {@code make cluster} makes it: the database as a process of its
+ * own ({@code db}), two {@code http} members (the first with the event-bus bridge) and two {@code worker} members, each
+ * its own JVM, every member started with the documented commands plus free ports (mysql.host "embedded": the
+ * cluster's database process), tracing into a real Zipkin server (another JVM). One cluster start-up serves every test, in order; the last ones stop and kill workers.
+ * The cluster name and Hazelcast port are chosen at run time, so a leftover or parallel cluster never joins this one.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -57,8 +61,14 @@ class ClusterIT {
   private final List<ServiceProcess> processes = new ArrayList<>();
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
     .connectTimeout(Duration.ofSeconds(5)).build();
+  /** The cluster's database: its data under target/, kept between runs (its binaries unpack once). */
+  private final Path dbDir = Path.of("target", "it-cluster-db", "mariadb").toAbsolutePath();
   private int hazelcastPort;
+  /** Where a new member joins: the first front's Hazelcast port (it is the seed), until that front is replaced. */
+  private String joinList;
+  private ServiceProcess db;
   private ServiceProcess front;
+  private ServiceProcess frontB;
   private ServiceProcess workerA;
   private ServiceProcess workerB;
   private Zipkin zipkin;
@@ -78,15 +88,38 @@ class ClusterIT {
       zipkinPort = probe.getLocalPort();
     }
     zipkinEndpoint = Zipkin.endpoint(zipkinPort);
+    joinList = "127.0.0.1:" + hazelcastPort;
+    // first the database, which every member reaches and no member runs
+    db = ServiceProcess.start("cluster-db", Map.of(), "db", "--port", "0", "--data-dir", dbDir.toString());
+    processes.add(db);
+    db.awaitReady();
     // the front is the seed every other member joins through
-    front = start("front", "--role", "http", "--http-port", "0", "--tcp-port", "0", "--bridge-port", "0",
-      "--instances", "2", "--set", "fib.attemptTimeoutMs=500").awaitReady();
-    workerA = start("worker-a", "--role", "worker");
-    workerB = start("worker-b", "--role", "worker");
+    front = startFront("front").awaitReady();
+    frontB = start("front-b", "--role", "http", "--http-port", "0", "--tcp-port", "0", "--instances", "1");
+    workerA = startWorker("worker-a");
+    workerB = startWorker("worker-b");
+    frontB.awaitReady();
     workerA.awaitReady();
     workerB.awaitReady();
     awaitComputeMembers(2);
     zipkin = Zipkin.start(zipkinPort);
+  }
+
+  /** The front tests use: HTTP, TCP, the bridge; a grace period that lets a stopping front finish seconds of work. */
+  private ServiceProcess startFront(String name, String... more) throws IOException {
+    List<String> args = new ArrayList<>(List.of("--role", "http", "--http-port", "0", "--tcp-port", "0", "--bridge-port",
+      "0", "--instances", "2", "--set", "fib.attemptTimeoutMs=500", "--set", "shutdown.graceMs=30000"));
+    args.addAll(List.of(more));
+    return start(name, args.toArray(String[]::new));
+  }
+
+  /**
+   * A worker with a grace period of 200 ms (a leaving worker hands back what runs longer) and its ops port (its
+   * metrics say what it computes).
+   */
+  private ServiceProcess startWorker(String name) throws IOException {
+    return start(name, "--role", "worker", "--set", "shutdown.graceMs=200", "--set", "ops.enabled=true",
+      "--set", "ops.port=0");
   }
 
   @AfterAll
@@ -97,15 +130,18 @@ class ClusterIT {
     }
   }
 
+  /**
+   * A member: the cluster's name and seed, the database process's port and data directory (where its password is), a
+   * lease of 10 minutes (a job handed back must not wait for it) and deadlines long enough for the heavy computations
+   * on a loaded machine.
+   */
   private ServiceProcess start(String name, String... args) throws IOException {
     List<String> all = new ArrayList<>(List.of("--cluster", "--set", "cluster.name=" + clusterName,
-      "--set", "cluster.hazelcastPort=" + hazelcastPort, "--set", "cluster.members=127.0.0.1:" + hazelcastPort,
-      "--set", "workerInstances=1", "--set", "eventLoops=2", "--set", "mysql.host=off",
-      "--set", "tracing.exporter=zipkin", "--set", "tracing.endpoint=" + zipkinEndpoint));
-    if (List.of(args).contains("worker")) {
-      // a worker member's metrics are on an ops port of its own
-      all.addAll(List.of("--set", "ops.enabled=true", "--set", "ops.port=0"));
-    }
+      "--set", "cluster.hazelcastPort=" + hazelcastPort, "--set", "cluster.members=" + joinList,
+      "--set", "workerInstances=1", "--set", "eventLoops=2", "--set", "mysql.port=" + db.ports().getInteger("mysql"),
+      "--set", "mysql.dataDir=" + dbDir, "--set", "jobs.leaseMs=600000", "--set", "fib.timeoutMs=120000",
+      "--set", "sockjs.replyTimeoutMs=125000", "--set", "tracing.exporter=zipkin", "--set",
+      "tracing.endpoint=" + zipkinEndpoint));
     all.addAll(List.of(args));
     ServiceProcess p = ServiceProcess.start("cluster-" + name, Map.of(), all.toArray(String[]::new));
     processes.add(p);
@@ -119,11 +155,13 @@ class ClusterIT {
     assertEquals(clusterName, cluster.getString("name"));
     assertEquals("http", cluster.getString("role"));
     JsonArray members = cluster.getJsonArray("members");
-    assertEquals(3, members.size(), members.encodePrettily());
+    assertEquals(4, members.size(), members.encodePrettily());
     List<String> roles = new ArrayList<>();
     members.forEach(m -> roles.add(((JsonObject) m).getString("role")));
     roles.sort(null);
-    assertEquals(List.of("http", "worker", "worker"), roles);
+    assertEquals(List.of("http", "http", "worker", "worker"), roles);
+    members.forEach(m -> assertEquals(Version.current(), ((JsonObject) m).getString("version"),
+      "each member says its release: " + m));
     assertTrue(front.log().contains("cluster " + clusterName + ": joined in"), "start-up logs the join");
   }
 
@@ -139,7 +177,7 @@ class ClusterIT {
     assertEquals(Set.of(workerA.nodeName(), workerB.nodeName()), nodes);
     // the front counts what each worker member computed for it (its page's workers panel, its fib.stats pushes)
     JsonObject stats = new JsonObject(get("/stats").body()).getJsonObject("cluster");
-    assertEquals(3, stats.getJsonArray("members").size(), stats.encode());
+    assertEquals(4, stats.getJsonArray("members").size(), stats.encode());
     Map<String, Long> byMember = new HashMap<>();
     stats.getJsonArray("workers").forEach(w -> byMember.merge(((JsonObject) w).getString("member"),
       ((JsonObject) w).getLong("computations"), Long::sum));
@@ -155,7 +193,30 @@ class ClusterIT {
     assertEquals(200, r.statusCode(), r.body());
     assertEquals("63245986", new JsonObject(r.body()).getString("value"));
   }
-
+  @Test
+  @Order(36)
+  void theMembersExportEveryMetricTheAlertRulesRead() throws Exception {
+    get("/fib/30"); // a light one, so that the latency histogram has its series
+    String fronts = get("/metrics").body();
+    List<String> workers = new ArrayList<>();
+    for (ServiceProcess worker : List.of(workerA, workerB)) {
+      assertTrue(worker.opsPort() > 0, "a worker member serves its metrics on its ops port");
+      workers.add(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + worker.opsPort() + "/metrics"))
+        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body());
+    }
+    Set<String> named = new java.util.TreeSet<>(RuleMetrics.names());
+    named.removeAll(RuleMetrics.FROM_PROMETHEUS);
+    List<String> scrapes = new ArrayList<>(workers);
+    scrapes.add(fronts);
+    assertEquals(Set.of(), RuleMetrics.missingFrom(named, scrapes.toArray(String[]::new)),
+      "metrics the rules read but no member exports");
+    // the front's view of each worker member, by name
+    for (ServiceProcess worker : List.of(workerA, workerB)) {
+      assertTrue(fronts.contains("fib_cluster_member_state{member=\"" + worker.nodeName() + "\",state=\"alive\"} 1.0"),
+        fronts.lines().filter(l -> l.startsWith("fib_cluster_member_state")).toList().toString());
+    }
+    assertTrue(fronts.contains("fib_cluster_members{state=\"alive\"} 2.0"));
+  }
   @Test
   @Order(65)
   void oneTraceRunsFromTheCallerThroughTheFrontToAWorkerMember() throws Exception {
@@ -192,32 +253,6 @@ class ClusterIT {
     for (JsonObject span : List.of(hop, gateway, compute)) {
       assertEquals(worker, ZipkinSpans.tag(span, "fib.node"), span.encode());
     }
-  }
-
-  @Test
-  @Order(36)
-  void theMembersExportEveryMetricTheAlertRulesRead() throws Exception {
-    get("/fib/30"); // a light one, so that the latency histogram has its series
-    String fronts = get("/metrics").body();
-    List<String> workers = new ArrayList<>();
-    for (ServiceProcess worker : List.of(workerA, workerB)) {
-      assertTrue(worker.opsPort() > 0, "a worker member serves its metrics on its ops port");
-      workers.add(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + worker.opsPort() + "/metrics"))
-        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body());
-    }
-    Set<String> named = new java.util.TreeSet<>(RuleMetrics.names());
-    named.removeAll(RuleMetrics.FROM_PROMETHEUS);
-    named.remove("fib_database_up"); // no database in this cluster; PromtoolTest finds it on a node with one
-    List<String> scrapes = new ArrayList<>(workers);
-    scrapes.add(fronts);
-    assertEquals(Set.of(), RuleMetrics.missingFrom(named, scrapes.toArray(String[]::new)),
-      "metrics the rules read but no member exports");
-    // the front's view of each worker member, by name
-    for (ServiceProcess worker : List.of(workerA, workerB)) {
-      assertTrue(fronts.contains("fib_cluster_member_state{member=\"" + worker.nodeName() + "\",state=\"alive\"} 1.0"),
-        fronts.lines().filter(l -> l.startsWith("fib_cluster_member_state")).toList().toString());
-    }
-    assertTrue(fronts.contains("fib_cluster_members{state=\"alive\"} 2.0"));
   }
 
   @Test
@@ -278,26 +313,151 @@ class ClusterIT {
     awaitComputeMembers(2); // the client has left again
   }
 
+  /**
+   * Started as the docs show it (db, then http and worker members), the cluster runs jobs: the workers, which compute
+   * and reach the database, run them; both fronts serve /db; readiness names its checks, the cluster's among them.
+   */
   @Test
   @Order(70)
-  void aWorkerStoppedBySigtermFailsNoRequest() throws Exception {
+  void aClusterStartedAsDocumentedRunsJobsOnItsWorkers() throws Exception {
+    for (ServiceProcess f : List.of(front, frontB)) {
+      HttpResponse<String> ready = get(f, "/health/ready");
+      assertEquals(200, ready.statusCode(), ready.body());
+      JsonObject checks = new JsonObject();
+      new JsonObject(ready.body()).getJsonArray("checks").forEach(c -> checks.put(((JsonObject) c).getString("id"),
+        c));
+      assertEquals(Set.of("accepting", "warmup", "workers", "database", "cluster"), checks.fieldNames(), ready.body());
+      assertTrue(checks.getJsonObject("cluster").getJsonObject("data").getBoolean("safe"), ready.body());
+      assertEquals("{\"value\":1}", get(f, "/db").body());
+    }
+    String id = submit(front, 500);
+    JsonObject job = awaitDone(front, id);
+    assertEquals(105, job.getInteger("digits"), job.encode());
+    String ran = workerA.log() + workerB.log();
+    assertTrue(ran.contains("job " + id + " DONE"), "a worker member ran it");
+  }
+
+  /**
+   * A front is stopped (SIGTERM) and started again while the database and jobs keep working through the other members:
+   * the request it had in flight is answered whole and its keep-alive connection then closed, never cut; meanwhile the
+   * other front serves /db and takes jobs, which the workers run; started again, it serves both again.
+   */
+  @Test
+  @Order(80)
+  void aFrontStoppedAndStartedAgainLeavesTheDatabaseAndJobsWorking() throws Exception {
+    try (Socket keptAlive = new Socket("127.0.0.1", front.httpPort())) {
+      keptAlive.setSoTimeout(60_000);
+      var out = keptAlive.getOutputStream();
+      out.write("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      var in = new java.io.BufferedInputStream(keptAlive.getInputStream());
+      assertTrue(readResponse(in).startsWith("HTTP/1.1 200"), "the connection is kept alive");
+      // seconds of work in flight on this connection when the stop comes
+      out.write("GET /fib/40?algorithm=recursive HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      Eventually.await("the computation to be in flight", Duration.ofSeconds(30), () -> inFlightOnWorkers() > 0);
+      front.terminate();
+      String response = readResponse(in);
+      assertTrue(response.startsWith("HTTP/1.1 200"), response);
+      assertTrue(response.contains("\"value\":\"102334155\""), "answered whole: " + response);
+      assertEquals(-1, in.read(), "then the connection is closed, between requests");
+    }
+    // while it is gone, the other front serves the database and takes jobs
+    String during = submit(frontB, 400);
+    assertEquals("{\"value\":1}", get(frontB, "/db").body());
+    assertEquals(0, front.awaitExit(60), front.log());
+    assertTrue(front.log().contains("stopped"), front.log());
+    assertEquals(84, awaitDone(frontB, during).getInteger("digits"));
+    // started again, joining through the members that stayed
+    String seeds = "127.0.0.1:" + workerA.ports().getInteger("hazelcast") + ",127.0.0.1:"
+      + workerB.ports().getInteger("hazelcast");
+    front = startFront("front-again", "--set", "cluster.hazelcastPort=0", "--set", "cluster.members=" + seeds)
+      .awaitReady();
+    joinList = "127.0.0.1:" + front.ports().getInteger("hazelcast");
+    awaitComputeMembers(2);
+    HttpResponse<String> ready = Eventually.poll(Duration.ofSeconds(60), () -> get(front, "/health/ready"),
+      r -> r.statusCode() == 200);
+    assertEquals(200, ready.statusCode(), ready.body());
+    assertEquals("{\"value\":1}", get(front, "/db").body());
+    assertEquals(209, awaitDone(front, submit(front, 1000)).getInteger("digits"));
+  }
+
+  /**
+   * A worker stopped by SIGTERM under load: no request fails. It hands its work back at once, counted: the job it runs
+   * is PENDING again for the other worker, which finishes it (a second attempt) long before jobs.leaseMs (10 minutes
+   * here); what it still computes at the end of its grace period (200 ms), a heavy computation at least, is answered
+   * 503, which the front, told it leaves, sends to the other worker (retries handed_back); the fronts said they had
+   * seen it leave.
+   */
+  @Test
+  @Order(90)
+  void aWorkerStoppedBySigtermHandsItsWorkBackAndFailsNoRequest() throws Exception {
+    long handedBack = retries("handed_back");
     try (Load load = new Load()) {
       load.awaitRequests(50);
-      workerA.terminate();
-      assertEquals(0, workerA.awaitExit(60), workerA.log());
-      Thread.sleep(1000);
+      String job = submit(front, new JsonObject().put("n", 42).put("algorithm", "recursive"));
+      ServiceProcess running = Eventually.poll(Duration.ofSeconds(60), () -> runnerOf(job), p -> p != null);
+      assertTrue(running != null, "no worker took job " + job);
+      // heavy computations until one runs on that worker (the front sends each to the member with the fewest in
+      // flight: the load's light requests count too), as its own metrics say
+      HttpRequest f42 = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + front.httpPort()
+        + "/fib/42?algorithm=recursive")).timeout(Duration.ofSeconds(150)).build();
+      List<CompletableFuture<HttpResponse<String>>> heavy = new ArrayList<>();
+      while (heavy.size() < 6 && !heavyInFlight(running)) {
+        heavy.add(http.sendAsync(f42, HttpResponse.BodyHandlers.ofString()));
+        Eventually.within(Duration.ofSeconds(5), () -> heavyInFlight(running));
+      }
+      assertTrue(heavyInFlight(running), "none of " + heavy.size() + " heavy computations ran on the stopping worker");
+      running.terminate();
+      assertEquals(0, running.awaitExit(60), running.log());
+      for (CompletableFuture<HttpResponse<String>> f : heavy) {
+        HttpResponse<String> r = f.get(120, TimeUnit.SECONDS);
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("267914296", new JsonObject(r.body()).getString("value"));
+      }
+      JsonObject done = awaitDone(front, job);
+      assertEquals(2, done.getInteger("attempts"), "given back, run again: " + done.encode());
       load.awaitRequests(load.total() + 50);
       load.stop();
       assertEquals(Map.of(), load.failures(), "failed requests while a worker left gracefully");
+      String log = running.log();
+      assertTrue(log.contains("job runner stopping: gave 1 of 1 running jobs back"), log);
+      assertTrue(log.contains("leaving the cluster: 2 of 2 fronts have seen it"), log);
+      assertTrue(java.util.regex.Pattern.compile("handed back \\d+ computations that ran past shutdown.graceMs")
+        .matcher(log).find(), log);
+      assertTrue(retries("handed_back") > handedBack, "the front moved what the worker handed back");
+      // back to two workers for the next tests
+      if (running == workerA) {
+        workerA = startWorker("worker-c").awaitReady();
+      } else {
+        workerB = startWorker("worker-c").awaitReady();
+      }
     }
-    assertTrue(workerA.log().contains("leaving the cluster"), workerA.log());
-    // back to two workers for the next test
-    workerA = start("worker-c", "--role", "worker").awaitReady();
     awaitComputeMembers(2);
   }
 
+  /** The worker member whose log says it runs this job, or null. */
+  private ServiceProcess runnerOf(String job) throws IOException {
+    for (ServiceProcess w : List.of(workerA, workerB)) {
+      if (w.log().contains("job " + job + " F(42) recursive running (attempt 1)")) {
+        return w;
+      }
+    }
+    return null;
+  }
+
+  /** Whether this worker computes something in its heavy lane now (its ops port's metrics). */
+  private boolean heavyInFlight(ServiceProcess worker) throws Exception {
+    String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + worker.ports().getInteger("ops")
+      + "/metrics")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
+    return metrics.lines().anyMatch(l -> l.startsWith("fib_in_flight{lane=\"heavy\"}") && !l.endsWith(" 0.0"));
+  }
+
+  /** The front's retries for this reason. */
+  private long retries(String reason) throws Exception {
+    return new JsonObject(get(front, "/info").body()).getJsonObject("cluster").getJsonObject("retries").getLong(reason);
+  }
+
   @Test
-  @Order(80)
+  @Order(100)
   void aWorkerKilledMidStreamFailsNoRequest() throws Exception {
     try (Load load = new Load()) {
       load.awaitRequests(50);
@@ -328,9 +488,8 @@ class ClusterIT {
       assertTrue(load.nodes().contains(workerA.nodeName()));
     }
   }
-
   @Test
-  @Order(85)
+  @Order(105)
   void theRetryOfTheKilledMembersComputationIsASecondAttemptInTheSameTrace() throws Exception {
     assertEquals(4, killedMidCall.size(), "the kill test ran first");
     zipkin.awaitReady();
@@ -369,7 +528,7 @@ class ClusterIT {
   }
 
   @Test
-  @Order(90)
+  @Order(110)
   void withNoWorkerLeftTheAnswerIs503AtOnce() throws Exception {
     workerA.kill();
     workerA.awaitExit(30);
@@ -387,7 +546,70 @@ class ClusterIT {
     assertTrue(front.isAlive());
   }
 
+  /** As make cluster-stop does it: the members first, the database last; it stops cleanly on SIGTERM. */
+  @Test
+  @Order(120)
+  void theDatabaseStopsCleanlyLast() throws Exception {
+    for (ServiceProcess member : List.of(front, frontB)) {
+      member.terminate();
+      assertEquals(0, member.awaitExit(60), member.log());
+    }
+    db.terminate();
+    assertEquals(0, db.awaitExit(60), db.log());
+    assertTrue(db.log().contains("embedded MariaDB stopped"), db.log());
+  }
+
   // --- helpers ---
+
+  private HttpResponse<String> get(ServiceProcess member, String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + member.httpPort() + path))
+      .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Submits F(n) as a job through this front; its id. */
+  private String submit(ServiceProcess member, int n) throws Exception {
+    return submit(member, new JsonObject().put("n", n));
+  }
+
+  private String submit(ServiceProcess member, JsonObject job) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + member.httpPort()
+        + "/jobs")).timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
+      .POST(HttpRequest.BodyPublishers.ofString(job.encode())).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(202, r.statusCode(), r.body());
+    return new JsonObject(r.body()).getString("id");
+  }
+
+  /** Waits (bounded: a hang guard) until the job is DONE; its JSON. */
+  private JsonObject awaitDone(ServiceProcess member, String id) throws Exception {
+    JsonObject job = Eventually.poll(Duration.ofSeconds(120), () -> new JsonObject(get(member, "/jobs/" + id).body()),
+      j -> !"PENDING".equals(j.getString("status")) && !"RUNNING".equals(j.getString("status")));
+    assertEquals("DONE", job.getString("status"), job.encode());
+    return job;
+  }
+
+  /** Computations the front has in flight on worker members, from its /info. */
+  private int inFlightOnWorkers() throws Exception {
+    int n = 0;
+    for (Object m : new JsonObject(get(front, "/info").body()).getJsonObject("cluster").getJsonArray("members")) {
+      n += ((JsonObject) m).getInteger("inFlight", 0);
+    }
+    return n;
+  }
+
+  /** One HTTP/1.1 response with a Content-Length body, read whole from the stream. */
+  private static String readResponse(java.io.InputStream in) throws IOException {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) {
+        throw new IOException("the connection closed within a response head: " + head);
+      }
+      head.append((char) b);
+    }
+    java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+    byte[] body = length.find() ? in.readNBytes(Integer.parseInt(length.group(1))) : new byte[0];
+    return head + new String(body, StandardCharsets.UTF_8);
+  }
 
   private HttpResponse<String> get(String path) throws Exception {
     return http.send(request(path), HttpResponse.BodyHandlers.ofString());
@@ -415,7 +637,7 @@ class ClusterIT {
       // a worker gets requests once it answered the front's ping over the event bus
       seen = (int) members.stream().filter(m -> "worker".equals(((JsonObject) m).getString("role"))
         && ((JsonObject) m).getBoolean("reachable", false)).count();
-      if (seen == count && members.size() == count + 1) {
+      if (seen == count && members.size() == count + 2) {
         return;
       }
       Thread.sleep(100);

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
+import dev.fibservice.api.Version;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -188,6 +189,46 @@ class SettingsTest {
     assertBad("fib.heavyWorkers: '0' is not accepted (from command line); expected \"auto\" or an integer from 1 to 256",
       null, Map.of(), Map.of("workerInstances", "0"));
     assertTrue(Settings.defaults().deprecations().isEmpty());
+  }
+
+  /**
+   * A rollback starts an earlier jar beside a configuration written for a later release: a key that says the release
+   * that added it is ignored, with a warning, by a jar before that release, and read by one that knows it. Without a
+   * release, or with one that is not later, an unknown key is still a typo.
+   */
+  @Test
+  void keysOfALaterReleaseAreIgnoredWithAWarningAndTyposStillFail() throws Exception {
+    String later = "99.0.0";
+    Path file = write("{\"fib\":{\"timeoutMs\":4000,\"cacheBytes@" + later + "\":67108864},\"tracing@" + later
+      + "\":{\"enabled\":true}}");
+    Settings s = Settings.load(file, true, Map.of(), Map.of("http.compression@" + later, "true"));
+    assertEquals(4000, s.getInt(Settings.FIB_TIMEOUT_MS), "the file's other keys still load");
+    assertEquals(List.of("config key fib.cacheBytes (from " + file + ") comes with release " + later + ", later than"
+        + " this one (" + Version.current() + "): ignored",
+      "config key tracing.enabled (from " + file + ") comes with release " + later + ", later than this one ("
+        + Version.current() + "): ignored",
+      "config key http.compression (from command line) comes with release " + later + ", later than this one ("
+        + Version.current() + "): ignored"), s.ignored());
+    assertTrue(s.deprecations().isEmpty());
+    assertTrue(Settings.defaults().ignored().isEmpty());
+    // a release that knows the key reads it, whatever release it names, with the checks of the key itself
+    assertEquals(5000, Settings.load(write("{\"fib\":{\"timeoutMs@0.1.0\":5000}}"), true, Map.of(), Map.of())
+      .getInt(Settings.FIB_TIMEOUT_MS));
+    assertEquals(6000, Settings.defaults().with(Map.of("fib.timeoutMs@" + later, "6000")).getInt(Settings.FIB_TIMEOUT_MS));
+    assertEquals(3, Settings.load(null, false, Map.of(), Map.of("workerInstances@0.1.0", "3"))
+      .getInt(Settings.FIB_HEAVY_WORKERS), "an old name with its release");
+    assertBad("fib.timeoutMs: '0' is not accepted (from command line)", null, Map.of(),
+      Map.of("fib.timeoutMs@0.1.0", "0"));
+    Path quoted = write("{\"fib\":{\"timeoutMs@0.1.0\":\"5000\"}}");
+    assertBad("fib.timeoutMs@0.1.0: '5000' is not accepted (from " + quoted + ")", quoted, Map.of(), Map.of());
+    // an unknown key that says an earlier release (or this one) is a typo: exit 2, as without a release
+    assertBad("unknown config key 'fib.timeotMs' (from command line); it says it came with release 0.1.0, which is not"
+      + " later than this one (" + Version.current() + "), so it is no key of a later release", null, Map.of(),
+      Map.of("fib.timeotMs@0.1.0", "5000"));
+    assertBad("unknown config key 'fib.timeotMs'", null, Map.of(),
+      Map.of("fib.timeotMs@" + Version.current(), "5000"));
+    assertBad("config key fib.cacheBytes@latest (from command line): 'latest' after the @ is not a release; expected"
+      + " MAJOR.MINOR.PATCH", null, Map.of(), Map.of("fib.cacheBytes@latest", "1"));
   }
 
   @Test
