@@ -202,6 +202,8 @@ public final class FibService {
       log.warn("draining did not complete: {}", e.toString());
     }
     stop(vertx, node.database());
+    // off the heap: freed now, not left to the end of the JVM (tests run many nodes in one)
+    node.results().cache().clear();
     log.info("stopped");
   }
 

@@ -31,6 +31,8 @@ public final class FibonacciVerticle extends VerticleBase {
   private final NodeStats stats;
   /** CPU niceness of this lane's threads (heavy maths yields the cores to the event loops); 0 = as is. */
   private final int nice;
+  /** Where heavy doubling results are kept for the requests that ask again (see {@link Results}). */
+  private final Results results;
   private NodeStats.Counter done;
 
   /**
@@ -38,13 +40,15 @@ public final class FibonacciVerticle extends VerticleBase {
    * @param name    what replies show in "worker": node and worker, e.g. {@code host-42/heavy-2}
    * @param stats   the node's live counters, where this worker counts its computations
    * @param nice    the CPU niceness for this lane's threads (0 = unchanged)
+   * @param results the node's result cache, which this worker fills ({@link Results#off()} for one that does not)
    */
-  public FibonacciVerticle(String address, String name, Metrics metrics, NodeStats stats, int nice) {
+  public FibonacciVerticle(String address, String name, Metrics metrics, NodeStats stats, int nice, Results results) {
     this.address = address;
     this.name = name;
     this.metrics = metrics;
     this.stats = stats;
     this.nice = nice;
+    this.results = results;
   }
 
   @Override
@@ -72,6 +76,13 @@ public final class FibonacciVerticle extends VerticleBase {
       long micros = (System.nanoTime() - start) / 1000;
       metrics.computed(request.algorithm(), micros);
       done.increment();
+      if (results.cached(request)) {
+        // the digits' copy off the heap happens here, on the worker, not on the event loop of whoever asks next
+        CachedResult kept = results.cache().put(request.n(), digits, micros, name);
+        if (kept != null) {
+          kept.release();
+        }
+      }
       message.reply(new ComputeResult(request, digits, micros, name));
     } catch (CancellationException e) {
       log.debug("computation {} F({}) {} cancelled", computation.id(), request.n(), request.algorithm().wireName());
