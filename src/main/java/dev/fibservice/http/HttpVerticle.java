@@ -53,6 +53,8 @@ public final class HttpVerticle extends ServerVerticle {
   static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
   static final CharSequence X_REQUEST_ID = HttpHeaders.createOptimized("X-Request-Id");
   /** F(n) of a URL never changes: any cache may keep a /fib answer for a year (the longest RFC 9111 suggests). */
+  /** The request header /fib's body depends on (JSON or text), as Vary names it. */
+  static final CharSequence ACCEPT = HttpHeaders.createOptimized("Accept");
   static final CharSequence IMMUTABLE = HttpHeaders.createOptimized("public, max-age=31536000, immutable");
 
   /** Routing-context key of the request id. */
@@ -429,7 +431,7 @@ public final class HttpVerticle extends ServerVerticle {
   /** The headers of a /fib 200 and 304 (RFC 9111 and 9110, 15.4.5: a 304 carries those its 200 would). */
   private static HttpServerResponse validators(HttpServerResponse response, String tag) {
     response.putHeader(HttpHeaders.ETAG, tag).putHeader(HttpHeaders.CACHE_CONTROL, IMMUTABLE);
-    response.headers().add(HttpHeaders.VARY, HttpHeaders.ACCEPT);
+    response.headers().add(HttpHeaders.VARY, ACCEPT);
     return response;
   }
 
