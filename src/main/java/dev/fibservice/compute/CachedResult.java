@@ -42,8 +42,11 @@ public final class CachedResult {
     this.digits = digits;
   }
 
-  /** An entry holding one reference (its creator's), with {@code value}'s ASCII digits copied off the heap once. */
-  static CachedResult of(int n, String value, long computeMicros, String worker) {
+  /**
+   * An entry holding one reference (its creator's), with {@code value}'s ASCII digits copied off the heap once; outside
+   * any cache until {@link ResultCache#put} keeps it (the big-response warm-up uses one of its own).
+   */
+  public static CachedResult of(int n, String value, long computeMicros, String worker) {
     byte[] head = ("{\"n\":" + n + ",\"algorithm\":\"doubling\",\"value\":\"").getBytes(StandardCharsets.US_ASCII);
     // the rest as JsonObject encodes it (the worker's name escaped as JSON), after the closing quote of the value
     String rest = new JsonObject().put("digits", value.length()).put("computeMicros", computeMicros)
@@ -52,7 +55,8 @@ public final class CachedResult {
     int length = head.length + value.length() + tail.length;
     ByteBuf json = Unpooled.directBuffer(length, length);
     json.writeBytes(head);
-    json.writeCharSequence(value, StandardCharsets.US_ASCII);
+    // one array copy (String's own intrinsic), not Netty's loop over the characters
+    json.writeBytes(value.getBytes(StandardCharsets.US_ASCII));
     json.writeBytes(tail);
     return new CachedResult(n, computeMicros, worker, json, head.length, value.length());
   }

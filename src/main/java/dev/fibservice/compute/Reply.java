@@ -24,7 +24,7 @@ public final class Reply {
   }
 
   /** From a cached result, whose reference the reply now holds. */
-  static Reply of(CachedResult cached) {
+  public static Reply of(CachedResult cached) {
     return new Reply(cached, null);
   }
 

@@ -409,23 +409,30 @@ public final class HttpVerticle extends ServerVerticle {
           reply.release();
           return;
         }
-        validators(response, tag).putHeader(HttpHeaders.CONTENT_TYPE, text ? TEXT_PLAIN : APPLICATION_JSON);
-        if (head) {
-          response.putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(reply.length(text)));
-          reply.release();
-          response.end();
-          return;
-        }
-        Future<Void> written;
-        try {
-          written = response.end(reply.body(text));
-        } catch (RuntimeException e) {
-          reply.release();
-          throw e;
-        }
-        // a cached body is a view of the cache's memory: kept until the socket has taken it
-        written.onComplete(v -> reply.release());
+        send(validators(response, tag), reply, text, head);
       });
+  }
+
+  /**
+   * A /fib 200: the reply's body, or for HEAD its length alone. A cached body is a view of the cache's memory: its
+   * reference is given up once the socket has taken it.
+   */
+  static void send(HttpServerResponse response, Reply reply, boolean text, boolean head) {
+    response.putHeader(HttpHeaders.CONTENT_TYPE, text ? TEXT_PLAIN : APPLICATION_JSON);
+    if (head) {
+      response.putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(reply.length(text)));
+      reply.release();
+      response.end();
+      return;
+    }
+    Future<Void> written;
+    try {
+      written = response.end(reply.body(text));
+    } catch (RuntimeException e) {
+      reply.release();
+      throw e;
+    }
+    written.onComplete(v -> reply.release());
   }
 
   /** The headers of a /fib 200 and 304 (RFC 9111 and 9110, 15.4.5: a 304 carries those its 200 would). */
