@@ -103,7 +103,11 @@ public final class CachedResult {
     return BufferInternal.buffer(json.slice(0, json.writerIndex()).asReadOnly());
   }
 
-  /** The text body (the digits and a newline), a view of this entry's memory: as {@link #json()}. */
+  /**
+   * The text body (the digits and a newline), a view of this entry's memory: as {@link #json()}. Both parts are off
+   * the heap: the transport writes a composite of such parts with one gathering write, no copy (and Netty's
+   * FixedCompositeByteBuf judges "direct" from the parts after its first, so a heap part first would be mistaken).
+   */
   public Buffer text() {
     return BufferInternal.buffer(Unpooled.wrappedUnmodifiableBuffer(json.slice(digitsAt, digits), NEWLINE.duplicate()));
   }
