@@ -47,7 +47,7 @@ final class CacheScenario implements AutoCloseable {
   private static final List<String> NO_DATABASE = List.of("--set", "mysql.host=off");
   /** Both switches off, and deadlines long enough for 100 computations of F(10^7) in a row on two cores. */
   private static final List<String> CACHE_OFF = List.of("--set", "mysql.host=off", "--set", "fib.singleFlight=false",
-    "--set", "fib.cacheBytes=0", "--set", "fib.timeoutMs=600000");
+    "--set", "fib.cacheBytes=0", "--set", "fib.timeoutMs=600000", "--set", "sockjs.replyTimeoutMs=605000");
   static final int BURST = 100;
   static final int ZIPF_CONNECTIONS = 32;
 
@@ -100,7 +100,7 @@ final class CacheScenario implements AutoCloseable {
 
   /** One round of a node: one request's time, then the burst's, for fresh n each. */
   private record Burst(String node, int round, int singleN, double singleMs, int burstN, double burstMs, int ok,
-                       long computations) {
+                       long computations, double lightMs) {
     double ratio() {
       return burstMs / singleMs;
     }
@@ -109,9 +109,14 @@ final class CacheScenario implements AutoCloseable {
   void coalesce() throws Exception {
     ServiceProcess on = node("coalesce-on", NO_DATABASE);
     ServiceProcess off = node("coalesce-off", CACHE_OFF);
-    // each path once for a size like the measured ones: class loading and the JIT are not what is measured
+    // each path once for a size like the measured ones, then bursts of a light n (cheap on both nodes): class loading,
+    // the JIT and the client's connections (kept in its pool, so a burst measures requests, not handshakes) are not
+    // what is measured
     for (ServiceProcess n : List.of(on, off)) {
       head(n, 9_000_000 + (n == on ? 0 : 1));
+      for (int i = 0; i < 10; i++) {
+        concurrently(n, 1000);
+      }
     }
     List<Burst> bursts = new ArrayList<>();
     String loadBefore = SuiteReport.loadAverage();
@@ -128,18 +133,21 @@ final class CacheScenario implements AutoCloseable {
     StringBuilder md = new StringBuilder("`HEAD /fib/n` with `Accept: text/plain`, each n fresh (never asked before),"
       + " near 10^7 (2.09 million digits): one request alone, then " + BURST + " concurrent identical requests for"
       + " another n (" + BURST + " connections of java.net.http, all sent at once; the time to the last answer)."
-      + " Computations: the node's `fib_compute_seconds_count{algorithm=\"doubling\"}` before and after the burst."
+      + " The client's connections are open and the paths warm before (bursts of a light n); the last column is the"
+      + " same burst for n = 1000 (computed in microseconds): what " + BURST + " requests at once cost here without the"
+      + " computation. Computations: the node's `fib_compute_seconds_count{algorithm=\"doubling\"}` before and after"
+      + " the burst."
       + " Load average (1, 5, 15 min) before: " + loadBefore + ", after: " + loadAfter + ".\n\n"
       + "| node | round | one request: n, ms | " + BURST + " concurrent: n, ms to the last | burst / one | answered 200"
-      + " | computations |\n|---|---:|---|---|---:|---:|---:|\n");
+      + " | computations | " + BURST + " concurrent, n = 1000, ms |\n|---|---:|---|---|---:|---:|---:|---:|\n");
     JsonArray raw = new JsonArray();
     for (Burst b : bursts) {
-      md.append(String.format(Locale.ROOT, "| %s | %d | %,d: %s | %,d: %s | %.2f× | %d of %d | %d |%n", b.node(),
+      md.append(String.format(Locale.ROOT, "| %s | %d | %,d: %s | %,d: %s | %.2f× | %d of %d | %d | %s |%n", b.node(),
         b.round() + 1, b.singleN(), SuiteReport.ms(b.singleMs()), b.burstN(), SuiteReport.ms(b.burstMs()), b.ratio(),
-        b.ok(), BURST, b.computations()));
+        b.ok(), BURST, b.computations(), SuiteReport.ms(b.lightMs())));
       raw.add(new JsonObject().put("node", b.node()).put("round", b.round() + 1).put("singleN", b.singleN())
         .put("singleMs", b.singleMs()).put("burstN", b.burstN()).put("burstMs", b.burstMs()).put("ok", b.ok())
-        .put("computations", b.computations()));
+        .put("computations", b.computations()).put("lightBurstMs", b.lightMs()));
     }
     report.section("Identical heavy requests at once (" + BURST + " × `HEAD /fib/n`, n near 10^7)", md.toString(),
       "coalesce", raw);
@@ -162,21 +170,32 @@ final class CacheScenario implements AutoCloseable {
     }
     int burstN = fresh--;
     double before = doublingsComputed(node);
-    List<CompletableFuture<HttpResponse<Void>>> all = new ArrayList<>();
     long t1 = System.nanoTime();
+    int ok = concurrently(node, burstN);
+    double burstMs = (System.nanoTime() - t1) / 1e6;
+    long computations = Math.round(doublingsComputed(node) - before);
+    // the same burst for a light n, computed in microseconds: what 100 requests at once cost without the computation
+    long t2 = System.nanoTime();
+    concurrently(node, 1000);
+    double lightMs = (System.nanoTime() - t2) / 1e6;
+    Burst b = new Burst(name, round, singleN, singleMs, burstN, burstMs, ok, computations, lightMs);
+    System.out.printf(Locale.ROOT, "   coalesce %-32s round %d: one %.0f ms, %d concurrent %.0f ms (%.2f×), %d ok,"
+      + " %d computations; %d concurrent of a light n %.0f ms%n", name, round + 1, singleMs, BURST, burstMs, b.ratio(),
+      ok, computations, BURST, lightMs);
+    return b;
+  }
+
+  /** {@link #BURST} identical HEAD requests at once; how many were answered 200. */
+  private int concurrently(ServiceProcess node, int n) {
+    List<CompletableFuture<HttpResponse<Void>>> all = new ArrayList<>();
     for (int i = 0; i < BURST; i++) {
-      all.add(client.sendAsync(headRequest(node, burstN), HttpResponse.BodyHandlers.discarding()));
+      all.add(client.sendAsync(headRequest(node, n), HttpResponse.BodyHandlers.discarding()));
     }
     int ok = 0;
     for (CompletableFuture<HttpResponse<Void>> f : all) {
       ok += f.join().statusCode() == 200 ? 1 : 0;
     }
-    double burstMs = (System.nanoTime() - t1) / 1e6;
-    long computations = Math.round(doublingsComputed(node) - before);
-    Burst b = new Burst(name, round, singleN, singleMs, burstN, burstMs, ok, computations);
-    System.out.printf(Locale.ROOT, "   coalesce %-32s round %d: one %.0f ms, %d concurrent %.0f ms (%.2f×), %d ok,"
-      + " %d computations%n", name, round + 1, singleMs, BURST, burstMs, b.ratio(), ok, computations);
-    return b;
+    return ok;
   }
 
   private static HttpRequest headRequest(ServiceProcess node, int n) {
@@ -205,16 +224,22 @@ final class CacheScenario implements AutoCloseable {
     return values;
   }
 
-  /** wrk's script: each request's path drawn Zipf (s = 1) over {@code values} in order, from a fixed seed. */
+  /**
+   * wrk's script: each request's path drawn Zipf (s = 1) over {@code values} in order, from a fixed seed. The requests
+   * are made in init(), once wrk has added the Host header (one made at load time has none: a 400 everywhere).
+   */
   static String zipfScript(List<Integer> values) {
-    StringBuilder s = new StringBuilder("wrk.headers[\"Accept\"] = \"text/plain\"\nlocal requests = {}\n"
-      + "local cumulative = {}\nlocal total = 0\n");
+    StringBuilder s = new StringBuilder("wrk.headers[\"Accept\"] = \"text/plain\"\nlocal paths = {}\n"
+      + "local cumulative = {}\nlocal requests = {}\nlocal total = 0\n");
     for (int i = 0; i < values.size(); i++) {
       s.append(String.format(Locale.ROOT, "total = total + 1 / %d%n", i + 1));
       s.append(String.format(Locale.ROOT, "cumulative[%d] = total%n", i + 1));
-      s.append(String.format(Locale.ROOT, "requests[%d] = wrk.format(nil, \"/fib/%d\")%n", i + 1, values.get(i)));
+      s.append(String.format(Locale.ROOT, "paths[%d] = \"/fib/%d\"%n", i + 1, values.get(i)));
     }
-    s.append("math.randomseed(2026)\n"
+    s.append("function init(args)\n"
+      + "  for i, path in ipairs(paths) do requests[i] = wrk.format(nil, path) end\n"
+      + "  math.randomseed(2026)\n"
+      + "end\n"
       + "request = function()\n"
       + "  local r = math.random() * total\n"
       + "  for i = 1, #cumulative do\n"
@@ -260,19 +285,25 @@ final class CacheScenario implements AutoCloseable {
     Files.writeString(script, zipfScript(values));
     String label = "F(n), n Zipf over 16 values 10^6..10^7, text/plain, c=" + ZIPF_CONNECTIONS;
     String nginxName = "nginx proxy_cache + fib-service (cache off)";
+    // the JIT settles over the first seconds of load (measured: the first 5 s run of a fresh node at a quarter of the
+    // later ones); nginx gets the same run
+    Duration jit = Duration.ofSeconds(Long.getLong("bench.jitSeconds", 10));
+    for (String url : List.of(BenchSuite.http(service, "/"), nginx.http("/"))) {
+      suite.wrk.run(Load.http(url, ZIPF_CONNECTIONS, true), jit, List.of("-s", script.toString()));
+    }
     String loadBefore = SuiteReport.loadAverage();
     for (int r = 0; r < suite.rounds; r++) {
       List<String[]> order = new ArrayList<>(List.of(new String[] {"fib-service", BenchSuite.http(service, "/")},
         new String[] {nginxName, nginx.http("/")}));
       Collections.rotate(order, -r);
       for (String[] target : order) {
-        ProcessHandle process = target[0].equals(nginxName) ? null : ProcessHandle.of(service.pid()).orElse(null);
+        // the server's CPU per request: the service's JVM, or nginx's master and workers (the upstream idles: all hits)
+        ProcessHandle process = target[0].equals(nginxName) ? nginx.process.toHandle()
+          : ProcessHandle.of(service.pid()).orElse(null);
         double cpu0 = SuiteProcesses.Cpu.seconds(process);
         Sample s = suite.wrk.run(Load.http(target[1], ZIPF_CONNECTIONS, true), suite.seconds,
           List.of("-s", script.toString()));
-        if (process != null) {
-          s = s.withServerCpu(SuiteProcesses.Cpu.seconds(process) - cpu0);
-        }
+        s = s.withServerCpu(SuiteProcesses.Cpu.seconds(process) - cpu0);
         System.out.printf(Locale.ROOT, "   Z    %-62s %-44s %8.0f req/s  p99 %8.2f ms%s%n", label, target[0], s.rps(),
           s.p99Ms(), s.errors() == 0 ? "" : "  errors " + s.errors() + " " + s.detail());
         report.add("Z", label, target[0], "wrk", s);
@@ -287,9 +318,11 @@ final class CacheScenario implements AutoCloseable {
     report.note(String.format(Locale.ROOT, "Zipf mix (Z): values in order of popularity %s; wrk -t1 -c%d with a Lua"
       + " script drawing each path (s = 1, fixed seed), %d rounds alternating which server goes first. Same digits"
       + " from both, and from GMP, by SHA-256: %s Computations of F(n) over the whole scenario: fib-service %d, the"
-      + " upstream behind nginx %d (16 values). nginx %s, %d workers, `proxy_cache` on disk (page cache) with"
+      + " upstream behind nginx %d (16 values). Both had a %d s run of the same load first (discarded). nginx %s, %d"
+      + " workers, `proxy_cache` on disk (page cache) with"
       + " `proxy_cache_lock`, upstream keepalive 64. Load average before: %s, after: %s.", values, ZIPF_CONNECTIONS,
-      suite.rounds, hashes, ourComputations, upstreamComputations, nginx.version, suite.cores, loadBefore, loadAfter));
+      suite.rounds, hashes, ourComputations, upstreamComputations, jit.toSeconds(), nginx.version, suite.cores,
+      loadBefore, loadAfter));
     warm(service, upstream);
   }
 
