@@ -292,7 +292,11 @@ final class CacheScenario implements AutoCloseable {
       suite.wrk.run(Load.http(url, ZIPF_CONNECTIONS, true), jit, List.of("-s", script.toString()));
     }
     String loadBefore = SuiteReport.loadAverage();
+    // each round's pair: this machine is shared, and one round's ratio says more than two medians taken apart
+    List<double[]> pairs = new ArrayList<>();
     for (int r = 0; r < suite.rounds; r++) {
+      double[] pair = new double[4];
+      pairs.add(pair);
       List<String[]> order = new ArrayList<>(List.of(new String[] {"fib-service", BenchSuite.http(service, "/")},
         new String[] {nginxName, nginx.http("/")}));
       Collections.rotate(order, -r);
@@ -307,14 +311,27 @@ final class CacheScenario implements AutoCloseable {
         System.out.printf(Locale.ROOT, "   Z    %-62s %-44s %8.0f req/s  p99 %8.2f ms%s%n", label, target[0], s.rps(),
           s.p99Ms(), s.errors() == 0 ? "" : "  errors " + s.errors() + " " + s.detail());
         report.add("Z", label, target[0], "wrk", s);
+        int at = target[0].equals(nginxName) ? 2 : 0;
+        pair[at] = s.rps();
+        pair[at + 1] = s.serverCpuMicros();
       }
     }
+    StringBuilder rounds = new StringBuilder();
+    for (double[] pair : pairs) {
+      rounds.append(String.format(Locale.ROOT, "%s%.2f× (CPU %.0f vs %.0f µs/req)", rounds.length() == 0 ? "" : ", ",
+        pair[0] / pair[2], pair[1], pair[3]));
+    }
+    double rpsRatio = SuiteReport.median(pairs.stream().mapToDouble(p -> p[0] / p[2]).toArray());
+    double cpuRatio = SuiteReport.median(pairs.stream().mapToDouble(p -> p[3] / p[1]).toArray());
     String loadAfter = SuiteReport.loadAverage();
     long ourComputations = Math.round(doublingsComputed(service));
     long upstreamComputations = Math.round(doublingsComputed(upstream));
     report.target(report.versusWrk("heavy repeated mix (c=32, F(n) for n Zipf over 16 values 10^6..10^7): ≥ 1.0×"
       + " nginx proxy_cache + proxy_cache_lock in front of a cache-less fib-service", "Z", "fib-service", nginxName,
       1.0));
+    report.note(String.format(Locale.ROOT, "Zipf mix (Z), round by round, fib-service / nginx in req/s: %s; the"
+      + " median of these ratios %.2f×; nginx's CPU per request / fib-service's, median of the rounds: %.2f×.",
+      rounds, rpsRatio, cpuRatio));
     report.note(String.format(Locale.ROOT, "Zipf mix (Z): values in order of popularity %s; wrk -t1 -c%d with a Lua"
       + " script drawing each path (s = 1, fixed seed), %d rounds alternating which server goes first. Same digits"
       + " from both, and from GMP, by SHA-256: %s Computations of F(n) over the whole scenario: fib-service %d, the"

@@ -229,23 +229,7 @@ final class SuiteProcesses {
       }
       int port = freePort();
       String d = dir.toAbsolutePath().toString();
-      String conf = String.join("\n",
-        "daemon off;",
-        "worker_processes " + workers + ";",
-        "pid " + d + "/nginx.pid;",
-        "error_log " + d + "/error.log warn;",
-        "events { worker_connections 8192; }",
-        "http {",
-        "  access_log off;",
-        "  sendfile on;",
-        "  tcp_nopush on;",
-        // the service never closes a keep-alive connection on its own; nginx's default does after 1000 requests
-        "  keepalive_requests 100000000;",
-        "  client_body_temp_path " + d + "/tmp/body;",
-        "  proxy_temp_path " + d + "/tmp/proxy;",
-        "  fastcgi_temp_path " + d + "/tmp/fastcgi;",
-        "  uwsgi_temp_path " + d + "/tmp/uwsgi;",
-        "  scgi_temp_path " + d + "/tmp/scgi;",
+      String conf = String.join("\n", prelude(d, workers),
         "  map $arg_repeat $hello_file { default /hello.html; 10000 /hello-10000.html; }",
         "  server {",
         "    listen 127.0.0.1:" + port + " reuseport backlog=4096;",
@@ -285,22 +269,7 @@ final class SuiteProcesses {
       }
       int port = freePort();
       String d = dir.toAbsolutePath().toString();
-      String conf = String.join("\n",
-        "daemon off;",
-        "worker_processes " + workers + ";",
-        "pid " + d + "/nginx.pid;",
-        "error_log " + d + "/error.log warn;",
-        "events { worker_connections 8192; }",
-        "http {",
-        "  access_log off;",
-        "  sendfile on;",
-        "  tcp_nopush on;",
-        "  keepalive_requests 100000000;",
-        "  client_body_temp_path " + d + "/tmp/body;",
-        "  proxy_temp_path " + d + "/tmp/proxy;",
-        "  fastcgi_temp_path " + d + "/tmp/fastcgi;",
-        "  uwsgi_temp_path " + d + "/tmp/uwsgi;",
-        "  scgi_temp_path " + d + "/tmp/scgi;",
+      String conf = String.join("\n", prelude(d, workers),
         "  proxy_cache_path " + d + "/cache levels=1:2 keys_zone=fib:16m max_size=1g inactive=1h use_temp_path=off;",
         "  upstream fib { server 127.0.0.1:" + upstreamPort + "; keepalive 64; }",
         "  server {",
@@ -319,6 +288,27 @@ final class SuiteProcesses {
         "}",
         "");
       return launch(dir, conf, port, version);
+    }
+
+    /** The configuration both kinds share, up to the inside of {@code http { }}: one process tree in {@code d}. */
+    private static String prelude(String d, int workers) {
+      return String.join("\n",
+        "daemon off;",
+        "worker_processes " + workers + ";",
+        "pid " + d + "/nginx.pid;",
+        "error_log " + d + "/error.log warn;",
+        "events { worker_connections 8192; }",
+        "http {",
+        "  access_log off;",
+        "  sendfile on;",
+        "  tcp_nopush on;",
+        // the service never closes a keep-alive connection on its own; nginx's default does after 1000 requests
+        "  keepalive_requests 100000000;",
+        "  client_body_temp_path " + d + "/tmp/body;",
+        "  proxy_temp_path " + d + "/tmp/proxy;",
+        "  fastcgi_temp_path " + d + "/tmp/fastcgi;",
+        "  uwsgi_temp_path " + d + "/tmp/uwsgi;",
+        "  scgi_temp_path " + d + "/tmp/scgi;");
     }
 
     private static Nginx launch(Path dir, String conf, int port, String version)
