@@ -229,6 +229,37 @@ class SharedComputationTest {
   }
 
   @Test
+  void pastTheShutdownGraceEveryCallerOfASharedComputationIsAnswered503() throws Exception {
+    start(Map.of("shutdown.graceMs", "500"));
+    Socket blocker = blockHeavyLane();
+    // the TCP front has no shared calls of its own: each line reaches the gateway, which shares the computation
+    try (Socket tcp = Raw.connect(service.tcpPort())) {
+      Raw.send(tcp, "300006\n300006\n");
+      Eventually.await("one caller joined the other", WAIT, () -> results().coalesced(Results.Side.GATEWAY) == 1);
+      Thread stopping = new Thread(() -> {
+        try {
+          TestNodes.stop(service);
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      stopping.start();
+      java.io.BufferedReader lines = new java.io.BufferedReader(new java.io.InputStreamReader(tcp.getInputStream(),
+        java.nio.charset.StandardCharsets.US_ASCII));
+      for (int i = 0; i < 2; i++) {
+        String line = lines.readLine();
+        assertTrue(line != null && line.startsWith("[Error] the service is shutting down and this computation ran past"
+          + " the grace period (shutdown.graceMs)"), line == null ? "closed" : line.substring(0, Math.min(120,
+          line.length())));
+      }
+      stopping.join(WAIT.toMillis());
+      service = null;
+    } finally {
+      blocker.close();
+    }
+  }
+
+  @Test
   void withTheSwitchesOffEveryRequestComputes() throws Exception {
     start(Map.of("fib.singleFlight", "false", "fib.cacheBytes", "0"));
     Socket blocker = blockHeavyLane();
