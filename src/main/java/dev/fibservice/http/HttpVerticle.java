@@ -52,9 +52,9 @@ public final class HttpVerticle extends ServerVerticle {
   static final CharSequence TEXT_PLAIN = HttpHeaders.createOptimized("text/plain; charset=utf-8");
   static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
   static final CharSequence X_REQUEST_ID = HttpHeaders.createOptimized("X-Request-Id");
-  /** F(n) of a URL never changes: any cache may keep a /fib answer for a year (the longest RFC 9111 suggests). */
   /** The request header /fib's body depends on (JSON or text), as Vary names it. */
   static final CharSequence ACCEPT = HttpHeaders.createOptimized("Accept");
+  /** F(n) of a URL never changes: any cache may keep a /fib answer for good (a year, the customary longest). */
   static final CharSequence IMMUTABLE = HttpHeaders.createOptimized("public, max-age=31536000, immutable");
 
   /** Routing-context key of the request id. */
