@@ -8,7 +8,9 @@ import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.cluster.Clustering;
 import dev.fibservice.cluster.Role;
 import dev.fibservice.compute.Computation;
+import dev.fibservice.compute.Results;
 import dev.fibservice.compute.Warmup;
+import dev.fibservice.config.ConfigException;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
 import dev.fibservice.net.LeanTransport;
@@ -44,6 +46,11 @@ public final class FibService {
 
   /** Builds the Vert.x instance the settings describe and deploys the node on it. */
   public static Future<FibService> start(Settings settings) {
+    try {
+      Results.checkFits(settings);
+    } catch (ConfigException e) {
+      return Future.failedFuture(e);
+    }
     Transport transport = LeanTransport.of(transport(settings.getString(Settings.TRANSPORT)));
     Metrics metrics = Metrics.create(settings.getBoolean(Settings.METRICS_ENABLED));
     VertxOptions options = metrics.apply(new VertxOptions().setEventLoopPoolSize(settings.getInt(Settings.EVENT_LOOPS)));

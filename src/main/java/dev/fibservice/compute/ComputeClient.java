@@ -118,7 +118,12 @@ public final class ComputeClient {
       || !(json.getValue("worker") instanceof String worker)) {
       return null;
     }
-    return results.cache().put(n, value, micros.longValue(), worker);
+    try {
+      return results.cache().put(n, value, micros.longValue(), worker);
+    } catch (OutOfMemoryError | RuntimeException e) {
+      // the memory off the heap is used up: answered from the reply itself, not kept
+      return null;
+    }
   }
 
   /**

@@ -77,11 +77,7 @@ public final class FibonacciVerticle extends VerticleBase {
       metrics.computed(request.algorithm(), micros);
       done.increment();
       if (results.cached(request)) {
-        // the digits' copy off the heap happens here, on the worker, not on the event loop of whoever asks next
-        CachedResult kept = results.cache().put(request.n(), digits, micros, name);
-        if (kept != null) {
-          kept.release();
-        }
+        keep(request, digits, micros);
       }
       message.reply(new ComputeResult(request, digits, micros, name));
     } catch (CancellationException e) {
@@ -92,6 +88,22 @@ public final class FibonacciVerticle extends VerticleBase {
       message.fail(ServiceError.INTERNAL, "computation failed: " + e);
     } finally {
       MDC.remove("requestId");
+    }
+  }
+
+  /**
+   * Keeps the result in the node's cache: the digits' copy off the heap happens here, on the worker, not on the event
+   * loop of whoever asks next. A cache that cannot take it (the memory off the heap is used up) costs the request
+   * nothing: it is answered all the same.
+   */
+  private void keep(FibRequest request, String digits, long micros) {
+    try {
+      CachedResult kept = results.cache().put(request.n(), digits, micros, name);
+      if (kept != null) {
+        kept.release();
+      }
+    } catch (OutOfMemoryError | RuntimeException e) {
+      log.warn("F({}) not kept in the result cache: {}", request.n(), e.toString());
     }
   }
 }

@@ -1,10 +1,12 @@
 package dev.fibservice.compute;
 
+import dev.fibservice.config.ConfigException;
 import dev.fibservice.config.Settings;
 import dev.fibservice.math.Algorithm;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.util.internal.PlatformDependent;
 import io.vertx.core.json.JsonObject;
 
 import java.util.EnumMap;
@@ -53,6 +55,23 @@ public final class Results {
   /** From fib.cacheBytes and fib.singleFlight. */
   public static Results from(Settings settings) {
     return new Results(settings.getLong(Settings.FIB_CACHE_BYTES), settings.getBoolean(Settings.FIB_SINGLE_FLIGHT));
+  }
+
+  /**
+   * fib.cacheBytes within what this JVM may hold off the heap: at most half of it, so that the network's own buffers
+   * keep the rest (the cache's memory counts against the same limit: -XX:MaxDirectMemorySize, by default the heap's
+   * maximum).
+   *
+   * @throws ConfigException naming the key, its value and the limit
+   */
+  public static void checkFits(Settings settings) {
+    long bytes = settings.getLong(Settings.FIB_CACHE_BYTES);
+    long offHeap = PlatformDependent.maxDirectMemory();
+    if (bytes > offHeap / 2) {
+      throw new ConfigException(Settings.FIB_CACHE_BYTES.name() + ": " + bytes + " is more than half of what this JVM"
+        + " may hold off the heap (" + offHeap + " bytes: -XX:MaxDirectMemorySize, by default the maximum heap size,"
+        + " -Xmx); lower it, or raise that");
+    }
   }
 
   /** Neither cache nor single-flight: every request computes. */
