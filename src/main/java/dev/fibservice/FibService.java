@@ -8,7 +8,9 @@ import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.cluster.Clustering;
 import dev.fibservice.cluster.Role;
 import dev.fibservice.compute.Computation;
+import dev.fibservice.compute.Results;
 import dev.fibservice.compute.Warmup;
+import dev.fibservice.config.ConfigException;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
 import dev.fibservice.net.LeanTransport;
@@ -52,6 +54,11 @@ public final class FibService {
 
   /** Builds the Vert.x instance the settings describe and deploys the node on it. */
   public static Future<FibService> start(Settings settings) {
+    try {
+      Results.checkFits(settings);
+    } catch (ConfigException e) {
+      return Future.failedFuture(e);
+    }
     Transport transport = LeanTransport.of(transport(settings.getString(Settings.TRANSPORT)));
     boolean tracingOn = !"off".equals(settings.getString(Settings.TRACING_EXPORTER));
     Metrics metrics = Metrics.create(settings.getBoolean(Settings.METRICS_ENABLED), tracingOn);
@@ -232,6 +239,8 @@ public final class FibService {
     log.info("stopping: drained in {} ms; closing{}", (System.nanoTime() - began) / 1_000_000,
       node.cluster() != null ? " and leaving the cluster" : "");
     stop(vertx, node.database());
+    // off the heap: freed now, not left to the end of the JVM (tests run many nodes in one)
+    node.results().cache().clear();
     log.info("stopped");
   }
 

@@ -8,6 +8,7 @@ import dev.fibservice.bridge.StatsFeed;
 import dev.fibservice.cluster.Role;
 import dev.fibservice.compute.ComputeGateway;
 import dev.fibservice.compute.FibonacciVerticle;
+import dev.fibservice.compute.Results;
 import dev.fibservice.compute.Warmup;
 import dev.fibservice.config.Settings;
 import dev.fibservice.http.BigResponseWarmup;
@@ -114,7 +115,7 @@ public final class MainVerticle extends VerticleBase {
         : vertx.deployVerticle(new JobRunner(settings, node.name(), node.metrics(), node.database()))
           .onSuccess(id -> jobRunnerId = id))
       .compose(v -> vertx.deployVerticle(() -> new ComputeGateway(settings, node.metrics(), node.admission(),
-        node.cluster()), new DeploymentOptions().setInstances(settings.getInt(Settings.INSTANCES))))
+        node.cluster(), node.results()), new DeploymentOptions().setInstances(settings.getInt(Settings.INSTANCES))))
       .map(id -> {
         gatewayId = id;
         return null;
@@ -254,8 +255,10 @@ public final class MainVerticle extends VerticleBase {
       .setWorkerPoolSize(count);
     // the light lane keeps the normal priority: it is the one small requests wait on
     int nice = "light".equals(lane) ? 0 : node.settings().getInt(Settings.FIB_HEAVY_NICE);
+    // the heavy lane fills the node's result cache; the jobs keep their results in the database
+    Results results = "heavy".equals(lane) ? node.results() : Results.off();
     return vertx.deployVerticle(() -> new FibonacciVerticle(address, node.name() + "/" + lane + "-"
-      + index.incrementAndGet(), node.metrics(), node.stats(), nice), options).mapEmpty();
+      + index.incrementAndGet(), node.metrics(), node.stats(), nice, results), options).mapEmpty();
   }
 
   /**

@@ -109,13 +109,13 @@ class StartIT {
   void aConfigurationOfALaterReleaseStartsThisOneWithAWarning() throws Exception {
     java.nio.file.Path conf = Files.createTempFile("later-release", ".json");
     try {
-      Files.writeString(conf, "{\"mysql\":{\"host\":\"off\"},\"fib\":{\"cacheBytes@99.0.0\":67108864},"
+      Files.writeString(conf, "{\"mysql\":{\"host\":\"off\"},\"fib\":{\"prefetchBytes@99.0.0\":67108864},"
         + "\"tracing@99.0.0\":{\"enabled\":true}}");
       try (ServiceProcess node = ServiceProcess.start("later-release", Map.of(), "--conf", conf.toString(),
         "--http-port", "0", "--tcp-port", "0", "--set", "http.compression@99.0.0=true").awaitReady()) {
         assertEquals(200, get(node.httpPort(), "/hello").statusCode());
         String log = node.log();
-        for (String key : new String[] {"fib.cacheBytes (from " + conf, "tracing.enabled (from " + conf,
+        for (String key : new String[] {"fib.prefetchBytes (from " + conf, "tracing.enabled (from " + conf,
           "http.compression (from command line"}) {
           assertEquals(1, log.lines().filter(l -> l.contains("WARN") && l.contains("config key " + key + ") comes with"
             + " release 99.0.0, later than this one (0.") && l.endsWith("): ignored")).count(), log);

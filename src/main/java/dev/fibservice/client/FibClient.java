@@ -71,6 +71,8 @@ public final class FibClient {
     final String requestId;
     final String cancelId;
     final boolean light;
+    /** What picks its member ({@link Members#pick(Set, Object)}), or null for the least loaded. */
+    final Object affinity;
     final Promise<JsonObject> promise = Promise.promise();
     final Set<String> tried = new HashSet<>();
     /** The tracer's handle of the call, or null. */
@@ -82,11 +84,12 @@ public final class FibClient {
     int attempts;
     Attempt current;
 
-    Call(JsonObject body, String requestId, String cancelId, boolean light, int retries) {
+    Call(JsonObject body, String requestId, String cancelId, boolean light, Object affinity, int retries) {
       this.body = body;
       this.requestId = requestId;
       this.cancelId = cancelId;
       this.light = light;
+      this.affinity = affinity;
       this.retriesLeft = retries;
     }
   }
@@ -166,19 +169,29 @@ public final class FibClient {
    * @param light     microseconds of work: an attempt gets {@link FibClientOptions#attemptTimeoutMs()} at most
    */
   public Future<JsonObject> compute(JsonObject request, String requestId, String cancelId, boolean light) {
-    return compute(request, requestId, cancelId, light, tracer.callStarted(request, light));
+    return compute(request, requestId, cancelId, light, null);
+  }
+
+  /**
+   * The same, on the member {@code affinity} chooses among the live ones while it is not too loaded (rendezvous
+   * hashing, see {@link Members#pick(Set, Object)}): the same key goes to the same member, so that what the member
+   * keeps of one computation (its result cache) serves the next. Null: the least loaded member, as above.
+   */
+  public Future<JsonObject> compute(JsonObject request, String requestId, String cancelId, boolean light,
+                                    Object affinity) {
+    return compute(request, requestId, cancelId, light, affinity, tracer.callStarted(request, light));
   }
 
   private Future<JsonObject> compute(JsonObject request, String requestId, String cancelId, boolean light,
-                                     Object trace) {
+                                     Object affinity, Object trace) {
     // a request's own (duplicated) context on this client's event loop is as good as the client's: no hop, and the
     // replies come back on the request's context
     if (!((ContextInternal) context).nettyEventLoop().inEventLoop()) {
       Promise<JsonObject> result = Promise.promise();
-      context.runOnContext(v -> compute(request, requestId, cancelId, light, trace).onComplete(result));
+      context.runOnContext(v -> compute(request, requestId, cancelId, light, affinity, trace).onComplete(result));
       return result.future();
     }
-    Call call = new Call(request, requestId, cancelId != null ? cancelId : newId(), light, options.retries());
+    Call call = new Call(request, requestId, cancelId != null ? cancelId : newId(), light, affinity, options.retries());
     call.trace = trace;
     call.origin = ContextInternal.current();
     if (calls.putIfAbsent(call.cancelId, call) != null) {
@@ -221,7 +234,7 @@ public final class FibClient {
   }
 
   private void attempt(Call call, RetryReason retryOf) {
-    String member = members.pick(call.tried);
+    String member = members.pick(call.tried, call.affinity);
     if (member == null) {
       call.promise.tryFail(members.unavailable());
       return;

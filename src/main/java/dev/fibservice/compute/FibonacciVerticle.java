@@ -35,6 +35,8 @@ public final class FibonacciVerticle extends VerticleBase {
   private final NodeStats stats;
   /** CPU niceness of this lane's threads (heavy maths yields the cores to the event loops); 0 = as is. */
   private final int nice;
+  /** Where heavy doubling results are kept for the requests that ask again (see {@link Results}). */
+  private final Results results;
   private NodeStats.Counter done;
 
   /**
@@ -42,13 +44,15 @@ public final class FibonacciVerticle extends VerticleBase {
    * @param name    what replies show in "worker": node and worker, e.g. {@code host-42/heavy-2}
    * @param stats   the node's live counters, where this worker counts its computations
    * @param nice    the CPU niceness for this lane's threads (0 = unchanged)
+   * @param results the node's result cache, which this worker fills ({@link Results#off()} for one that does not)
    */
-  public FibonacciVerticle(String address, String name, Metrics metrics, NodeStats stats, int nice) {
+  public FibonacciVerticle(String address, String name, Metrics metrics, NodeStats stats, int nice, Results results) {
     this.address = address;
     this.name = name;
     this.metrics = metrics;
     this.stats = stats;
     this.nice = nice;
+    this.results = results;
   }
 
   @Override
@@ -88,6 +92,9 @@ public final class FibonacciVerticle extends VerticleBase {
         span.setAttribute("fib.digits", digits.length());
         span.setAttribute("fib.worker", name);
       }
+      if (results.cached(request)) {
+        keep(request, digits, micros);
+      }
       result = new ComputeResult(request, digits, micros, name);
     } catch (CancellationException e) {
       log.debug("computation {} F({}) {} cancelled", computation.id(), request.n(), request.algorithm().wireName());
@@ -111,6 +118,22 @@ public final class FibonacciVerticle extends VerticleBase {
       message.reply(result);
     } else {
       message.fail(failure, why);
+    }
+  }
+
+  /**
+   * Keeps the result in the node's cache: the digits' copy off the heap happens here, on the worker, not on the event
+   * loop of whoever asks next. A cache that cannot take it (the memory off the heap is used up) costs the request
+   * nothing: it is answered all the same.
+   */
+  private void keep(FibRequest request, String digits, long micros) {
+    try {
+      CachedResult kept = results.cache().put(request.n(), digits, micros, name);
+      if (kept != null) {
+        kept.release();
+      }
+    } catch (OutOfMemoryError | RuntimeException e) {
+      log.warn("F({}) not kept in the result cache: {}", request.n(), e.toString());
     }
   }
 }

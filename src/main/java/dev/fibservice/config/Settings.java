@@ -68,6 +68,12 @@ public final class Settings {
     "How long the start (its ready line, --ports-file) waits at most for the warm-ups to end, so that the first large"
       + " request after it finds the engine compiled; requests are served meanwhile; 0 = ready at once, warming in the"
       + " background");
+  public static final Key FIB_SINGLE_FLIGHT = Key.bool("fib.singleFlight", true,
+    "Identical doubling requests on the heavy lane in flight at once share one computation (on each front and each"
+      + " computing member); false computes each one");
+  public static final Key FIB_CACHE_BYTES = Key.integer("fib.cacheBytes", 64L * 1024 * 1024, 0, 1L << 40,
+    "Bytes of finished doubling results of the heavy lane (n > 50000) each node keeps, off the heap, for requests that"
+      + " ask again; least recently used out first; 0 = no cache");
   public static final Key FIB_MAX_RECURSIVE = Key.integer("fib.maxN.recursive", 45, 0, 92,
     "Largest n for algorithm=recursive");
   public static final Key FIB_MAX_ITERATIVE = Key.integer("fib.maxN.iterative", 200000, 0, 100_000_000,
@@ -230,7 +236,8 @@ public final class Settings {
   /** Every key, in the order of the table in docs/configuration.md. */
   public static final List<Key> KEYS = List.of(HOST, INSTANCES, EVENT_LOOPS, TRANSPORT, NODE_NAME,
     HTTP_PORT, HTTP_MAX_REPEAT, HTTP_PAGE_FILE_CACHE_MB, TCP_PORT, TCP_MAX_LINE, TCP_MAX_PIPELINED, TCP_IDLE_SECONDS,
-    FIB_TIMEOUT_MS, FIB_MAX_IN_FLIGHT, FIB_HEAVY_WORKERS, FIB_LIGHT_WORKERS, FIB_HEAVY_NICE, FIB_WARMUP, FIB_WARMUP_WAIT_MS, FIB_MAX_RECURSIVE, FIB_MAX_ITERATIVE, FIB_MAX_DOUBLING,
+    FIB_TIMEOUT_MS, FIB_MAX_IN_FLIGHT, FIB_HEAVY_WORKERS, FIB_LIGHT_WORKERS, FIB_HEAVY_NICE, FIB_WARMUP, FIB_WARMUP_WAIT_MS, FIB_SINGLE_FLIGHT, FIB_CACHE_BYTES,
+    FIB_MAX_RECURSIVE, FIB_MAX_ITERATIVE, FIB_MAX_DOUBLING,
     HTTP_MAX_BODY, HTTP_CORS_ORIGIN, HTTP_CORS_WRITE_ORIGINS, MYSQL_HOST, MYSQL_PORT, MYSQL_DATABASE, MYSQL_USER, MYSQL_PASSWORD, MYSQL_POOL_SIZE,
     MYSQL_WAIT_QUEUE, MYSQL_CONNECT_TIMEOUT_MS, MYSQL_QUERY_TIMEOUT_MS, MYSQL_IDLE_TIMEOUT_SECONDS, MYSQL_PIPELINING,
     MYSQL_DATA_DIR, MYSQL_PASSWORD_FILE, JOBS_MAX_PENDING, JOBS_WORKERS, JOBS_TIMEOUT_MS, JOBS_LEASE_MS, JOBS_POLL_MS, METRICS_ENABLED,
@@ -538,6 +545,10 @@ public final class Settings {
 
   public int getInt(Key key) {
     return Math.toIntExact((Long) values.get(key.name()));
+  }
+
+  public long getLong(Key key) {
+    return (Long) values.get(key.name());
   }
 
   public String getString(Key key) {

@@ -1,5 +1,7 @@
 package dev.fibservice.http;
 
+import dev.fibservice.compute.CachedResult;
+import dev.fibservice.compute.Reply;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -48,13 +50,12 @@ public final class BigResponseWarmup {
       vertx.eventBus().<JsonObject>request(address, ctx.pathParam("n")).onComplete(ar -> {
         if (ar.failed()) {
           ctx.fail(ar.cause());
-        } else if (text) {
-          ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, HttpVerticle.TEXT_PLAIN)
-            .end(ar.result().body().getString("value") + "\n");
-        } else {
-          ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, HttpVerticle.APPLICATION_JSON)
-            .end(ar.result().body().toBuffer());
+          return;
         }
+        // as a heavy result leaves the node: copied off the heap once, its body a view of that memory
+        JsonObject body = ar.result().body();
+        HttpVerticle.send(ctx.response(), Reply.of(CachedResult.of(body.getInteger("n"), body.getString("value"),
+          body.getLong("computeMicros"), body.getString("worker"))), text, false);
       });
     });
     // no traces of it either

@@ -2,6 +2,7 @@ package dev.fibservice.http;
 
 import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.compute.Admission;
+import dev.fibservice.compute.Results;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
 import dev.fibservice.ops.Drain;
@@ -24,8 +25,10 @@ import java.util.function.Supplier;
  * @param cluster  this member's view of the cluster, or null when the node runs alone
  * @param eventBus the SockJS event-bus bridge's routes for one HTTP instance (made on its event loop, mounted at
  *                 {@code sockjs.path}), or null when it is off
+ * @param results  the node's result cache and the computations identical requests share
  */
 public record HttpNode(Settings settings, String name, Supplier<JsonObject> info, Supplier<JsonObject> live,
                        Metrics metrics, NodeStats stats, Drain drain, HealthChecks readiness, Admission admission,
-                       Database database, ClusterView cluster, HttpCounters counters, Function<Vertx, Router> eventBus) {
+                       Database database, ClusterView cluster, HttpCounters counters, Function<Vertx, Router> eventBus,
+                       Results results) {
 }

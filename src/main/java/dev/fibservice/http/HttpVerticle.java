@@ -6,6 +6,7 @@ import dev.fibservice.api.ServiceError;
 import dev.fibservice.api.Text;
 import dev.fibservice.compute.ComputeClient;
 import dev.fibservice.compute.FibRequest;
+import dev.fibservice.compute.Reply;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
 import dev.fibservice.db.PeopleStore;
@@ -42,6 +43,7 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 import java.nio.channels.FileChannel;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -55,6 +57,10 @@ public final class HttpVerticle extends ServerVerticle {
   static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
   static final CharSequence X_REQUEST_ID = HttpHeaders.createOptimized("X-Request-Id");
   static final CharSequence TRACEPARENT = HttpHeaders.createOptimized(Traces.TRACEPARENT);
+  /** The request header /fib's body depends on (JSON or text), as Vary names it. */
+  static final CharSequence ACCEPT = HttpHeaders.createOptimized("Accept");
+  /** F(n) of a URL never changes: any cache may keep a /fib answer for good (a year, the customary longest). */
+  static final CharSequence IMMUTABLE = HttpHeaders.createOptimized("public, max-age=31536000, immutable");
 
   /** Routing-context key of the request id. */
   static final String REQUEST_ID = "requestId";
@@ -103,7 +109,7 @@ public final class HttpVerticle extends ServerVerticle {
     pages = HelloPages.atLeast(maxRepeat);
     files = new PageFiles(vertx, settings.getInt(Settings.HTTP_PAGE_FILE_CACHE_MB), counters.pageFiles());
     limits = FibRequest.Limits.from(settings);
-    fib = ComputeClient.create(vertx, settings, node.cluster(), node.stats());
+    fib = ComputeClient.create(vertx, settings, node.cluster(), node.stats(), node.results());
     connections = new Connections(vertx, counters.connections(), settings.getInt(Settings.HTTP_HEADER_TIMEOUT_MS));
     metrics = HttpMetrics.create(node.metrics(), counters.requestsInProgress(), connections::open);
     helloTimer = metrics.timer(HELLO, HttpMethod.GET, 200);
@@ -409,47 +415,86 @@ public final class HttpVerticle extends ServerVerticle {
       new JsonObject().put("param", "repeat").put("min", 1).put("max", maxRepeat));
   }
 
+  /**
+   * {@code GET /fib/n} (and HEAD): its entity tag is known up front (F(n) never changes), so a matching If-None-Match is
+   * answered 304 at once, computing nothing; else the reply, from the node's result cache without a copy of the digits
+   * when it is there. Every 200 and 304 may be kept by any cache for good (immutable).
+   */
   private void fib(RoutingContext ctx) {
     long start = System.nanoTime();
     MultiMap query = ctx.queryParams();
     FibRequest request = FibRequest.parse(ctx.pathParam("n"), query.get("algorithm"), limits);
     boolean text = "text/plain".equals(ctx.getAcceptableContentType());
+    HttpServerResponse response = ctx.response();
+    String tag = EntityTags.of(request, text);
+    List<String> ifNoneMatch = ctx.request().headers().getAll(HttpHeaders.IF_NONE_MATCH);
+    if (!ifNoneMatch.isEmpty() && EntityTags.noneMatchHits(ifNoneMatch, tag)) {
+      validators(response, tag).setStatusCode(304).end();
+      metrics.fib(request.light(), 304, start);
+      return;
+    }
+    boolean head = ctx.request().method() == HttpMethod.HEAD;
     String id = ctx.get(REQUEST_ID);
     // the client's X-Request-Id names the request in the logs; only this id, made here, can cancel it
     String cancelId = CancelIds.next();
-    HttpServerResponse response = ctx.response();
     response.closeHandler(v -> {
       if (!response.ended()) {
         // the connection really closed (a half-close does not): stop burning CPU for it
         PendingWork.cancel(vertx, cancelId);
       }
     });
-    fib.compute(request, id, cancelId)
+    fib.reply(request, id, cancelId)
       .onComplete(ar -> {
-        if (response.closed()) {
-          return;
-        }
         if (ar.failed()) {
           ServiceError error = ServiceError.from(ar.cause());
           metrics.fib(request.light(), error.status(), start);
-          ctx.fail(error);
+          if (!response.closed()) {
+            ctx.fail(error);
+          }
+          return;
+        }
+        Reply reply = ar.result();
+        if (response.closed()) {
+          reply.release();
           return;
         }
         // counted while the request's span is current: the histogram's exemplar is its trace
         metrics.fib(request.light(), 200, start);
-        JsonObject result = ar.result();
-        Span reply = Traces.start("fib.reply");
-        Future<Void> written;
-        if (text) {
-          written = response.putHeader(HttpHeaders.CONTENT_TYPE, TEXT_PLAIN).end(result.getString("value") + "\n");
-        } else {
-          written = response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON).end(result.toBuffer());
-        }
-        if (reply != null) {
-          reply.setAttribute("fib.reply.bytes", response.bytesWritten());
-          written.onComplete(v -> reply.end());
+        Span span = Traces.start("fib.reply");
+        Future<Void> written = send(validators(response, tag), reply, text, head);
+        if (span != null) {
+          span.setAttribute("fib.reply.bytes", response.bytesWritten());
+          written.onComplete(v -> span.end());
         }
       });
+  }
+
+  /**
+   * A /fib 200: the reply's body, or for HEAD its length alone. A cached body is a view of the cache's memory: its
+   * reference is given up once the socket has taken it.
+   */
+  static Future<Void> send(HttpServerResponse response, Reply reply, boolean text, boolean head) {
+    response.putHeader(HttpHeaders.CONTENT_TYPE, text ? TEXT_PLAIN : APPLICATION_JSON);
+    if (head) {
+      response.putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(reply.length(text)));
+      reply.release();
+      return response.end();
+    }
+    Future<Void> written;
+    try {
+      written = response.end(reply.body(text));
+    } catch (RuntimeException e) {
+      reply.release();
+      throw e;
+    }
+    return written.onComplete(v -> reply.release());
+  }
+
+  /** The headers of a /fib 200 and 304 (RFC 9111 and 9110, 15.4.5: a 304 carries those its 200 would). */
+  private static HttpServerResponse validators(HttpServerResponse response, String tag) {
+    response.putHeader(HttpHeaders.ETAG, tag).putHeader(HttpHeaders.CACHE_CONTROL, IMMUTABLE);
+    response.headers().add(HttpHeaders.VARY, ACCEPT);
+    return response;
   }
 
   /** The classic per-request database round trip: one prepared SELECT 1 on the shared pool. */

@@ -186,6 +186,30 @@ class ClusterIT {
   }
 
   @Test
+  @Order(25)
+  void theSameHeavyNGoesToTheSameWorkerMember() throws Exception {
+    // over HTTP the front keeps what it served; over the bridge (no cache on its side) each request reaches a member
+    Map<Integer, String> firstBy = new HashMap<>();
+    for (int n = 60_000; n < 60_020; n++) {
+      HttpResponse<String> r = get("/fib/" + n);
+      assertEquals(200, r.statusCode(), r.body());
+      firstBy.put(n, node(new JsonObject(r.body()).getString("worker")));
+    }
+    assertEquals(Set.of(workerA.nodeName(), workerB.nodeName()), new HashSet<>(firstBy.values()),
+      "20 heavy n spread over both members (rendezvous hashing on the member ids): " + firstBy);
+    // in the other order: members taken in turns (no affinity) would now give every n the other member
+    try (Socket s = bridge()) {
+      for (int n = 60_019; n >= 60_000; n--) {
+        JsonObject reply = exchange(s, new JsonObject().put("type", "send").put("address", "fib.compute")
+          .put("replyAddress", "r" + n).put("body", new JsonObject().put("n", n)));
+        assertEquals("message", reply.getString("type"), reply.encode());
+        assertEquals(firstBy.get(n), node(reply.getJsonObject("body").getString("worker")),
+          "F(" + n + ") goes where it went before, whose cache has it");
+      }
+    }
+  }
+
+  @Test
   @Order(30)
   void aHeavyComputationOutlivesTheShortAttemptTimeout() throws Exception {
     // fib.attemptTimeoutMs is 500 ms on the front; this takes longer, and must neither fail nor run twice

@@ -199,11 +199,11 @@ class SettingsTest {
   @Test
   void keysOfALaterReleaseAreIgnoredWithAWarningAndTyposStillFail() throws Exception {
     String later = "99.0.0";
-    Path file = write("{\"fib\":{\"timeoutMs\":4000,\"cacheBytes@" + later + "\":67108864},\"tracing@" + later
+    Path file = write("{\"fib\":{\"timeoutMs\":4000,\"prefetchBytes@" + later + "\":67108864},\"tracing@" + later
       + "\":{\"enabled\":true}}");
     Settings s = Settings.load(file, true, Map.of(), Map.of("http.compression@" + later, "true"));
     assertEquals(4000, s.getInt(Settings.FIB_TIMEOUT_MS), "the file's other keys still load");
-    assertEquals(List.of("config key fib.cacheBytes (from " + file + ") comes with release " + later + ", later than"
+    assertEquals(List.of("config key fib.prefetchBytes (from " + file + ") comes with release " + later + ", later than"
         + " this one (" + Version.current() + "): ignored",
       "config key tracing.enabled (from " + file + ") comes with release " + later + ", later than this one ("
         + Version.current() + "): ignored",
