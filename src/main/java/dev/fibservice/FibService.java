@@ -208,7 +208,7 @@ public final class FibService {
   }
 
   /**
-   * Graceful stop, in this order (docs: how a member leaves). Readiness goes false first. The job runner gives its jobs
+   * Graceful stop, in this order (docs/operations.md, Drain). Readiness goes false first. The job runner gives its jobs
    * back at once. A computing cluster member tells the fronts it leaves and waits until they have seen it (bounded).
    * The front ends stop accepting and answer what is in flight (keep-alive connections close between requests). The
    * gateways stop taking computations and finish theirs; what still runs at the end of shutdown.graceMs is answered

@@ -109,7 +109,7 @@ public final class Settings {
   public static final Key MYSQL_DATA_DIR = Key.string("mysql.dataDir", "data/mariadb",
     "Data directory of the embedded MariaDB (kept across restarts); its binaries unpack beside it");
   public static final Key MYSQL_PASSWORD_FILE = Key.string("mysql.passwordFile", "",
-    "File whose first line is the MySQL password, instead of mysql.password (e.g. the embedded server's, for workers that share it)");
+    "File whose first line is the MySQL password, instead of mysql.password (e.g. a copy of the cluster's database process's, for members on another host)");
   public static final Key JOBS_MAX_PENDING = Key.integer("jobs.maxPending", 100, 1, 1_000_000,
     "Background jobs that may wait to run; beyond it POST /jobs gets 503");
   public static final Key JOBS_WORKERS = Key.integer("jobs.workers", 1, 0, 64,
@@ -151,7 +151,7 @@ public final class Settings {
   public static final Key CLUSTER_ENABLED = Key.bool("cluster.enabled", false,
     "Join a Hazelcast cluster and spread the verticles over its members (--cluster)");
   public static final Key CLUSTER_ROLE = Key.choice("cluster.role", "all", List.of("all", "http", "worker"),
-    "What this member runs: all; http = HTTP, TCP and bridge front ends only; worker = gateway and workers only");
+    "What this member runs: all; http = HTTP, TCP and bridge front ends only; worker = gateway, workers and (with a database) the job runner");
   public static final Key CLUSTER_CONFIG = Key.string("cluster.config", "conf/cluster.xml",
     "Hazelcast XML configuration; when the default file is missing, the same settings are built in");
   public static final Key CLUSTER_NAME = Key.string("cluster.name", "auto",
@@ -173,7 +173,7 @@ public final class Settings {
   public static final Key CLUSTER_TLS_CA = Key.string("cluster.tls.ca", "",
     "PEM certificate of the CA every member's certificate must come from: the only trust, both ways, on every event-bus connection");
   public static final Key FIB_RETRIES = Key.integer("fib.retries", 2, 0, 10,
-    "In a cluster: how many times the front retries a computation on another worker member that stopped answering, had no gateway or timed out (members that left, were suspected or had no gateway are retried without counting, up to 3 per request)");
+    "In a cluster: how many times the front retries a computation on another worker member that stopped answering, had no gateway or timed out (members that left, were suspected, had no gateway or handed it back as they left are retried without counting, up to 3 per request)");
   public static final Key FIB_ATTEMPT_TIMEOUT_MS = Key.integer("fib.attemptTimeoutMs", 2000, 50, 600000,
     "In a cluster: how long one attempt of a light computation may take before the front retries elsewhere");
   public static final Key CLUSTER_PING_INTERVAL_MS = Key.integer("cluster.pingIntervalMs", 500, 50, 60000,
