@@ -22,8 +22,9 @@ public final class FreePorts {
 
   /** A port free now on 127.0.0.1, below the ephemeral range (from LOWEST up). */
   public static int outsideEphemeralRange() throws IOException {
+    // line by line: Files.readString trusts the size procfs reports, and reads 1 byte of this file
     int ephemeralStart = Files.isReadable(EPHEMERAL)
-      ? Integer.parseInt(Files.readString(EPHEMERAL).trim().split("\\s+")[0]) : 32768;
+      ? Integer.parseInt(Files.readAllLines(EPHEMERAL).get(0).trim().split("\\s+")[0]) : 32768;
     if (ephemeralStart <= LOWEST + 100) {
       throw new IllegalStateException("the ephemeral port range starts at " + ephemeralStart + ": no room below it");
     }
