@@ -73,7 +73,9 @@ class ExamplesIT {
         readme.runCommands(PROJECT, ExampleReadme.substitutions("--members 127.0.0.1:5701",
           "--members 127.0.0.1:" + hazelcast, "--cluster-name fib-service", "--cluster-name " + cluster), env);
       }
-      assertTrue(Files.isRegularFile(repo.resolve("dev/fibservice/fib-service-client/0.1.0/fib-service-client-0.1.0.jar")),
+      String version = dev.fibservice.api.Version.current();
+      assertTrue(Files.isRegularFile(repo.resolve("dev/fibservice/fib-service-client/" + version + "/fib-service-client-"
+        + version + ".jar")),
         "make install-client installed the library");
     } finally {
       deleteTree(repo);
