@@ -223,6 +223,8 @@ public final class Settings {
     "Largest accepted bridge frame; a larger one gets an error frame and the connection closes");
   public static final Key BRIDGE_MAX_IN_FLIGHT = Key.integer("bridge.maxInFlightPerConnection", 128, 1, 100000,
     "Requests one bridge connection may have in flight; beyond it the bridge stops reading that connection");
+  public static final Key BRIDGE_MAX_HANDLERS = Key.integer("bridge.maxHandlersPerConnection", 16, 1, 10000,
+    "Addresses one bridge connection may register at once (fib.stats, jobs.events.<id>); beyond it an error frame");
   public static final Key BRIDGE_MAX_CONNECTIONS = Key.integer("bridge.maxConnections", 10000, 1, 1_000_000,
     "Bridge connections open at once on this node; beyond it a new one gets an error frame and is closed");
 
@@ -234,7 +236,7 @@ public final class Settings {
   public static final Key SOCKJS_MAX_CONNECTIONS = Key.integer("sockjs.maxConnections", 10000, 1, 1_000_000,
     "SockJS sockets open at once on this node (their HTTP connections also count in http.maxConnections); beyond it a new one gets an error frame and is closed");
   public static final Key SOCKJS_MAX_HANDLERS = Key.integer("sockjs.maxHandlersPerSocket", 16, 1, 10000,
-    "Addresses one SockJS socket may register (only fib.stats is permitted); beyond it an error frame");
+    "Addresses one SockJS socket may register at once (fib.stats, jobs.events.<id>); beyond it an error frame");
   public static final Key SOCKJS_MAX_IN_FLIGHT = Key.integer("sockjs.maxInFlightPerSocket", 32, 1, 100000,
     "Requests one SockJS socket may have in flight; beyond it a request is answered 503 at once");
   public static final Key SOCKJS_MAX_ADDRESS = Key.integer("sockjs.maxAddressLength", 200, 1, 65536,
@@ -278,7 +280,8 @@ public final class Settings {
     OPS_ENABLED, OPS_PORT,
     CLUSTER_ENABLED, CLUSTER_ROLE, CLUSTER_CONFIG, CLUSTER_NAME, CLUSTER_MEMBERS, CLUSTER_HOST, CLUSTER_PUBLIC_HOST,
     CLUSTER_PORT, CLUSTER_HAZELCAST_PORT, CLUSTER_TLS_CERT, CLUSTER_TLS_KEY, CLUSTER_TLS_CA, FIB_RETRIES, FIB_ATTEMPT_TIMEOUT_MS,
-    CLUSTER_PING_INTERVAL_MS, CLUSTER_SUSPECT_AFTER_MS, CLUSTER_MAX_IN_FLIGHT_PER_MEMBER, BRIDGE_ENABLED, BRIDGE_HOST, BRIDGE_PORT, BRIDGE_MAX_FRAME, BRIDGE_MAX_IN_FLIGHT, BRIDGE_MAX_CONNECTIONS,
+    CLUSTER_PING_INTERVAL_MS, CLUSTER_SUSPECT_AFTER_MS, CLUSTER_MAX_IN_FLIGHT_PER_MEMBER, BRIDGE_ENABLED, BRIDGE_HOST, BRIDGE_PORT, BRIDGE_MAX_FRAME, BRIDGE_MAX_IN_FLIGHT, BRIDGE_MAX_HANDLERS,
+    BRIDGE_MAX_CONNECTIONS,
     SOCKJS_ENABLED, SOCKJS_PATH, SOCKJS_MAX_CONNECTIONS, SOCKJS_MAX_HANDLERS, SOCKJS_MAX_IN_FLIGHT, SOCKJS_MAX_ADDRESS,
     SOCKJS_PING_TIMEOUT_MS, SOCKJS_REPLY_TIMEOUT_MS, SOCKJS_MAX_WRITE_QUEUE,
     TRACING_EXPORTER, TRACING_ENDPOINT, TRACING_SAMPLE_RATIO, TRACING_HONOUR_CALLER_SAMPLED, TRACING_MAX_QUEUED_SPANS);
