@@ -364,6 +364,50 @@ class JobQueueTest {
     }
   }
 
+  /** A statement of 0.2.0's, as its contract fixture recorded it. */
+  private static String previousSql(String name) throws Exception {
+    try (var in = JobQueueTest.class.getResourceAsStream("/contracts/0.2.0/sql.json")) {
+      JsonArray all = new JsonArray(Buffer.buffer(in.readAllBytes()));
+      for (int i = 0; i < all.size(); i++) {
+        if (name.equals(all.getJsonObject(i).getString("name"))) {
+          return all.getJsonObject(i).getString("sql");
+        }
+      }
+    }
+    throw new AssertionError("no statement '" + name + "' in 0.2.0's sql.json");
+  }
+
+  @Test
+  void thePreviousReleasesClaimNeverTakesAJobThatWaitsForItsTimeOrItsNextAttempt() throws Exception {
+    // a delayed job, and a failed one waiting out its backoff, as this release stores them
+    String scheduled = submit(new JsonObject().put("n", 400).put("delayMs", 3_600_000)).getString("id");
+    String retrying = "0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e02";
+    sql.preparedQuery("INSERT INTO jobs (id, n, algorithm, status, created_at, attempts, failures, run_at) VALUES"
+      + " (?, 401, 'doubling', 'RETRY_WAIT', UTC_TIMESTAMP(3), 1, 1, UTC_TIMESTAMP(3) + INTERVAL 1 HOUR)")
+      .execute(Tuple.of(retrying)).await();
+    try {
+      List<String> candidates = new ArrayList<>();
+      sql.preparedQuery(previousSql("job candidates")).execute(Tuple.of(10_000)).await()
+        .forEach(row -> candidates.add(row.getString(0)));
+      assertFalse(candidates.contains(scheduled), "0.2.0 would start a delayed job early: " + candidates);
+      assertFalse(candidates.contains(retrying), "0.2.0 would skip a job's backoff: " + candidates);
+      for (String id : List.of(scheduled, retrying)) {
+        assertEquals(0, sql.preparedQuery(previousSql("job claim")).execute(Tuple.of("old-runner/1", 60_000_000L, id))
+          .await().rowCount(), "0.2.0's claim took " + id);
+      }
+      // and 0.2.0's submit still works on this schema: a plain PENDING job of the default priority, run here
+      String old = "0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e03";
+      assertEquals(1, sql.preparedQuery(previousSql("job insert")).execute(Tuple.of(old, 25, "doubling", 100)).await()
+        .rowCount());
+      node.service().vertx().eventBus().publish("jobs.wakeup", old);
+      JsonObject done = awaitStatus(old, "DONE");
+      assertEquals(5, done.getInteger("priority"), done.encode());
+    } finally {
+      node.call(HttpMethod.DELETE, "/jobs/" + scheduled, null);
+      sql.preparedQuery("DELETE FROM jobs WHERE id = ?").execute(Tuple.of(retrying)).await();
+    }
+  }
+
   @Test
   void theBusTakesTheSameCallsAndAKeyInAHeader() throws Exception {
     var bus = node.service().vertx().eventBus();

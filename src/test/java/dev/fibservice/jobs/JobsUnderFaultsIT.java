@@ -130,6 +130,13 @@ class JobsUnderFaultsIT {
     return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** A job accepted (202), its id. */
+  private String submit(int port, String body) throws Exception {
+    HttpResponse<String> r = post(port, "/jobs", body, null);
+    assertEquals(202, r.statusCode(), body + ": " + r.body());
+    return new JsonObject(r.body()).getString("id");
+  }
+
   private static String status(MySQLConnection sql, String id) {
     return sql.preparedQuery("SELECT status FROM jobs WHERE id = ?").execute(Tuple.of(id)).await().iterator().next()
       .getString(0);
@@ -155,8 +162,8 @@ class JobsUnderFaultsIT {
     awaitDb(old.httpPort());
     MySQLConnection sql = sql("mixed");
     try {
-      String delayed = new JsonObject(post(port, "/jobs", "{\"n\":100,\"delayMs\":1500}", null).body()).getString("id");
-      String plain = new JsonObject(post(port, "/jobs", "{\"n\":101,\"priority\":8}", null).body()).getString("id");
+      String delayed = submit(port, "{\"n\":100,\"delayMs\":1500}");
+      String plain = submit(port, "{\"n\":101,\"priority\":8}");
       // what a 0.3.0 runner writes after a failed attempt that may pass: RETRY_WAIT, due at once
       String retrying = "0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e01";
       sql.preparedQuery("INSERT INTO jobs (id, n, algorithm, status, created_at, attempts, failures, run_at) VALUES"
@@ -176,8 +183,8 @@ class JobsUnderFaultsIT {
       // a job of its own timeoutMs (2 s) that would run for hours (F(60) by recursion): the 0.2.0 runner takes it
       // (PENDING) and ignores the timeout; a runner of this release, started once it runs there, ends it (a lease,
       // 3 s, after its timeout), and the old runner, whose lease renewal then finds it no longer RUNNING, stops
-      String timed = new JsonObject(post(port, "/jobs", "{\"n\":60,\"algorithm\":\"recursive\",\"timeoutMs\":2000,"
-        + "\"maxAttempts\":1}", null).body()).getString("id");
+      String timed = submit(port, "{\"n\":60,\"algorithm\":\"recursive\",\"timeoutMs\":2000,"
+        + "\"maxAttempts\":1}");
       Eventually.within(Duration.ofSeconds(30), () -> "RUNNING".equals(status(sql, timed)));
       String owner = sql.preparedQuery("SELECT owner FROM jobs WHERE id = ?").execute(Tuple.of(timed)).await()
         .iterator().next().getString(0);
@@ -195,7 +202,7 @@ class JobsUnderFaultsIT {
       assertEquals("DONE", status(sql, retrying));
       runner.close();
       // the old runner's worker is free again, not after hours of F(60): with no other runner, a plain job runs there
-      String next = new JsonObject(post(port, "/jobs", "{\"n\":103}", null).body()).getString("id");
+      String next = submit(port, "{\"n\":103}");
       Eventually.within(Duration.ofSeconds(30), () -> "DONE".equals(status(sql, next)));
       assertEquals("DONE", status(sql, next), old.log());
       old.close();
