@@ -186,7 +186,7 @@ public final class BridgeVerticle extends ServerVerticle {
       String requestId = clientId != null ? clientId : RequestIds.next();
       Span span = BridgeCalls.span(address, msg.getValue("headers"));
       Scope scope = Traces.enter(span);
-      calls.send(address, msg.getValue("body"), requestId, cancelId).onComplete(ar -> {
+      calls.send(address, msg.getValue("body"), msg.getValue("headers"), requestId, cancelId).onComplete(ar -> {
         if (isClosed()) {
           Traces.end(span);
           return;

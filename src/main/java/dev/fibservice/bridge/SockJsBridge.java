@@ -351,7 +351,7 @@ public final class SockJsBridge {
           address + " did not answer within " + replyTimeoutMs + " ms (sockjs.replyTimeoutMs)", null)), span));
       });
       Scope scope = Traces.enter(span);
-      calls.send(address, msg.getValue("body"), requestId, cancelId).onComplete(ar -> {
+      calls.send(address, msg.getValue("body"), msg.getValue("headers"), requestId, cancelId).onComplete(ar -> {
         if (answered[0]) {
           return;
         }

@@ -80,6 +80,24 @@ class JobsOnTheBridgeTest {
   }
 
   @Test
+  void anIdempotencyKeyInTheFramesHeadersMakesOneJob() throws Exception {
+    events.clear();
+    try (Socket socket = Raw.connect(node.service().bridgePort())) {
+      DataInputStream in = new DataInputStream(socket.getInputStream());
+      JsonObject frame = new JsonObject().put("type", "send").put("address", "jobs.submit").put("replyAddress", "k")
+        .put("headers", new JsonObject().put("idempotency-key", "bridge-key-1"))
+        .put("body", new JsonObject().put("n", 310).put("delayMs", 600_000));
+      Raw.sendFrame(socket, frame);
+      String first = next(in, "k").getJsonObject("body").getString("id");
+      Raw.sendFrame(socket, frame);
+      assertEquals(first, next(in, "k").getJsonObject("body").getString("id"), "a second job for the same key");
+      Raw.sendFrame(socket, frame.copy().put("body", new JsonObject().put("n", 311)));
+      assertEquals(409, next(in, "k").getInteger("failureCode"));
+      send(socket, in, "jobs.cancel", new JsonObject().put("id", first));
+    }
+  }
+
+  @Test
   void theAllJobsAddressAndMalformedIdsAreRefusedAndRegistrationsCapped() throws Exception {
     events.clear();
     try (Socket socket = Raw.connect(node.service().bridgePort())) {
