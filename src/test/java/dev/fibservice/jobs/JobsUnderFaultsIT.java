@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -56,6 +57,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * release (0.2.0, its own jar) against this release's schema never starts a SCHEDULED or RETRY_WAIT job, runs plain
  * PENDING jobs as it always did, and is stopped when it runs a job past the job's own timeoutMs, which it ignores.
  */
+// a hang guard, not a speed check: four JVMs and a database start in each test, slow on a loaded 2-core machine
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class JobsUnderFaultsIT {
