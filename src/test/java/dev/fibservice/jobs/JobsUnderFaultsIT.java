@@ -65,6 +65,8 @@ class JobsUnderFaultsIT {
 
   private static final String PREVIOUS = "v0.2.0";
   private static final int JOBS = 500;
+  /** Three runner JVMs start at once beside the database and the test: on a loaded 2-core machine, past 90 s. */
+  private static final Duration STARTS_WITHIN = Duration.ofSeconds(180);
 
   private final Path dir = Path.of("target", "it-jobs-" + ProcessHandle.current().pid()).toAbsolutePath();
   private final List<ServiceProcess> processes = Collections.synchronizedList(new ArrayList<>());
@@ -86,7 +88,7 @@ class JobsUnderFaultsIT {
     ServiceProcess p = ServiceProcess.start("jobs-db", Map.of(), "db", "--port", String.valueOf(port), "--data-dir",
       dir.resolve("mariadb").toString());
     processes.add(p);
-    return p.awaitReady();
+    return p.awaitReady(STARTS_WITHIN);
   }
 
   @AfterAll
@@ -156,12 +158,12 @@ class JobsUnderFaultsIT {
   void aPreviousReleasesRunnerStartsNothingEarlyAndNoJobItWouldMisread() throws Exception {
     // this release's node first: it migrates the database; it runs no jobs yet
     ServiceProcess api = node(ServiceProcess.jar(), "api-030", "mixed", Map.of("jobs.workers", "0",
-      "fib.maxN.recursive", "60")).awaitReady();
+      "fib.maxN.recursive", "60")).awaitReady(STARTS_WITHIN);
     int port = api.httpPort();
     awaitDb(port);
     Path oldJar = PreviousRelease.jar(PREVIOUS);
     // the older jar reads only keys it knows: the same settings, none of 0.3.0's
-    ServiceProcess old = node(oldJar, "runner-020", "mixed", Map.of("jobs.workers", "1")).awaitReady();
+    ServiceProcess old = node(oldJar, "runner-020", "mixed", Map.of("jobs.workers", "1")).awaitReady(STARTS_WITHIN);
     awaitDb(old.httpPort());
     MySQLConnection sql = sql("mixed");
     try {
@@ -193,7 +195,7 @@ class JobsUnderFaultsIT {
         .iterator().next().getString(0);
       assertTrue(owner.startsWith("runner-020/"), owner);
       ServiceProcess runner = node(ServiceProcess.jar(), "runner-030", "mixed", Map.of("jobs.workers", "1",
-        "jobs.leaseMs", "3000")).awaitReady();
+        "jobs.leaseMs", "3000")).awaitReady(STARTS_WITHIN);
       Eventually.within(Duration.ofSeconds(60), () -> "FAILED".equals(status(sql, timed)));
       JsonObject failed = new JsonObject(get(port, "/jobs/" + timed));
       assertEquals("FAILED", failed.getString("status"), failed.encode());
@@ -252,9 +254,9 @@ class JobsUnderFaultsIT {
     ServiceProcess a = node(ServiceProcess.jar(), "runner-a", "faults", runner);
     ServiceProcess b = node(ServiceProcess.jar(), "runner-b", "faults", runner);
     ServiceProcess c = node(ServiceProcess.jar(), "runner-c", "faults", runner);
-    a.awaitReady();
-    b.awaitReady();
-    c.awaitReady();
+    a.awaitReady(STARTS_WITHIN);
+    b.awaitReady(STARTS_WITHIN);
+    c.awaitReady(STARTS_WITHIN);
     Random random = new Random(42);
     List<Planned> plan = new ArrayList<>();
     for (int i = 0; i < JOBS; i++) {
@@ -284,11 +286,11 @@ class JobsUnderFaultsIT {
     assertEquals(0, db.awaitExit(60), db.log());
     db = startDb(dbPort);
     faults.add(Instant.now());
-    b2.awaitReady();
+    b2.awaitReady(STARTS_WITHIN);
     faults.add(Instant.now());
     b2.kill();
     b2.awaitExit(30);
-    node(ServiceProcess.jar(), "runner-b", "faults", runner).awaitReady();
+    node(ServiceProcess.jar(), "runner-b", "faults", runner).awaitReady(STARTS_WITHIN);
     for (Future<?> f : submits) {
       f.get(120, TimeUnit.SECONDS);
     }

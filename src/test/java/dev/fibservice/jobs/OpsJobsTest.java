@@ -119,6 +119,15 @@ class OpsJobsTest {
     assertTrue(runTime.getInteger("runs") >= 1, stats.encode());
     assertTrue(runTime.getDouble("p50") >= 0 && runTime.getDouble("p99") >= runTime.getDouble("p50"), stats.encode());
     assertTrue(stats.containsKey("oldestWaitingMs"), stats.encode());
+    // the queue's metrics, on the same port
+    String metrics = ops().get("/metrics").send().await().bodyAsString();
+    for (String series : List.of("fib_jobs_attempts_total{outcome=\"done\"}", "fib_jobs_run_seconds_count",
+      "fib_jobs_dead_letters_total", "fib_jobs_depth{priority=\"5\",status=\"pending\"}",
+      "fib_jobs{status=\"scheduled\"}")) {
+      assertTrue(metrics.contains(series), series + " missing");
+    }
+    assertTrue(metrics.matches("(?s).*\nfib_jobs_attempts_total\\{outcome=\"done\"\\} [1-9].*"),
+      "no DONE attempt counted");
   }
 
   @Test
