@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: installs the suite's optional peers (nginx, wrk, python3-gmpy2, python3-aiomysql) with apt when it can, and says
+# `make bench`: installs the suite's optional peers (nginx, wrk, python3-gmpy2, python3-aiomysql, python3-celery, redis-server) with apt when it can, and says
 # clearly when it can't; the suite then skips the rows that need them. BENCH_NO_INSTALL=1 skips the install.
 set -u
 missing=()
@@ -9,8 +9,11 @@ command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 python3 -c 'import gmpy2' >/dev/null 2>&1 || /usr/bin/python3 -c 'import gmpy2' >/dev/null 2>&1 || missing+=(python3-gmpy2)
 # the aiomysql /db server of bench/peers runs on Debian's own /usr/bin/python3
 /usr/bin/python3 -c 'import aiomysql' >/dev/null 2>&1 || missing+=(python3-aiomysql)
+# the jobs race's peer: Celery with Redis as broker and result backend
+/usr/bin/python3 -c 'import celery, redis' >/dev/null 2>&1 || missing+=(python3-celery python3-redis)
+[ -x /usr/bin/redis-server ] || missing+=(redis-server)
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "bench: peers present: nginx, wrk, gmpy2, aiomysql"
+  echo "bench: peers present: nginx, wrk, gmpy2, aiomysql, celery, redis-server"
   exit 0
 fi
 if [ "${BENCH_NO_INSTALL:-0}" = 1 ]; then

@@ -340,6 +340,8 @@ let statsEvery = 2000;
 let pushed = false;
 /** The last fib.stats push. */
 let lastStats = null;
+/** The SockJS event bus while it is open (the jobs this page submitted follow their events on it), else null. */
+let bus = null;
 
 function pollStats(every) {
   statsEvery = every;
@@ -360,6 +362,7 @@ function startLive(path) {
   const eb = new EventBus(path);
   eb.enableReconnect(true);
   eb.onopen = () => {
+    bus = eb;
     eb.registerHandler('fib.stats', (err, msg) => {
       if (err) {
         showSource('polling GET /stats every 2 s: the event bus refused fib.stats: ' + err.message);
@@ -378,6 +381,7 @@ function startLive(path) {
     });
   };
   eb.onclose = () => {
+    bus = null;
     pushed = false;
     showSource('polling GET /stats every 2 s: the event bus at ' + path + ' is not connected (retrying)');
     pollStats(statsEvery);
@@ -520,10 +524,10 @@ async function submitJob(event) {
   const job = res.json;
   const item = el('li', { 'data-job': job.id });
   $('jobs-list').prepend(item);
-  watchJob(item, job, performance.now(), []);
+  followJob(item, job, performance.now(), []);
 }
 
-async function watchJob(item, job, since, seen) {
+function renderJob(item, job, since, seen, progress) {
   const at = ((performance.now() - since) / 1000).toFixed(1) + ' s';
   if (seen.length === 0 || seen[seen.length - 1].status !== job.status) seen.push({ status: job.status, at });
   const finished = ['DONE', 'FAILED', 'CANCELLED'].includes(job.status);
@@ -538,10 +542,59 @@ async function watchJob(item, job, since, seen) {
     el('span', { class: 'status ' + job.status }, job.status),
     el('span', {}, 'F(' + fmt.format(job.n) + ') ' + job.algorithm),
     download, cancel,
+    job.status === 'RUNNING' && el('span', { class: 'progress' }, progress == null ? '' : Math.round(progress * 100) + ' %'),
     job.error && el('span', { class: 'error' }, job.error),
     el('span', { class: 'steps' }, seen.map((s) => s.status + ' ' + s.at).join(' → ')),
   ].filter(Boolean));
-  if (finished) return;
+  return finished;
+}
+
+/**
+ * A job this page submitted, live from its events (jobs.events.<id> over the SockJS bridge): registered first, then
+ * read once with jobs.status on the same socket, so that no change is missed; read again at each change of status.
+ * Without the event bus, polled.
+ */
+function followJob(item, job, since, seen) {
+  if (!bus) {
+    watchJob(item, job, since, seen);
+    return;
+  }
+  const eb = bus;
+  const address = 'jobs.events.' + job.id;
+  let current = job;
+  let progress = null;
+  let done = false;
+  const show = (j) => {
+    current = j;
+    if (renderJob(item, j, since, seen, progress) && !done) {
+      done = true;
+      eb.unregisterHandler(address, {}, handler);
+    }
+  };
+  const read = () => eb.send('jobs.status', { id: job.id }, {}, (err, msg) => {
+    if (err) showError('jobs-error', err.message || String(err.failureCode));
+    else show(msg.body);
+  });
+  function handler(err, msg) {
+    if (err) {
+      // refused or the socket closed: poll instead
+      if (!done) { done = true; watchJob(item, current, since, seen); }
+      return;
+    }
+    if (msg.body.progress != null) {
+      progress = msg.body.progress;
+      const p = item.querySelector('.progress');
+      if (p) p.textContent = Math.round(progress * 100) + ' %';
+      return;
+    }
+    read();
+  }
+  eb.registerHandler(address, {}, handler);
+  read();
+}
+
+async function watchJob(item, job, since, seen) {
+  if (renderJob(item, job, since, seen, null)) return;
   await new Promise((resolve) => setTimeout(resolve, 300));
   const res = await api('GET', '/jobs/' + encodeURIComponent(job.id));
   if (!res.ok) {

@@ -41,9 +41,9 @@ public final class BenchSuite {
 
   /** Scenario ids, in run order; {@code make bench ARGS="hello tcp"} runs a subset. */
   static final List<String> SCENARIOS = List.of("hello", "conn", "big", "fib", "tcp", "db", "instances", "metrics",
-    "isolation", "bigfib", "coalesce", "zipf", "cluster");
+    "isolation", "bigfib", "coalesce", "zipf", "cluster", "jobs");
   /** Scenarios that start the nodes and peers they need themselves: run alone, they need neither main nor nginx. */
-  static final Set<String> SELF_CONTAINED = Set.of("coalesce", "zipf", "cluster");
+  static final Set<String> SELF_CONTAINED = Set.of("coalesce", "zipf", "cluster", "jobs");
 
   static final int C = 100;
 
@@ -135,6 +135,7 @@ public final class BenchSuite {
           case "coalesce" -> cache(CacheScenario::coalesce);
           case "zipf" -> cache(CacheScenario::zipf);
           case "cluster" -> cluster();
+          case "jobs" -> jobs();
           default -> throw new IllegalStateException(s);
         }
       } catch (Exception e) {
@@ -564,6 +565,13 @@ public final class BenchSuite {
       scenario.run();
     } finally {
       scenario.close();
+    }
+  }
+
+  /** Background jobs against Celery: {@link JobsRace}. */
+  void jobs() throws Exception {
+    try (JobsRace race = new JobsRace(this)) {
+      race.run();
     }
   }
 

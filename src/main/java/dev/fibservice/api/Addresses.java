@@ -20,6 +20,26 @@ public final class Addresses {
    * counters, as {@code GET /stats} has them, plus requests per second.
    */
   public static final String FIB_STATS = "fib.stats";
+  /** Public, request/reply: {"id":"..."} -> the job's JSON, CANCELLED (as DELETE /jobs/{id}). */
+  public static final String JOBS_CANCEL = "jobs.cancel";
+  /** Public, request/reply: {"id":"..."} -> the job's JSON, PENDING again (as POST /jobs/{id}/retry). */
+  public static final String JOBS_RETRY = "jobs.retry";
+  /**
+   * Operators only (the ops port's bridge), publish: every job's events, as {@link #jobEvents} has them for one job.
+   * Never permitted on the public bridges: a job's id is the capability to follow it.
+   */
+  public static final String JOBS_EVENTS = "jobs.events";
+
+  /**
+   * Public, publish, from 0.3.0: one job's events: {"id","status",...} at each change of status (RUNNING, RETRY_WAIT,
+   * DONE, FAILED, CANCELLED, PENDING again after a retry), and {"id","status":"RUNNING","progress":0..1} while a long
+   * one computes. A bridge client registers it with the job's id; read the job once after registering, and nothing
+   * is missed.
+   */
+  public static String jobEvents(String jobId) {
+    return JOBS_EVENTS + "." + jobId;
+  }
+
   /** Publish, {"id"} as a string: a job was cancelled; the runner computing it stops. */
   public static final String JOBS_CANCELLED = "jobs.cancelled";
   /** Publish, a job id: a job was submitted; idle runners look for work at once. */

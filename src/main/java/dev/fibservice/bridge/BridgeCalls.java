@@ -5,6 +5,7 @@ import dev.fibservice.api.ServiceError;
 import dev.fibservice.compute.ComputeClient;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
+import dev.fibservice.jobs.JobsApiVerticle;
 import dev.fibservice.ops.Traces;
 import io.opentelemetry.api.trace.Span;
 import io.vertx.core.Future;
@@ -43,10 +44,11 @@ final class BridgeCalls {
   /**
    * The reply body of a send to a permitted address, or a failure for {@link ServiceError#from}.
    *
+   * @param headers   the frame's headers: of them, a jobs.submit passes on {@code idempotency-key}
    * @param requestId names the request in the logs (the client's x-request-id, or one the bridge made)
    * @param cancelId  the bridge's own id to cancel a computation with (see {@link #cancellable}), else null
    */
-  Future<JsonObject> send(String address, Object body, String requestId, String cancelId) {
+  Future<JsonObject> send(String address, Object body, Object headers, String requestId, String cancelId) {
     if (Addresses.FIB_COMPUTE.equals(address)) {
       FibRequest request;
       try {
@@ -58,6 +60,11 @@ final class BridgeCalls {
     }
     DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(jobsTimeoutMs)
       .addHeader(Addresses.REQUEST_ID_HEADER, requestId);
+    if (Addresses.JOBS_SUBMIT.equals(address) && headers instanceof JsonObject h
+      && h.getValue(JobsApiVerticle.IDEMPOTENCY_KEY_HEADER) instanceof String key) {
+      // checked by the jobs API itself (length, characters), as HTTP's Idempotency-Key
+      delivery.addHeader(JobsApiVerticle.IDEMPOTENCY_KEY_HEADER, key);
+    }
     return vertx.eventBus().<JsonObject>request(address, body, delivery).map(Message::body);
   }
 

@@ -53,6 +53,7 @@ public final class BridgeVerticle extends ServerVerticle {
   private int maxFrameBytes;
   /** Requests one connection may have in flight; beyond it the bridge stops reading that connection. */
   private int maxInFlightPerConnection;
+  private int maxHandlers;
 
   /**
    * @param connections the node's bridge connections
@@ -76,6 +77,7 @@ public final class BridgeVerticle extends ServerVerticle {
     calls = new BridgeCalls(vertx, settings, ComputeClient.create(vertx, settings, cluster, stats));
     maxFrameBytes = settings.getInt(Settings.BRIDGE_MAX_FRAME);
     maxInFlightPerConnection = settings.getInt(Settings.BRIDGE_MAX_IN_FLIGHT);
+    maxHandlers = settings.getInt(Settings.BRIDGE_MAX_HANDLERS);
     NetServerOptions options = new NetServerOptions()
       .setHost(settings.getString(Settings.BRIDGE_HOST))
       .setPort(port)
@@ -102,7 +104,7 @@ public final class BridgeVerticle extends ServerVerticle {
 
     /** Requests in flight that are not computations (jobs.*); computations are in {@link #work}. */
     private int jobCalls;
-    private final Map<String, StatsFeed.Subscription> registrations = new HashMap<>();
+    private final Map<String, Runnable> registrations = new HashMap<>();
 
     Connection(NetSocket socket) {
       super(BridgeVerticle.this.vertx, socket);
@@ -143,7 +145,7 @@ public final class BridgeVerticle extends ServerVerticle {
     @Override
     protected void onClosed() {
       connections.closed();
-      registrations.values().forEach(StatsFeed.Subscription::cancel);
+      registrations.values().forEach(Runnable::run);
       registrations.clear();
     }
 
@@ -184,7 +186,7 @@ public final class BridgeVerticle extends ServerVerticle {
       String requestId = clientId != null ? clientId : RequestIds.next();
       Span span = BridgeCalls.span(address, msg.getValue("headers"));
       Scope scope = Traces.enter(span);
-      calls.send(address, msg.getValue("body"), requestId, cancelId).onComplete(ar -> {
+      calls.send(address, msg.getValue("body"), msg.getValue("headers"), requestId, cancelId).onComplete(ar -> {
         if (isClosed()) {
           Traces.end(span);
           return;
@@ -205,19 +207,28 @@ public final class BridgeVerticle extends ServerVerticle {
       Traces.exit(scope);
     }
 
-    /** {@code fib.stats}: this node's counters pushed once a second, until unregistered or closed. */
+    /**
+     * {@code fib.stats} (this node's counters once a second) or {@code jobs.events.<id>} (a job's events), pushed until
+     * unregistered or closed; at most bridge.maxHandlersPerConnection addresses at once.
+     */
     private void register(JsonObject msg) {
       String address = permitted(msg, Permissions.Kind.REGISTER);
-      if (address != null && !registrations.containsKey(address)) {
-        registrations.put(address, feed.subscribe(body -> push(address, body)));
+      if (address == null || registrations.containsKey(address)) {
+        return;
       }
+      if (registrations.size() >= maxHandlers) {
+        writeError("max_handlers_reached: this connection has " + maxHandlers + " registrations ("
+          + Settings.BRIDGE_MAX_HANDLERS.name() + ")");
+        return;
+      }
+      registrations.put(address, Feeds.subscribe(vertx, feed, address, body -> push(address, body)));
     }
 
     private void unregister(JsonObject msg) {
       String address = permitted(msg, Permissions.Kind.REGISTER);
-      StatsFeed.Subscription subscription = address == null ? null : registrations.remove(address);
+      Runnable subscription = address == null ? null : registrations.remove(address);
       if (subscription != null) {
-        subscription.cancel();
+        subscription.run();
       }
     }
 

@@ -47,6 +47,9 @@ public final class Permissions {
     }
   }
 
+  /** Where a rule's address names a job: any job id there is permitted (and nothing else). */
+  static final String ID = "<id>";
+
   /** The table, in the order of docs/clients.md. */
   public static final List<Rule> RULES = List.of(
     new Rule(Addresses.FIB_COMPUTE, Kind.SEND, false, "F(n): the body and reply of the event-bus contract, through"
@@ -58,9 +61,16 @@ public final class Permissions {
       + " database off or down; refused (403) on a SockJS socket opened by a page of a foreign origin"),
     new Rule(Addresses.JOBS_STATUS, Kind.SEND, false, "`{\"id\":\"..\"}`: the job, as `GET /jobs/{id}`; 404 unknown"
       + " id; 503 with the database off or down"),
+    new Rule(Addresses.JOBS_CANCEL, Kind.SEND, true, "`{\"id\":\"..\"}`: cancels the job, as `DELETE /jobs/{id}`;"
+      + " 409 once it finished; refused (403) on a SockJS socket opened by a page of a foreign origin"),
+    new Rule(Addresses.JOBS_RETRY, Kind.SEND, true, "`{\"id\":\"..\"}`: runs a FAILED or CANCELLED job again, as"
+      + " `POST /jobs/{id}/retry`; 409 in any other status; refused (403) on a SockJS socket of a foreign origin"),
     new Rule(Addresses.FIB_STATS, Kind.REGISTER, false, "once a second while registered: this node's live counters"
       + " (`GET /stats`) and `requestsPerSecond`; in a cluster the members and the computations each worker did"
-      + " for this front"));
+      + " for this front"),
+    new Rule(Addresses.jobEvents(ID), Kind.REGISTER, false, "one job's events while registered (its id is the"
+      + " capability: 32 hex digits); register, then read the job once with `jobs.status`, and no change is missed."
+      + " The address of every job's events, `jobs.events`, is never permitted"));
 
   private Permissions() {
   }
@@ -68,11 +78,20 @@ public final class Permissions {
   /** The rule that lets a client do {@code kind} with {@code address}, or null: then it is refused. */
   public static Rule find(String address, Kind kind) {
     for (Rule rule : RULES) {
-      if (rule.address().equals(address) && rule.kind() == kind) {
+      if (rule.kind() == kind && matches(rule.address(), address)) {
         return rule;
       }
     }
     return null;
+  }
+
+  private static boolean matches(String pattern, String address) {
+    if (!pattern.endsWith(ID)) {
+      return pattern.equals(address);
+    }
+    String prefix = pattern.substring(0, pattern.length() - ID.length());
+    return address != null && address.startsWith(prefix) && address.length() == prefix.length() + 32
+      && address.substring(prefix.length()).matches("[0-9a-f]{32}");
   }
 
   /** The table in one line, for the start-up log: {@code send fib.compute, publish fib.cancel, ...}. */

@@ -213,7 +213,7 @@ public final class SockJsBridge {
     private final Vertx vertx;
     private final SockJSSocket socket;
     private final PendingWork work;
-    private final Map<String, StatsFeed.Subscription> registrations = new HashMap<>();
+    private final Map<String, Runnable> registrations = new HashMap<>();
     private Handler<Buffer> bridgeHandler;
     private Handler<Void> bridgeCloseHandler;
     /** Bytes written to the socket and not yet taken by its client. */
@@ -256,7 +256,7 @@ public final class SockJsBridge {
       }
       closed = true;
       work.cancelAll();
-      registrations.values().forEach(StatsFeed.Subscription::cancel);
+      registrations.values().forEach(Runnable::run);
       registrations.clear();
       if (counted) {
         connections.closed();
@@ -351,7 +351,7 @@ public final class SockJsBridge {
           address + " did not answer within " + replyTimeoutMs + " ms (sockjs.replyTimeoutMs)", null)), span));
       });
       Scope scope = Traces.enter(span);
-      calls.send(address, msg.getValue("body"), requestId, cancelId).onComplete(ar -> {
+      calls.send(address, msg.getValue("body"), msg.getValue("headers"), requestId, cancelId).onComplete(ar -> {
         if (answered[0]) {
           return;
         }
@@ -402,8 +402,7 @@ public final class SockJsBridge {
           + " (sockjs.maxHandlersPerSocket)");
         return;
       }
-      // fib.stats is the one address a client may register
-      registrations.put(address, feed.subscribe(body -> push(address, body)));
+      registrations.put(address, Feeds.subscribe(vertx, feed, address, body -> push(address, body)));
     }
 
     void unregister(JsonObject msg) {
@@ -412,9 +411,9 @@ public final class SockJsBridge {
         denied(address, null, "unregister");
         return;
       }
-      StatsFeed.Subscription subscription = registrations.remove(address);
+      Runnable subscription = registrations.remove(address);
       if (subscription != null) {
-        subscription.cancel();
+        subscription.run();
       }
     }
 

@@ -120,6 +120,35 @@ public final class Settings {
     "A RUNNING job whose runner has not renewed its lease for this long is run again (the runner died)");
   public static final Key JOBS_POLL_MS = Key.integer("jobs.pollMs", 500, 10, 600000,
     "How often an idle job runner looks for pending jobs");
+  public static final Key JOBS_PRIORITY_AGING_MS = Key.integer("jobs.priorityAgingMs", 300_000, 1000, 86_400_000,
+    "A waiting job that has waited this long goes before every job of a higher priority (oldest first), so that"
+      + " low priorities never starve");
+  public static final Key JOBS_ATTEMPTS = Key.integer("jobs.attempts", 3, 1, 1000,
+    "Attempts of a job that names no maxAttempts: a failure that may pass (a timeout, a runner or its database lost)"
+      + " is retried with backoff until this many attempts failed, then the job is FAILED");
+  public static final Key JOBS_MAX_ATTEMPTS = Key.integer("jobs.maxAttempts", 20, 1, 1000,
+    "Most attempts a job may ask for (maxAttempts); more is a 400");
+  public static final Key JOBS_BACKOFF_MS = Key.integer("jobs.backoffMs", 1000, 10, 3_600_000,
+    "Wait before the second attempt of a failed job; doubled for each further attempt (with jitter: from half of it to"
+      + " all of it), up to jobs.maxBackoffMs");
+  public static final Key JOBS_MAX_BACKOFF_MS = Key.integer("jobs.maxBackoffMs", 60_000, 10, 86_400_000,
+    "Longest wait between two attempts of a failed job");
+  public static final Key JOBS_MAX_DELAY_MS = Key.integer("jobs.maxDelayMs", 604_800_000L, 0, 31_536_000_000L,
+    "How far ahead a job may be scheduled (delayMs, runAt); further is a 400");
+  public static final Key JOBS_MAX_BATCH = Key.integer("jobs.maxBatch", 1000, 1, 100_000,
+    "Most jobs in one POST /jobs/batch; more is a 400 (the whole batch counts against jobs.maxPending)");
+  public static final Key JOBS_MAX_PAGE_SIZE = Key.integer("jobs.maxPageSize", 100, 1, 10_000,
+    "Most jobs one page of GET /jobs (ops port) may list; a larger limit is a 400");
+  public static final Key JOBS_KEEP_DONE_MS = Key.integer("jobs.keepDoneMs", 604_800_000L, 1000, 31_536_000_000L,
+    "A DONE job and its result are deleted this long after it finished");
+  public static final Key JOBS_KEEP_FAILED_MS = Key.integer("jobs.keepFailedMs", 2_592_000_000L, 1000,
+    31_536_000_000L, "A FAILED or CANCELLED job (a dead letter) and its attempts are deleted this long after it"
+      + " finished");
+  public static final Key JOBS_IDEMPOTENCY_MS = Key.integer("jobs.idempotencyMs", 86_400_000, 1000, 31_536_000_000L,
+    "How long an Idempotency-Key names the job it made; at most jobs.keepDoneMs and jobs.keepFailedMs (left unset, it"
+      + " follows them down)");
+  public static final Key JOBS_DELETE_BATCH = Key.integer("jobs.deleteBatch", 100, 1, 10_000,
+    "Finished jobs deleted by one statement of the retention sweep: small, so that no delete holds the table long");
   public static final Key METRICS_ENABLED = Key.bool("metrics.enabled", true,
     "Prometheus metrics at /metrics (Vert.x, JVM and fib-service's own); false removes their cost from the hot path");
   public static final Key HTTP_MAX_URI = Key.integer("http.maxUriBytes", 4096, 256, 1_048_576,
@@ -194,6 +223,8 @@ public final class Settings {
     "Largest accepted bridge frame; a larger one gets an error frame and the connection closes");
   public static final Key BRIDGE_MAX_IN_FLIGHT = Key.integer("bridge.maxInFlightPerConnection", 128, 1, 100000,
     "Requests one bridge connection may have in flight; beyond it the bridge stops reading that connection");
+  public static final Key BRIDGE_MAX_HANDLERS = Key.integer("bridge.maxHandlersPerConnection", 16, 1, 10000,
+    "Addresses one bridge connection may register at once (fib.stats, jobs.events.<id>); beyond it an error frame");
   public static final Key BRIDGE_MAX_CONNECTIONS = Key.integer("bridge.maxConnections", 10000, 1, 1_000_000,
     "Bridge connections open at once on this node; beyond it a new one gets an error frame and is closed");
 
@@ -205,7 +236,7 @@ public final class Settings {
   public static final Key SOCKJS_MAX_CONNECTIONS = Key.integer("sockjs.maxConnections", 10000, 1, 1_000_000,
     "SockJS sockets open at once on this node (their HTTP connections also count in http.maxConnections); beyond it a new one gets an error frame and is closed");
   public static final Key SOCKJS_MAX_HANDLERS = Key.integer("sockjs.maxHandlersPerSocket", 16, 1, 10000,
-    "Addresses one SockJS socket may register (only fib.stats is permitted); beyond it an error frame");
+    "Addresses one SockJS socket may register at once (fib.stats, jobs.events.<id>); beyond it an error frame");
   public static final Key SOCKJS_MAX_IN_FLIGHT = Key.integer("sockjs.maxInFlightPerSocket", 32, 1, 100000,
     "Requests one SockJS socket may have in flight; beyond it a request is answered 503 at once");
   public static final Key SOCKJS_MAX_ADDRESS = Key.integer("sockjs.maxAddressLength", 200, 1, 65536,
@@ -240,13 +271,17 @@ public final class Settings {
     FIB_MAX_RECURSIVE, FIB_MAX_ITERATIVE, FIB_MAX_DOUBLING,
     HTTP_MAX_BODY, HTTP_CORS_ORIGIN, HTTP_CORS_WRITE_ORIGINS, MYSQL_HOST, MYSQL_PORT, MYSQL_DATABASE, MYSQL_USER, MYSQL_PASSWORD, MYSQL_POOL_SIZE,
     MYSQL_WAIT_QUEUE, MYSQL_CONNECT_TIMEOUT_MS, MYSQL_QUERY_TIMEOUT_MS, MYSQL_IDLE_TIMEOUT_SECONDS, MYSQL_PIPELINING,
-    MYSQL_DATA_DIR, MYSQL_PASSWORD_FILE, JOBS_MAX_PENDING, JOBS_WORKERS, JOBS_TIMEOUT_MS, JOBS_LEASE_MS, JOBS_POLL_MS, METRICS_ENABLED,
+    MYSQL_DATA_DIR, MYSQL_PASSWORD_FILE, JOBS_MAX_PENDING, JOBS_WORKERS, JOBS_TIMEOUT_MS, JOBS_LEASE_MS, JOBS_POLL_MS,
+    JOBS_PRIORITY_AGING_MS, JOBS_ATTEMPTS, JOBS_MAX_ATTEMPTS, JOBS_BACKOFF_MS, JOBS_MAX_BACKOFF_MS, JOBS_MAX_DELAY_MS,
+    JOBS_MAX_BATCH, JOBS_MAX_PAGE_SIZE, JOBS_KEEP_DONE_MS, JOBS_KEEP_FAILED_MS, JOBS_IDEMPOTENCY_MS, JOBS_DELETE_BATCH,
+    METRICS_ENABLED,
     HTTP_MAX_URI, HTTP_MAX_HEADERS, HTTP_MAX_CONNECTIONS, HTTP_IDLE_SECONDS, HTTP_HEADER_TIMEOUT_MS, HTTP_BODY_TIMEOUT_MS,
     HTTP_ACCESS_LOG, TCP_MAX_CONNECTIONS, LOG_FORMAT, SHUTDOWN_GRACE_MS,
     OPS_ENABLED, OPS_PORT,
     CLUSTER_ENABLED, CLUSTER_ROLE, CLUSTER_CONFIG, CLUSTER_NAME, CLUSTER_MEMBERS, CLUSTER_HOST, CLUSTER_PUBLIC_HOST,
     CLUSTER_PORT, CLUSTER_HAZELCAST_PORT, CLUSTER_TLS_CERT, CLUSTER_TLS_KEY, CLUSTER_TLS_CA, FIB_RETRIES, FIB_ATTEMPT_TIMEOUT_MS,
-    CLUSTER_PING_INTERVAL_MS, CLUSTER_SUSPECT_AFTER_MS, CLUSTER_MAX_IN_FLIGHT_PER_MEMBER, BRIDGE_ENABLED, BRIDGE_HOST, BRIDGE_PORT, BRIDGE_MAX_FRAME, BRIDGE_MAX_IN_FLIGHT, BRIDGE_MAX_CONNECTIONS,
+    CLUSTER_PING_INTERVAL_MS, CLUSTER_SUSPECT_AFTER_MS, CLUSTER_MAX_IN_FLIGHT_PER_MEMBER, BRIDGE_ENABLED, BRIDGE_HOST, BRIDGE_PORT, BRIDGE_MAX_FRAME, BRIDGE_MAX_IN_FLIGHT, BRIDGE_MAX_HANDLERS,
+    BRIDGE_MAX_CONNECTIONS,
     SOCKJS_ENABLED, SOCKJS_PATH, SOCKJS_MAX_CONNECTIONS, SOCKJS_MAX_HANDLERS, SOCKJS_MAX_IN_FLIGHT, SOCKJS_MAX_ADDRESS,
     SOCKJS_PING_TIMEOUT_MS, SOCKJS_REPLY_TIMEOUT_MS, SOCKJS_MAX_WRITE_QUEUE,
     TRACING_EXPORTER, TRACING_ENDPOINT, TRACING_SAMPLE_RATIO, TRACING_HONOUR_CALLER_SAMPLED, TRACING_MAX_QUEUED_SPANS);
@@ -519,6 +554,19 @@ public final class Settings {
         + sources.get(SOCKJS_REPLY_TIMEOUT_MS.name()) + "); it must exceed " + FIB_TIMEOUT_MS.name() + " (" + deadline
         + ", from " + sources.get(FIB_TIMEOUT_MS.name()) + "), so that SockJS clients see the computation's own 504");
     }
+    long keep = Math.min((Long) values.get(JOBS_KEEP_DONE_MS.name()), (Long) values.get(JOBS_KEEP_FAILED_MS.name()));
+    long idempotency = (Long) values.get(JOBS_IDEMPOTENCY_MS.name());
+    if (idempotency > keep && "default".equals(sources.get(JOBS_IDEMPOTENCY_MS.name()))) {
+      // nobody chose it: follow a lowered retention rather than refuse to start
+      values.put(JOBS_IDEMPOTENCY_MS.name(), keep);
+    } else if (idempotency > keep) {
+      Key shorter = keep == (Long) values.get(JOBS_KEEP_DONE_MS.name()) ? JOBS_KEEP_DONE_MS : JOBS_KEEP_FAILED_MS;
+      throw new ConfigException(JOBS_IDEMPOTENCY_MS.name() + ": " + idempotency + " is not accepted (from "
+        + sources.get(JOBS_IDEMPOTENCY_MS.name()) + "); it must not exceed " + shorter.name() + " (" + keep + ", from "
+        + sources.get(shorter.name()) + "): a key must never outlive the job it names");
+    }
+    together(values, sources, JOBS_ATTEMPTS, JOBS_MAX_ATTEMPTS);
+    together(values, sources, JOBS_BACKOFF_MS, JOBS_MAX_BACKOFF_MS);
     String endpoint = (String) values.get(TRACING_ENDPOINT.name());
     if (!"auto".equals(endpoint) && !endpoint.matches("https?://[^/\\s]+(/\\S*)?")) {
       throw new ConfigException(TRACING_ENDPOINT.name() + ": '" + endpoint + "' is not accepted (from "
@@ -531,6 +579,21 @@ public final class Settings {
         + sources.get(SOCKJS_PATH.name()) + "); expected a path such as /eventbus: a slash, then letters, digits, dots,"
         + " dashes or underscores (more segments allowed), no slash at the end");
     }
+  }
+
+  /** {@code low} must not exceed {@code high}: a default one follows the other down, a chosen one stops the start. */
+  private static void together(Map<String, Object> values, Map<String, String> sources, Key low, Key high) {
+    long lo = (Long) values.get(low.name());
+    long hi = (Long) values.get(high.name());
+    if (lo <= hi) {
+      return;
+    }
+    if ("default".equals(sources.get(low.name()))) {
+      values.put(low.name(), hi);
+      return;
+    }
+    throw new ConfigException(low.name() + ": " + lo + " is not accepted (from " + sources.get(low.name()) + "); it must"
+      + " not exceed " + high.name() + " (" + hi + ", from " + sources.get(high.name()) + ")");
   }
 
   private static String defaultNodeName() {

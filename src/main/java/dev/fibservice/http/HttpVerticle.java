@@ -179,7 +179,8 @@ public final class HttpVerticle extends ServerVerticle {
   private void databaseRoutes(Router router, Settings settings) {
     BodyHandler body = BodyHandler.create(false).setBodyLimit(settings.getInt(Settings.HTTP_MAX_BODY));
     PlatformHandler bodyTimeout = HttpRules.bodyTimeout(settings.getInt(Settings.HTTP_BODY_TIMEOUT_MS));
-    for (Route route : new Route[] {router.post("/people"), router.put("/people/:name"), router.post("/jobs")}) {
+    for (Route route : new Route[] {router.post("/people"), router.put("/people/:name"), router.post("/jobs"),
+      router.post("/jobs/batch")}) {
       route.handler(HttpRules.REQUIRE_JSON).handler(bodyTimeout).handler(body);
     }
     Database database = node.database();

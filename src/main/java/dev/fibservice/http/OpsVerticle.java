@@ -36,6 +36,7 @@ public final class OpsVerticle extends ServerVerticle {
     Connections connections = new Connections(vertx, limit, settings.getInt(Settings.HTTP_HEADER_TIMEOUT_MS));
     Router router = Router.router(vertx);
     OpsRoutes.mount(vertx, router, node.metrics(), node.readiness());
+    OpsJobRoutes.mount(vertx, router, node.database(), settings);
     router.get("/info").handler(ctx -> ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, HttpVerticle.APPLICATION_JSON)
       .end(node.info().get().put("servedBy", "ops").toBuffer()));
     AllowedMethods.headWhereGet(router);

@@ -25,7 +25,7 @@ import java.util.Set;
 final class OriginPolicy implements Handler<RoutingContext> {
 
   private static final CharSequence ORIGIN = HttpHeaders.ORIGIN;
-  private static final String ALLOW_HEADERS = "Content-Type, Accept, X-Request-Id";
+  private static final String ALLOW_HEADERS = "Content-Type, Accept, X-Request-Id, Idempotency-Key";
   private static final String EXPOSE_HEADERS = "Location, X-Request-Id, Retry-After, X-Served-By, X-Event-Loop";
   private static final String READ_METHODS = "GET, HEAD";
   private static final String ALL_METHODS = "GET, HEAD, POST, PUT, DELETE";

@@ -2,20 +2,23 @@ package dev.fibservice.jobs;
 
 import dev.fibservice.api.Addresses;
 import dev.fibservice.api.ServiceError;
-import dev.fibservice.math.Algorithm;
+import dev.fibservice.api.Text;
 import dev.fibservice.compute.Computation;
 import dev.fibservice.compute.ComputeResult;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
 import dev.fibservice.db.Sql;
+import dev.fibservice.math.Algorithm;
 import dev.fibservice.ops.Metrics;
 import dev.fibservice.ops.Traces;
 import io.opentelemetry.api.trace.Span;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.tracing.TracingPolicy;
+import io.vertx.sqlclient.DatabaseException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
@@ -28,20 +31,39 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs background jobs: claims PENDING jobs (and RUNNING ones whose runner died: its lease ran out)
- * from the database, computes them on the job workers (a pool of their own, so jobs never take the
- * interactive workers), stores the digits in chunks and marks them DONE. While a job runs, its lease is
- * renewed; a cancelled job's computation is stopped. A runner that cannot renew a lease for as long as
- * the lease lasts (it lost its database) gives that job up, since another runner may take it by then, and
- * takes jobs again once the database is back. A runner that stops gives its jobs back at once (PENDING again) and
- * wakes the other runners, so that one of them takes them without waiting for the leases to run out.
+ * Runs background jobs: claims PENDING jobs from the database, most urgent first, with {@code SELECT ... FOR UPDATE SKIP
+ * LOCKED} (runners never wait on one another's claims), computes them on the job workers (a pool of their own, so jobs
+ * never take the interactive workers), stores the digits in chunks and marks them DONE. Each attempt is a row of
+ * job_attempts: its runner, start, end, outcome and error.
+ *
+ * <p>While a job runs, its lease is renewed; a cancelled job's computation is stopped; a job past its deadline
+ * (its timeoutMs, else jobs.timeoutMs) is stopped too. A failure that may pass (a timeout, a runner or its database
+ * lost) is retried after a backoff (exponential with jitter, bounded) while the job has attempts left, then the job is
+ * FAILED, a dead letter; a failure that will not pass (bad input) is FAILED at once. A runner that cannot renew a
+ * lease for as long as the lease lasts (it lost its database) gives that job up, since another runner may take it by
+ * then. A runner that stops gives its jobs back at once (PENDING again, not counted as a failure) and wakes the other
+ * runners.
+ *
+ * <p>Besides, every runner keeps the queue: it promotes SCHEDULED and RETRY_WAIT jobs whose time has come to PENDING
+ * (0.2.0 runners, which claim only PENDING, never start them early), marks the attempts whose lease ran out (LOST),
+ * raises the urgency of jobs that waited longer than jobs.priorityAgingMs, and deletes finished jobs past their
+ * retention, a few at a time.
  */
 public final class JobRunner extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
+  /** MariaDB's "Deadlock found when trying to get lock": the transaction was rolled back and may simply run again. */
+  private static final int ER_LOCK_DEADLOCK = 1213;
+  /** How many due jobs one promotion moves, and how many overdue ones one look finds. */
+  private static final int UPKEEP_ROWS = 500;
+  /** How often the retention sweep runs, at most. */
+  private static final long RETENTION_EVERY_MS = 10_000;
+  /** How often the progress of long jobs is published. */
+  private static final long PROGRESS_EVERY_MS = 1000;
 
   private final Settings settings;
   private final Metrics metrics;
@@ -55,8 +77,19 @@ public final class JobRunner extends VerticleBase {
   private long leaseMicros;
   private long timeoutMs;
   private int queryTimeoutMs;
+  private long agingMicros;
+  private long backoffMs;
+  private long maxBackoffMs;
+  private int defaultAttempts;
+  private long keepDoneMicros;
+  private long keepFailedMicros;
+  private int deleteBatch;
   private boolean polling;
+  private boolean upkeeping;
   private boolean stopped;
+  private long lastRetention;
+  /** The timer for the next SCHEDULED or RETRY_WAIT job that falls due, or -1. */
+  private long dueTimer = -1;
   /** Why the last poll could not look at the jobs table, or null: logged when it changes, not at every poll. */
   private String trouble;
   /** Whether a poll ever succeeded: until then, a database still starting is no news. */
@@ -67,15 +100,24 @@ public final class JobRunner extends VerticleBase {
     final Computation computation;
     /** Which claim of the job this is (its attempts column): results and leases apply to this claim only. */
     final int attempt;
-    long renewedAt = System.nanoTime();
-    /** Its lease ran out while the database was away: whatever the computation gives is dropped. */
+    /** Failed attempts of its series before this one, and how many it may take in all. */
+    final int failures;
+    final int maxAttempts;
+    final long startedNanos = System.nanoTime();
+    long renewedAt = startedNanos;
+    /** Its lease ran out while the database was away, or the runner stops: whatever the computation gives is dropped. */
     boolean givenUp;
+    /** Its deadline passed: the computation was stopped for that. */
+    boolean timedOut;
     /** Computed, its digits being written: a store that finds the job taken over keeps nothing anyway. */
     boolean storing;
+    double progressSent;
 
-    Claim(Computation computation, int attempt) {
+    Claim(Computation computation, int attempt, int failures, int maxAttempts) {
       this.computation = computation;
       this.attempt = attempt;
+      this.failures = failures;
+      this.maxAttempts = maxAttempts;
     }
   }
 
@@ -102,8 +144,18 @@ public final class JobRunner extends VerticleBase {
     leaseMicros = leaseMs * 1000L;
     timeoutMs = settings.getInt(Settings.JOBS_TIMEOUT_MS);
     queryTimeoutMs = settings.getInt(Settings.MYSQL_QUERY_TIMEOUT_MS);
-    vertx.setPeriodic(settings.getInt(Settings.JOBS_POLL_MS), t -> poll());
+    agingMicros = settings.getLong(Settings.JOBS_PRIORITY_AGING_MS) * 1000L;
+    backoffMs = settings.getLong(Settings.JOBS_BACKOFF_MS);
+    maxBackoffMs = settings.getLong(Settings.JOBS_MAX_BACKOFF_MS);
+    defaultAttempts = settings.getInt(Settings.JOBS_ATTEMPTS);
+    keepDoneMicros = settings.getLong(Settings.JOBS_KEEP_DONE_MS) * 1000L;
+    keepFailedMicros = settings.getLong(Settings.JOBS_KEEP_FAILED_MS) * 1000L;
+    deleteBatch = settings.getInt(Settings.JOBS_DELETE_BATCH);
+    long pollMs = settings.getInt(Settings.JOBS_POLL_MS);
+    vertx.setPeriodic(pollMs, t -> poll());
+    vertx.setPeriodic(pollMs, t -> upkeep());
     vertx.setPeriodic(Math.max(100, leaseMs / 3), t -> renewLeases());
+    vertx.setPeriodic(PROGRESS_EVERY_MS, t -> publishProgress());
     if (metrics.enabled()) {
       vertx.setPeriodic(5000, t -> countJobs());
     }
@@ -133,17 +185,21 @@ public final class JobRunner extends VerticleBase {
       }
       claim.givenUp = true;
       claim.computation.cancel();
-      given.add(database.bounded(pool.preparedQuery(Sql.JOB_GIVE_BACK).execute(Tuple.of(entry.getKey(), owner,
-          claim.attempt)))
-        .map(rows -> {
-          if (rows.rowCount() == 1) {
-            // the other runners look at once, as for a new job (the same message: its id)
-            vertx.eventBus().publish(Addresses.JOBS_WAKEUP, entry.getKey());
+      String id = entry.getKey();
+      given.add(database.bounded(pool.preparedQuery(Sql.JOB_GIVE_BACK).execute(Tuple.of(id, owner, claim.attempt)))
+        .compose(rows -> {
+          if (rows.rowCount() != 1) {
+            return Future.succeededFuture(false);
           }
-          return rows.rowCount() == 1;
+          // the other runners look at once, as for a new job (the same message: its id)
+          vertx.eventBus().publish(Addresses.JOBS_WAKEUP, id);
+          JobEvents.status(vertx, id, JobStatus.PENDING, new JsonObject().put("attempt", claim.attempt)
+            .put("outcome", "GIVEN_BACK"));
+          metrics.jobAttempt("GIVEN_BACK");
+          return attemptEnded(id, claim.attempt, "GIVEN_BACK", "its runner stopped and gave it back").map(true);
         })
         .otherwise(e -> {
-          log.warn("job {}: could not give it back ({}); it runs again once its lease ({} ms) runs out", entry.getKey(),
+          log.warn("job {}: could not give it back ({}); it runs again once its lease ({} ms) runs out", id,
             Database.failure(e).getMessage(), leaseMs);
           return false;
         }));
@@ -158,7 +214,15 @@ public final class JobRunner extends VerticleBase {
     });
   }
 
-  /** Claims as many runnable jobs as there are free job workers. */
+  /** A row of the claim's SELECT: what a runner needs to run the job. */
+  private record Claimed(String id, FibRequest request, int attempt, int failures, int maxAttempts, Integer timeoutMs,
+                         String traceparent) {
+  }
+
+  /**
+   * Claims as many runnable jobs as there are free job workers, in one transaction: the head of the queue, locked
+   * with SKIP LOCKED, set RUNNING for this runner, and an attempt row for each.
+   */
   private void poll() {
     if (polling || stopped || running.size() >= capacity) {
       return;
@@ -171,15 +235,39 @@ public final class JobRunner extends VerticleBase {
     polling = true;
     int free = capacity - running.size();
     // every call bounded: a poll that never completed would stop this runner for good
-    database.bounded(pool.preparedQuery(Sql.JOB_CANDIDATES).execute(Tuple.of(free * 4)))
-      .compose(rows -> {
-        List<String> ids = new ArrayList<>();
-        rows.forEach(row -> ids.add(row.getString(0)));
-        return claimSome(ids, 0, free);
-      })
+    database.bounded(pool.withTransaction(conn -> conn.preparedQuery(Sql.JOB_QUEUE_HEAD).execute(Tuple.of(free))
+        .compose(rows -> {
+          List<Claimed> claimed = new ArrayList<>();
+          Tuple ids = Tuple.tuple();
+          for (Row row : rows) {
+            Integer max = row.getInteger("max_attempts");
+            claimed.add(new Claimed(row.getString("id"), new FibRequest(row.getInteger("n"),
+              Algorithm.fromWireName(row.getString("algorithm"))), row.getInteger("attempts") + 1,
+              row.getInteger("failures"), max == null ? defaultAttempts : max, row.getInteger("timeout_ms"),
+              row.getString("traceparent")));
+            ids.addValue(row.getString("id"));
+          }
+          if (claimed.isEmpty()) {
+            return Future.succeededFuture(claimed);
+          }
+          Tuple claim = Tuple.of(owner, leaseMicros);
+          Tuple attempts = Tuple.of(owner);
+          for (int i = 0; i < ids.size(); i++) {
+            claim.addValue(ids.getValue(i));
+            attempts.addValue(ids.getValue(i));
+          }
+          return conn.preparedQuery(Sql.jobClaim(claimed.size())).execute(claim)
+            .compose(v -> conn.preparedQuery(Sql.jobAttemptsStarted(claimed.size())).execute(attempts))
+            .map(claimed);
+        })))
       .onComplete(ar -> {
         polling = false;
         if (ar.failed()) {
+          if (ar.cause() instanceof DatabaseException de && de.getErrorCode() == ER_LOCK_DEADLOCK) {
+            // the claim's locks crossed another statement's (a promotion, a cancel): it was rolled back; look again
+            vertx.setTimer(1 + ThreadLocalRandom.current().nextInt(20), t -> poll());
+            return;
+          }
           troubled(Database.failure(ar.cause()).getMessage());
           return;
         }
@@ -188,7 +276,13 @@ public final class JobRunner extends VerticleBase {
         }
         trouble = null;
         polled = true;
-        if (ar.result() > 0) {
+        if (stopped) {
+          // claimed while stopping: given back at once
+          ar.result().forEach(c -> pool.preparedQuery(Sql.JOB_GIVE_BACK).execute(Tuple.of(c.id(), owner, c.attempt())));
+          return;
+        }
+        ar.result().forEach(this::run);
+        if (!ar.result().isEmpty()) {
           poll();
         }
       });
@@ -201,38 +295,28 @@ public final class JobRunner extends VerticleBase {
     trouble = why;
   }
 
-  private Future<Integer> claimSome(List<String> ids, int index, int free) {
-    if (index == ids.size() || free == 0 || stopped) {
-      return Future.succeededFuture(0);
-    }
-    String id = ids.get(index);
-    return database.bounded(pool.preparedQuery(Sql.JOB_CLAIM).execute(Tuple.of(owner, leaseMicros, id)))
-      .compose(rows -> {
-        if (rows.rowCount() == 0) {
-          return claimSome(ids, index + 1, free);
-        }
-        // should this fail, the job stays claimed by nobody that renews it: its lease runs out, it runs again
-        return database.bounded(pool.preparedQuery(Sql.JOB_BY_ID).execute(Tuple.of(id))).compose(job -> {
-          run(job.iterator().next());
-          return claimSome(ids, index + 1, free - 1).map(n -> n + 1);
-        });
-      });
+  /**
+   * A claimed job runs in its submitter's trace (with tracing on): a child of the span that submitted it, or a trace
+   * of its own when it carries none.
+   */
+  private void run(Claimed job) {
+    Traces.inTraceOf(job.traceparent(), "fib.job", span -> run(job, span));
   }
 
-  /** A claimed job runs in a trace of its own (with tracing on): its computation and the SQL that stores it. */
-  private void run(Row row) {
-    Traces.inNewTrace("fib.job", span -> run(row, span));
-  }
-
-  private void run(Row row, Span span) {
-    String id = row.getString("id");
-    FibRequest request = new FibRequest(row.getInteger("n"), Algorithm.fromWireName(row.getString("algorithm")));
+  private void run(Claimed job, Span span) {
+    String id = job.id();
+    FibRequest request = job.request();
     Computation computation = new Computation(id, request);
-    Claim claim = new Claim(computation, row.getInteger("attempts"));
+    Claim claim = new Claim(computation, job.attempt(), job.failures(), job.maxAttempts());
     running.put(id, claim);
+    long deadline = job.timeoutMs() == null ? timeoutMs : Math.min(timeoutMs, job.timeoutMs());
     log.info("job {} F({}) {} running (attempt {})", id, request.n(), request.algorithm().wireName(), claim.attempt);
-    long timer = vertx.setTimer(timeoutMs, t -> computation.cancel());
-    DeliveryOptions delivery = new DeliveryOptions().setLocalOnly(true).setSendTimeout(timeoutMs + 60_000);
+    JobEvents.status(vertx, id, JobStatus.RUNNING, new JsonObject().put("attempt", claim.attempt).put("runner", owner));
+    long timer = vertx.setTimer(deadline, t -> {
+      claim.timedOut = true;
+      computation.cancel();
+    });
+    DeliveryOptions delivery = new DeliveryOptions().setLocalOnly(true).setSendTimeout(deadline + 60_000);
     if (span != null) {
       span.setAttribute("fib.job.id", id);
       span.setAttribute("fib.job.attempt", claim.attempt);
@@ -247,13 +331,15 @@ public final class JobRunner extends VerticleBase {
           return Future.<Void>succeededFuture();
         }
         if (computed.failed()) {
-          return fail(id, claim, computed.cause());
+          return failed(id, claim, computed.cause(), deadline);
         }
         claim.storing = true;
         return store(id, claim, computed.result().body()).recover(e -> {
           ServiceError error = Database.failure(e);
-          // a database away or too slow: nothing is recorded, the job runs again; a statement refused is final
-          return error.status() == ServiceError.UNAVAILABLE ? Future.failedFuture(error) : fail(id, claim, error);
+          // a database away or too slow: nothing is recorded now; its lease runs out and it is retried (LOST); a
+          // statement refused is final
+          return error.status() == ServiceError.UNAVAILABLE ? Future.failedFuture(error)
+            : finish(id, claim, "ERROR", error.getMessage(), false);
         });
       })
       .onComplete(ar -> {
@@ -275,22 +361,36 @@ public final class JobRunner extends VerticleBase {
   }
 
   /**
-   * Stores the digits in chunks and marks the job DONE, in one transaction (only if it is still ours).
-   * Bounded, mysql.queryTimeoutMs for each statement it runs: a store that never ended would keep the
-   * job RUNNING, its lease renewed, for good.
+   * Stores the digits in chunks and marks the job DONE, and its attempt, in one transaction (only if it is still
+   * ours). Bounded, mysql.queryTimeoutMs for each statement it runs: a store that never ended would keep the job
+   * RUNNING, its lease renewed, for good.
    */
   private Future<Void> store(String id, Claim claim, ComputeResult result) {
     String digits = result.value();
-    int statements = digits.length() / Jobs.CHUNK + 4;
+    int statements = digits.length() / Jobs.CHUNK + 5;
     return pool.withTransaction(conn -> conn.preparedQuery(Sql.JOB_CHUNKS_DELETE).execute(Tuple.of(id))
       .compose(v -> insertChunks(conn, id, digits, 0))
       .compose(v -> conn.preparedQuery(Sql.JOB_DONE).execute(Tuple.of(digits.length(), id, owner, claim.attempt)))
-      .compose(rows -> rows.rowCount() == 1 ? Future.<Void>succeededFuture()
+      .compose(rows -> rows.rowCount() == 1
+        ? conn.preparedQuery(Sql.JOB_ATTEMPT_ENDED).execute(Tuple.of("DONE", null, id, claim.attempt)).<Void>mapEmpty()
         // cancelled, or taken over, while computing: keep nothing
         : Future.failedFuture(new NoLongerOurs()))
     ).timeout((long) queryTimeoutMs * statements, TimeUnit.MILLISECONDS)
-      .onSuccess(v -> log.info("job {} DONE: {} digits in {} ms", id, digits.length(), result.computeMicros() / 1000))
-      .recover(e -> e instanceof NoLongerOurs ? Future.succeededFuture() : Future.failedFuture(e));
+      .onSuccess(v -> {
+        long micros = (System.nanoTime() - claim.startedNanos) / 1000;
+        log.info("job {} DONE: {} digits in {} ms", id, digits.length(), result.computeMicros() / 1000);
+        metrics.jobAttempt("DONE");
+        metrics.jobRun(micros);
+        JobEvents.status(vertx, id, JobStatus.DONE, new JsonObject().put("attempt", claim.attempt)
+          .put("digits", digits.length()));
+      })
+      .recover(e -> {
+        if (e instanceof NoLongerOurs) {
+          // its attempt was closed by whoever took it (a cancel, the upkeep); one left open is closed here
+          return attemptEnded(id, claim.attempt, "CANCELLED", "cancelled, or taken over, while it computed");
+        }
+        return Future.failedFuture(e);
+      });
   }
 
   private Future<Void> insertChunks(SqlConnection conn, String id, String digits, int seq) {
@@ -303,17 +403,216 @@ public final class JobRunner extends VerticleBase {
       .compose(v -> insertChunks(conn, id, digits, seq + 1));
   }
 
-  private Future<Void> fail(String id, Claim claim, Throwable e) {
+  /** The computation failed: cancelled (the job is CANCELLED already), past its deadline, or an error. */
+  private Future<Void> failed(String id, Claim claim, Throwable e, long deadline) {
     if (stopped) {
       return Future.succeededFuture();
     }
-    String error = claim.computation.cancelled() ? "cancelled or past jobs.timeoutMs = " + timeoutMs + " ms"
-      : ServiceError.from(e).getMessage();
-    // a cancelled job is already CANCELLED: this update then changes nothing
-    return database.bounded(pool.preparedQuery(Sql.JOB_FAILED).execute(Tuple.of(error, id, owner, claim.attempt))).mapEmpty();
+    if (claim.timedOut) {
+      return finish(id, claim, "TIMEOUT", "past its deadline of " + deadline + " ms (its timeoutMs, at most"
+        + " jobs.timeoutMs)", true);
+    }
+    if (claim.computation.cancelled()) {
+      metrics.jobAttempt("CANCELLED");
+      return attemptEnded(id, claim.attempt, "CANCELLED", null);
+    }
+    ServiceError error = ServiceError.from(e);
+    // a worker that was busy or away may be there next time; bad input never passes
+    boolean mayPass = error.status() == ServiceError.UNAVAILABLE || error.status() == ServiceError.TIMEOUT;
+    return finish(id, claim, mayPass ? "ERROR" : "FAILED", error.getMessage(), mayPass);
   }
 
-  /** Refreshes the jobs-by-status gauges and the age of the oldest waiting job. */
+  /**
+   * Ends the attempt with {@code outcome}: a failure that may pass with attempts left waits out its backoff in
+   * RETRY_WAIT; any other is FAILED. Only the claim's own row changes (a cancelled job stays CANCELLED).
+   */
+  private Future<Void> finish(String id, Claim claim, String outcome, String error, boolean mayPass) {
+    return database.bounded(finishAttempt(vertx, pool, id, owner, claim.attempt, claim.failures, claim.maxAttempts,
+        outcome, error, mayPass, backoffMs, maxBackoffMs))
+      .map(status -> {
+        metrics.jobAttempt(outcome);
+        if (JobStatus.FAILED.equals(status)) {
+          metrics.deadLetter();
+        }
+        return null;
+      });
+  }
+
+  /**
+   * The end of a failed attempt, whoever finds it (its runner, or the upkeep of any runner for one whose lease ran
+   * out): the job RETRY_WAIT after a backoff while attempts are left and the failure may pass, else FAILED; the attempt
+   * row closed with the outcome. Completes with the job's new status, or null when the claim was no longer current
+   * (cancelled, or taken over).
+   */
+  static Future<String> finishAttempt(io.vertx.core.Vertx vertx, Pool pool, String id, String owner, int attempt,
+                                      int failures, int maxAttempts, String outcome, String error, boolean mayPass,
+                                      long backoffMs, long maxBackoffMs) {
+    String why = error == null ? null : Text.abbreviate(error, 900);
+    boolean again = mayPass && failures + 1 < maxAttempts;
+    long backoff = again ? backoff(failures + 1, backoffMs, maxBackoffMs) : 0;
+    String shown = again ? "attempt " + attempt + " " + outcome.toLowerCase(java.util.Locale.ROOT) + ": " + why
+      : mayPass ? "out of attempts (" + maxAttempts + "): the last one " + outcome.toLowerCase(java.util.Locale.ROOT)
+      + ": " + why : why;
+    Future<io.vertx.sqlclient.RowSet<Row>> update = again
+      ? pool.preparedQuery(Sql.JOB_RETRY_LATER).execute(Tuple.of(Text.abbreviate(shown, 990), backoff * 1000L, id,
+        owner, attempt))
+      : pool.preparedQuery(Sql.JOB_FAILED_FINALLY).execute(Tuple.of(mayPass ? 1 : 0, Text.abbreviate(shown, 990), id,
+        owner, attempt));
+    return update.compose(rows -> {
+      String status = rows.rowCount() == 1 ? (again ? JobStatus.RETRY_WAIT : JobStatus.FAILED) : null;
+      return pool.preparedQuery(Sql.JOB_ATTEMPT_ENDED).execute(Tuple.of(outcome, why, id, attempt)).map(v -> {
+        if (status != null) {
+          log.info("job {} attempt {} {}: {}", id, attempt, outcome, again ? "retried in " + backoff + " ms" : "FAILED");
+          JobEvents.status(vertx, id, status, new JsonObject().put("attempt", attempt).put("outcome", outcome)
+            .put("error", why).put("retryInMs", again ? backoff : null));
+        }
+        return status;
+      });
+    });
+  }
+
+  /**
+   * The wait before the attempt after {@code failed} failed ones: base * 2^(failed - 1), at most the bound, then a
+   * random share of it from a half to all of it ("equal jitter"), so that jobs that failed together do not all come
+   * back together.
+   */
+  static long backoff(int failed, long base, long bound) {
+    double full = Math.min((double) bound, base * Math.pow(2, Math.max(0, failed - 1)));
+    return (long) (full / 2 + ThreadLocalRandom.current().nextDouble() * full / 2);
+  }
+
+  private Future<Void> attemptEnded(String id, int attempt, String outcome, String error) {
+    return database.bounded(pool.preparedQuery(Sql.JOB_ATTEMPT_ENDED).execute(Tuple.of(outcome, error, id, attempt)))
+      .mapEmpty();
+  }
+
+  /**
+   * What every runner does besides running jobs, each step bounded and skipped while the database is away: promotes
+   * due jobs, finds overdue attempts, ages long waits, and now and then deletes expired jobs.
+   */
+  private void upkeep() {
+    if (upkeeping || stopped || database.check() != null) {
+      return;
+    }
+    upkeeping = true;
+    Future<Void> retention = Future.succeededFuture();
+    long now = System.currentTimeMillis();
+    // every 10 s, or more often where a job is kept less than 40 s
+    long every = Math.min(RETENTION_EVERY_MS, Math.min(keepDoneMicros, keepFailedMicros) / 4000);
+    if (now - lastRetention >= every) {
+      lastRetention = now;
+      retention = retention().mapEmpty();
+    }
+    Future.join(promote(), overdue(), age(), retention).onComplete(ar -> upkeeping = false);
+  }
+
+  /** SCHEDULED and RETRY_WAIT jobs whose time has come become PENDING; then a timer for the next one due. */
+  private Future<Void> promote() {
+    return database.bounded(pool.preparedQuery(Sql.JOBS_PROMOTE).execute(Tuple.of(UPKEEP_ROWS)))
+      .compose(rows -> {
+        if (rows.rowCount() > 0) {
+          vertx.eventBus().publish(Addresses.JOBS_WAKEUP, "due");
+        }
+        return database.bounded(pool.preparedQuery(Sql.JOBS_NEXT_DUE_MS).execute());
+      })
+      .map(rows -> {
+        Long inMs = rows.iterator().next().getLong(0);
+        if (inMs != null && dueTimer == -1 && inMs < settings.getInt(Settings.JOBS_POLL_MS)) {
+          // the next one falls due before the next upkeep: promote it then, not up to a poll later
+          dueTimer = vertx.setTimer(Math.max(1, inMs + 1), t -> {
+            dueTimer = -1;
+            promote();
+          });
+        }
+        return null;
+      });
+  }
+
+  /** Attempts whose lease ran out (LOST) or whose own deadline passed on a runner that ignores it (TIMEOUT). */
+  private Future<Void> overdue() {
+    return database.bounded(pool.preparedQuery(Sql.JOBS_OVERDUE).execute(Tuple.of(leaseMs, UPKEEP_ROWS)))
+      .compose(rows -> {
+        List<Future<String>> ended = new ArrayList<>();
+        for (Row row : rows) {
+          String id = row.getString(0);
+          if (running.containsKey(id)) {
+            continue; // this runner's own: its renewals and timer decide
+          }
+          String outcome = row.getString(5);
+          Integer max = row.getInteger(4);
+          String why = "LOST".equals(outcome) ? "its runner " + row.getString(1) + " stopped renewing its lease"
+            + " (jobs.leaseMs = " + leaseMs + " ms): the runner, or its database, was lost"
+            : "past its own timeoutMs on runner " + row.getString(1);
+          ended.add(database.bounded(finishAttempt(vertx, pool, id, row.getString(1), row.getInteger(2),
+            row.getInteger(3), max == null ? defaultAttempts : max, outcome, why, true, backoffMs, maxBackoffMs))
+            .onSuccess(status -> {
+              if (status != null) {
+                metrics.jobAttempt(outcome);
+                if (JobStatus.FAILED.equals(status)) {
+                  metrics.deadLetter();
+                }
+                // a runner that still computes it (one that ignores the job's own deadline) stops
+                vertx.eventBus().publish(Addresses.JOBS_CANCELLED, id);
+              }
+            }));
+        }
+        return Future.join(ended).mapEmpty();
+      });
+  }
+
+  /** Jobs that waited longer than jobs.priorityAgingMs go before every priority. */
+  private Future<Void> age() {
+    return database.bounded(pool.preparedQuery(Sql.JOBS_AGE).execute(Tuple.of(agingMicros))).mapEmpty();
+  }
+
+  /**
+   * Deletes DONE jobs past jobs.keepDoneMs and FAILED and CANCELLED ones past jobs.keepFailedMs, with their chunks and
+   * attempts: at most jobs.deleteBatch jobs per statement, by primary key, so that no delete holds many rows.
+   */
+  private Future<Integer> retention() {
+    return expire(JobStatus.DONE, keepDoneMicros)
+      .compose(done -> expire(JobStatus.FAILED, keepFailedMicros).map(failed -> done + failed))
+      .compose(n -> expire(JobStatus.CANCELLED, keepFailedMicros).map(cancelled -> n + cancelled))
+      .compose(n -> database.bounded(pool.preparedQuery(Sql.BATCHES_EMPTIED)
+        .execute(Tuple.of(Math.min(keepDoneMicros, keepFailedMicros), deleteBatch))).map(n))
+      .onSuccess(n -> {
+        if (n > 0) {
+          log.info("job retention: deleted {} finished jobs past jobs.keepDoneMs / jobs.keepFailedMs", n);
+        }
+      });
+  }
+
+  private Future<Integer> expire(String status, long keepMicros) {
+    return database.bounded(pool.preparedQuery(Sql.JOBS_EXPIRED).execute(Tuple.of(status, keepMicros, keepMicros,
+        deleteBatch)))
+      .compose(rows -> {
+        if (rows.size() == 0) {
+          return Future.succeededFuture(0);
+        }
+        Tuple ids = Tuple.tuple();
+        rows.forEach(row -> ids.addValue(row.getString(0)));
+        int n = ids.size();
+        return database.bounded(pool.preparedQuery(Sql.jobChunksDeleted(n)).execute(ids))
+          .compose(v -> database.bounded(pool.preparedQuery(Sql.jobAttemptsDeleted(n)).execute(ids)))
+          .compose(v -> database.bounded(pool.preparedQuery(Sql.jobsDeleted(n)).execute(ids)))
+          .map(deleted -> deleted.rowCount());
+      });
+  }
+
+  /** The progress of jobs that have run for a second or more, when it moved. */
+  private void publishProgress() {
+    long now = System.nanoTime();
+    running.forEach((id, claim) -> {
+      double progress = claim.computation.cancellation().progress();
+      if (now - claim.startedNanos >= PROGRESS_EVERY_MS * 1_000_000L && !claim.storing
+        && progress > claim.progressSent) {
+        claim.progressSent = progress;
+        JobEvents.progress(vertx, id, claim.attempt, progress);
+      }
+    });
+  }
+
+  /** Refreshes the jobs-by-status gauges, the depth by status and priority, and the wait of the oldest job. */
   private void countJobs() {
     if (database.check() != null) {
       return;
@@ -323,9 +622,14 @@ public final class JobRunner extends VerticleBase {
       rows.forEach(row -> counts.put(row.getString(0), row.getLong(1)));
       metrics.jobs(counts);
     });
-    database.bounded(pool.preparedQuery(Sql.JOB_OLDEST_PENDING_MS).execute()).onSuccess(rows -> {
+    database.bounded(pool.preparedQuery(Sql.JOB_COUNT_BY_STATUS_AND_PRIORITY).execute()).onSuccess(rows -> {
+      Map<String, Long> counts = new HashMap<>();
+      rows.forEach(row -> counts.put(row.getString(0) + row.getInteger(1), row.getLong(2)));
+      metrics.jobDepth(counts);
+    });
+    database.bounded(pool.preparedQuery(Sql.JOB_OLDEST_WAITING_MS).execute()).onSuccess(rows -> {
       Long ms = rows.iterator().next().getLong(0);
-      metrics.oldestPendingJob(ms == null ? 0 : ms);
+      metrics.oldestPendingJob(ms == null ? 0 : Math.max(0, ms));
     });
   }
 

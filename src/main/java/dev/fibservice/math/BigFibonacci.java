@@ -130,6 +130,7 @@ public final class BigFibonacci {
       bit = 30 - Integer.numberOfLeadingZeros(k);
       for (; bit >= 0 && a.bitLength() < NTT_BITS; bit--) {
         Parallel.check(cancelled);
+        reached();
         BigInteger a2 = a.multiply(a);
         BigInteger b2 = b.multiply(b);
         BigInteger lo = a2.add(b2); // F(2c-1) = F(c)^2 + F(c-1)^2
@@ -157,10 +158,19 @@ public final class BigFibonacci {
       }
     }
 
+    /**
+     * Reports how far the doubling is: a step costs in proportion to the size of F(c), which doubles with each step, so
+     * the steps up to c cost about c / k of all of them; the last product and the digits are the last fifth.
+     */
+    private void reached() {
+      Cancellation.report(cancelled, 0.8 * c / Math.max(1, k));
+    }
+
     /** The remaining steps from fa = F(c), fb = F(c - 1) given as limbs of the radix chosen by {@code decimal}. */
     long[] finish(long[] fa, long[] fb, boolean decimal) {
       for (; bit >= 0; bit--) {
         Parallel.check(cancelled);
+        reached();
         long[][] sq = new long[2][];
         long[] x = fa;
         long[] y = fb;
@@ -180,6 +190,7 @@ public final class BigFibonacci {
         }
       }
       Parallel.check(cancelled);
+      reached();
       if ((n & 1) == 0) {
         return Ntt.multiply(fa, plus(fb, 2, fa, decimal), decimal, cancelled);
       }

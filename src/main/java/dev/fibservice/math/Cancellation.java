@@ -13,9 +13,33 @@ import java.util.function.BooleanSupplier;
 public final class Cancellation implements BooleanSupplier {
 
   private volatile boolean cancelled;
+  /** How far the computation is, 0 to 1, as the engine's steps report it; for the events of long jobs. */
+  private volatile double progress;
 
   public void cancel() {
     cancelled = true;
+  }
+
+  /** The share of the work done, from 0 to 1 (an estimate from the engine's steps, never going back). */
+  public double progress() {
+    return progress;
+  }
+
+  /**
+   * Where the engine's steps are: called between steps, on the thread that computes. A plain volatile write, read only
+   * by whoever reports progress; the engine calls it through {@link #report}, which keeps its loops' receiver one type.
+   */
+  void progress(double done) {
+    if (done > progress) {
+      progress = Math.min(1.0, done);
+    }
+  }
+
+  /** Reports {@code done} (0 to 1) when {@code cancelled} is a Cancellation; other checks (tests, benches) ignore it. */
+  static void report(java.util.function.BooleanSupplier cancelled, double done) {
+    if (cancelled instanceof Cancellation c) {
+      c.progress(done);
+    }
   }
 
   /** True once cancelled: the engine then throws CancellationException. */

@@ -68,8 +68,13 @@ public final class Fibonacci {
     BigInteger a = BigInteger.ZERO;
     BigInteger b = BigInteger.ONE;
     for (int i = 0; i < n; i++) {
-      if ((i & ITERATIVE_POLL_MASK) == 0 && cancelled.getAsBoolean()) {
-        throw new CancellationException("cancelled at step " + i + " of " + n);
+      if ((i & ITERATIVE_POLL_MASK) == 0) {
+        if (cancelled.getAsBoolean()) {
+          throw new CancellationException("cancelled at step " + i + " of " + n);
+        }
+        // an addition costs in proportion to the size of F(i), which grows with i: the work done is about (i / n)^2
+        double done = (double) i / n;
+        Cancellation.report(cancelled, done * done);
       }
       BigInteger next = a.add(b);
       a = b;
@@ -83,21 +88,27 @@ public final class Fibonacci {
     if (n > 92) {
       throw new IllegalArgumentException("recursive is exact only up to n = 92, got " + n);
     }
-    return new Recursion(cancelled).fib(n);
+    return new Recursion(cancelled, n).fib(n);
   }
 
   /** Counts calls so that the flag is read every 65536 calls, not on each one. */
   private static final class Recursion {
     private final BooleanSupplier cancelled;
-    private int calls;
+    /** Calls the whole recursion makes: 2 F(n+1) - 1. */
+    private final double total;
+    private long calls;
 
-    Recursion(BooleanSupplier cancelled) {
+    Recursion(BooleanSupplier cancelled, int n) {
       this.cancelled = cancelled;
+      this.total = 2.0 * SMALL[Math.min(n + 1, MAX_LONG_N)] - 1;
     }
 
     long fib(int n) {
-      if ((++calls & RECURSIVE_POLL_MASK) == 0 && cancelled.getAsBoolean()) {
-        throw new CancellationException("cancelled");
+      if ((++calls & RECURSIVE_POLL_MASK) == 0) {
+        if (cancelled.getAsBoolean()) {
+          throw new CancellationException("cancelled");
+        }
+        Cancellation.report(cancelled, calls / total);
       }
       return n < 2 ? n : fib(n - 1) + fib(n - 2);
     }

@@ -21,6 +21,7 @@ import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -72,7 +73,20 @@ public final class Metrics {
   private final Counter tcpLines;
   private final AtomicLong tcpConnections = new AtomicLong();
   private final Map<String, AtomicLong> jobs = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> jobDepth = new ConcurrentHashMap<>();
   private final AtomicLong oldestPendingJobMs = new AtomicLong();
+  private final Timer jobRuns;
+  private final Map<String, Counter> jobAttempts = new ConcurrentHashMap<>();
+  private final Counter deadLetters;
+
+  /** Every status of a job ({@code fib_jobs}). */
+  private static final List<String> JOB_STATUSES =
+    List.of("PENDING", "SCHEDULED", "RETRY_WAIT", "RUNNING", "DONE", "FAILED", "CANCELLED");
+  /** The statuses of {@code fib_jobs_depth}: those that wait or run. */
+  private static final List<String> JOB_QUEUE_STATUSES = List.of("PENDING", "SCHEDULED", "RETRY_WAIT", "RUNNING");
+  /** How an attempt of a job ends ({@code fib_jobs_attempts_total}). */
+  public static final List<String> JOB_OUTCOMES =
+    List.of("DONE", "FAILED", "TIMEOUT", "LOST", "ERROR", "CANCELLED", "GIVEN_BACK");
 
   private Metrics(boolean enabled, boolean exemplars) {
     // with tracing on, a latency histogram's buckets carry the trace id of a request they counted (OpenMetrics scrapes)
@@ -97,15 +111,35 @@ public final class Metrics {
     FunctionCounter.builder("fib_event_loop_blocked", BlockedThreadCounter.class,
         c -> BlockedThreadCounter.eventLoopBlocked())
       .description("Times Vert.x reported an event loop blocked (process-wide)").register(registry);
-    for (String status : new String[] {"PENDING", "RUNNING", "DONE", "FAILED", "CANCELLED"}) {
+    for (String status : JOB_STATUSES) {
       AtomicLong count = new AtomicLong();
       jobs.put(status, count);
       Gauge.builder("fib_jobs", count, AtomicLong::get).description("Background jobs by status")
         .tag("status", status.toLowerCase(java.util.Locale.ROOT)).register(registry);
     }
+    for (String status : JOB_QUEUE_STATUSES) {
+      for (int priority = 0; priority <= 9; priority++) {
+        AtomicLong count = new AtomicLong();
+        jobDepth.put(status + priority, count);
+        Gauge.builder("fib_jobs_depth", count, AtomicLong::get)
+          .description("Background jobs that wait or run, by status and priority (the same on every job runner of a"
+            + " cluster: aggregate with max)")
+          .tag("status", status.toLowerCase(java.util.Locale.ROOT)).tag("priority", String.valueOf(priority))
+          .register(registry);
+      }
+    }
     Gauge.builder("fib_jobs_oldest_pending", oldestPendingJobMs, ms -> ms.get() / 1000.0).baseUnit("seconds")
-      .description("How long the oldest PENDING background job has waited (0: none waits); the same on every job"
-        + " runner of a cluster, which share the database").register(registry);
+      .description("How long the PENDING background job that became runnable first has waited for a runner (0: none"
+        + " waits); the same on every job runner of a cluster, which share the database").register(registry);
+    jobRuns = Timer.builder("fib_jobs_run").description("Run time of the background jobs this runner finished (DONE)")
+      .publishPercentileHistogram().register(registry);
+    for (String outcome : JOB_OUTCOMES) {
+      jobAttempts.put(outcome, Counter.builder("fib_jobs_attempts").description("Attempts of background jobs that"
+        + " ended on this member, by outcome").tag("outcome", outcome.toLowerCase(java.util.Locale.ROOT))
+        .register(registry));
+    }
+    deadLetters = Counter.builder("fib_jobs_dead_letters").description("Background jobs this member found out of"
+      + " attempts or failed for good (FAILED): dead letters, re-runnable with POST /jobs/{id}/retry").register(registry);
   }
 
   /**
@@ -201,5 +235,28 @@ public final class Metrics {
   /** The latest job counts by status (the job runner refreshes them). */
   public void jobs(Map<String, Long> byStatus) {
     jobs.forEach((status, count) -> count.set(byStatus.getOrDefault(status, 0L)));
+  }
+
+  /** The latest counts of jobs that wait or run, keyed by status and priority ("PENDING5"). */
+  public void jobDepth(Map<String, Long> byStatusAndPriority) {
+    jobDepth.forEach((key, count) -> count.set(byStatusAndPriority.getOrDefault(key, 0L)));
+  }
+
+  /** An attempt of a job ended here, with this outcome (one of {@link #JOB_OUTCOMES}). */
+  public void jobAttempt(String outcome) {
+    Counter counter = jobAttempts.get(outcome);
+    if (counter != null) {
+      counter.increment();
+    }
+  }
+
+  /** A job finished DONE here after running this long. */
+  public void jobRun(long micros) {
+    jobRuns.record(micros, TimeUnit.MICROSECONDS);
+  }
+
+  /** A job went FAILED here: out of attempts, or failed for good. */
+  public void deadLetter() {
+    deadLetters.increment();
   }
 }

@@ -127,6 +127,31 @@ public final class Traces {
     });
   }
 
+  /**
+   * Runs {@code work} in the trace a {@code traceparent} names, as a child of that span (a background job's run, in the
+   * trace of the request that submitted it), or in a new trace when it is null or not valid; otherwise as
+   * {@link #inNewTrace}.
+   */
+  public static void inTraceOf(String traceparent, String name, Consumer<Span> work) {
+    NodeTracer t = tracer();
+    if (t == null) {
+      work.accept(null);
+      return;
+    }
+    SpanBuilder builder = t.tracer.spanBuilder(name).setSpanKind(SpanKind.CONSUMER);
+    if (traceparent != null) {
+      builder.setParent(t.propagators.getTextMapPropagator().extract(Context.root(),
+        new JsonObject().put(TRACEPARENT, traceparent), JSON_HEADERS));
+    } else {
+      builder.setNoParent();
+    }
+    Span span = builder.startSpan();
+    ContextInternal.current().duplicate().dispatch(v -> {
+      span.makeCurrent();
+      work.accept(span);
+    });
+  }
+
   /** The current trace context (to continue on another thread or later), or null when not traced. */
   public static Object capture() {
     return tracer() == null ? null : Context.current();

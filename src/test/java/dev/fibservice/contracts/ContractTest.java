@@ -155,7 +155,7 @@ class ContractTest {
     outcome = node.request("fib.compute.member." + node.member(), new JsonObject().put("n", 10).put("later", true),
       headers);
     assertEquals("55", outcome.getJsonObject("reply").getString("value"), outcome.encode());
-    outcome = node.request("jobs.submit", new JsonObject().put("n", 10).put("priority", "later"), headers);
+    outcome = node.request("jobs.submit", new JsonObject().put("n", 10).put("laterField", "later"), headers);
     assertEquals("PENDING", outcome.getJsonObject("reply").getString("status"), outcome.encode());
     outcome = node.request("fib.cluster.ping." + node.member(), new JsonObject().put("from", "a later front"), headers);
     assertEquals(node.member(), outcome.getJsonObject("reply").getString("member"), outcome.encode());

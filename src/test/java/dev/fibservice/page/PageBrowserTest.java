@@ -184,6 +184,8 @@ class PageBrowserTest {
   @Test
   @Order(6)
   void runsAJobToDoneAndOffersItsResult() {
+    // with the event bus open, the job is followed by its events (jobs.events.<id>), not by polling GET /jobs/{id}
+    wait.until(d -> text("server-source").startsWith("live: fib.stats pushed once a second over the event bus"));
     type("job-n", "100000");
     submit("jobs-form");
     wait.until(d -> !browser.findElements(By.cssSelector("#jobs-list .status.DONE")).isEmpty());
@@ -196,6 +198,9 @@ class PageBrowserTest {
     Object length = browser.executeAsyncScript("const done = arguments[arguments.length - 1];"
       + "fetch(arguments[0]).then(r => r.text()).then(t => done(t.trim().length), e => done(String(e)))", download.getAttribute("href"));
     assertEquals(20_899L, length);
+    Object polled = browser.executeScript("return performance.getEntriesByType('resource').map(e => e.name)"
+      + ".filter(n => /\\/jobs\\/[0-9a-f]{32}$/.test(n)).length");
+    assertEquals(0L, polled, "the page polled its job instead of following its events");
   }
 
   @Test
