@@ -14,6 +14,7 @@ import dev.fibservice.ops.Metrics;
 import dev.fibservice.ops.Traces;
 import io.opentelemetry.api.trace.Span;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
@@ -111,6 +112,8 @@ public final class JobRunner extends VerticleBase {
     boolean timedOut;
     /** Computed, its digits being written: a store that finds the job taken over keeps nothing anyway. */
     boolean storing;
+    /** Completed once the claim's outcome is recorded or given up: a stopping runner waits for the stores it lets finish. */
+    final Promise<Void> ended = Promise.promise();
     double progressSent;
 
     Claim(Computation computation, int attempt, int failures, int maxAttempts) {
@@ -178,9 +181,12 @@ public final class JobRunner extends VerticleBase {
   public Future<?> stop() {
     stopped = true;
     List<Future<Boolean>> given = new ArrayList<>();
+    List<Future<Void>> stores = new ArrayList<>();
     for (Map.Entry<String, Claim> entry : running.entrySet()) {
       Claim claim = entry.getValue();
       if (claim.storing) {
+        // the store runs on: the database pool must outlive it (closing it first left the job RUNNING until its lease)
+        stores.add(claim.ended.future());
         continue;
       }
       claim.givenUp = true;
@@ -204,13 +210,14 @@ public final class JobRunner extends VerticleBase {
           return false;
         }));
     }
+    Future<Void> stored = Future.join(stores).mapEmpty();
     if (given.isEmpty()) {
-      return Future.succeededFuture();
+      return stored;
     }
     return Future.join(given).transform(ar -> {
       long back = given.stream().filter(f -> Boolean.TRUE.equals(f.result())).count();
       log.info("job runner stopping: gave {} of {} running jobs back (PENDING) for another runner", back, given.size());
-      return Future.succeededFuture();
+      return stored;
     });
   }
 
@@ -345,6 +352,7 @@ public final class JobRunner extends VerticleBase {
       .onComplete(ar -> {
         vertx.cancelTimer(timer);
         running.remove(id, claim);
+        claim.ended.complete();
         if (ar.failed()) {
           log.warn("job {}: could not record its outcome ({}); its lease will run out and it will run again", id,
             ar.cause().getMessage());
