@@ -5,6 +5,7 @@ import dev.fibservice.bridge.BridgeVerticle;
 import dev.fibservice.bridge.Permissions;
 import dev.fibservice.bridge.SockJsBridge;
 import dev.fibservice.bridge.StatsFeed;
+import dev.fibservice.cluster.Clustering;
 import dev.fibservice.cluster.Role;
 import dev.fibservice.compute.ComputeGateway;
 import dev.fibservice.compute.FibonacciVerticle;
@@ -89,13 +90,14 @@ public final class MainVerticle extends VerticleBase {
       computes && node.database().enabled() ? settings.getInt(Settings.JOBS_WORKERS) : 0);
     Future<Void> compute = computes ? deployCompute(settings, workers) : Future.succeededFuture();
     if (!role.fronts()) {
-      return compute.compose(v -> ops(settings)).compose(v -> warm(settings)).onSuccess(v -> log.info(
+      return compute.compose(v -> ops(settings)).compose(v -> warm(settings)).compose(v -> answerPings())
+        .onSuccess(v -> log.info(
         "fib-service {} node {} ready: worker member, {}, {} gateway instances, {}", node.version(), node.name(),
         workers, settings.getInt(Settings.INSTANCES), runtime(settings)));
     }
     String host = settings.getString(Settings.HOST);
     return compute.compose(v -> deployFrontEnds(settings)).compose(v -> ops(settings)).compose(v -> warm(settings))
-      .onSuccess(v -> log.info(
+      .compose(v -> answerPings()).onSuccess(v -> log.info(
         "fib-service {} node {} ready: HTTP on {}:{}, TCP on {}:{}, {} HTTP/TCP instances, {}, {}", node.version(),
         node.name(), host, httpPort, host, tcpPort, settings.getInt(Settings.INSTANCES), workers, runtime(settings)));
   }
@@ -175,6 +177,20 @@ public final class MainVerticle extends VerticleBase {
       }
       node.readiness().warmed(waited);
     }).mapEmpty();
+  }
+
+  /**
+   * In a cluster, this member now answers the fronts' pings: a front sends a computing member work only once it
+   * answered one, so a worker member takes work only warm (as /health/ready says UP only warm).
+   */
+  private Future<Void> answerPings() {
+    if (node.cluster() == null) {
+      return Future.succeededFuture();
+    }
+    // said before the consumer exists, so that a front never sees this member answer before its log says why
+    log.info("cluster: answering the fronts' pings (warm: {})", node.readiness().warmFinished() ? "warm-ups ended"
+      : "fib.warmupWaitMs passed or no warm-up");
+    return Clustering.answerPings(vertx, node.cluster());
   }
 
   /** Completes with true when {@code f} completes (either way) within {@code ms}, with false once {@code ms} pass. */
