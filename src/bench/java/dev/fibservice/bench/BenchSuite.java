@@ -24,8 +24,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code make bench}: fresh service processes on loopback, nginx as the reference server and wrk as a second load
@@ -41,9 +43,9 @@ public final class BenchSuite {
 
   /** Scenario ids, in run order; {@code make bench ARGS="hello tcp"} runs a subset. */
   static final List<String> SCENARIOS = List.of("hello", "conn", "big", "fib", "tcp", "db", "instances", "metrics",
-    "isolation", "bigfib", "coalesce", "zipf", "cluster");
+    "isolation", "bigfib", "coalesce", "zipf", "tracing", "cluster");
   /** Scenarios that start the nodes and peers they need themselves: run alone, they need neither main nor nginx. */
-  static final Set<String> SELF_CONTAINED = Set.of("coalesce", "zipf", "cluster");
+  static final Set<String> SELF_CONTAINED = Set.of("bigfib", "coalesce", "zipf", "tracing", "cluster");
 
   static final int C = 100;
 
@@ -134,6 +136,7 @@ public final class BenchSuite {
           case "bigfib" -> bigFib();
           case "coalesce" -> cache(CacheScenario::coalesce);
           case "zipf" -> cache(CacheScenario::zipf);
+          case "tracing" -> tracing();
           case "cluster" -> cluster();
           default -> throw new IllegalStateException(s);
         }
@@ -476,61 +479,69 @@ public final class BenchSuite {
     }
   }
 
-  /** 9: exact big Fibonacci end to end over HTTP, the engine alone in this JVM, and GMP as the physical limit. */
+  /**
+   * 9: exact big Fibonacci end to end over HTTP, the engine alone in this JVM, and GMP as the physical limit, each
+   * measured right beside the others. The service runs on nodes of its own without the result cache
+   * ({@code fib.cacheBytes=0}): every request computes. Warm: the same node, interleaved with a twin node that differs
+   * in {@code bench.bigfibVariant} (a config setting, e.g. {@code fib.heavyNice=0}) when that is given. Cold: the
+   * first F(10^6) of each of {@code bench.coldNodes} fresh nodes, sent once {@code /health/ready} answers 200.
+   */
   void bigFib() throws Exception {
     HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    // the client warm first, on the main node's big bodies: a first request of java.net.http in this JVM costs tens of
-    // milliseconds of its own, which are not the service's
-    for (int i = 0; i < 20; i++) {
-      client.send(HttpRequest.newBuilder(URI.create(http(main, "/hello?repeat=10000"))).timeout(Duration.ofSeconds(60))
-        .build(), HttpResponse.BodyHandlers.ofByteArray());
+    List<String> computing = List.of("--set", "mysql.host=off", "--set", "fib.cacheBytes=0");
+    String variant = System.getProperty("bench.bigfibVariant", "");
+    ServiceProcess node = startNode("bigfib", computing);
+    List<String> twinArgs = new ArrayList<>(computing);
+    if (!variant.isEmpty()) {
+      twinArgs.addAll(List.of("--set", variant));
     }
-    // cold: the first F(10^6) of a fresh service, sent as soon as it says ready (its background warm-up counts)
-    ServiceProcess fresh = startNode("cold", List.of("--set", "mysql.host=off"));
-    if (fresh != null) {
-      try {
-        long t0 = System.nanoTime();
-        HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(URI.create(http(fresh, "/fib/1000000")))
-          .header("Accept", "text/plain").timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofByteArray());
-        double ms = (System.nanoTime() - t0) / 1e6;
-        if (r.statusCode() == 200) {
-          report.bigFibCold(1_000_000, ms);
-          System.out.printf("   F(1,000,000) cold: HTTP %.0f ms%n", ms);
-        } else {
-          report.note("cold F(10^6): status " + r.statusCode());
-        }
-      } finally {
-        fresh.close();
-      }
+    ServiceProcess twin = variant.isEmpty() ? null : startNode("bigfib-variant", twinArgs);
+    if (node == null || (!variant.isEmpty() && twin == null)) {
+      throw new IllegalStateException("the bigfib nodes did not start; see " + work.resolve("logs"));
+    }
+    if (!report.hasServiceInfo()) {
+      report.serviceInfo(fetch(http(node, "/info")));
     }
     try (BigFibonacciBench.Gmp gmp = BigFibonacciBench.Gmp.start()) {
       if (gmp == null) {
         report.note("GMP rows skipped: no python3 with gmpy2 (`make bench` installs python3-gmpy2 with apt when run"
           + " as root).");
       }
+      // the client warm first, on big bodies: a first request of java.net.http in this JVM costs tens of milliseconds
+      // of its own, which are not the service's
+      for (int i = 0; i < 20; i++) {
+        client.send(HttpRequest.newBuilder(URI.create(http(node, "/hello?repeat=10000"))).timeout(Duration.ofSeconds(60))
+          .build(), HttpResponse.BodyHandlers.ofByteArray());
+      }
+      coldBigFib(client, gmp, computing);
       for (int n : new int[] {1_000_000, 10_000_000}) {
-        int reps = n >= 10_000_000 ? 3 : 5;
+        int reps = n >= 10_000_000 ? 3 : Integer.getInteger("bench.bigfibReps", 7);
         double[] http = new double[reps];
+        double[] twinMs = new double[reps];
         double[] engine = new double[reps];
         double[] gmpMs = new double[reps];
         long digits = 0;
         String engineSha = null;
         String gmpSha = null;
         for (int i = -1; i < reps; i++) { // one warm-up round
-          HttpRequest req = HttpRequest.newBuilder(URI.create(http(main, "/fib/" + n)))
-            .header("Accept", "text/plain").timeout(Duration.ofSeconds(60)).build();
-          long t0 = System.nanoTime();
-          HttpResponse<byte[]> resp = client.send(req, HttpResponse.BodyHandlers.ofByteArray());
-          long t1 = System.nanoTime();
-          if (resp.statusCode() != 200) {
-            throw new IllegalStateException("GET /fib/" + n + ": " + resp.statusCode());
-          }
-          digits = resp.body().length - 1;
           double[] t = new double[2];
+          long[] http0 = new long[1];
+          long[] twin0 = new long[1];
+          // the twin first every other round: neither node always follows the other's garbage
+          if (twin != null && (i & 1) == 1) {
+            timedGet(client, twin, n, twin0);
+          }
+          HttpResponse<byte[]> resp = timedGet(client, node, n, http0);
+          if (twin != null && (i & 1) == 0) {
+            timedGet(client, twin, n, twin0);
+          }
+          double twinTime = twin == null ? Double.NaN : twin0[0] / 1e6;
+          digits = resp.body().length - 1;
           engineSha = BigFibonacciBench.runEngine(n, t, false);
           String[] g = gmp == null ? null : gmp.run(n);
           if (i >= 0) {
-            http[i] = (t1 - t0) / 1e6;
+            http[i] = http0[0] / 1e6;
+            twinMs[i] = twinTime;
             engine[i] = t[0] + t[1];
             gmpMs[i] = g == null ? Double.NaN : Double.parseDouble(g[0]) + Double.parseDouble(g[1]);
           }
@@ -539,10 +550,97 @@ public final class BenchSuite {
         report.bigFib(n, digits, SuiteReport.median(http), SuiteReport.median(engine),
           gmp == null ? Double.NaN : SuiteReport.median(gmpMs), gmp == null ? null : gmp.version,
           gmpSha == null ? null : gmpSha.equals(engineSha), reps);
-        System.out.printf("   F(%,d): HTTP %.0f ms, engine %.0f ms, GMP %.0f ms%n", n, SuiteReport.median(http),
-          SuiteReport.median(engine), gmp == null ? Double.NaN : SuiteReport.median(gmpMs));
+        System.out.printf("   F(%,d): HTTP %.1f ms, engine %.1f ms, GMP %.1f ms%s%n", n, SuiteReport.median(http),
+          SuiteReport.median(engine), gmp == null ? Double.NaN : SuiteReport.median(gmpMs),
+          twin == null ? "" : String.format(Locale.ROOT, ", HTTP with %s %.1f ms", variant, SuiteReport.median(twinMs)));
+        if (twin != null) {
+          report.note(String.format(Locale.ROOT, "F(%,d) warm over HTTP, interleaved: default %.1f ms, with `%s` %.1f"
+            + " ms (medians of %d; each: %s vs %s)", n, SuiteReport.median(http), variant, SuiteReport.median(twinMs),
+            reps, Arrays.toString(round1(http)), Arrays.toString(round1(twinMs))));
+        }
+      }
+    } finally {
+      if (twin != null) {
+        twin.close();
+      }
+      node.close();
+    }
+  }
+
+  /** {@code GET /fib/n} as text from this node, checked; its time to the last byte in {@code nanos[0]}. */
+  private HttpResponse<byte[]> timedGet(HttpClient client, ServiceProcess node, int n, long[] nanos) throws Exception {
+    HttpRequest req = HttpRequest.newBuilder(URI.create(http(node, "/fib/" + n))).header("Accept", "text/plain")
+      .timeout(Duration.ofSeconds(60)).build();
+    long t0 = System.nanoTime();
+    HttpResponse<byte[]> resp = client.send(req, HttpResponse.BodyHandlers.ofByteArray());
+    nanos[0] = System.nanoTime() - t0;
+    if (resp.statusCode() != 200) {
+      throw new IllegalStateException("GET /fib/" + n + ": " + resp.statusCode());
+    }
+    return resp;
+  }
+
+  private static double[] round1(double[] v) {
+    return Arrays.stream(v).map(d -> Math.round(d * 10) / 10.0).toArray();
+  }
+
+  /**
+   * Cold: fresh nodes one after the other, each asked its first F(10^6) as soon as {@code /health/ready} answers 200
+   * (ready means warm: its warm-ups ended or fib.warmupWaitMs passed, which its readiness says), then GMP three times
+   * right after it, for the ratio of that run.
+   */
+  private void coldBigFib(HttpClient client, BigFibonacciBench.Gmp gmp, List<String> computing) throws Exception {
+    int nodes = Integer.getInteger("bench.coldNodes", 3);
+    List<double[]> runs = new ArrayList<>();
+    List<String> finished = new ArrayList<>();
+    for (int i = 0; i < nodes; i++) {
+      ServiceProcess fresh = startNode("cold-" + i, computing);
+      if (fresh == null) {
+        continue;
+      }
+      try {
+        HttpRequest ready = HttpRequest.newBuilder(URI.create(http(fresh, "/health/ready")))
+          .timeout(Duration.ofSeconds(10)).build();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        HttpResponse<String> r = client.send(ready, HttpResponse.BodyHandlers.ofString());
+        while (r.statusCode() != 200 && System.nanoTime() < deadline) {
+          Thread.sleep(10);
+          r = client.send(ready, HttpResponse.BodyHandlers.ofString());
+        }
+        long[] nanos = new long[1];
+        timedGet(client, fresh, 1_000_000, nanos);
+        double[] g = new double[3];
+        for (int k = 0; k < g.length; k++) {
+          String[] run = gmp == null ? null : gmp.run(1_000_000);
+          g[k] = run == null ? Double.NaN : Double.parseDouble(run[0]) + Double.parseDouble(run[1]);
+        }
+        runs.add(new double[] {nanos[0] / 1e6, SuiteReport.median(g)});
+        finished.add(warmupFinished(r.body()));
+        System.out.printf("   F(1,000,000) cold #%d: HTTP %.1f ms, GMP beside it %.1f ms (warm-ups %s)%n", i,
+          nanos[0] / 1e6, SuiteReport.median(g), finished.get(finished.size() - 1));
+      } finally {
+        fresh.close();
       }
     }
+    if (!runs.isEmpty()) {
+      report.bigFibCold(1_000_000, runs, finished);
+    }
+  }
+
+  /** What readiness's warmup check says in its body: whether the warm-ups ended before it stopped waiting. */
+  private static String warmupFinished(String readyBody) {
+    try {
+      for (Object c : new JsonObject(readyBody).getJsonArray("checks")) {
+        JsonObject check = (JsonObject) c;
+        if ("warmup".equals(check.getString("id"))) {
+          return Boolean.TRUE.equals(check.getJsonObject("data", new JsonObject()).getBoolean("finished"))
+            ? "ended" : "not ended (fib.warmupWaitMs passed)";
+        }
+      }
+    } catch (RuntimeException e) {
+      // an older jar's body
+    }
+    return "unknown";
   }
 
   /** A scenario of the result cache and the shared computations, on nodes of its own, stopped after it. */
@@ -554,6 +652,13 @@ public final class BenchSuite {
 
   interface CacheRun {
     void run(CacheScenario scenario) throws Exception;
+  }
+
+  /** T: tracing off, on with sampling 0, on with sampling 1, side by side on nodes of their own. */
+  void tracing() throws Exception {
+    try (TracingScenario scenario = new TracingScenario(this)) {
+      scenario.run();
+    }
   }
 
   /** The cluster: worker members of a fixed size added behind one front, then fronts sharing the load. */
