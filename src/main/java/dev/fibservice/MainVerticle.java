@@ -17,6 +17,7 @@ import dev.fibservice.http.HttpVerticle;
 import dev.fibservice.http.OpsVerticle;
 import dev.fibservice.jobs.JobRunner;
 import dev.fibservice.jobs.JobsApiVerticle;
+import dev.fibservice.math.EngineThreads;
 import dev.fibservice.net.ServerVerticle;
 import dev.fibservice.tcp.TcpVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -111,6 +112,11 @@ public final class MainVerticle extends VerticleBase {
   /** The workers of each lane, the job runner when jobs run here, then the gateways that admit work for them. */
   private Future<Void> deployCompute(Settings settings, Workers workers) {
     return workers(Addresses.WORKER_HEAVY, "heavy", workers.heavy())
+      // the engine's threads for requests, started (and given the heavy lane's niceness) before the first large request
+      .compose(v -> vertx.executeBlocking(() -> {
+        EngineThreads.prestart();
+        return null;
+      }))
       .compose(v -> workers(Addresses.WORKER_LIGHT, "light", workers.light()))
       .compose(v -> workers(Addresses.WORKER_JOBS, "jobs", workers.jobs()))
       .compose(v -> workers.jobs() == 0 ? Future.succeededFuture()

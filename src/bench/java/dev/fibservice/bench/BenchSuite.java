@@ -232,10 +232,17 @@ public final class BenchSuite {
   }
 
   ServiceProcess startNode(String name, List<String> args) throws Exception {
+    return startNode(name, args, jar, List.of());
+  }
+
+  /**
+   * A node of {@code fromJar} (another build, for a side-by-side of two versions of the code) with these JVM options
+   * (e.g. a system property of the engine).
+   */
+  ServiceProcess startNode(String name, List<String> args, Path fromJar, List<String> jvm) throws Exception {
     List<String> all = new ArrayList<>(List.of("--host", "127.0.0.1", "--http-port", "0", "--tcp-port", "0"));
     all.addAll(args);
-    ServiceProcess node = ServiceProcess.launch(jar, work.resolve("logs").resolve(name + ".log"), List.of(), Map.of(),
-      all);
+    ServiceProcess node = ServiceProcess.launch(fromJar, work.resolve("logs").resolve(name + ".log"), jvm, Map.of(), all);
     open.add(node);
     String why = null;
     try {
@@ -388,13 +395,54 @@ public final class BenchSuite {
     }
   }
 
-  /** 7: one prepared SELECT 1 per request on the embedded MariaDB. */
+  /**
+   * 7: one prepared SELECT 1 per request on the embedded MariaDB, keep-alive (7) and a new connection per request
+   * (7b), against the aiomysql server. {@code bench.dbVariants} (e.g. {@code 2x16,4x16,8x1,8x64}) adds nodes with
+   * another pool size x pipelining limit on the same MariaDB, measured in the same rounds (wrk only, to keep the run
+   * short).
+   */
   void db() throws Exception {
     List<Target> t = new ArrayList<>(List.of(service("/db")));
     if (aiomysql != null) {
       t.add(new Target("aiomysql", aiomysql.http("/db"), aiomysql.process.toHandle()));
     }
-    versus("7", "/db (SELECT 1) keep-alive c=100", t, true);
+    String variants = System.getProperty("bench.dbVariants", "");
+    if (variants.isBlank()) {
+      versus("7", "/db (SELECT 1) keep-alive c=100", t, true);
+      versus("7b", "/db (SELECT 1) new connection per request c=100", t, false);
+      return;
+    }
+    JsonObject db = new JsonObject(fetch(http(main, "/info"))).getJsonObject("database", new JsonObject());
+    java.util.regex.Matcher port = java.util.regex.Pattern.compile(":(\\d+)").matcher(db.getString("target", ""));
+    if (!port.find()) {
+      throw new IllegalStateException("no database port in /info: " + db.encode());
+    }
+    for (String v : variants.split(",")) {
+      String[] ps = v.trim().split("x");
+      ServiceProcess node = startNode("db-" + v.trim(), List.of("--set", "mysql.host=127.0.0.1", "--set",
+        "mysql.port=" + port.group(1), "--set", "mysql.passwordFile=" + Path.of("data", "bench-mariadb",
+          "fib-service-password").toAbsolutePath(), "--set", "mysql.poolSize=" + ps[0], "--set",
+        "mysql.pipeliningLimit=" + ps[1]));
+      if (node == null) {
+        throw new IllegalStateException("the /db node " + v + " did not start; see " + work.resolve("logs"));
+      }
+      bench.run(Load.http(http(node, "/db"), C, true), Duration.ofSeconds(3), Duration.ZERO);
+      t.add(new Target("fib-service pool " + ps[0] + " pipelining " + ps[1], http(node, "/db"),
+        ProcessHandle.of(node.pid()).orElse(null)));
+    }
+    if (wrk == null) {
+      throw new IllegalStateException("bench.dbVariants needs wrk");
+    }
+    for (int r = 0; r < rounds; r++) {
+      List<Target> order = new ArrayList<>(t);
+      java.util.Collections.rotate(order, -r);
+      for (boolean keepAlive : new boolean[] {true, false}) {
+        for (Target x : order) {
+          measure(keepAlive ? "7" : "7b", "/db (SELECT 1) " + (keepAlive ? "keep-alive" : "new connection per request")
+            + " c=100", x.server(), "wrk", Load.http(x.url(), C, keepAlive), x.process());
+        }
+      }
+    }
   }
 
   /** 8: HTTP verticle instances 1 vs cores, two fresh nodes (no DB), /hello keep-alive, alternating. */
@@ -483,20 +531,37 @@ public final class BenchSuite {
    * 9: exact big Fibonacci end to end over HTTP, the engine alone in this JVM, and GMP as the physical limit, each
    * measured right beside the others. The service runs on nodes of its own without the result cache
    * ({@code fib.cacheBytes=0}): every request computes. Warm: the same node, interleaved with a twin node that differs
-   * in {@code bench.bigfibVariant} (a config setting, e.g. {@code fib.heavyNice=0}) when that is given. Cold: the
-   * first F(10^6) of each of {@code bench.coldNodes} fresh nodes, sent once {@code /health/ready} answers 200.
+   * in {@code bench.bigfibVariant} (a config setting, e.g. {@code fib.heavyNice=0}), runs another build
+   * ({@code bench.bigfibTwinJar}, e.g. main's jar against this one) or has a JVM option more
+   * ({@code bench.bigfibTwinJvm}, e.g. {@code -Ddev.fibservice.compute.workers=1}) when one is given. Cold: the first F(10^6) of
+   * each of {@code bench.coldNodes} fresh nodes, sent once {@code /health/ready} answers 200.
    */
   void bigFib() throws Exception {
     HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     List<String> computing = List.of("--set", "mysql.host=off", "--set", "fib.cacheBytes=0");
-    String variant = System.getProperty("bench.bigfibVariant", "");
+    String setting = System.getProperty("bench.bigfibVariant", "");
+    String twinJar = System.getProperty("bench.bigfibTwinJar", "");
+    String twinJvm = System.getProperty("bench.bigfibTwinJvm", "");
     ServiceProcess node = startNode("bigfib", computing);
     List<String> twinArgs = new ArrayList<>(computing);
-    if (!variant.isEmpty()) {
-      twinArgs.addAll(List.of("--set", variant));
+    if (!setting.isEmpty()) {
+      twinArgs.addAll(List.of("--set", setting));
     }
-    ServiceProcess twin = variant.isEmpty() ? null : startNode("bigfib-variant", twinArgs);
-    if (node == null || (!variant.isEmpty() && twin == null)) {
+    List<String> differs = new ArrayList<>();
+    if (!setting.isEmpty()) {
+      differs.add(setting);
+    }
+    if (!twinJar.isEmpty()) {
+      differs.add("the jar " + twinJar);
+    }
+    if (!twinJvm.isEmpty()) {
+      differs.add(twinJvm);
+    }
+    boolean twinned = !differs.isEmpty();
+    String variant = String.join(", ", differs);
+    ServiceProcess twin = !twinned ? null : startNode("bigfib-variant", twinArgs,
+      twinJar.isEmpty() ? jar : Path.of(twinJar).toAbsolutePath(), twinJvm.isEmpty() ? List.of() : List.of(twinJvm));
+    if (node == null || (twinned && twin == null)) {
       throw new IllegalStateException("the bigfib nodes did not start; see " + work.resolve("logs"));
     }
     if (!report.hasServiceInfo()) {
@@ -520,6 +585,12 @@ public final class BenchSuite {
         double[] twinMs = new double[reps];
         double[] engine = new double[reps];
         double[] gmpMs = new double[reps];
+        // CPU time (user + system, from /proc in 10 ms ticks: summed over the runs) of each node, and GMP's, per F(n)
+        double nodeCpu = 0;
+        double twinCpu = 0;
+        double[] gmpCpu = new double[reps];
+        ProcessHandle nodeProcess = ProcessHandle.of(node.pid()).orElse(null);
+        ProcessHandle twinProcess = twin == null ? null : ProcessHandle.of(twin.pid()).orElse(null);
         long digits = 0;
         String engineSha = null;
         String gmpSha = null;
@@ -528,12 +599,15 @@ public final class BenchSuite {
           long[] http0 = new long[1];
           long[] twin0 = new long[1];
           // the twin first every other round: neither node always follows the other's garbage
+          double[] cpu = new double[2];
           if (twin != null && (i & 1) == 1) {
-            timedGet(client, twin, n, twin0);
+            cpu[1] = cpuOf(twinProcess, () -> timedGet(client, twin, n, twin0));
           }
-          HttpResponse<byte[]> resp = timedGet(client, node, n, http0);
+          List<HttpResponse<byte[]>> got = new ArrayList<>(1);
+          cpu[0] = cpuOf(nodeProcess, () -> got.add(timedGet(client, node, n, http0)));
+          HttpResponse<byte[]> resp = got.get(0);
           if (twin != null && (i & 1) == 0) {
-            timedGet(client, twin, n, twin0);
+            cpu[1] = cpuOf(twinProcess, () -> timedGet(client, twin, n, twin0));
           }
           double twinTime = twin == null ? Double.NaN : twin0[0] / 1e6;
           digits = resp.body().length - 1;
@@ -544,9 +618,17 @@ public final class BenchSuite {
             twinMs[i] = twinTime;
             engine[i] = t[0] + t[1];
             gmpMs[i] = g == null ? Double.NaN : Double.parseDouble(g[0]) + Double.parseDouble(g[1]);
+            gmpCpu[i] = g == null || g.length < 4 ? Double.NaN : Double.parseDouble(g[3]);
+            nodeCpu += cpu[0];
+            twinCpu += cpu[1];
           }
           gmpSha = g == null ? null : g[2];
         }
+        double gmpCpuMs = SuiteReport.median(gmpCpu);
+        report.note(String.format(Locale.ROOT, "F(%,d) CPU per request (user + system of the whole node over the %d runs,"
+          + " /proc ticks): %.1f ms%s, against GMP's process time %.1f ms (%.2f×)", n, reps, nodeCpu * 1e3 / reps,
+          twin == null ? "" : String.format(Locale.ROOT, "; with %s %.1f ms", variant, twinCpu * 1e3 / reps),
+          gmpCpuMs, nodeCpu * 1e3 / reps / gmpCpuMs));
         report.bigFib(n, digits, SuiteReport.median(http), SuiteReport.median(engine),
           gmp == null ? Double.NaN : SuiteReport.median(gmpMs), gmp == null ? null : gmp.version,
           gmpSha == null ? null : gmpSha.equals(engineSha), reps);
@@ -578,6 +660,17 @@ public final class BenchSuite {
       throw new IllegalStateException("GET /fib/" + n + ": " + resp.statusCode());
     }
     return resp;
+  }
+
+  interface Call {
+    void run() throws Exception;
+  }
+
+  /** The CPU seconds {@code process} spent while {@code call} ran. */
+  private static double cpuOf(ProcessHandle process, Call call) throws Exception {
+    double cpu0 = Cpu.seconds(process);
+    call.run();
+    return Cpu.seconds(process) - cpu0;
   }
 
   private static double[] round1(double[] v) {

@@ -278,6 +278,7 @@ final class SuiteReport {
       : x(warm7) + " (" + ms(f7.httpMs()) + " ms vs " + ms(f7.gmpMs()) + " ms)", status(warm7, 0.6, false)});
     t.add(versus("`/db` keep-alive: ≥ 5× the aiomysql server (a database connection per request)", "7", "aiomysql",
       5.0));
+    t.add(versus("`/db`, a new connection per request: ≥ 1.5× the aiomysql server", "7b", "aiomysql", 1.5));
     t.add(versus("220 KB page keep-alive, c=100: ≥ 0.95× nginx serving the file", "3a", "nginx files", 0.95));
     t.add(isolation("Isolation `/fib/10`: loaded p99 ≤ 2× idle p99", "5a"));
     t.add(isolation("Isolation TCP `1\\n`: loaded p99 ≤ 2× idle p99", "5b"));
