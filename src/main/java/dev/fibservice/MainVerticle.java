@@ -1,6 +1,7 @@
 package dev.fibservice;
 
 import dev.fibservice.api.Addresses;
+import dev.fibservice.api.CancelIds;
 import dev.fibservice.bridge.BridgeVerticle;
 import dev.fibservice.bridge.Permissions;
 import dev.fibservice.bridge.SockJsBridge;
@@ -143,8 +144,12 @@ public final class MainVerticle extends VerticleBase {
     }
     SockJsBridge eventBus = sockJsOn ? new SockJsBridge(settings, node.cluster(), node.stats(), feed) : null;
     this.sockJs = eventBus;
-    // with the database off too: callers then get 503 and why, not NO_HANDLERS
-    return vertx.deployVerticle(new JobsApiVerticle(settings, node.database()))
+    // the JVM's first SecureRandom seeding (cancel ids are drawn from one) gathers and hashes the system's entropy:
+    // seconds on a saturated machine, which a fresh node's first /fib request paid on its event loop. Done here on a
+    // worker thread; each event loop's own generator then only draws its seed.
+    return vertx.executeBlocking(() -> CancelIds.next())
+      // with the database off too: callers then get 503 and why, not NO_HANDLERS
+      .compose(v -> vertx.deployVerticle(new JobsApiVerticle(settings, node.database())))
       .compose(v -> feed == null ? Future.succeededFuture() : vertx.deployVerticle(feed))
       .compose(v -> shared(settings.getInt(Settings.HTTP_PORT), instances,
         port -> new HttpVerticle(node.forHttp(eventBus == null ? null : eventBus::router), port,

@@ -1,6 +1,5 @@
 package dev.fibservice.net;
 
-import dev.fibservice.api.CancelIds;
 import dev.fibservice.config.Settings;
 import dev.fibservice.ops.Drain;
 import io.vertx.core.Future;
@@ -28,23 +27,12 @@ public abstract class ServerVerticle extends VerticleBase {
 
   /** Starts listening; the result is start()'s. */
   protected final Future<?> listen(NetServer server) {
-    seedCancelIds();
     return server.listen().onSuccess(s -> listening(s.actualPort(), ms -> s.shutdown(ms, TimeUnit.MILLISECONDS)));
   }
 
   /** Starts listening; the result is start()'s. */
   protected final Future<?> listen(HttpServer server) {
-    seedCancelIds();
     return server.listen().onSuccess(s -> listening(s.actualPort(), ms -> s.shutdown(ms, TimeUnit.MILLISECONDS)));
-  }
-
-  /**
-   * Seeds this event loop's cancel-id generator at the start, not in its first request: the JDK's first seeding
-   * gathers and hashes the system's entropy (a walk of the temporary directory, the system properties), which a
-   * fresh node's first {@code /fib} request paid on its event loop (seen in a JFR profile of the cold F(10^6)).
-   */
-  private static void seedCancelIds() {
-    CancelIds.next();
   }
 
   private void listening(int port, LongFunction<Future<Void>> shutdown) {
