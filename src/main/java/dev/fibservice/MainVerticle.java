@@ -1,10 +1,12 @@
 package dev.fibservice;
 
 import dev.fibservice.api.Addresses;
+import dev.fibservice.api.CancelIds;
 import dev.fibservice.bridge.BridgeVerticle;
 import dev.fibservice.bridge.Permissions;
 import dev.fibservice.bridge.SockJsBridge;
 import dev.fibservice.bridge.StatsFeed;
+import dev.fibservice.cluster.Clustering;
 import dev.fibservice.cluster.Role;
 import dev.fibservice.compute.ComputeGateway;
 import dev.fibservice.compute.FibonacciVerticle;
@@ -16,6 +18,7 @@ import dev.fibservice.http.HttpVerticle;
 import dev.fibservice.http.OpsVerticle;
 import dev.fibservice.jobs.JobRunner;
 import dev.fibservice.jobs.JobsApiVerticle;
+import dev.fibservice.math.EngineThreads;
 import dev.fibservice.net.ServerVerticle;
 import dev.fibservice.tcp.TcpVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -89,13 +92,14 @@ public final class MainVerticle extends VerticleBase {
       computes && node.database().enabled() ? settings.getInt(Settings.JOBS_WORKERS) : 0);
     Future<Void> compute = computes ? deployCompute(settings, workers) : Future.succeededFuture();
     if (!role.fronts()) {
-      return compute.compose(v -> ops(settings)).compose(v -> warm(settings)).onSuccess(v -> log.info(
+      return compute.compose(v -> ops(settings)).compose(v -> warm(settings)).compose(v -> answerPings())
+        .onSuccess(v -> log.info(
         "fib-service {} node {} ready: worker member, {}, {} gateway instances, {}", node.version(), node.name(),
         workers, settings.getInt(Settings.INSTANCES), runtime(settings)));
     }
     String host = settings.getString(Settings.HOST);
     return compute.compose(v -> deployFrontEnds(settings)).compose(v -> ops(settings)).compose(v -> warm(settings))
-      .onSuccess(v -> log.info(
+      .compose(v -> answerPings()).onSuccess(v -> log.info(
         "fib-service {} node {} ready: HTTP on {}:{}, TCP on {}:{}, {} HTTP/TCP instances, {}, {}", node.version(),
         node.name(), host, httpPort, host, tcpPort, settings.getInt(Settings.INSTANCES), workers, runtime(settings)));
   }
@@ -109,6 +113,11 @@ public final class MainVerticle extends VerticleBase {
   /** The workers of each lane, the job runner when jobs run here, then the gateways that admit work for them. */
   private Future<Void> deployCompute(Settings settings, Workers workers) {
     return workers(Addresses.WORKER_HEAVY, "heavy", workers.heavy())
+      // the engine's threads for requests, started (and given the heavy lane's niceness) before the first large request
+      .compose(v -> vertx.executeBlocking(() -> {
+        EngineThreads.prestart();
+        return null;
+      }))
       .compose(v -> workers(Addresses.WORKER_LIGHT, "light", workers.light()))
       .compose(v -> workers(Addresses.WORKER_JOBS, "jobs", workers.jobs()))
       .compose(v -> workers.jobs() == 0 ? Future.succeededFuture()
@@ -135,8 +144,12 @@ public final class MainVerticle extends VerticleBase {
     }
     SockJsBridge eventBus = sockJsOn ? new SockJsBridge(settings, node.cluster(), node.stats(), feed) : null;
     this.sockJs = eventBus;
-    // with the database off too: callers then get 503 and why, not NO_HANDLERS
-    return vertx.deployVerticle(new JobsApiVerticle(settings, node.database()))
+    // the JVM's first SecureRandom seeding (cancel ids are drawn from one) gathers and hashes the system's entropy:
+    // seconds on a saturated machine, which a fresh node's first /fib request paid on its event loop. Done here on a
+    // worker thread; each event loop's own generator then only draws its seed.
+    return vertx.executeBlocking(() -> CancelIds.next())
+      // with the database off too: callers then get 503 and why, not NO_HANDLERS
+      .compose(v -> vertx.deployVerticle(new JobsApiVerticle(settings, node.database())))
       .compose(v -> feed == null ? Future.succeededFuture() : vertx.deployVerticle(feed))
       .compose(v -> shared(settings.getInt(Settings.HTTP_PORT), instances,
         port -> new HttpVerticle(node.forHttp(eventBus == null ? null : eventBus::router), port,
@@ -175,6 +188,20 @@ public final class MainVerticle extends VerticleBase {
       }
       node.readiness().warmed(waited);
     }).mapEmpty();
+  }
+
+  /**
+   * In a cluster, this member now answers the fronts' pings: a front sends a computing member work only once it
+   * answered one, so a worker member takes work only warm (as /health/ready says UP only warm).
+   */
+  private Future<Void> answerPings() {
+    if (node.cluster() == null) {
+      return Future.succeededFuture();
+    }
+    // said before the consumer exists, so that a front never sees this member answer before its log says why
+    log.info("cluster: answering the fronts' pings (warm: {})", node.readiness().warmFinished() ? "warm-ups ended"
+      : "fib.warmupWaitMs passed or no warm-up");
+    return Clustering.answerPings(vertx, node.cluster());
   }
 
   /** Completes with true when {@code f} completes (either way) within {@code ms}, with false once {@code ms} pass. */

@@ -103,6 +103,11 @@ public final class Readiness {
     warmed.tryComplete(finished);
   }
 
+  /** Whether the warm-ups ended before readiness stopped waiting for them (false while it still waits). */
+  boolean warmFinished() {
+    return warmed.future().isComplete() && warmed.future().result();
+  }
+
   private void warmup(Promise<Status> promise) {
     if (!warmed.future().isComplete()) {
       promise.complete(Status.KO(reason("warming up: the first large requests would find the engine cold; ready once"

@@ -24,8 +24,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code make bench}: fresh service processes on loopback, nginx as the reference server and wrk as a second load
@@ -41,9 +43,9 @@ public final class BenchSuite {
 
   /** Scenario ids, in run order; {@code make bench ARGS="hello tcp"} runs a subset. */
   static final List<String> SCENARIOS = List.of("hello", "conn", "big", "fib", "tcp", "db", "instances", "metrics",
-    "isolation", "bigfib", "coalesce", "zipf", "cluster", "jobs");
+    "isolation", "bigfib", "coalesce", "zipf", "tracing", "cluster", "jobs");
   /** Scenarios that start the nodes and peers they need themselves: run alone, they need neither main nor nginx. */
-  static final Set<String> SELF_CONTAINED = Set.of("coalesce", "zipf", "cluster", "jobs");
+  static final Set<String> SELF_CONTAINED = Set.of("bigfib", "coalesce", "zipf", "tracing", "cluster", "jobs");
 
   static final int C = 100;
 
@@ -134,6 +136,7 @@ public final class BenchSuite {
           case "bigfib" -> bigFib();
           case "coalesce" -> cache(CacheScenario::coalesce);
           case "zipf" -> cache(CacheScenario::zipf);
+          case "tracing" -> tracing();
           case "cluster" -> cluster();
           case "jobs" -> jobs();
           default -> throw new IllegalStateException(s);
@@ -230,10 +233,17 @@ public final class BenchSuite {
   }
 
   ServiceProcess startNode(String name, List<String> args) throws Exception {
+    return startNode(name, args, jar, List.of());
+  }
+
+  /**
+   * A node of {@code fromJar} (another build, for a side-by-side of two versions of the code) with these JVM options
+   * (e.g. a system property of the engine).
+   */
+  ServiceProcess startNode(String name, List<String> args, Path fromJar, List<String> jvm) throws Exception {
     List<String> all = new ArrayList<>(List.of("--host", "127.0.0.1", "--http-port", "0", "--tcp-port", "0"));
     all.addAll(args);
-    ServiceProcess node = ServiceProcess.launch(jar, work.resolve("logs").resolve(name + ".log"), List.of(), Map.of(),
-      all);
+    ServiceProcess node = ServiceProcess.launch(fromJar, work.resolve("logs").resolve(name + ".log"), jvm, Map.of(), all);
     open.add(node);
     String why = null;
     try {
@@ -386,13 +396,54 @@ public final class BenchSuite {
     }
   }
 
-  /** 7: one prepared SELECT 1 per request on the embedded MariaDB. */
+  /**
+   * 7: one prepared SELECT 1 per request on the embedded MariaDB, keep-alive (7) and a new connection per request
+   * (7b), against the aiomysql server. {@code bench.dbVariants} (e.g. {@code 2x16,4x16,8x1,8x64}) adds nodes with
+   * another pool size x pipelining limit on the same MariaDB, measured in the same rounds (wrk only, to keep the run
+   * short).
+   */
   void db() throws Exception {
     List<Target> t = new ArrayList<>(List.of(service("/db")));
     if (aiomysql != null) {
       t.add(new Target("aiomysql", aiomysql.http("/db"), aiomysql.process.toHandle()));
     }
-    versus("7", "/db (SELECT 1) keep-alive c=100", t, true);
+    String variants = System.getProperty("bench.dbVariants", "");
+    if (variants.isBlank()) {
+      versus("7", "/db (SELECT 1) keep-alive c=100", t, true);
+      versus("7b", "/db (SELECT 1) new connection per request c=100", t, false);
+      return;
+    }
+    JsonObject db = new JsonObject(fetch(http(main, "/info"))).getJsonObject("database", new JsonObject());
+    java.util.regex.Matcher port = java.util.regex.Pattern.compile(":(\\d+)").matcher(db.getString("target", ""));
+    if (!port.find()) {
+      throw new IllegalStateException("no database port in /info: " + db.encode());
+    }
+    for (String v : variants.split(",")) {
+      String[] ps = v.trim().split("x");
+      ServiceProcess node = startNode("db-" + v.trim(), List.of("--set", "mysql.host=127.0.0.1", "--set",
+        "mysql.port=" + port.group(1), "--set", "mysql.passwordFile=" + Path.of("data", "bench-mariadb",
+          "fib-service-password").toAbsolutePath(), "--set", "mysql.poolSize=" + ps[0], "--set",
+        "mysql.pipeliningLimit=" + ps[1]));
+      if (node == null) {
+        throw new IllegalStateException("the /db node " + v + " did not start; see " + work.resolve("logs"));
+      }
+      bench.run(Load.http(http(node, "/db"), C, true), Duration.ofSeconds(3), Duration.ZERO);
+      t.add(new Target("fib-service pool " + ps[0] + " pipelining " + ps[1], http(node, "/db"),
+        ProcessHandle.of(node.pid()).orElse(null)));
+    }
+    if (wrk == null) {
+      throw new IllegalStateException("bench.dbVariants needs wrk");
+    }
+    for (int r = 0; r < rounds; r++) {
+      List<Target> order = new ArrayList<>(t);
+      java.util.Collections.rotate(order, -r);
+      for (boolean keepAlive : new boolean[] {true, false}) {
+        for (Target x : order) {
+          measure(keepAlive ? "7" : "7b", "/db (SELECT 1) " + (keepAlive ? "keep-alive" : "new connection per request")
+            + " c=100", x.server(), "wrk", Load.http(x.url(), C, keepAlive), x.process());
+        }
+      }
+    }
   }
 
   /** 8: HTTP verticle instances 1 vs cores, two fresh nodes (no DB), /hello keep-alive, alternating. */
@@ -477,73 +528,213 @@ public final class BenchSuite {
     }
   }
 
-  /** 9: exact big Fibonacci end to end over HTTP, the engine alone in this JVM, and GMP as the physical limit. */
+  /**
+   * 9: exact big Fibonacci end to end over HTTP, the engine alone in this JVM, and GMP as the physical limit, each
+   * measured right beside the others. The service runs on nodes of its own without the result cache
+   * ({@code fib.cacheBytes=0}): every request computes. Warm: the same node, interleaved with a twin node that differs
+   * in {@code bench.bigfibVariant} (a config setting, e.g. {@code fib.heavyNice=0}), runs another build
+   * ({@code bench.bigfibTwinJar}, e.g. main's jar against this one) or has a JVM option more
+   * ({@code bench.bigfibTwinJvm}, e.g. {@code -Ddev.fibservice.compute.workers=1}) when one is given. Cold: the first F(10^6) of
+   * each of {@code bench.coldNodes} fresh nodes, sent once {@code /health/ready} answers 200.
+   */
   void bigFib() throws Exception {
     HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    // the client warm first, on the main node's big bodies: a first request of java.net.http in this JVM costs tens of
-    // milliseconds of its own, which are not the service's
-    for (int i = 0; i < 20; i++) {
-      client.send(HttpRequest.newBuilder(URI.create(http(main, "/hello?repeat=10000"))).timeout(Duration.ofSeconds(60))
-        .build(), HttpResponse.BodyHandlers.ofByteArray());
+    List<String> computing = List.of("--set", "mysql.host=off", "--set", "fib.cacheBytes=0");
+    String setting = System.getProperty("bench.bigfibVariant", "");
+    String twinJar = System.getProperty("bench.bigfibTwinJar", "");
+    String twinJvm = System.getProperty("bench.bigfibTwinJvm", "");
+    ServiceProcess node = startNode("bigfib", computing);
+    List<String> twinArgs = new ArrayList<>(computing);
+    if (!setting.isEmpty()) {
+      twinArgs.addAll(List.of("--set", setting));
     }
-    // cold: the first F(10^6) of a fresh service, sent as soon as it says ready (its background warm-up counts)
-    ServiceProcess fresh = startNode("cold", List.of("--set", "mysql.host=off"));
-    if (fresh != null) {
-      try {
-        long t0 = System.nanoTime();
-        HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(URI.create(http(fresh, "/fib/1000000")))
-          .header("Accept", "text/plain").timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofByteArray());
-        double ms = (System.nanoTime() - t0) / 1e6;
-        if (r.statusCode() == 200) {
-          report.bigFibCold(1_000_000, ms);
-          System.out.printf("   F(1,000,000) cold: HTTP %.0f ms%n", ms);
-        } else {
-          report.note("cold F(10^6): status " + r.statusCode());
-        }
-      } finally {
-        fresh.close();
-      }
+    List<String> differs = new ArrayList<>();
+    if (!setting.isEmpty()) {
+      differs.add(setting);
+    }
+    if (!twinJar.isEmpty()) {
+      differs.add("the jar " + twinJar);
+    }
+    if (!twinJvm.isEmpty()) {
+      differs.add(twinJvm);
+    }
+    boolean twinned = !differs.isEmpty();
+    String variant = String.join(", ", differs);
+    ServiceProcess twin = !twinned ? null : startNode("bigfib-variant", twinArgs,
+      twinJar.isEmpty() ? jar : Path.of(twinJar).toAbsolutePath(), twinJvm.isEmpty() ? List.of() : List.of(twinJvm));
+    if (node == null || (twinned && twin == null)) {
+      throw new IllegalStateException("the bigfib nodes did not start; see " + work.resolve("logs"));
+    }
+    if (!report.hasServiceInfo()) {
+      report.serviceInfo(fetch(http(node, "/info")));
     }
     try (BigFibonacciBench.Gmp gmp = BigFibonacciBench.Gmp.start()) {
       if (gmp == null) {
         report.note("GMP rows skipped: no python3 with gmpy2 (`make bench` installs python3-gmpy2 with apt when run"
           + " as root).");
       }
+      // the client warm first, on big bodies: a first request of java.net.http in this JVM costs tens of milliseconds
+      // of its own, which are not the service's
+      for (int i = 0; i < 20; i++) {
+        client.send(HttpRequest.newBuilder(URI.create(http(node, "/hello?repeat=10000"))).timeout(Duration.ofSeconds(60))
+          .build(), HttpResponse.BodyHandlers.ofByteArray());
+      }
+      coldBigFib(client, gmp, computing);
       for (int n : new int[] {1_000_000, 10_000_000}) {
-        int reps = n >= 10_000_000 ? 3 : 5;
+        int reps = n >= 10_000_000 ? 3 : Integer.getInteger("bench.bigfibReps", 7);
         double[] http = new double[reps];
+        double[] twinMs = new double[reps];
         double[] engine = new double[reps];
         double[] gmpMs = new double[reps];
+        // CPU time (user + system, from /proc in 10 ms ticks: summed over the runs) of each node, and GMP's, per F(n)
+        double nodeCpu = 0;
+        double twinCpu = 0;
+        double[] gmpCpu = new double[reps];
+        ProcessHandle nodeProcess = ProcessHandle.of(node.pid()).orElse(null);
+        ProcessHandle twinProcess = twin == null ? null : ProcessHandle.of(twin.pid()).orElse(null);
         long digits = 0;
         String engineSha = null;
         String gmpSha = null;
         for (int i = -1; i < reps; i++) { // one warm-up round
-          HttpRequest req = HttpRequest.newBuilder(URI.create(http(main, "/fib/" + n)))
-            .header("Accept", "text/plain").timeout(Duration.ofSeconds(60)).build();
-          long t0 = System.nanoTime();
-          HttpResponse<byte[]> resp = client.send(req, HttpResponse.BodyHandlers.ofByteArray());
-          long t1 = System.nanoTime();
-          if (resp.statusCode() != 200) {
-            throw new IllegalStateException("GET /fib/" + n + ": " + resp.statusCode());
-          }
-          digits = resp.body().length - 1;
           double[] t = new double[2];
+          long[] http0 = new long[1];
+          long[] twin0 = new long[1];
+          // the twin first every other round: neither node always follows the other's garbage
+          double[] cpu = new double[2];
+          if (twin != null && (i & 1) == 1) {
+            cpu[1] = cpuOf(twinProcess, () -> timedGet(client, twin, n, twin0));
+          }
+          List<HttpResponse<byte[]>> got = new ArrayList<>(1);
+          cpu[0] = cpuOf(nodeProcess, () -> got.add(timedGet(client, node, n, http0)));
+          HttpResponse<byte[]> resp = got.get(0);
+          if (twin != null && (i & 1) == 0) {
+            cpu[1] = cpuOf(twinProcess, () -> timedGet(client, twin, n, twin0));
+          }
+          double twinTime = twin == null ? Double.NaN : twin0[0] / 1e6;
+          digits = resp.body().length - 1;
           engineSha = BigFibonacciBench.runEngine(n, t, false);
           String[] g = gmp == null ? null : gmp.run(n);
           if (i >= 0) {
-            http[i] = (t1 - t0) / 1e6;
+            http[i] = http0[0] / 1e6;
+            twinMs[i] = twinTime;
             engine[i] = t[0] + t[1];
             gmpMs[i] = g == null ? Double.NaN : Double.parseDouble(g[0]) + Double.parseDouble(g[1]);
+            gmpCpu[i] = g == null || g.length < 4 ? Double.NaN : Double.parseDouble(g[3]);
+            nodeCpu += cpu[0];
+            twinCpu += cpu[1];
           }
           gmpSha = g == null ? null : g[2];
         }
+        double gmpCpuMs = SuiteReport.median(gmpCpu);
+        report.note(String.format(Locale.ROOT, "F(%,d) CPU per request (user + system of the whole node over the %d runs,"
+          + " /proc ticks): %.1f ms%s, against GMP's process time %.1f ms (%.2f×)", n, reps, nodeCpu * 1e3 / reps,
+          twin == null ? "" : String.format(Locale.ROOT, "; with %s %.1f ms", variant, twinCpu * 1e3 / reps),
+          gmpCpuMs, nodeCpu * 1e3 / reps / gmpCpuMs));
         report.bigFib(n, digits, SuiteReport.median(http), SuiteReport.median(engine),
           gmp == null ? Double.NaN : SuiteReport.median(gmpMs), gmp == null ? null : gmp.version,
           gmpSha == null ? null : gmpSha.equals(engineSha), reps);
-        System.out.printf("   F(%,d): HTTP %.0f ms, engine %.0f ms, GMP %.0f ms%n", n, SuiteReport.median(http),
-          SuiteReport.median(engine), gmp == null ? Double.NaN : SuiteReport.median(gmpMs));
+        System.out.printf("   F(%,d): HTTP %.1f ms, engine %.1f ms, GMP %.1f ms%s%n", n, SuiteReport.median(http),
+          SuiteReport.median(engine), gmp == null ? Double.NaN : SuiteReport.median(gmpMs),
+          twin == null ? "" : String.format(Locale.ROOT, ", HTTP with %s %.1f ms", variant, SuiteReport.median(twinMs)));
+        if (twin != null) {
+          report.note(String.format(Locale.ROOT, "F(%,d) warm over HTTP, interleaved: default %.1f ms, with `%s` %.1f"
+            + " ms (medians of %d; each: %s vs %s)", n, SuiteReport.median(http), variant, SuiteReport.median(twinMs),
+            reps, Arrays.toString(round1(http)), Arrays.toString(round1(twinMs))));
+        }
+      }
+    } finally {
+      if (twin != null) {
+        twin.close();
+      }
+      node.close();
+    }
+  }
+
+  /** {@code GET /fib/n} as text from this node, checked; its time to the last byte in {@code nanos[0]}. */
+  private HttpResponse<byte[]> timedGet(HttpClient client, ServiceProcess node, int n, long[] nanos) throws Exception {
+    HttpRequest req = HttpRequest.newBuilder(URI.create(http(node, "/fib/" + n))).header("Accept", "text/plain")
+      .timeout(Duration.ofSeconds(60)).build();
+    long t0 = System.nanoTime();
+    HttpResponse<byte[]> resp = client.send(req, HttpResponse.BodyHandlers.ofByteArray());
+    nanos[0] = System.nanoTime() - t0;
+    if (resp.statusCode() != 200) {
+      throw new IllegalStateException("GET /fib/" + n + ": " + resp.statusCode());
+    }
+    return resp;
+  }
+
+  interface Call {
+    void run() throws Exception;
+  }
+
+  /** The CPU seconds {@code process} spent while {@code call} ran. */
+  private static double cpuOf(ProcessHandle process, Call call) throws Exception {
+    double cpu0 = Cpu.seconds(process);
+    call.run();
+    return Cpu.seconds(process) - cpu0;
+  }
+
+  private static double[] round1(double[] v) {
+    return Arrays.stream(v).map(d -> Math.round(d * 10) / 10.0).toArray();
+  }
+
+  /**
+   * Cold: fresh nodes one after the other, each asked its first F(10^6) as soon as {@code /health/ready} answers 200
+   * (ready means warm: its warm-ups ended or fib.warmupWaitMs passed, which its readiness says), then GMP three times
+   * right after it, for the ratio of that run.
+   */
+  private void coldBigFib(HttpClient client, BigFibonacciBench.Gmp gmp, List<String> computing) throws Exception {
+    int nodes = Integer.getInteger("bench.coldNodes", 3);
+    List<double[]> runs = new ArrayList<>();
+    List<String> finished = new ArrayList<>();
+    for (int i = 0; i < nodes; i++) {
+      ServiceProcess fresh = startNode("cold-" + i, computing);
+      if (fresh == null) {
+        continue;
+      }
+      try {
+        HttpRequest ready = HttpRequest.newBuilder(URI.create(http(fresh, "/health/ready")))
+          .timeout(Duration.ofSeconds(10)).build();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        HttpResponse<String> r = client.send(ready, HttpResponse.BodyHandlers.ofString());
+        while (r.statusCode() != 200 && System.nanoTime() < deadline) {
+          Thread.sleep(10);
+          r = client.send(ready, HttpResponse.BodyHandlers.ofString());
+        }
+        long[] nanos = new long[1];
+        timedGet(client, fresh, 1_000_000, nanos);
+        double[] g = new double[3];
+        for (int k = 0; k < g.length; k++) {
+          String[] run = gmp == null ? null : gmp.run(1_000_000);
+          g[k] = run == null ? Double.NaN : Double.parseDouble(run[0]) + Double.parseDouble(run[1]);
+        }
+        runs.add(new double[] {nanos[0] / 1e6, SuiteReport.median(g)});
+        finished.add(warmupFinished(r.body()));
+        System.out.printf("   F(1,000,000) cold #%d: HTTP %.1f ms, GMP beside it %.1f ms (warm-ups %s)%n", i,
+          nanos[0] / 1e6, SuiteReport.median(g), finished.get(finished.size() - 1));
+      } finally {
+        fresh.close();
       }
     }
+    if (!runs.isEmpty()) {
+      report.bigFibCold(1_000_000, runs, finished);
+    }
+  }
+
+  /** What readiness's warmup check says in its body: whether the warm-ups ended before it stopped waiting. */
+  private static String warmupFinished(String readyBody) {
+    try {
+      for (Object c : new JsonObject(readyBody).getJsonArray("checks")) {
+        JsonObject check = (JsonObject) c;
+        if ("warmup".equals(check.getString("id"))) {
+          return Boolean.TRUE.equals(check.getJsonObject("data", new JsonObject()).getBoolean("finished"))
+            ? "ended" : "not ended (fib.warmupWaitMs passed)";
+        }
+      }
+    } catch (RuntimeException e) {
+      // an older jar's body
+    }
+    return "unknown";
   }
 
   /** A scenario of the result cache and the shared computations, on nodes of its own, stopped after it. */
@@ -555,6 +746,13 @@ public final class BenchSuite {
 
   interface CacheRun {
     void run(CacheScenario scenario) throws Exception;
+  }
+
+  /** T: tracing off, on with sampling 0, on with sampling 1, side by side on nodes of their own. */
+  void tracing() throws Exception {
+    try (TracingScenario scenario = new TracingScenario(this)) {
+      scenario.run();
+    }
   }
 
   /** The cluster: worker members of a fixed size added behind one front, then fronts sharing the load. */

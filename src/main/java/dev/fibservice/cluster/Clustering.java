@@ -137,7 +137,8 @@ public final class Clustering {
       view.clusterName(), (System.nanoTime() - start) / 1_000_000, view.selfId(), self.getHost(), self.getPort(),
       busAddress.host(), busAddress.port(), role.wireName(), view.describeAll());
     watchMerges(vertx, instance, manager, view);
-    return Future.all(leavingConsumer(vertx, view), leavingAckConsumer(vertx, view, role), pingConsumer(vertx, view))
+    // no ping consumer yet: the member answers the fronts' pings, and so takes work, once it is warm (answerPings)
+    return Future.all(leavingConsumer(vertx, view), leavingAckConsumer(vertx, view, role))
       .map(new Joined(vertx, view, busAddress.port(), self.getPort()))
       .onFailure(e -> {
         view.close();
@@ -174,8 +175,12 @@ public final class Clustering {
       .completion();
   }
 
-  /** The fronts' proof that this member is reachable over the (TLS) event bus, and alive. */
-  private static Future<Void> pingConsumer(Vertx vertx, ClusterView view) {
+  /**
+   * The fronts' proof that this member is reachable over the (TLS) event bus, and alive. A front sends a member work
+   * only once it answered a ping, so the start registers this last, once its warm-ups ended or fib.warmupWaitMs passed:
+   * until then the fronts' pings find no handler, which they take for "still starting" and ask again.
+   */
+  public static Future<Void> answerPings(Vertx vertx, ClusterView view) {
     JsonObject pong = new JsonObject().put("member", view.selfId());
     return vertx.eventBus().consumer(Addresses.pingOn(view.selfId()), m -> m.reply(pong)).completion();
   }

@@ -59,6 +59,9 @@ public final class FibonacciVerticle extends VerticleBase {
   public Future<?> start() {
     if (nice > 0) {
       Niceness.forEngine(nice);
+      // this worker thread's niceness now, not in its first computation (renice is a process: slow on a busy machine);
+      // the lane's instances start at once, one on each thread of its pool
+      Niceness.apply(nice);
     }
     // the lane is the last part of the address: fib.worker.light -> light
     done = stats.worker(name, address.substring(address.lastIndexOf('.') + 1));

@@ -28,6 +28,14 @@ public final class EngineThreads {
     EngineThreads.setup = setup;
   }
 
+  /**
+   * Starts the threads of the requests' pool now (each runs the set-up of {@link #onStart}), rather than in the first
+   * large request; they stay. Blocking: call it from a worker thread.
+   */
+  public static void prestart() throws InterruptedException {
+    Parallel.prestart();
+  }
+
   /** Runs {@code body} on the lowest-priority pool, never on the threads requests use, and returns its result. */
   public static <T> T atLowestPriority(Supplier<T> body) {
     return Parallel.invokeAtLowestPriority(body);

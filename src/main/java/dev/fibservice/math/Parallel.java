@@ -1,6 +1,7 @@
 package dev.fibservice.math;
 
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.ForkJoinWorkerThread;
@@ -21,8 +22,16 @@ final class Parallel {
   private static final int WORKERS = Math.max(1, Math.min(4, Integer.getInteger("dev.fibservice.compute.workers",
       Runtime.getRuntime().availableProcessors())));
 
+  /**
+   * How long an idle thread of the requests' pool stays: for good, in effect. A thread that ended and came back runs the
+   * service's set-up again as it starts (a renice process, tens to hundreds of ms on a busy machine), and a request
+   * after a quiet minute paid that; two idle threads cost nothing.
+   */
+  static final long KEEP_ALIVE_DAYS = 365;
+
   // only heavy work comes here (large n): the service gives its threads the heavy lane's lower CPU priority
-  private static final ForkJoinPool POOL = pool("bigfib-worker-", EngineThreads.Pool.HEAVY, 60);
+  private static final ForkJoinPool POOL = pool("bigfib-worker-", EngineThreads.Pool.HEAVY,
+      TimeUnit.DAYS.toSeconds(KEEP_ALIVE_DAYS));
 
   /** Created on first use; its threads end a few seconds after their last task, so a warm-up leaves none behind. */
   private static volatile ForkJoinPool low;
@@ -46,6 +55,33 @@ final class Parallel {
     };
     // the defaults of ForkJoinPool's short constructor (core 0, at most 0x7fff threads, 1 runnable), our keep-alive
     return new ForkJoinPool(WORKERS, factory, null, false, 0, 0x7fff, 1, null, keepAliveSeconds, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Starts every thread of the requests' pool now, each running the set-up handed to {@link EngineThreads#onStart} as
+   * it starts, so that the first large request does not. Blocks until they have started (at most 10 s).
+   */
+  static void prestart() throws InterruptedException {
+    if (!enabled()) {
+      return;
+    }
+    // each task waits until all are running: WORKERS tasks at once need WORKERS threads
+    CountDownLatch running = new CountDownLatch(WORKERS);
+    ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[WORKERS];
+    for (int i = 0; i < WORKERS; i++) {
+      tasks[i] = POOL.submit(() -> {
+        running.countDown();
+        try {
+          running.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+    }
+    running.await(10, TimeUnit.SECONDS);
+    for (ForkJoinTask<?> t : tasks) {
+      t.join();
+    }
   }
 
   /** Whether splitting work is worth anything on this machine. */

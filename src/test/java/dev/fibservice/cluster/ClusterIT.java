@@ -73,6 +73,8 @@ class ClusterIT {
   private ServiceProcess workerB;
   private Zipkin zipkin;
   private String zipkinEndpoint;
+  /** Worker members the front found reachable (sent work) before they said they were warm, seen during the start. */
+  private List<String> reachableCold;
   /** The heavy requests of the kill test, by the trace id each was sent with. */
   private final Map<String, HttpResponse<String>> killedMidCall = new HashMap<>();
 
@@ -94,6 +96,7 @@ class ClusterIT {
     frontB = start("front-b", "--role", "http", "--http-port", "0", "--tcp-port", "0", "--instances", "1");
     workerA = startWorker("worker-a");
     workerB = startWorker("worker-b");
+    reachableCold = watchWorkersBecomeReachable(List.of(workerA, workerB));
     frontB.awaitReady();
     workerA.awaitReady();
     workerB.awaitReady();
@@ -142,6 +145,20 @@ class ClusterIT {
     ServiceProcess p = ServiceProcess.start("cluster-" + name, Map.of(), all.toArray(String[]::new));
     processes.add(p);
     return p;
+  }
+
+  /**
+   * Ready means warm, in a cluster too: a worker member answers the fronts' pings, and so is sent work, only once its
+   * warm-ups ended (or fib.warmupWaitMs passed), which it logs just before. Watched from the front while the two
+   * workers started: whenever the front called one reachable, that worker's log already said so.
+   */
+  @Test
+  @Order(5)
+  void aWorkerMemberTakesWorkOnlyOnceWarm() throws Exception {
+    assertEquals(List.of(), reachableCold, "reachable before warm");
+    for (ServiceProcess w : List.of(workerA, workerB)) {
+      assertTrue(w.log().contains("cluster: answering the fronts' pings (warm: "), w.log());
+    }
   }
 
   @Test
@@ -646,6 +663,34 @@ class ClusterIT {
 
   private static String node(String worker) {
     return worker.substring(0, worker.indexOf('/'));
+  }
+
+  /**
+   * Polls the front's view of the cluster until these starting workers are reachable (bounded: awaitComputeMembers
+   * says what is missing); the workers the front called reachable while their logs did not yet say they answer pings
+   * once warm.
+   */
+  private List<String> watchWorkersBecomeReachable(List<ServiceProcess> workers) throws Exception {
+    List<String> cold = new ArrayList<>();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    Set<String> reachable = new HashSet<>();
+    while (reachable.size() < workers.size() && System.nanoTime() < deadline) {
+      for (Object o : new JsonObject(get("/info").body()).getJsonObject("cluster").getJsonArray("members")) {
+        JsonObject m = (JsonObject) o;
+        if (!"worker".equals(m.getString("role")) || !m.getBoolean("reachable", false)
+          || !reachable.add(m.getString("id"))) {
+          continue;
+        }
+        for (ServiceProcess w : workers) {
+          String log = w.log();
+          if (log.contains("as member " + m.getString("id")) && !log.contains("cluster: answering the fronts' pings")) {
+            cold.add(m.encode());
+          }
+        }
+      }
+      Thread.sleep(20);
+    }
+    return cold;
   }
 
   /** Waits (bounded) until the front sees this many computing members. */

@@ -2,6 +2,7 @@ package dev.fibservice.compute;
 
 import dev.fibservice.FibService;
 import dev.fibservice.TestNodes;
+import dev.fibservice.math.EngineThreads;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
@@ -13,6 +14,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The heavy lane's threads run at the configured lower CPU priority; the light lane's do not. */
@@ -31,6 +33,28 @@ class NicenessTest {
       Map<String, Integer> nice = threadNiceness();
       assertEquals(7, nice.get("fib-heavy-0"), nice.toString());
       assertEquals(0, nice.get("fib-light-0"), nice.toString());
+    } finally {
+      TestNodes.stop(node);
+    }
+  }
+
+  /**
+   * Renice is a process: a thread's niceness is set when the node starts, not in the first computation, which paid for
+   * it on a busy machine (the cold F(10^6)). Before any request: both heavy threads niced, the engine's pool started.
+   */
+  @Test
+  void theHeavyThreadsAreNicedAtTheStartNotInTheFirstRequest() throws Exception {
+    assumeTrue(Files.isDirectory(Path.of("/proc/self/task")) && Files.isExecutable(Path.of("/usr/bin/renice")),
+      "needs Linux /proc and renice");
+    FibService node = TestNodes.start(Map.of("fib.heavyNice", "6", "fib.heavyWorkers", "2", "fib.warmup", "false"));
+    try {
+      Map<String, Integer> nice = threadNiceness();
+      assertEquals(6, nice.get("fib-heavy-0"), nice.toString());
+      assertEquals(6, nice.get("fib-heavy-1"), nice.toString());
+      if (EngineThreads.splits()) {
+        // started by this node or an earlier one of this JVM (they stay): never by a request
+        assertTrue(nice.keySet().stream().anyMatch(t -> t.startsWith("bigfib-worker-")), nice.toString());
+      }
     } finally {
       TestNodes.stop(node);
     }
