@@ -8,6 +8,7 @@ import dev.fibservice.config.Settings;
 import dev.fibservice.net.ConnectionLimit;
 import dev.fibservice.net.ServerVerticle;
 import dev.fibservice.net.Session;
+import dev.fibservice.net.TimeoutSweep;
 import dev.fibservice.stats.NodeStats;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -17,7 +18,6 @@ import io.vertx.core.net.NetSocket;
 
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The TCP event-bus bridge for non-JVM services. It speaks the wire protocol of
@@ -50,6 +50,8 @@ public final class BridgeVerticle extends ServerVerticle {
   private int maxFrameBytes;
   /** Requests one connection may have in flight; beyond it the bridge stops reading that connection. */
   private int maxInFlightPerConnection;
+  private int idleMs;
+  private TimeoutSweep sweep;
 
   /**
    * @param connections the node's bridge connections
@@ -73,11 +75,12 @@ public final class BridgeVerticle extends ServerVerticle {
     calls = new BridgeCalls(vertx, settings, ComputeClient.create(vertx, settings, cluster, stats));
     maxFrameBytes = settings.getInt(Settings.BRIDGE_MAX_FRAME);
     maxInFlightPerConnection = settings.getInt(Settings.BRIDGE_MAX_IN_FLIGHT);
+    idleMs = settings.getInt(Settings.TCP_IDLE_SECONDS) * 1000;
+    // the idle timeout is the connections' own, on one sweep: not a handler and a timer task per connection
+    sweep = new TimeoutSweep(vertx, TimeoutSweep.tickFor(idleMs));
     NetServerOptions options = new NetServerOptions()
       .setHost(settings.getString(Settings.BRIDGE_HOST))
-      .setPort(port)
-      .setIdleTimeout(settings.getInt(Settings.TCP_IDLE_SECONDS))
-      .setIdleTimeoutUnit(TimeUnit.SECONDS);
+      .setPort(port);
     return listen(vertx.createNetServer(options).connectHandler(this::connected));
   }
 
@@ -99,10 +102,11 @@ public final class BridgeVerticle extends ServerVerticle {
 
     /** Requests in flight that are not computations (jobs.*); computations are in {@link #work}. */
     private int jobCalls;
-    private final Map<String, StatsFeed.Subscription> registrations = new HashMap<>();
+    /** The fib.stats registrations, made on the first one. */
+    private Map<String, StatsFeed.Subscription> registrations;
 
     Connection(NetSocket socket) {
-      super(BridgeVerticle.this.vertx, socket);
+      super(BridgeVerticle.this.vertx, socket, sweep, idleMs);
     }
 
     @Override
@@ -140,8 +144,10 @@ public final class BridgeVerticle extends ServerVerticle {
     @Override
     protected void onClosed() {
       connections.closed();
-      registrations.values().forEach(StatsFeed.Subscription::cancel);
-      registrations.clear();
+      if (registrations != null) {
+        registrations.values().forEach(StatsFeed.Subscription::cancel);
+        registrations = null;
+      }
     }
 
     private void handle(Buffer record) {
@@ -200,14 +206,21 @@ public final class BridgeVerticle extends ServerVerticle {
     /** {@code fib.stats}: this node's counters pushed once a second, until unregistered or closed. */
     private void register(JsonObject msg) {
       String address = permitted(msg, Permissions.Kind.REGISTER);
-      if (address != null && !registrations.containsKey(address)) {
+      if (address == null) {
+        return;
+      }
+      if (registrations == null) {
+        registrations = new HashMap<>();
+      }
+      if (!registrations.containsKey(address)) {
         registrations.put(address, feed.subscribe(body -> push(address, body)));
       }
     }
 
     private void unregister(JsonObject msg) {
       String address = permitted(msg, Permissions.Kind.REGISTER);
-      StatsFeed.Subscription subscription = address == null ? null : registrations.remove(address);
+      StatsFeed.Subscription subscription = address == null || registrations == null ? null
+        : registrations.remove(address);
       if (subscription != null) {
         subscription.cancel();
       }

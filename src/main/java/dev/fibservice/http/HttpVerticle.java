@@ -12,7 +12,6 @@ import dev.fibservice.db.Sql;
 import dev.fibservice.jobs.Jobs;
 import dev.fibservice.net.PendingWork;
 import dev.fibservice.net.ServerVerticle;
-import dev.fibservice.net.Wire;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -38,7 +37,6 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 import java.nio.channels.FileChannel;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Parses, routes and replies; never computes and never blocks. One instance per event loop, all on
@@ -97,7 +95,8 @@ public final class HttpVerticle extends ServerVerticle {
     files = new PageFiles(vertx, settings.getInt(Settings.HTTP_PAGE_FILE_CACHE_MB), counters.pageFiles());
     limits = FibRequest.Limits.from(settings);
     fib = ComputeClient.create(vertx, settings, node.cluster(), node.stats());
-    connections = new Connections(vertx, counters.connections(), settings.getInt(Settings.HTTP_HEADER_TIMEOUT_MS));
+    connections = new Connections(vertx, counters.connections(), settings.getInt(Settings.HTTP_HEADER_TIMEOUT_MS),
+      settings.getInt(Settings.HTTP_IDLE_SECONDS) * 1000L);
     metrics = HttpMetrics.create(node.metrics(), counters.requestsInProgress(), connections::open);
     helloTimer = metrics.timer(HELLO, HttpMethod.GET, 200);
     accessLog = settings.getBoolean(Settings.HTTP_ACCESS_LOG);
@@ -106,11 +105,8 @@ public final class HttpVerticle extends ServerVerticle {
     HttpServerOptions options = serverOptions(settings);
     return listen(vertx.createHttpServer(options)
       .invalidRequestHandler(request -> Errors.invalidRequest(request, settings))
-      .connectionHandler(connection -> {
-        // half-closes and HTTP/1.1 framing checks; set up before the connection's first read
-        Wire.guardHttp(connection, options);
-        connections.opened(connection);
-      })
+      // set up before the connection's first read
+      .connectionHandler(connection -> connections.opened(connection, options))
       .requestHandler(request -> route(request, router, served)));
   }
 
@@ -198,10 +194,17 @@ public final class HttpVerticle extends ServerVerticle {
       .setPort(port)
       // HTTP/1.1 only: no h2c upgrade dance for clients that offer it, one connection model to drain
       .setHttp2ClearTextEnabled(false)
+      // every response is written on this verticle's event loop: Vert.x then writes straight to the channel instead
+      // of through a multi-producer queue, whose first 1,024-slot chunk (4 KB) each connection would hold while idle
+      .setStrictThreadMode(true)
+      // no WebSocket compression (the SockJS bridge's frames are a few hundred bytes): without it Vert.x adds no
+      // extension handshakers and handler to every connection's pipeline, and an upgraded socket holds no zlib state
+      .setPerMessageWebSocketCompressionSupported(false)
+      .setPerFrameWebSocketCompressionSupported(false)
       .setMaxInitialLineLength(settings.getInt(Settings.HTTP_MAX_URI))
       .setMaxHeaderSize(settings.getInt(Settings.HTTP_MAX_HEADERS))
-      .setIdleTimeout(settings.getInt(Settings.HTTP_IDLE_SECONDS))
-      .setIdleTimeoutUnit(TimeUnit.SECONDS);
+      // the idle timeout is the connections' guards' (Connections): not a handler and a timer task per connection
+      .setIdleTimeout(0);
   }
 
   @Override
@@ -221,7 +224,7 @@ public final class HttpVerticle extends ServerVerticle {
     served.count();
     HttpMethod method = request.method();
     if (!accessLog && (method == HttpMethod.GET || method == HttpMethod.HEAD) && HELLO.equals(request.path())
-      && (repeat = fastRepeat(request.query())) > 0 && connections.requestStarted(request)) {
+      && (repeat = fastRepeat(request.query())) > 0 && connections.admitted(request)) {
       long start = System.nanoTime();
       HttpServerResponse response = request.response();
       String id = request.getHeader(X_REQUEST_ID);
@@ -229,7 +232,6 @@ public final class HttpVerticle extends ServerVerticle {
         response.putHeader(X_REQUEST_ID, id);
       }
       sendPage(request, repeat);
-      connections.requestEnded(request);
       if (method == HttpMethod.GET) {
         HttpMetrics.record(helloTimer, start);
       } else {
@@ -284,7 +286,7 @@ public final class HttpVerticle extends ServerVerticle {
     if (request.method() == HttpMethod.HEAD) {
       ctx.addHeadersEndHandler(v -> HttpRules.headContentLength(ctx.response()));
     }
-    if (!connections.requestStarted(request)) {
+    if (!connections.admitted(request)) {
       ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
       ctx.addEndHandler(ar -> {
         metrics.ended(HttpMetrics.UNMATCHED, request.method(), ctx.response().getStatusCode(), start);
@@ -303,7 +305,6 @@ public final class HttpVerticle extends ServerVerticle {
         return;
       }
       ended[0] = true;
-      connections.requestEnded(request);
       metrics.ended(routed == null ? HttpMetrics.UNMATCHED : routed.route(), request.method(),
         ctx.response().getStatusCode(), start);
       if (accessLog) {

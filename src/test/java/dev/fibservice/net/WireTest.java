@@ -83,7 +83,7 @@ class WireTest {
     CompletableFuture<List<String>> pipeline = new CompletableFuture<>();
     HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(false);
     HttpServer server = vertx.createHttpServer(options).connectionHandler((HttpConnection connection) -> {
-      installed.complete(Wire.guardHttp(connection, options));
+      installed.complete(Wire.guardHttp(connection, options, guards(vertx)));
       Channel ch = Wire.channel(connection);
       decoder.complete(ch == null ? null : ch.pipeline().get(Wire.HTTP_DECODER));
       halfClosure.complete(ch == null ? null : ch.config().getOption(ChannelOption.ALLOW_HALF_CLOSURE));
@@ -101,5 +101,18 @@ class WireTest {
       assertTrue(names.indexOf(Wire.HTTP_DECODER) >= 0 && names.indexOf(Wire.HTTP_DECODER) < names.indexOf(Wire.HTTP_GUARD)
         && names.indexOf(Wire.HTTP_GUARD) < names.indexOf(Wire.VERTX_HANDLER), "pipeline: " + names);
     }
+  }
+
+  /** Guards whose sweep never ticks within a test and whose reports go nowhere. */
+  static HttpGuards guards(Vertx vertx) {
+    return new HttpGuards(new TimeoutSweep(vertx, 3_600_000), 10_000, 60_000, new HttpGuards.Listener() {
+      @Override
+      public void failed(HttpConnection connection, Throwable failure) {
+      }
+
+      @Override
+      public void closed(HttpConnection connection) {
+      }
+    });
   }
 }
