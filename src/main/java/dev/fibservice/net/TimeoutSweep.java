@@ -7,6 +7,7 @@ import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The timeouts of the connections of one server instance, kept by one periodic timer on its event loop instead of a
@@ -39,7 +40,7 @@ public final class TimeoutSweep {
   /** Starts ticking every {@code tickMs} on the caller's context (a server verticle's start()). */
   public TimeoutSweep(Vertx vertx, long tickMs) {
     this.vertx = vertx;
-    this.timer = vertx.setPeriodic(tickMs, t -> sweep());
+    this.timer = vertx.setPeriodic(tickMs, t -> sweep(TimeUnit.NANOSECONDS.toMillis(System.nanoTime())));
   }
 
   /** The tick for these timeouts: a quarter of the shortest, between 50 ms and a second. */
@@ -71,8 +72,8 @@ public final class TimeoutSweep {
     vertx.cancelTimer(timer);
   }
 
-  private void sweep() {
-    long now = System.currentTimeMillis();
+  /** One tick, at {@code now} (ms, monotonic). */
+  void sweep(long now) {
     List<Timed> due = null;
     for (Timed connection : open) {
       if (connection.due(now)) {
