@@ -41,7 +41,9 @@ public final class BenchSuite {
 
   /** Scenario ids, in run order; {@code make bench ARGS="hello tcp"} runs a subset. */
   static final List<String> SCENARIOS = List.of("hello", "conn", "big", "fib", "tcp", "db", "instances", "metrics",
-    "isolation", "bigfib", "cluster");
+    "isolation", "bigfib", "connmem", "cluster");
+  /** Scenarios that start every process they need themselves: alone, they need neither the main node nor nginx. */
+  static final Set<String> STANDALONE = Set.of("connmem", "cluster");
 
   static final int C = 100;
 
@@ -108,8 +110,7 @@ public final class BenchSuite {
 
   void run(Set<String> scenarios) throws Exception {
     report.machine(cores, wrk);
-    // the cluster scenario starts members of its own: run alone, it needs neither the main node nor nginx
-    if (scenarios.stream().anyMatch(s -> !"cluster".equals(s))) {
+    if (scenarios.stream().anyMatch(s -> !STANDALONE.contains(s))) {
       startPeers();
       warmUp();
     }
@@ -131,6 +132,7 @@ public final class BenchSuite {
           case "metrics" -> metrics();
           case "isolation" -> isolation();
           case "bigfib" -> bigFib();
+          case "connmem" -> new ConnMemScenario(jar, work, outDir, report).run();
           case "cluster" -> cluster();
           default -> throw new IllegalStateException(s);
         }

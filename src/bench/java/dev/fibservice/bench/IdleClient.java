@@ -148,7 +148,8 @@ public final class IdleClient {
         byte[] json = "{\"type\":\"ping\"}".getBytes(StandardCharsets.US_ASCII);
         yield ByteBuffer.allocate(4 + json.length).putInt(json.length).put(json).array();
       }
-      case SOCKJS -> ("GET " + path + "/000/" + String.format(Locale.ROOT, "s%07d", i) + "/websocket HTTP/1.1\r\n"
+      // a session id of this process's own: sessions of an earlier run may still be there
+      case SOCKJS -> ("GET " + path + "/000/p" + ProcessHandle.current().pid() + "s" + i + "/websocket HTTP/1.1\r\n"
         + "Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
         .getBytes(StandardCharsets.US_ASCII);

@@ -212,6 +212,15 @@ final class SuiteProcesses {
     /** Starts nginx; the pages are passed in so they are byte for byte what the service serves. */
     static Nginx start(Path dir, byte[] hello, String contentType, byte[] hello10000, int workers)
       throws IOException, InterruptedException {
+      return start(dir, hello, contentType, hello10000, workers, 8192, 0);
+    }
+
+    /**
+     * Starts nginx with {@code workerConnections} per worker and a {@code keepalive_timeout} of
+     * {@code keepaliveSeconds} (0: nginx's default, 75 s).
+     */
+    static Nginx start(Path dir, byte[] hello, String contentType, byte[] hello10000, int workers,
+                       int workerConnections, int keepaliveSeconds) throws IOException, InterruptedException {
       String version = version();
       if (version == null) {
         return null;
@@ -234,9 +243,10 @@ final class SuiteProcesses {
         "worker_processes " + workers + ";",
         "pid " + d + "/nginx.pid;",
         "error_log " + d + "/error.log warn;",
-        "events { worker_connections 8192; }",
+        "events { worker_connections " + workerConnections + "; }",
         "http {",
         "  access_log off;",
+        keepaliveSeconds > 0 ? "  keepalive_timeout " + keepaliveSeconds + "s;" : "",
         "  sendfile on;",
         "  tcp_nopush on;",
         // the service never closes a keep-alive connection on its own; nginx's default does after 1000 requests

@@ -137,8 +137,8 @@ public final class Wire {
    * For an HTTP/1.x connection: the request decoder refuses ambiguous framing and a missing Host (answered with a
    * JSON error, then the connection closes), a FIN from the client gets every request received before it
    * answered, in order, before the connection closes, and the connection's header and idle timeouts are kept on
-   * {@code guards}' sweep (see {@link HttpGuards}). False (and one warning) when the channel cannot be reached: then
-   * none of that is done.
+   * {@code guards}' sweep (see {@link HttpGuards}), which also hears of its failures and its close. False (and one
+   * warning) when the channel cannot be reached: then none of that is done.
    */
   public static boolean guardHttp(HttpConnection connection, HttpServerOptions options, HttpGuards guards) {
     Channel channel = channel(connection);
@@ -152,7 +152,10 @@ public final class Wire {
     HttpGuard guard = new HttpGuard(guards, connection);
     pipeline.replace(HTTP_DECODER, HTTP_DECODER, new GuardedRequestDecoder(options, guard));
     pipeline.addBefore(VERTX_HANDLER, HTTP_GUARD, guard);
-    return channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true) || unavailable(connection);
+    if (!channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true)) {
+      unavailable(connection); // the guard is in: a FIN closes the connection at once, the rest holds
+    }
+    return true;
   }
 
   /**
