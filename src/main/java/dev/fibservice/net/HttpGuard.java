@@ -103,7 +103,8 @@ final class HttpGuard extends ChannelDuplexHandler implements TimeoutSweep.Timed
   public void expire() {
     log.debug("closing HTTP connection from {}: {}", connection.remoteAddress(), phase == HEAD
       ? "its request's headers took longer than the header timeout" : "no traffic within the idle timeout");
-    connection.close();
+    // through the whole pipeline: after a WebSocket upgrade, the HTTP connection no longer owns the channel
+    Wire.channel(connection).close();
   }
 
   @Override
