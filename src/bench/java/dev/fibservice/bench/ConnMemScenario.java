@@ -141,6 +141,13 @@ final class ConnMemScenario {
   private final Duration seconds = Duration.ofSeconds(Long.getLong("bench.connmem.seconds", 10));
   private final double rate = Double.parseDouble(System.getProperty("bench.connmem.rate", "300"));
   private final String freshPath = System.getProperty("bench.connmem.path", "/fib/30");
+  /**
+   * Another build of the service to measure each kind on as well, side by side in the same run (a jar of the version
+   * before a change), or null.
+   */
+  private final Path compareJar = System.getProperty("bench.connmem.compareJar", "").isEmpty() ? null
+    : Path.of(System.getProperty("bench.connmem.compareJar")).toAbsolutePath();
+  private final String compareName = System.getProperty("bench.connmem.compareName", "fib-service before");
   /** The heap size of the extra HTTP run on a fixed, pre-touched heap; empty for none. */
   private final String fixedHeap = System.getProperty("bench.connmem.fixedHeap", "512m");
   private final List<Kind> kinds = Arrays.stream(System.getProperty("bench.connmem.kinds", "http,tcp,bridge,sockjs")
@@ -178,16 +185,19 @@ final class ConnMemScenario {
   Path run() throws Exception {
     long t0 = System.nanoTime();
     for (Kind kind : kinds) {
-      try {
-        runs.add(service(kind, "fib-service", List.of()));
-      } catch (Exception e) {
-        note("fib-service " + kind.id() + " failed: " + e);
-        e.printStackTrace();
+      for (Path build : compareJar == null ? List.of(jar) : List.of(compareJar, jar)) {
+        String server = build == jar ? "fib-service" : compareName;
+        try {
+          runs.add(service(build, kind, server, List.of()));
+        } catch (Exception e) {
+          note(server + " " + kind.id() + " failed: " + e);
+          e.printStackTrace();
+        }
       }
     }
     if (kinds.contains(Kind.HTTP) && !fixedHeap.isEmpty()) {
       try {
-        runs.add(service(Kind.HTTP, FIXED_HEAP, List.of("-Xms" + fixedHeap, "-Xmx" + fixedHeap,
+        runs.add(service(jar, Kind.HTTP, FIXED_HEAP, List.of("-Xms" + fixedHeap, "-Xmx" + fixedHeap,
           "-XX:+AlwaysPreTouch")));
       } catch (Exception e) {
         note("fib-service with a fixed heap failed: " + e);
@@ -210,7 +220,7 @@ final class ConnMemScenario {
 
   // ---- the two servers ---------------------------------------------------------------------------------------------
 
-  private Run service(Kind kind, String server, List<String> jvmOptions) throws Exception {
+  private Run service(Path build, Kind kind, String server, List<String> jvmOptions) throws Exception {
     System.out.println("== connmem: " + server + ", " + n + " idle " + kind.id() + " connections");
     List<String> args = new ArrayList<>(List.of("--host", "127.0.0.1", "--http-port", "0", "--tcp-port", "0",
       "--set", "mysql.host=off", "--set", "bridge.enabled=true", "--set", "bridge.port=0"));
@@ -219,13 +229,14 @@ final class ConnMemScenario {
       "sockjs.maxConnections")) {
       args.addAll(List.of("--set", key + "=" + Math.max(10_000, n + WARMUP_CONNECTIONS)));
     }
+    // (the header timeout too: versions before nginx's model ran it between requests)
     args.addAll(List.of("--set", "http.idleTimeoutSeconds=900", "--set", "tcp.idleTimeoutSeconds=900",
-      "--set", "sockjs.pingTimeoutMs=900000"));
+      "--set", "sockjs.pingTimeoutMs=900000", "--set", "http.headerTimeoutMs=900000"));
     // the JVM as `make run` starts it, with NMT's summary on
     List<String> jvm = new ArrayList<>(List.of("-XX:NativeMemoryTracking=summary"));
     jvm.addAll(jvmOptions);
-    ServiceProcess node = ServiceProcess.launch(jar, work.resolve("logs").resolve("connmem-" + kind.id()
-      + (jvmOptions.isEmpty() ? "" : "-fixed-heap") + ".log"), jvm, Map.of(), args);
+    ServiceProcess node = ServiceProcess.launch(build, work.resolve("logs").resolve("connmem-" + kind.id()
+      + (jvmOptions.isEmpty() ? "" : "-fixed-heap") + (build == jar ? "" : "-compared") + ".log"), jvm, Map.of(), args);
     try {
       node.awaitReady(Duration.ofSeconds(150));
       if (hello == null) {
@@ -620,9 +631,12 @@ final class ConnMemScenario {
     sb.append("## Method\n\n");
     sb.append(String.format(Locale.ROOT, "- For each kind a fresh fib-service node (`target/fib-service.jar`, default"
       + " JVM flags as `make run`, plus `-XX:NativeMemoryTracking=summary`; database off; the four"
-      + " `*.maxConnections` raised to %,d and the idle timeouts to 900 s so that nothing is refused or closed), and"
+      + " `*.maxConnections` raised to %,d and the idle and header timeouts to 900 s so that nothing is refused or"
+      + " closed)%s, and"
       + " nginx (2 workers, `return 200` with the service's own /hello bytes, `worker_connections` %,d,"
-      + " `keepalive_timeout 900s`) for HTTP.%s%n", Math.max(10_000, n + WARMUP_CONNECTIONS), nginxWorkerConnections(),
+      + " `keepalive_timeout 900s`) for HTTP.%s%n", Math.max(10_000, n + WARMUP_CONNECTIONS), compareJar == null ? ""
+        : "; each kind also on `" + compareName + "` (" + compareJar.getFileName() + ", another build), just before",
+      nginxWorkerConnections(),
       fixedHeap.isEmpty() ? "" : " HTTP once more on a node with a fixed heap, touched in full at start (`-Xms" + fixedHeap
         + " -Xmx" + fixedHeap + " -XX:+AlwaysPreTouch`): its RSS no longer moves with G1's heap sizing, so its growth"
         + " is the native part alone, and its heap after a full GC is what the connections hold in that heap."));
