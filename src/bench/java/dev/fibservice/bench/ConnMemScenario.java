@@ -629,20 +629,21 @@ final class ConnMemScenario {
     }
 
     sb.append("## Method\n\n");
+    String compared = compareJar == null ? "" : "; each kind also on `" + compareName + "` (" + compareJar.getFileName()
+      + ", another build), just before";
+    String fixed = fixedHeap.isEmpty() ? "" : " HTTP once more on a node with a fixed heap, touched in full at start"
+      + " (`-Xms" + fixedHeap + " -Xmx" + fixedHeap + " -XX:+AlwaysPreTouch`): its RSS no longer moves with G1's heap"
+      + " sizing, so its growth is the native part alone, and its heap after a full GC is what the connections hold in"
+      + " that heap.";
     sb.append(String.format(Locale.ROOT, "- For each kind a fresh fib-service node (`target/fib-service.jar`, default"
       + " JVM flags as `make run`, plus `-XX:NativeMemoryTracking=summary`; database off; the four"
       + " `*.maxConnections` raised to %,d and the idle and header timeouts to 900 s so that nothing is refused or"
-      + " closed)%s, and"
-      + " nginx (2 workers, `return 200` with the service's own /hello bytes, `worker_connections` %,d,"
-      + " `keepalive_timeout 900s`) for HTTP.%s%n", Math.max(10_000, n + WARMUP_CONNECTIONS), compareJar == null ? ""
-        : "; each kind also on `" + compareName + "` (" + compareJar.getFileName() + ", another build), just before",
-      nginxWorkerConnections(),
-      fixedHeap.isEmpty() ? "" : " HTTP once more on a node with a fixed heap, touched in full at start (`-Xms" + fixedHeap
-        + " -Xmx" + fixedHeap + " -XX:+AlwaysPreTouch`): its RSS no longer moves with G1's heap sizing, so its growth"
-        + " is the native part alone, and its heap after a full GC is what the connections hold in that heap."));
+      + " closed)%s, and nginx (2 workers, `return 200` with the service's own /hello bytes, `worker_connections` %,d,"
+      + " `keepalive_timeout 900s`) for HTTP.%s%n", Math.max(10_000, n + WARMUP_CONNECTIONS), compared,
+      nginxWorkerConnections(), fixed));
     sb.append(String.format(Locale.ROOT, "- The idle connections come from `IdleClient`, a JVM of its own (a process"
-      + " may hold 20,000 descriptors here), bound to %d source addresses 127.0.1.1-%d in turn; each connection makes one"
-      + " exchange and then idles: HTTP one `GET /hello` (keep-alive) and its response, TCP a line `1` and its reply,"
+      + " may hold 20,000 descriptors here), bound to %d source addresses 127.0.1.1-%d in turn; each connection makes"
+      + " one exchange and then idles: HTTP one `GET /hello` (keep-alive) and its response, TCP a line `1` and its reply,"
       + " the bridge a `ping` frame and its `pong`, SockJS the WebSocket upgrade of `/eventbus/000/<id>/websocket` and"
       + " the open frame (the client sends no pings: `sockjs.pingTimeoutMs` is raised instead). %,d connections of"
       + " the kind are opened and closed first (the connection path compiled, its classes loaded), then the memory"
