@@ -195,7 +195,9 @@ public final class HttpVerticle extends ServerVerticle {
       // HTTP/1.1 only: no h2c upgrade dance for clients that offer it, one connection model to drain
       .setHttp2ClearTextEnabled(false)
       // every response is written on this verticle's event loop: Vert.x then writes straight to the channel instead
-      // of through a multi-producer queue, whose first 1,024-slot chunk (4 KB) each connection would hold while idle
+      // of through a multi-producer queue, whose first 1,024-slot chunk (4 KB) each connection would hold while idle.
+      // So a response must only ever be written here (Vert.x throws "Only the context thread can write a message"
+      // otherwise): a Future completed on another context is brought back to this one before it answers
       .setStrictThreadMode(true)
       // no WebSocket compression (the SockJS bridge's frames are a few hundred bytes): without it Vert.x adds no
       // extension handshakers and handler to every connection's pipeline, and an upgraded socket holds no zlib state
