@@ -92,7 +92,7 @@ final class ConnMemScenario {
 
   /** One server and kind: its numbers before and with the idle connections open. */
   record Run(String server, Kind kind, int n, int open, int failed, long openMs, String firstFailure,
-             int stillOpen, Memory before, Memory after, Sample p99Before, Sample p99With, Sample p99After) {
+             int stillOpen, Memory before, Memory after, List<Sample> without, List<Sample> with) {
 
     double perConnection(long beforeKb, long afterKb) {
       return beforeKb < 0 || afterKb < 0 || open == 0 ? Double.NaN : (afterKb - beforeKb) * 1024.0 / open;
@@ -118,13 +118,18 @@ final class ConnMemScenario {
       return perConnection(before.nmtHeapKb(), after.nmtHeapKb());
     }
 
-    /** The p99 without the idle connections: the mean of the runs before they opened and after they closed. */
+    /** The p99 without the idle connections: the median of the runs before they opened and after they closed. */
     double p99Without() {
-      return (p99Before.p99Ms() + p99After.p99Ms()) / 2;
+      return SuiteReport.median(without.stream().mapToDouble(Sample::p99Ms).toArray());
+    }
+
+    /** The p99 with the idle connections open: the median of the rounds. */
+    double p99With() {
+      return SuiteReport.median(with.stream().mapToDouble(Sample::p99Ms).toArray());
     }
 
     double p99Ratio() {
-      return p99With.p99Ms() / p99Without();
+      return p99With() / p99Without();
     }
 
     String label() {
@@ -140,6 +145,8 @@ final class ConnMemScenario {
   private final int n = Integer.getInteger("bench.connmem.n", 15_000);
   private final Duration seconds = Duration.ofSeconds(Long.getLong("bench.connmem.seconds", 10));
   private final double rate = Double.parseDouble(System.getProperty("bench.connmem.rate", "300"));
+  /** Runs of fresh requests with the idle connections open (each opening them anew), alternating with runs without. */
+  private final int rounds = Integer.getInteger("bench.connmem.rounds", 3);
   private final String freshPath = System.getProperty("bench.connmem.path", "/fib/30");
   /**
    * Another build of the service to measure each kind on as well, side by side in the same run (a jar of the version
@@ -293,27 +300,41 @@ final class ConnMemScenario {
     System.out.printf("   fresh %s p99 without: %.2f ms%n", freshUrl, without.p99Ms());
     settle(jvm);
     Memory before = memory(pids, jvm);
+    List<Sample> withoutRuns = new ArrayList<>(List.of(without));
+    List<Sample> withRuns = new ArrayList<>();
     Idle idle = Idle.open(kind, port, n);
+    Idle first = idle;
     Memory after;
-    Sample with;
     int stillOpen;
     try {
       System.out.printf("   %d open (%d failed) in %d ms%s%n", idle.open, idle.failed, idle.ms,
         idle.firstFailure == null ? "" : ", first failure: " + idle.firstFailure);
       after = memory(pids, jvm);
-      with = bench.run(fresh, seconds, Duration.ofSeconds(1));
+      withRuns.add(bench.run(fresh, seconds, Duration.ofSeconds(1)));
       stillOpen = idle.stillOpen();
     } finally {
       idle.close();
     }
-    // once more without them, so that a drift of the shared machine falls on both sides
-    Sample withoutAfter = bench.run(fresh, seconds, Duration.ofSeconds(1));
-    Run r = new Run(server, kind, n, idle.open, idle.failed, idle.ms, idle.firstFailure, stillOpen, before, after,
-      without, with, withoutAfter);
-    System.out.printf(Locale.ROOT, "   per connection: heap %.0f B, native %.0f B, RSS %.0f B; fresh p99 %.2f ms with"
-      + " them open, %.2f and %.2f ms without (%.2fx), %d still open after%n", r.heapB(), r.nativeB(), r.rssB(),
-      with.p99Ms(), without.p99Ms(), withoutAfter.p99Ms(), r.p99Ratio(), stillOpen);
+    // once more without them, and as many rounds more as asked, alternating: a drift of the shared machine falls on
+    // both sides
+    withoutRuns.add(bench.run(fresh, seconds, Duration.ofSeconds(1)));
+    for (int round = 1; round < rounds; round++) {
+      try (Idle again = Idle.open(kind, port, n)) {
+        withRuns.add(bench.run(fresh, seconds, Duration.ofSeconds(1)));
+      }
+      withoutRuns.add(bench.run(fresh, seconds, Duration.ofSeconds(1)));
+    }
+    Run r = new Run(server, kind, n, first.open, first.failed, first.ms, first.firstFailure, stillOpen, before, after,
+      withoutRuns, withRuns);
+    System.out.printf(Locale.ROOT, "   per connection: heap %.0f B, native %.0f B, RSS %.0f B; fresh p99 %s ms with"
+      + " them open, %s ms without (%.2fx), %d still open after%n", r.heapB(), r.nativeB(), r.rssB(),
+      p99s(withRuns), p99s(withoutRuns), r.p99Ratio(), stillOpen);
     return r;
+  }
+
+  /** The p99s of these runs, in ms, in the order they ran. */
+  static String p99s(List<Sample> samples) {
+    return String.join(", ", samples.stream().map(x -> SuiteReport.ms(x.p99Ms())).toList());
   }
 
   /** Waits (at most a minute) until the heap after a GC stops shrinking: closed connections' state is gone. */
@@ -541,7 +562,7 @@ final class ConnMemScenario {
       Run http = find("fib-service", Kind.HTTP);
       suite.note("Idle connections (connmem): " + (http == null ? "see" : String.format(Locale.ROOT,
         "%,d idle HTTP keep-alive connections hold %s B of heap after a full GC, %s B native and %s B RSS each; fresh"
-        + " p99 %.2fx without them;", http.open(), SuiteReport.num(http.heapB()), SuiteReport.num(http.nativeB()),
+        + " p99 with them open %.2fx the p99 without them;", http.open(), SuiteReport.num(http.heapB()), SuiteReport.num(http.nativeB()),
         SuiteReport.num(http.rssB()), http.p99Ratio())) + " all kinds in " + md.getFileName() + ".");
     }
     return md;
@@ -581,22 +602,21 @@ final class ConnMemScenario {
       sb.append("| ").append(k.id()).append(": RSS ≤ 3 KB per idle connection | ").append(b(r.rssB()))
         .append(" B | ").append(status(r.rssB() <= 3072)).append(" |\n");
       sb.append("| ").append(k.id()).append(": p99 of fresh `").append(freshPath).append("` with them open ≤ 1.5×"
-        + " without | ").append(String.format(Locale.ROOT, "%.2f× (%s ms vs %s and %s ms)", r.p99Ratio(),
-        SuiteReport.ms(r.p99With().p99Ms()), SuiteReport.ms(r.p99Before().p99Ms()),
-        SuiteReport.ms(r.p99After().p99Ms()))).append(" | ")
+        + " without | ").append(String.format(Locale.ROOT, "%.2f× (medians %s ms vs %s ms)", r.p99Ratio(),
+        SuiteReport.ms(r.p99With()), SuiteReport.ms(r.p99Without()))).append(" | ")
         .append(status(r.p99Ratio() <= 1.5)).append(" |\n");
     }
     sb.append('\n');
 
     sb.append("## Per connection\n\n");
     sb.append("| server | kind | open (failed) | opened in | heap after full GC B/conn | native (NMT) B/conn | of"
-      + " which GC structures | heap committed B/conn | RSS B/conn | fresh p99 before ms | with them ms | after ms |"
-      + " ratio | still open after |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+      + " which GC structures | heap committed B/conn | RSS B/conn | fresh p99 without ms | with them ms | ratio of"
+      + " medians | still open after |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|\n");
     for (Run r : runs) {
-      sb.append(String.format(Locale.ROOT, "| %s | %s | %,d (%d) | %.1f s | %s | %s | %s | %s | %s | %s | %s | %s |"
+      sb.append(String.format(Locale.ROOT, "| %s | %s | %,d (%d) | %.1f s | %s | %s | %s | %s | %s | %s | %s |"
           + " %.2f× | %,d |%n", r.server(), r.kind().id(), r.open(), r.failed(), r.openMs() / 1000.0, b(r.heapB()),
-        b(r.nativeB()), b(r.gcB()), b(r.heapCommittedB()), b(r.rssB()), SuiteReport.ms(r.p99Before().p99Ms()),
-        SuiteReport.ms(r.p99With().p99Ms()), SuiteReport.ms(r.p99After().p99Ms()), r.p99Ratio(), r.stillOpen()));
+        b(r.nativeB()), b(r.gcB()), b(r.heapCommittedB()), b(r.rssB()), p99s(r.without()), p99s(r.with()),
+        r.p99Ratio(), r.stillOpen()));
     }
     sb.append("\n![per connection](").append(png).append(")\n\n");
 
@@ -643,8 +663,8 @@ final class ConnMemScenario {
       nginxWorkerConnections(), fixed));
     sb.append(String.format(Locale.ROOT, "- The idle connections come from `IdleClient`, a JVM of its own (a process"
       + " may hold 20,000 descriptors here), bound to %d source addresses 127.0.1.1-%d in turn; each connection makes"
-      + " one exchange and then idles: HTTP one `GET /hello` (keep-alive) and its response, TCP a line `1` and its reply,"
-      + " the bridge a `ping` frame and its `pong`, SockJS the WebSocket upgrade of `/eventbus/000/<id>/websocket` and"
+      + " one exchange and then idles: HTTP one `GET /hello` (keep-alive) and its response, TCP a line `1` and its"
+      + " reply, the bridge a `ping` frame and its `pong`, SockJS the WebSocket upgrade of `/eventbus/000/<id>/websocket` and"
       + " the open frame (the client sends no pings: `sockjs.pingTimeoutMs` is raised instead). %,d connections of"
       + " the kind are opened and closed first (the connection path compiled, its classes loaded), then the memory"
       + " is measured once the heap after a GC has settled.%n", CLIENT_SOURCES, CLIENT_SOURCES, WARMUP_CONNECTIONS));
@@ -657,9 +677,10 @@ final class ConnMemScenario {
       + " (about 0.45 KB each): they are in its baseline, its growth is what a connection costs it beyond them.\n");
     sb.append(String.format(Locale.ROOT, "- Fresh requests: the built-in load tool, one connection per request"
       + " (`--no-keepalive`, c=1) at %.0f req/s for %d s after 1 s of warm-up, to `%s` on fib-service and `/hello` on"
-      + " nginx; p99 from the intended send time. Before the idle connections open, with them open, and after they"
-      + " closed; the ratio is to the mean of before and after. *Still open after* is how many of the idle"
-      + " connections the client still had after the run with them.%n", rate, seconds.toSeconds(), freshPath));
+      + " nginx; p99 from the intended send time. Runs without the idle connections (before they first open, and"
+      + " after each time they closed) alternate with %d runs with them open (each opening them anew); the ratio is of"
+      + " the medians. *Still open after* is how many of the idle connections the client still had after the first run"
+      + " with them.%n", rate, seconds.toSeconds(), freshPath, rounds));
     sb.append("- RSS of a JVM follows its heap's committed size: while the connections open, G1 grows its heap for the"
       + " allocation of every accept and request, far more than what stays, and RSS with it; *heap committed* shows"
       + " that part. Heap after a full GC plus NMT's native memory is what the connections hold.\n\n");
@@ -688,18 +709,24 @@ final class ConnMemScenario {
         .put("perConnection", new JsonObject().put("heapBytes", round(r.heapB())).put("nativeBytes",
           round(r.nativeB())).put("gcBytes", round(r.gcB())).put("heapCommittedBytes", round(r.heapCommittedB()))
           .put("rssBytes", round(r.rssB())))
-        .put("freshP99Ms", new JsonObject().put("before", round(r.p99Before().p99Ms()))
-          .put("with", round(r.p99With().p99Ms())).put("after", round(r.p99After().p99Ms()))
-          .put("ratio", round(r.p99Ratio())))
-        .put("freshP50Ms", new JsonObject().put("before", round(r.p99Before().p50Ms()))
-          .put("with", round(r.p99With().p50Ms())).put("after", round(r.p99After().p50Ms())))
-        .put("freshErrors", new JsonObject().put("before", r.p99Before().errors()).put("with",
-          r.p99With().errors()).put("after", r.p99After().errors()))
+        .put("freshP99Ms", new JsonObject().put("without", samples(r.without(), Sample::p99Ms))
+          .put("with", samples(r.with(), Sample::p99Ms)).put("medianWithout", round(r.p99Without()))
+          .put("medianWith", round(r.p99With())).put("ratio", round(r.p99Ratio())))
+        .put("freshP50Ms", new JsonObject().put("without", samples(r.without(), Sample::p50Ms))
+          .put("with", samples(r.with(), Sample::p50Ms)))
+        .put("freshErrors", new JsonObject().put("without", r.without().stream().mapToLong(Sample::errors).sum())
+          .put("with", r.with().stream().mapToLong(Sample::errors).sum()))
         .put("byOwner", owners).put("classes", top));
     }
     return new JsonObject().put("started", started).put("seconds", took.toSeconds()).put("loadBefore", loadBefore)
       .put("loadAfter", SuiteReport.loadAverage()).put("connections", n).put("freshPath", freshPath)
       .put("freshRate", rate).put("runs", arr).put("notes", new JsonArray(new ArrayList<>(notes)));
+  }
+
+  private static JsonArray samples(List<Sample> samples, java.util.function.ToDoubleFunction<Sample> value) {
+    JsonArray a = new JsonArray();
+    samples.forEach(x -> a.add(round(value.applyAsDouble(x))));
+    return a;
   }
 
   private static JsonObject memoryJson(Memory m) {
@@ -725,9 +752,8 @@ final class ConnMemScenario {
     memory.addSeries("RSS", labels, runs.stream().map(r -> zero(r.rssB())).toList());
     CategoryChart latency = new CategoryChartBuilder().width(700).height(650)
       .title("Fresh-request p99 (" + freshPath + ", nginx /hello)").yAxisTitle("ms").build();
-    latency.addSeries("before they open", labels, runs.stream().map(r -> zero(r.p99Before().p99Ms())).toList());
-    latency.addSeries("with them open", labels, runs.stream().map(r -> zero(r.p99With().p99Ms())).toList());
-    latency.addSeries("after they closed", labels, runs.stream().map(r -> zero(r.p99After().p99Ms())).toList());
+    latency.addSeries("without them (median)", labels, runs.stream().map(r -> zero(r.p99Without())).toList());
+    latency.addSeries("with them open (median)", labels, runs.stream().map(r -> zero(r.p99With())).toList());
     for (CategoryChart c : List.of(memory, latency)) {
       CategoryStyler s = c.getStyler();
       s.setLegendPosition(Styler.LegendPosition.OutsideS);
