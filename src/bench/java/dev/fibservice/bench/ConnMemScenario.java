@@ -563,7 +563,8 @@ final class ConnMemScenario {
       suite.note("Idle connections (connmem): " + (http == null ? "see" : String.format(Locale.ROOT,
         "%,d idle HTTP keep-alive connections hold %s B of heap after a full GC, %s B native and %s B RSS each; fresh"
         + " p99 with them open %.2fx the p99 without them;", http.open(), SuiteReport.num(http.heapB()),
-        SuiteReport.num(http.nativeB()), SuiteReport.num(http.rssB()), http.p99Ratio())) + " all kinds in " + md.getFileName() + ".");
+        SuiteReport.num(http.nativeB()), SuiteReport.num(http.rssB()), http.p99Ratio())) + " all kinds in "
+        + md.getFileName() + ".");
     }
     return md;
   }
@@ -665,7 +666,8 @@ final class ConnMemScenario {
       + " may hold 20,000 descriptors here), bound to %d source addresses 127.0.1.1-%d in turn; each connection makes"
       + " one exchange and then idles: HTTP one `GET /hello` (keep-alive) and its response, TCP a line `1` and its"
       + " reply, the bridge a `ping` frame and its `pong`, SockJS the WebSocket upgrade of"
-      + " `/eventbus/000/<id>/websocket` and the open frame (the client sends no pings: `sockjs.pingTimeoutMs` is raised instead). %,d connections of"
+      + " `/eventbus/000/<id>/websocket` and the open frame (the client sends no pings: `sockjs.pingTimeoutMs` is"
+      + " raised instead). %,d connections of"
       + " the kind are opened and closed first (the connection path compiled, its classes loaded), then the memory"
       + " is measured once the heap after a GC has settled.%n", CLIENT_SOURCES, CLIENT_SOURCES, WARMUP_CONNECTIONS));
     sb.append("- Memory, before and with the connections open, each after two full GCs (`jcmd GC.run`): heap in use"
