@@ -253,7 +253,9 @@ final class ConnMemScenario {
         hello10000 = BenchSuite.fetchBytes(BenchSuite.http(node, "/hello?repeat=10000"));
       }
       long pid = node.pid();
-      return measure(server, kind, kind.port(node), BenchSuite.http(node, freshPath), List.of(pid), pid);
+      // the other build and the fixed heap are there for their memory: one round of fresh requests
+      int r = build == jar && jvmOptions.isEmpty() ? rounds : 1;
+      return measure(server, kind, kind.port(node), BenchSuite.http(node, freshPath), List.of(pid), pid, r);
     } finally {
       node.close();
     }
@@ -279,7 +281,7 @@ final class ConnMemScenario {
       nginxWorkerConnections(), 900)) {
       List<Long> pids = new ArrayList<>(List.of(nginx.process.pid()));
       nginx.process.descendants().forEach(p -> pids.add(p.pid()));
-      return measure("nginx", Kind.HTTP, nginx.port, nginx.http("/hello"), pids, -1);
+      return measure("nginx", Kind.HTTP, nginx.port, nginx.http("/hello"), pids, -1, rounds);
     }
   }
 
@@ -289,7 +291,7 @@ final class ConnMemScenario {
    *
    * @param jvm the server's JVM for jcmd, or -1 (no heap or NMT figures)
    */
-  private Run measure(String server, Kind kind, int port, String freshUrl, List<Long> pids, long jvm)
+  private Run measure(String server, Kind kind, int port, String freshUrl, List<Long> pids, long jvm, int rounds)
     throws Exception {
     Load fresh = Load.http(freshUrl, 1, false).atRate(rate);
     try (Idle warm = Idle.open(kind, port, WARMUP_CONNECTIONS)) {
@@ -680,8 +682,8 @@ final class ConnMemScenario {
     sb.append(String.format(Locale.ROOT, "- Fresh requests: the built-in load tool, one connection per request"
       + " (`--no-keepalive`, c=1) at %.0f req/s for %d s after 1 s of warm-up, to `%s` on fib-service and `/hello` on"
       + " nginx; p99 from the intended send time. Runs without the idle connections (before they first open, and"
-      + " after each time they closed) alternate with %d runs with them open (each opening them anew); the ratio is of"
-      + " the medians. *Still open after* is how many of the idle connections the client still had after the first run"
+      + " after each time they closed) alternate with %d runs with them open (each opening them anew; one for the other"
+      + " build and the fixed heap, which are there for their memory); the ratio is of the medians. *Still open after* is how many of the idle connections the client still had after the first run"
       + " with them.%n", rate, seconds.toSeconds(), freshPath, rounds));
     sb.append("- RSS of a JVM follows its heap's committed size: while the connections open, G1 grows its heap for the"
       + " allocation of every accept and request, far more than what stays, and RSS with it; *heap committed* shows"
