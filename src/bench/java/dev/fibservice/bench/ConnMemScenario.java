@@ -684,7 +684,8 @@ final class ConnMemScenario {
       + " nginx; p99 from the intended send time. Runs without the idle connections (before they first open, and"
       + " after each time they closed) alternate with %d runs with them open (each opening them anew; one for the other"
       + " build and the fixed heap, which are there for their memory); the ratio is of the medians. *Still open after*"
-      + " is how many of the idle connections the client still had after the first run with them.%n", rate, seconds.toSeconds(), freshPath, rounds));
+      + " is how many of the idle connections the client still had after the first run with them.%n", rate,
+      seconds.toSeconds(), freshPath, rounds));
     sb.append("- RSS of a JVM follows its heap's committed size: while the connections open, G1 grows its heap for the"
       + " allocation of every accept and request, far more than what stays, and RSS with it; *heap committed* shows"
       + " that part. Heap after a full GC plus NMT's native memory is what the connections hold.\n\n");
