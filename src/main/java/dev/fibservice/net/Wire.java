@@ -28,8 +28,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Transfer-Encoding before any handler sees it (and says nothing of a request's first byte), and only its HTTP server
  * has a strict thread mode. So this reaches the Netty channel through Vert.x's {@code ConnectionBase}, and the writer
  * of its {@code VertxConnection} (implementation classes of the pinned Vert.x version); {@code WireTest} fails if an
- * upgrade changes them. Everything is installed from a server's connection handler, which Vert.x runs while it sets the channel
- * up, before the first read: no byte can arrive before the option is set.
+ * upgrade changes them. Everything is installed from a server's connection handler, which Vert.x runs while it sets
+ * the channel up, before the first read: no byte can arrive before the option is set.
  */
 public final class Wire {
 
