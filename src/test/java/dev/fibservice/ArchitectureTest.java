@@ -12,7 +12,7 @@ import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
  * The packages point one way, read from the compiled classes (so a fully qualified use counts as much as an import):
  * the number engine, the shared vocabulary and the cluster client library at the bottom, then configuration,
  * operations and live counters, the cluster and the database, compute, then jobs and the server plumbing, then the three front ends, which never use
- * each other; the root package wires everything and nothing uses it. The README's code map shows the same layers.
+ * each other; the root package wires everything and nothing uses it. docs/architecture.md's package map shows the same layers.
  */
 @AnalyzeClasses(packages = "dev.fibservice", importOptions = ImportOption.DoNotIncludeTests.class)
 class ArchitectureTest {

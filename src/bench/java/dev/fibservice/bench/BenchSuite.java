@@ -41,9 +41,9 @@ public final class BenchSuite {
 
   /** Scenario ids, in run order; {@code make bench ARGS="hello tcp"} runs a subset. */
   static final List<String> SCENARIOS = List.of("hello", "conn", "big", "fib", "tcp", "db", "instances", "metrics",
-    "isolation", "bigfib", "connmem", "cluster");
-  /** Scenarios that start every process they need themselves: alone, they need neither the main node nor nginx. */
-  static final Set<String> STANDALONE = Set.of("connmem", "cluster");
+    "isolation", "bigfib", "coalesce", "zipf", "connmem", "cluster");
+  /** Scenarios that start the nodes and peers they need themselves: run alone, they need neither main nor nginx. */
+  static final Set<String> SELF_CONTAINED = Set.of("coalesce", "zipf", "connmem", "cluster");
 
   static final int C = 100;
 
@@ -114,7 +114,7 @@ public final class BenchSuite {
 
   void run(Set<String> scenarios) throws Exception {
     report.machine(cores, wrk);
-    if (scenarios.stream().anyMatch(s -> !STANDALONE.contains(s))) {
+    if (scenarios.stream().anyMatch(s -> !SELF_CONTAINED.contains(s))) {
       startPeers();
       warmUp();
     }
@@ -136,6 +136,8 @@ public final class BenchSuite {
           case "metrics" -> metrics();
           case "isolation" -> isolation();
           case "bigfib" -> bigFib();
+          case "coalesce" -> cache(CacheScenario::coalesce);
+          case "zipf" -> cache(CacheScenario::zipf);
           case "connmem" -> System.out.println("bench: idle connections in "
             + new ConnMemScenario(jar, work, outDir, report).run().toAbsolutePath());
           case "cluster" -> cluster();
@@ -547,6 +549,17 @@ public final class BenchSuite {
           SuiteReport.median(engine), gmp == null ? Double.NaN : SuiteReport.median(gmpMs));
       }
     }
+  }
+
+  /** A scenario of the result cache and the shared computations, on nodes of its own, stopped after it. */
+  void cache(CacheRun run) throws Exception {
+    try (CacheScenario scenario = new CacheScenario(this)) {
+      run.run(scenario);
+    }
+  }
+
+  interface CacheRun {
+    void run(CacheScenario scenario) throws Exception;
   }
 
   /** The cluster: worker members of a fixed size added behind one front, then fronts sharing the load. */

@@ -1,6 +1,6 @@
 package dev.fibservice.api;
 
-/** Every event-bus address fib-service uses. The public ones are a contract, documented in the README. */
+/** Every event-bus address fib-service uses. The public ones are a contract, documented in docs/clients.md. */
 public final class Addresses {
 
   /** Public, request/reply: {"n":int,"algorithm":"doubling|iterative|recursive"} -> the result JSON. */
@@ -45,6 +45,15 @@ public final class Addresses {
 
   /** Cluster-internal, publish: {"member":"id"}: a worker member is leaving; fronts stop sending to it. */
   public static final String MEMBER_LEAVING = "fib.cluster.leaving";
+
+  /**
+   * Cluster-internal, request/reply, from 0.2.0: {"member":"id"} -> {"member":"front id"}: the same news as
+   * {@link #MEMBER_LEAVING}, sent to each front on its own address, whose reply says it has seen it (it sends that
+   * member nothing new); a front of 0.1.0 has no such address (NO_HANDLERS) and hears the publish alone.
+   */
+  public static String leavingOn(String frontId) {
+    return MEMBER_LEAVING + "." + frontId;
+  }
 
   /**
    * Cluster-internal, request/reply, no body -> {"member":"id"}: every member answers on its own address. A

@@ -7,8 +7,8 @@ import java.util.stream.Collectors;
 
 /**
  * What a client of an event-bus bridge may do: one table for the TCP bridge and the SockJS bridge alike, and the
- * README's table is made of the same rows (a test keeps them equal). Deny by default: anything not in it is refused.
- * Replies to a client's own requests are not addresses of their own: they always reach it.
+ * table in docs/clients.md is made of the same rows (a test keeps them equal). Deny by default: anything not in it
+ * is refused. Replies to a client's own requests are not addresses of their own: they always reach it.
  */
 public final class Permissions {
 
@@ -37,17 +37,17 @@ public final class Permissions {
    * One permitted operation.
    *
    * @param write whether it changes state: a page of a foreign origin may not do it (the origin rule of HTTP writes)
-   * @param does  what it does, in the README's words
+   * @param does  what it does, in the docs' words
    */
   public record Rule(String address, Kind kind, boolean write, String does) {
 
-    /** This rule as a row of the README's permission table. */
-    public String readmeRow() {
+    /** This rule as a row of the permission table in docs/clients.md. */
+    public String docRow() {
       return "| `" + address + "` | " + kind.word() + (write ? " (a write)" : "") + " | " + does + " |";
     }
   }
 
-  /** The table, in the README's order. */
+  /** The table, in the order of docs/clients.md. */
   public static final List<Rule> RULES = List.of(
     new Rule(Addresses.FIB_COMPUTE, Kind.SEND, false, "F(n): the body and reply of the event-bus contract, through"
       + " the front's compute client (validation, in-flight caps, deadline, failover in a cluster); errors carry"

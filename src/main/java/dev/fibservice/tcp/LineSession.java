@@ -1,5 +1,6 @@
 package dev.fibservice.tcp;
 
+import dev.fibservice.api.RequestIds;
 import dev.fibservice.api.ServiceError;
 import dev.fibservice.compute.ComputeClient;
 import dev.fibservice.compute.FibRequest;
@@ -9,6 +10,9 @@ import dev.fibservice.math.Fibonacci;
 import dev.fibservice.net.Session;
 import dev.fibservice.net.TimeoutSweep;
 import dev.fibservice.ops.Metrics;
+import dev.fibservice.ops.Traces;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Scope;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -153,9 +157,12 @@ final class LineSession extends Session {
       finish();
       return;
     }
+    // each line is a request of its own, in a trace of its own (the protocol has no room for a caller's)
+    Span span = Traces.startRequest("TCP line", null);
     String[] parts = line.indexOf(' ') < 0 && line.indexOf('\t') < 0 ? new String[] {line} : line.split("\\s+");
     if (parts.length > 2) {
       enqueueDone("[Error] expected 'n' or 'n algorithm', got " + parts.length + " words");
+      Traces.fail(span, "bad line");
       return;
     }
     FibRequest request;
@@ -163,7 +170,12 @@ final class LineSession extends Session {
       request = FibRequest.parse(parts[0], parts.length == 2 ? parts[1] : null, config.limits());
     } catch (ServiceError e) {
       enqueueDone("[Error] " + e.getMessage());
+      Traces.fail(span, e.getMessage());
       return;
+    }
+    if (span != null) {
+      span.setAttribute("fib.n", request.n());
+      span.setAttribute("fib.algorithm", request.algorithm().wireName());
     }
     if (request.algorithm() == Algorithm.DOUBLING && request.n() <= Fibonacci.MAX_LONG_N) {
       if (owed == 0) {
@@ -171,26 +183,32 @@ final class LineSession extends Session {
         write(SMALL[request.n()]);
         metrics.tcpLine();
         changed();
+        Traces.end(span);
         return;
       }
       Pending slot = enqueue();
       slot.bytes = SMALL[request.n()];
       flush();
+      Traces.end(span);
       return;
     }
-    // the line protocol has no request ids of its own: the server's cancel id names the request in the logs too
+    // the line protocol has no request ids of its own: the logs get a fresh one, never the cancel id
     String cancelId = work.add(null);
     Pending slot = enqueue();
-    fib.compute(request, cancelId, cancelId)
+    Scope scope = Traces.enter(span);
+    fib.compute(request, RequestIds.next(), cancelId)
       .onComplete(ar -> {
         work.remove(cancelId);
         if (ar.succeeded()) {
           slot.reply = ar.result().getString("value");
+          Traces.end(span);
         } else {
           slot.reply = "[Error] " + ServiceError.from(ar.cause()).getMessage();
+          Traces.fail(span, slot.reply);
         }
         flush();
       });
+    Traces.exit(scope);
   }
 
   private void enqueueDone(String reply) {

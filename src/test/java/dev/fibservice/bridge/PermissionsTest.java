@@ -10,18 +10,18 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The one permission table of both bridges: deny by default, and the README's table made of the same rows. */
+/** The one permission table of both bridges: deny by default, and docs/clients.md's table made of the same rows. */
 class PermissionsTest {
 
   @Test
-  void theReadmeTableIsTheTable() throws Exception {
-    String readme = Files.readString(Path.of("README.md"));
-    int header = readme.indexOf("| address | a client may | what it does |");
-    assertTrue(header >= 0, "README.md lacks the bridges' permission table");
-    assertEquals(header, readme.lastIndexOf("| address | a client may | what it does |"), "documented once");
-    String table = readme.substring(header, readme.indexOf("\n\n", header));
+  void theDocsTableIsTheTable() throws Exception {
+    String doc = Files.readString(Path.of("docs", "clients.md"));
+    int header = doc.indexOf("| address | a client may | what it does |");
+    assertTrue(header >= 0, "docs/clients.md lacks the bridges' permission table");
+    assertEquals(header, doc.lastIndexOf("| address | a client may | what it does |"), "documented once");
+    String table = doc.substring(header, doc.indexOf("\n\n", header));
     for (Permissions.Rule rule : Permissions.RULES) {
-      assertTrue(table.contains(rule.readmeRow()), "README.md's permission table lacks " + rule.readmeRow());
+      assertTrue(table.contains(rule.docRow()), "docs/clients.md's permission table lacks " + rule.docRow());
     }
     assertEquals(Permissions.RULES.size() + 2, table.split("\n").length, "no rows the table lacks:\n" + table);
   }
