@@ -14,7 +14,6 @@ import dev.fibservice.db.Sql;
 import dev.fibservice.jobs.Jobs;
 import dev.fibservice.net.PendingWork;
 import dev.fibservice.net.ServerVerticle;
-import dev.fibservice.net.Wire;
 import dev.fibservice.ops.Traces;
 import io.micrometer.core.instrument.Timer;
 import io.opentelemetry.api.trace.Span;
@@ -44,7 +43,6 @@ import org.slf4j.MDC;
 
 import java.nio.channels.FileChannel;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Parses, routes and replies; never computes and never blocks. One instance per event loop, all on
