@@ -238,8 +238,7 @@ final class SuiteProcesses {
       }
       int port = freePort();
       String d = dir.toAbsolutePath().toString();
-      String conf = String.join("
-", prelude(d, workers, workerConnections, keepaliveSeconds),
+      String conf = String.join("\n", prelude(d, workers, workerConnections, keepaliveSeconds),
         "  map $arg_repeat $hello_file { default /hello.html; 10000 /hello-10000.html; }",
         "  server {",
         "    listen 127.0.0.1:" + port + " reuseport backlog=4096;",
