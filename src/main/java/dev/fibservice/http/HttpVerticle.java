@@ -221,7 +221,7 @@ public final class HttpVerticle extends ServerVerticle {
       .setPerFrameWebSocketCompressionSupported(false)
       // the decoder's scratch buffer holds the longest request line or header line a connection has sent, for as long
       // as it is open (Netty's HttpObjectDecoder.parserScratchBuffer): 32 bytes to start with instead of 128, so an idle
-      // connection of a client with short lines keeps 96 bytes less; a longer line grows it once (to 64, 128, ...)
+      // connection of a client with short lines keeps 96 bytes less; a longer line grows it (to 64, 128, ...)
       .setDecoderInitialBufferSize(DECODER_INITIAL_BUFFER)
       .setMaxInitialLineLength(settings.getInt(Settings.HTTP_MAX_URI))
       .setMaxHeaderSize(settings.getInt(Settings.HTTP_MAX_HEADERS))
