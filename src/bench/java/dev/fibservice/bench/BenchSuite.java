@@ -242,8 +242,8 @@ public final class BenchSuite {
   }
 
   /**
-   * {@code -Dbench.variants="main=jar:/tmp/main.jar; io_uring=--set transport=io_uring"}: each a node without a database,
-   * named {@code fib-service <label>}, from another jar ({@code jar:PATH} first) or with other arguments.
+   * {@code -Dbench.variants="main=jar:/tmp/main.jar; io_uring=--set transport=io_uring"}: each a node without a
+   * database, named {@code fib-service <label>}, from another jar ({@code jar:PATH} first) or with other arguments.
    */
   void startVariants(String spec) throws Exception {
     for (String entry : spec.split(";")) {

@@ -219,9 +219,9 @@ public final class HttpVerticle extends ServerVerticle {
       // extension handshakers and handler to every connection's pipeline, and an upgraded socket holds no zlib state
       .setPerMessageWebSocketCompressionSupported(false)
       .setPerFrameWebSocketCompressionSupported(false)
-      // the decoder's scratch buffer holds the longest request line or header line a connection has sent, for as long
-      // as it is open (Netty's HttpObjectDecoder.parserScratchBuffer): 32 bytes to start with instead of 128, so an idle
-      // connection of a client with short lines keeps 96 bytes less; a longer line grows it (to 64, 128, ...)
+      // the decoder's scratch buffer holds the longest request or header line a connection has sent, for as long as
+      // it is open (Netty's HttpObjectDecoder.parserScratchBuffer): 32 bytes to start with instead of 128, so an idle
+      // connection of a client with short lines keeps ~80 bytes less; a longer line grows it (to 64, 128, ...)
       .setDecoderInitialBufferSize(DECODER_INITIAL_BUFFER)
       .setMaxInitialLineLength(settings.getInt(Settings.HTTP_MAX_URI))
       .setMaxHeaderSize(settings.getInt(Settings.HTTP_MAX_HEADERS))
