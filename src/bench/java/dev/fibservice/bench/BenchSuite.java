@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -43,9 +44,9 @@ public final class BenchSuite {
 
   /** Scenario ids, in run order; {@code make bench ARGS="hello tcp"} runs a subset. */
   static final List<String> SCENARIOS = List.of("hello", "conn", "big", "fib", "tcp", "db", "instances", "metrics",
-    "isolation", "bigfib", "coalesce", "zipf", "tracing", "cluster", "jobs");
+    "isolation", "bigfib", "coalesce", "zipf", "tracing", "connmem", "cluster", "jobs");
   /** Scenarios that start the nodes and peers they need themselves: run alone, they need neither main nor nginx. */
-  static final Set<String> SELF_CONTAINED = Set.of("bigfib", "coalesce", "zipf", "tracing", "cluster", "jobs");
+  static final Set<String> SELF_CONTAINED = Set.of("bigfib", "coalesce", "zipf", "tracing", "connmem", "cluster", "jobs");
 
   static final int C = 100;
 
@@ -62,6 +63,11 @@ public final class BenchSuite {
   final List<AutoCloseable> open = new ArrayList<>();
 
   ServiceProcess main;
+  /**
+   * Other builds or settings of the service, beside it in rows 1, 2 and 6 ({@code -Dbench.variants}), by the name they
+   * get there: the effect of a change measured side by side in one run.
+   */
+  final Map<String, ServiceProcess> variants = new LinkedHashMap<>();
   Nginx nginx;
   /** The peers of bench/peers/ (null when their interpreter, compiler or library is missing). */
   final Path peers = Path.of("bench", "peers");
@@ -105,6 +111,10 @@ public final class BenchSuite {
     } finally {
       suite.closeAll();
     }
+    if (only.equals(Set.of("connmem"))) {
+      // it wrote its own <date>-connmem results; a suite report of nothing else would overwrite the day's full run
+      return;
+    }
     Path md = suite.report.write(Duration.ofNanos(System.nanoTime() - t0));
     System.out.println();
     System.out.println("bench: results in " + md.toAbsolutePath() + " (charts beside it)");
@@ -137,6 +147,8 @@ public final class BenchSuite {
           case "coalesce" -> cache(CacheScenario::coalesce);
           case "zipf" -> cache(CacheScenario::zipf);
           case "tracing" -> tracing();
+          case "connmem" -> System.out.println("bench: idle connections in "
+            + new ConnMemScenario(jar, work, outDir, report).run().toAbsolutePath());
           case "cluster" -> cluster();
           case "jobs" -> jobs();
           default -> throw new IllegalStateException(s);
@@ -160,6 +172,7 @@ public final class BenchSuite {
       throw new IllegalStateException("the service did not start; see " + work.resolve("logs"));
     }
     report.serviceInfo(fetch(http(main, "/info")));
+    startVariants(System.getProperty("bench.variants", ""));
     HttpResponse<byte[]> helloResponse = get(http(main, "/hello"));
     byte[] hello = helloResponse.body();
     String contentType = helloResponse.headers().firstValue("Content-Type").orElse("text/html; charset=utf-8");
@@ -232,8 +245,42 @@ public final class BenchSuite {
     report.peers(pythonHello != null ? python : null, responder != null, aiomysql != null);
   }
 
+  /**
+   * {@code -Dbench.variants="main=jar:/tmp/main.jar; io_uring=--set transport=io_uring"}: each a node without a
+   * database, named {@code fib-service <label>}, from another jar ({@code jar:PATH} first) or with other arguments.
+   */
+  void startVariants(String spec) throws Exception {
+    for (String entry : spec.split(";")) {
+      if (entry.isBlank()) {
+        continue;
+      }
+      int eq = entry.indexOf('=');
+      if (eq < 1) {
+        throw new IllegalArgumentException("bench.variants: expected label=args, got '" + entry.strip() + "'");
+      }
+      String label = entry.substring(0, eq).strip();
+      List<String> args = new ArrayList<>(List.of(entry.substring(eq + 1).strip().split("\\s+")));
+      Path from = jar;
+      if (!args.isEmpty() && args.get(0).startsWith("jar:")) {
+        from = Path.of(args.remove(0).substring(4)).toAbsolutePath();
+      }
+      args.removeIf(String::isEmpty);
+      args.addAll(List.of("--set", "mysql.host=off"));
+      ServiceProcess node = startNode("variant-" + label, from, args);
+      if (node != null) {
+        variants.put("fib-service " + label, node);
+        report.note("`fib-service " + label + "`: " + (from.equals(jar) ? "this build" : from.toString()) + " with "
+          + String.join(" ", args) + ", beside the service in rows 1, 2 and 6.");
+      }
+    }
+  }
+
   ServiceProcess startNode(String name, List<String> args) throws Exception {
     return startNode(name, args, jar, List.of());
+  }
+
+  ServiceProcess startNode(String name, Path fromJar, List<String> args) throws Exception {
+    return startNode(name, args, fromJar, List.of());
   }
 
   /**
@@ -271,6 +318,12 @@ public final class BenchSuite {
       Load.http(http(main, "/fib/1000"), C, true), Load.http(http(main, "/db"), C, true), Load.tcp(tcp(main), 50))) {
       bench.run(l, d, Duration.ZERO);
     }
+    for (ServiceProcess v : variants.values()) {
+      for (Load l : List.of(Load.http(http(v, "/hello"), C, true), Load.http(http(v, "/hello"), C, false),
+        Load.tcp(tcp(v), 50))) {
+        bench.run(l, d, Duration.ZERO);
+      }
+    }
     if (nginx != null) {
       bench.run(Load.http(nginx.http("/hello"), C, true), d, Duration.ZERO);
     }
@@ -281,6 +334,10 @@ public final class BenchSuite {
       for (Load l : List.of(Load.http(http(main, "/hello"), C, true), Load.http(http(main, "/hello"), C, false),
         Load.http(http(main, "/hello?repeat=10000"), C, true), Load.http(http(main, "/hello?repeat=10000"), C, false))) {
         wrk.run(l, jit);
+      }
+      for (ServiceProcess v : variants.values()) {
+        wrk.run(Load.http(http(v, "/hello"), C, true), jit);
+        wrk.run(Load.http(http(v, "/hello"), C, false), jit);
       }
     }
   }
@@ -306,6 +363,13 @@ public final class BenchSuite {
     return new Target("fib-service", http(main, path), ProcessHandle.of(main.pid()).orElse(null));
   }
 
+  /** The service and its variants ({@code -Dbench.variants}) at {@code path}. */
+  List<Target> services(String path) {
+    List<Target> t = new ArrayList<>(List.of(service(path)));
+    variants.forEach((name, v) -> t.add(new Target(name, http(v, path), ProcessHandle.of(v.pid()).orElse(null))));
+    return t;
+  }
+
   /** nginx from memory ({@code return 200}) at {@code /hello}, and serving the file at {@code /file/hello}. */
   void addNginx(List<Target> targets, boolean fromMemory, String query) {
     if (nginx != null) {
@@ -316,7 +380,7 @@ public final class BenchSuite {
 
   /** 1: /hello keep-alive, c=100, vs nginx from memory and nginx serving the file. */
   void hello() throws Exception {
-    List<Target> t = new ArrayList<>(List.of(service("/hello")));
+    List<Target> t = services("/hello");
     addNginx(t, true, "");
     addNginx(t, false, "");
     versus("1", "/hello keep-alive c=100", t, true);
@@ -324,7 +388,7 @@ public final class BenchSuite {
 
   /** 2: /hello, a new connection per request, c=100, vs nginx (both ways) and the Python socketserver hello. */
   void perConnection() throws Exception {
-    List<Target> t = new ArrayList<>(List.of(service("/hello")));
+    List<Target> t = services("/hello");
     addNginx(t, true, "");
     addNginx(t, false, "");
     if (pythonHello != null) {
@@ -374,21 +438,32 @@ public final class BenchSuite {
 
   /** 6: the TCP line protocol, round trips of `1\n`: one connection strictly sequential, then 50 connections. */
   void tcp() throws Exception {
-    measure("6a", "TCP `1\\n`, 1 connection, sequential", "fib-service", "built-in", Load.tcp(tcp(main), 1));
-    measure("6b", "TCP `1\\n`, 50 connections", "fib-service", "built-in", Load.tcp(tcp(main), 50));
+    Map<String, ServiceProcess> nodes = new LinkedHashMap<>(Map.of("fib-service", main));
+    nodes.putAll(variants);
+    for (int r = 0; r < (variants.isEmpty() ? 1 : rounds); r++) {
+      List<String> order = new ArrayList<>(nodes.keySet());
+      java.util.Collections.rotate(order, -r);
+      for (String server : order) {
+        measure("6a", "TCP `1\\n`, 1 connection, sequential", server, "built-in", Load.tcp(tcp(nodes.get(server)), 1));
+      }
+      for (String server : order) {
+        measure("6b", "TCP `1\\n`, 50 connections", server, "built-in", Load.tcp(tcp(nodes.get(server)), 50));
+      }
+    }
     if (SuiteProcesses.debianPython() == null) {
       return;
     }
     // the classic articles' client: what one sequential Python connection sees, against the C responder as its limit
     String label = "TCP `1\\n`, 1 connection, sequential, perf.py";
     for (int r = 0; r < rounds; r++) {
-      List<String> order = new ArrayList<>(List.of("fib-service", "C line responder"));
+      List<String> order = new ArrayList<>(nodes.keySet());
+      order.add("C line responder");
       java.util.Collections.rotate(order, -r);
       for (String server : order) {
         if (server.equals("C line responder") && lineResponder == null) {
           continue;
         }
-        int port = server.equals("fib-service") ? main.tcpPort() : lineResponder.port;
+        int port = nodes.containsKey(server) ? nodes.get(server).tcpPort() : lineResponder.port;
         Sample s = SuiteProcesses.perfPy(peers, port, seconds);
         System.out.printf("   %-4s %-62s %-18s %10.0f round trips/s%n", "6c", label, server, s.rps());
         report.add("6c", label, server, "perf.py", s);

@@ -212,6 +212,15 @@ final class SuiteProcesses {
     /** Starts nginx; the pages are passed in so they are byte for byte what the service serves. */
     static Nginx start(Path dir, byte[] hello, String contentType, byte[] hello10000, int workers)
       throws IOException, InterruptedException {
+      return start(dir, hello, contentType, hello10000, workers, 8192, 0);
+    }
+
+    /**
+     * Starts nginx with {@code workerConnections} per worker and a {@code keepalive_timeout} of
+     * {@code keepaliveSeconds} (0: nginx's default, 75 s).
+     */
+    static Nginx start(Path dir, byte[] hello, String contentType, byte[] hello10000, int workers,
+                       int workerConnections, int keepaliveSeconds) throws IOException, InterruptedException {
       String version = version();
       if (version == null) {
         return null;
@@ -229,7 +238,7 @@ final class SuiteProcesses {
       }
       int port = freePort();
       String d = dir.toAbsolutePath().toString();
-      String conf = String.join("\n", prelude(d, workers),
+      String conf = String.join("\n", prelude(d, workers, workerConnections, keepaliveSeconds),
         "  map $arg_repeat $hello_file { default /hello.html; 10000 /hello-10000.html; }",
         "  server {",
         "    listen 127.0.0.1:" + port + " reuseport backlog=4096;",
@@ -269,7 +278,7 @@ final class SuiteProcesses {
       }
       int port = freePort();
       String d = dir.toAbsolutePath().toString();
-      String conf = String.join("\n", prelude(d, workers),
+      String conf = String.join("\n", prelude(d, workers, 8192, 0),
         "  proxy_cache_path " + d + "/cache levels=1:2 keys_zone=fib:16m max_size=1g inactive=1h use_temp_path=off;",
         "  upstream fib { server 127.0.0.1:" + upstreamPort + "; keepalive 64; }",
         "  server {",
@@ -290,16 +299,20 @@ final class SuiteProcesses {
       return launch(dir, conf, port, version);
     }
 
-    /** The configuration both kinds share, up to the inside of {@code http { }}: one process tree in {@code d}. */
-    private static String prelude(String d, int workers) {
+    /**
+     * The configuration both kinds share, up to the inside of {@code http { }}: one process tree in {@code d}, a
+     * {@code keepalive_timeout} of {@code keepaliveSeconds} (0: nginx's default, 75 s).
+     */
+    private static String prelude(String d, int workers, int workerConnections, int keepaliveSeconds) {
       return String.join("\n",
         "daemon off;",
         "worker_processes " + workers + ";",
         "pid " + d + "/nginx.pid;",
         "error_log " + d + "/error.log warn;",
-        "events { worker_connections 8192; }",
+        "events { worker_connections " + workerConnections + "; }",
         "http {",
         "  access_log off;",
+        keepaliveSeconds > 0 ? "  keepalive_timeout " + keepaliveSeconds + "s;" : "",
         "  sendfile on;",
         "  tcp_nopush on;",
         // the service never closes a keep-alive connection on its own; nginx's default does after 1000 requests

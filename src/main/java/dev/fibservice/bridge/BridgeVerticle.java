@@ -8,6 +8,7 @@ import dev.fibservice.config.Settings;
 import dev.fibservice.net.ConnectionLimit;
 import dev.fibservice.net.ServerVerticle;
 import dev.fibservice.net.Session;
+import dev.fibservice.net.TimeoutSweep;
 import dev.fibservice.ops.Traces;
 import dev.fibservice.stats.NodeStats;
 import io.opentelemetry.api.trace.Span;
@@ -20,7 +21,6 @@ import io.vertx.core.net.NetSocket;
 
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The TCP event-bus bridge for non-JVM services. It speaks the wire protocol of
@@ -54,6 +54,8 @@ public final class BridgeVerticle extends ServerVerticle {
   /** Requests one connection may have in flight; beyond it the bridge stops reading that connection. */
   private int maxInFlightPerConnection;
   private int maxHandlers;
+  private int idleMs;
+  private TimeoutSweep sweep;
 
   /**
    * @param connections the node's bridge connections
@@ -78,11 +80,12 @@ public final class BridgeVerticle extends ServerVerticle {
     maxFrameBytes = settings.getInt(Settings.BRIDGE_MAX_FRAME);
     maxInFlightPerConnection = settings.getInt(Settings.BRIDGE_MAX_IN_FLIGHT);
     maxHandlers = settings.getInt(Settings.BRIDGE_MAX_HANDLERS);
+    idleMs = settings.getInt(Settings.TCP_IDLE_SECONDS) * 1000;
+    // the idle timeout is the connections' own, on one sweep: not a handler and a timer task per connection
+    sweep = new TimeoutSweep(vertx, TimeoutSweep.tickFor(idleMs));
     NetServerOptions options = new NetServerOptions()
       .setHost(settings.getString(Settings.BRIDGE_HOST))
-      .setPort(port)
-      .setIdleTimeout(settings.getInt(Settings.TCP_IDLE_SECONDS))
-      .setIdleTimeoutUnit(TimeUnit.SECONDS);
+      .setPort(port);
     return listen(vertx.createNetServer(options).connectHandler(this::connected));
   }
 
@@ -105,9 +108,11 @@ public final class BridgeVerticle extends ServerVerticle {
     /** Requests in flight that are not computations (jobs.*); computations are in {@link #work}. */
     private int jobCalls;
     private final Map<String, Runnable> registrations = new HashMap<>();
+    /** The fib.stats registrations, made on the first one. */
+    private Map<String, StatsFeed.Subscription> registrations;
 
     Connection(NetSocket socket) {
-      super(BridgeVerticle.this.vertx, socket);
+      super(BridgeVerticle.this.vertx, socket, sweep, idleMs);
     }
 
     @Override
@@ -147,6 +152,10 @@ public final class BridgeVerticle extends ServerVerticle {
       connections.closed();
       registrations.values().forEach(Runnable::run);
       registrations.clear();
+      if (registrations != null) {
+        registrations.values().forEach(StatsFeed.Subscription::cancel);
+        registrations = null;
+      }
     }
 
     private void handle(Buffer record) {
@@ -215,6 +224,14 @@ public final class BridgeVerticle extends ServerVerticle {
       String address = permitted(msg, Permissions.Kind.REGISTER);
       if (address == null || registrations.containsKey(address)) {
         return;
+      if (address == null) {
+        return;
+      }
+      if (registrations == null) {
+        registrations = new HashMap<>();
+      }
+      if (!registrations.containsKey(address)) {
+        registrations.put(address, feed.subscribe(body -> push(address, body)));
       }
       if (registrations.size() >= maxHandlers) {
         writeError("max_handlers_reached: this connection has " + maxHandlers + " registrations ("
@@ -227,6 +244,8 @@ public final class BridgeVerticle extends ServerVerticle {
     private void unregister(JsonObject msg) {
       String address = permitted(msg, Permissions.Kind.REGISTER);
       Runnable subscription = address == null ? null : registrations.remove(address);
+      StatsFeed.Subscription subscription = address == null || registrations == null ? null
+        : registrations.remove(address);
       if (subscription != null) {
         subscription.run();
       }

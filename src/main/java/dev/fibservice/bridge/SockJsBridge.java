@@ -10,6 +10,7 @@ import dev.fibservice.config.Settings;
 import dev.fibservice.net.ConnectionLimit;
 import dev.fibservice.net.Origins;
 import dev.fibservice.net.PendingWork;
+import dev.fibservice.net.Wire;
 import dev.fibservice.ops.Traces;
 import dev.fibservice.stats.NodeStats;
 import io.opentelemetry.api.trace.Span;
@@ -236,6 +237,10 @@ public final class SockJsBridge {
     /** The socket counts toward sockjs.maxConnections from now on; frames are checked before the bridge sees them. */
     void start(Origins origins) {
       counted = true;
+      if (socket.routingContext().request().headers().contains(HttpHeaders.UPGRADE)) {
+        // the WebSocket transport: its writes are all made on this event loop, as the HTTP port's
+        Wire.writeDirectUpgraded(socket.routingContext().request().connection());
+      }
       MultiMap headers = socket.headers();
       origin = headers == null ? null : headers.get(HttpHeaders.ORIGIN);
       mayWrite = origin == null || origins.mayWrite(origin, headers.get(HttpHeaders.HOST));

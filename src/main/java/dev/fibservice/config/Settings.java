@@ -158,9 +158,9 @@ public final class Settings {
   public static final Key HTTP_MAX_CONNECTIONS = Key.integer("http.maxConnections", 10000, 1, 1_000_000,
     "HTTP connections open at once on this node; beyond it new ones get 503 and are closed");
   public static final Key HTTP_IDLE_SECONDS = Key.integer("http.idleTimeoutSeconds", 60, 1, 86400,
-    "An HTTP connection with no traffic this long is closed");
+    "An HTTP connection with no traffic this long is closed: a keep-alive connection waiting for its next request, or one in a request that neither sends nor receives (nginx's keepalive_timeout)");
   public static final Key HTTP_HEADER_TIMEOUT_MS = Key.integer("http.headerTimeoutMs", 10000, 100, 3_600_000,
-    "A connection must deliver a request's headers within this time (slow or trickling clients are closed)");
+    "From a request's first byte, its headers must all be in within this time, however steadily they trickle (else the connection is closed); between requests http.idleTimeoutSeconds applies");
   public static final Key HTTP_BODY_TIMEOUT_MS = Key.integer("http.bodyTimeoutMs", 10000, 100, 3_600_000,
     "A request body (POST/PUT) must arrive, and be handled, within this time; past it 503");
   public static final Key HTTP_ACCESS_LOG = Key.bool("http.accessLog", false,

@@ -2,69 +2,80 @@ package dev.fibservice.http;
 
 import dev.fibservice.api.Text;
 import dev.fibservice.net.ConnectionLimit;
+import dev.fibservice.net.HttpGuards;
+import dev.fibservice.net.TimeoutSweep;
+import dev.fibservice.net.Wire;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.impl.ConnectionBase;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * Connection-level limits of one HTTP verticle instance: the node-wide cap on open connections (over
- * it, the next request gets 503 and the connection closes), and the header timeout: a connection that
- * has not delivered a request's headers within the timeout — a client trickling bytes, or one idling
- * between requests — is closed, so it holds neither a verticle nor memory for long. A connection's own failures
+ * Connection-level limits of one HTTP verticle instance: the node-wide cap on open connections (over it, the next
+ * request gets 503 and the connection closes), and the timeouts of nginx's model ({@link HttpGuards}): from a request's
+ * first byte its headers must be in within http.headerTimeoutMs (a client trickling bytes is closed), and between
+ * requests (or in one without traffic) a connection may stay http.idleTimeoutSeconds. A connection's own failures
  * (bytes Vert.x cannot decode, a reset) are the client's: one DEBUG line, not Vert.x's ERROR line.
+ *
+ * <p>An idle connection costs nothing here: what each one needs is kept by its guard in the channel pipeline, and
+ * the sets below only hold the rare connections over the cap or failed.
  */
-final class Connections {
+final class Connections implements HttpGuards.Listener {
 
   private static final Logger log = LoggerFactory.getLogger(Connections.class);
 
-  private static final class State {
-    /** When this connection started waiting for request headers (ms), or 0 while a request is in progress. */
-    long waitingSince;
-    boolean overLimit;
-    /** The connection's last failure: a request failing with it failed on the client's side. */
-    Throwable failure;
-  }
-
-  private final Map<HttpConnection, State> states = new HashMap<>();
   private final ConnectionLimit limit;
-  private final long headerTimeoutMs;
+  private final HttpGuards guards;
   private final Context context;
+  /** Connections opened over the node's cap: their next request is refused. */
+  private final Set<HttpConnection> overLimit = new HashSet<>();
+  /** The last failure of each connection that failed and is not closed yet. */
+  private final Map<HttpConnection, Throwable> failures = new HashMap<>();
 
-  /** @param limit the node's HTTP connections, shared by every HTTP instance */
-  Connections(Vertx vertx, ConnectionLimit limit, long headerTimeoutMs) {
+  /**
+   * Call from the verticle's start(): the sweep of the timeouts runs on its event loop.
+   *
+   * @param limit the node's HTTP connections, shared by every HTTP instance
+   */
+  Connections(Vertx vertx, ConnectionLimit limit, long headerTimeoutMs, long idleTimeoutMs) {
     this.limit = limit;
     this.context = vertx.getOrCreateContext();
-    this.headerTimeoutMs = headerTimeoutMs;
-    vertx.setPeriodic(Math.max(100, Math.min(1000, headerTimeoutMs / 4)), t -> sweep());
+    TimeoutSweep sweep = new TimeoutSweep(vertx, TimeoutSweep.tickFor(headerTimeoutMs, idleTimeoutMs));
+    this.guards = new HttpGuards(sweep, headerTimeoutMs, idleTimeoutMs, this);
   }
 
-  void opened(HttpConnection connection) {
-    State state = new State();
-    state.waitingSince = System.currentTimeMillis();
-    state.overLimit = !limit.opened();
-    states.put(connection, state);
-    connection.exceptionHandler(e -> {
-      state.failure = e;
-      log.debug("HTTP connection from {} failed: {}", connection.remoteAddress(), Text.oneLine(e.getMessage()));
-      // an answer already written (a 405 before the body broke off) leaves before Vert.x closes the connection
-      flush(connection);
-    });
-    Runnable closed = () -> {
-      if (states.remove(connection) != null) {
-        limit.closed();
-      }
-    };
-    connection.closeHandler(v -> closed.run());
-    whenClosed(connection, closed);
+  /** From the server's connection handler, before the connection's first read. */
+  void opened(HttpConnection connection, HttpServerOptions options) {
+    if (!limit.opened()) {
+      overLimit.add(connection);
+    }
+    // half-closes, the HTTP/1.1 framing checks and the timeouts
+    if (!Wire.guardHttp(connection, options, guards)) {
+      // no guard, no timeouts (Wire has said why, once); the count at least stays right
+      connection.closeHandler(v -> closed(connection));
+    }
+  }
+
+  @Override
+  public void failed(HttpConnection connection, Throwable failure) {
+    failures.put(connection, failure);
+    log.debug("HTTP connection from {} failed: {}", connection.remoteAddress(), Text.oneLine(failure.getMessage()));
+  }
+
+  @Override
+  public void closed(HttpConnection connection) {
+    limit.closed();
+    overLimit.remove(connection);
+    failures.remove(connection);
   }
 
   /**
@@ -78,34 +89,21 @@ final class Connections {
     }
   }
 
-  /** A request's headers arrived; false when the connection is over the limit and must be refused. */
-  boolean requestStarted(HttpServerRequest request) {
-    State state = states.get(request.connection());
-    if (state == null) {
-      return true;
-    }
-    state.waitingSince = 0;
-    return !state.overLimit;
-  }
-
-  /** The response is out: the connection waits for the next request's headers again. */
-  void requestEnded(HttpServerRequest request) {
-    State state = states.get(request.connection());
-    if (state != null) {
-      state.waitingSince = System.currentTimeMillis();
-    }
+  /** A request's headers arrived; false when its connection is over the limit and must be refused. */
+  boolean admitted(HttpServerRequest request) {
+    return overLimit.isEmpty() || !overLimit.contains(request.connection());
   }
 
   /**
-   * Whether a request failed on the client's side: its connection failed with this (Vert.x delivers a decoder failure
-   * to the connection first, then to the request), or the client is gone.
+   * Whether a request failed on the client's side: its connection failed with this (the guard reports a connection's
+   * failure before Vert.x passes it on to the request), or the client is gone.
    */
   boolean clientFault(HttpServerRequest request, Throwable failure) {
     if (request.response().closed()) {
       return true;
     }
-    State state = states.get(request.connection());
-    return state != null && state.failure != null && (state.failure == failure || state.failure.getCause() == failure);
+    Throwable last = failures.get(request.connection());
+    return last != null && (last == failure || last.getCause() == failure);
   }
 
   /**
@@ -121,16 +119,5 @@ final class Connections {
 
   int open() {
     return limit.open();
-  }
-
-  private void sweep() {
-    long deadline = System.currentTimeMillis() - headerTimeoutMs;
-    List<HttpConnection> late = new ArrayList<>();
-    states.forEach((connection, state) -> {
-      if (state.waitingSince != 0 && state.waitingSince < deadline) {
-        late.add(connection);
-      }
-    });
-    late.forEach(HttpConnection::close);
   }
 }

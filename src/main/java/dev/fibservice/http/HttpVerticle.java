@@ -14,7 +14,6 @@ import dev.fibservice.db.Sql;
 import dev.fibservice.jobs.Jobs;
 import dev.fibservice.net.PendingWork;
 import dev.fibservice.net.ServerVerticle;
-import dev.fibservice.net.Wire;
 import dev.fibservice.ops.Traces;
 import io.micrometer.core.instrument.Timer;
 import io.opentelemetry.api.trace.Span;
@@ -44,7 +43,6 @@ import org.slf4j.MDC;
 
 import java.nio.channels.FileChannel;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Parses, routes and replies; never computes and never blocks. One instance per event loop, all on
@@ -70,6 +68,8 @@ public final class HttpVerticle extends ServerVerticle {
   /** The live page: GET / is webroot/index.html, its assets are under /ui/. */
   private static final String PAGE = "^/(ui/.+)?$";
   private static final Logger ACCESS = LoggerFactory.getLogger("dev.fibservice.access");
+  /** First size of a connection's request-decoder scratch buffer (Vert.x's default 128): see serverOptions. */
+  static final int DECODER_INITIAL_BUFFER = 32;
 
   private final HttpNode node;
   private final int port;
@@ -110,7 +110,8 @@ public final class HttpVerticle extends ServerVerticle {
     files = new PageFiles(vertx, settings.getInt(Settings.HTTP_PAGE_FILE_CACHE_MB), counters.pageFiles());
     limits = FibRequest.Limits.from(settings);
     fib = ComputeClient.create(vertx, settings, node.cluster(), node.stats(), node.results());
-    connections = new Connections(vertx, counters.connections(), settings.getInt(Settings.HTTP_HEADER_TIMEOUT_MS));
+    connections = new Connections(vertx, counters.connections(), settings.getInt(Settings.HTTP_HEADER_TIMEOUT_MS),
+      settings.getInt(Settings.HTTP_IDLE_SECONDS) * 1000L);
     metrics = HttpMetrics.create(node.metrics(), counters.requestsInProgress(), connections::open);
     helloTimer = metrics.timer(HELLO, HttpMethod.GET, 200);
     accessLog = settings.getBoolean(Settings.HTTP_ACCESS_LOG);
@@ -120,11 +121,8 @@ public final class HttpVerticle extends ServerVerticle {
     HttpServerOptions options = serverOptions(settings);
     return listen(vertx.createHttpServer(options)
       .invalidRequestHandler(request -> Errors.invalidRequest(request, settings))
-      .connectionHandler(connection -> {
-        // half-closes and HTTP/1.1 framing checks; set up before the connection's first read
-        Wire.guardHttp(connection, options);
-        connections.opened(connection);
-      })
+      // set up before the connection's first read
+      .connectionHandler(connection -> connections.opened(connection, options))
       .requestHandler(request -> route(request, router, served)));
   }
 
@@ -213,10 +211,23 @@ public final class HttpVerticle extends ServerVerticle {
       .setPort(port)
       // HTTP/1.1 only: no h2c upgrade dance for clients that offer it, one connection model to drain
       .setHttp2ClearTextEnabled(false)
+      // every response is written on this verticle's event loop: Vert.x then writes straight to the channel instead
+      // of through a multi-producer queue, whose first 1,024-slot chunk (4 KB) each connection would hold while idle.
+      // So a response must only ever be written here (Vert.x throws "Only the context thread can write a message"
+      // otherwise): a Future completed on another context is brought back to this one before it answers
+      .setStrictThreadMode(true)
+      // no WebSocket compression (the SockJS bridge's frames are a few hundred bytes): without it Vert.x adds no
+      // extension handshakers and handler to every connection's pipeline, and an upgraded socket holds no zlib state
+      .setPerMessageWebSocketCompressionSupported(false)
+      .setPerFrameWebSocketCompressionSupported(false)
+      // the decoder's scratch buffer holds the longest request or header line a connection has sent, for as long as
+      // it is open (Netty's HttpObjectDecoder.parserScratchBuffer): 32 bytes to start with instead of 128, so an idle
+      // connection of a client with short lines keeps ~80 bytes less; a longer line grows it (to 64, 128, ...)
+      .setDecoderInitialBufferSize(DECODER_INITIAL_BUFFER)
       .setMaxInitialLineLength(settings.getInt(Settings.HTTP_MAX_URI))
       .setMaxHeaderSize(settings.getInt(Settings.HTTP_MAX_HEADERS))
-      .setIdleTimeout(settings.getInt(Settings.HTTP_IDLE_SECONDS))
-      .setIdleTimeoutUnit(TimeUnit.SECONDS);
+      // the idle timeout is the connections' guards' (Connections): not a handler and a timer task per connection
+      .setIdleTimeout(0);
   }
 
   @Override
@@ -241,7 +252,7 @@ public final class HttpVerticle extends ServerVerticle {
     }
     HttpMethod method = request.method();
     if (!accessLog && (method == HttpMethod.GET || method == HttpMethod.HEAD) && HELLO.equals(request.path())
-      && (repeat = fastRepeat(request.query())) > 0 && connections.requestStarted(request)) {
+      && (repeat = fastRepeat(request.query())) > 0 && connections.admitted(request)) {
       long start = System.nanoTime();
       HttpServerResponse response = request.response();
       String id = request.getHeader(X_REQUEST_ID);
@@ -252,7 +263,6 @@ public final class HttpVerticle extends ServerVerticle {
         traceparent(response);
       }
       sendPage(request, repeat);
-      connections.requestEnded(request);
       if (method == HttpMethod.GET) {
         HttpMetrics.record(helloTimer, start);
       } else {
@@ -308,7 +318,7 @@ public final class HttpVerticle extends ServerVerticle {
     if (request.method() == HttpMethod.HEAD) {
       ctx.addHeadersEndHandler(v -> HttpRules.headContentLength(ctx.response()));
     }
-    if (!connections.requestStarted(request)) {
+    if (!connections.admitted(request)) {
       ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
       ctx.addEndHandler(ar -> {
         metrics.ended(HttpMetrics.UNMATCHED, request.method(), ctx.response().getStatusCode(), start);
@@ -327,7 +337,6 @@ public final class HttpVerticle extends ServerVerticle {
         return;
       }
       ended[0] = true;
-      connections.requestEnded(request);
       metrics.ended(routed == null ? HttpMetrics.UNMATCHED : routed.route(), request.method(),
         ctx.response().getStatusCode(), start);
       if (accessLog) {

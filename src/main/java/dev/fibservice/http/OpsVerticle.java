@@ -3,15 +3,12 @@ package dev.fibservice.http;
 import dev.fibservice.config.Settings;
 import dev.fibservice.net.ConnectionLimit;
 import dev.fibservice.net.ServerVerticle;
-import dev.fibservice.net.Wire;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.ext.web.Router;
-
-import java.util.concurrent.TimeUnit;
 
 /**
  * The operations endpoints alone ({@code /health/live}, {@code /health/ready}, {@code /metrics}, {@code /info}) on a
@@ -33,7 +30,8 @@ public final class OpsVerticle extends ServerVerticle {
   @Override
   public Future<?> start() {
     Settings settings = node.settings();
-    Connections connections = new Connections(vertx, limit, settings.getInt(Settings.HTTP_HEADER_TIMEOUT_MS));
+    Connections connections = new Connections(vertx, limit, settings.getInt(Settings.HTTP_HEADER_TIMEOUT_MS),
+      settings.getInt(Settings.HTTP_IDLE_SECONDS) * 1000L);
     Router router = Router.router(vertx);
     OpsRoutes.mount(vertx, router, node.metrics(), node.readiness());
     OpsJobRoutes.mount(vertx, router, node.database(), settings);
@@ -49,16 +47,14 @@ public final class OpsVerticle extends ServerVerticle {
       .setHttp2ClearTextEnabled(false)
       .setMaxInitialLineLength(settings.getInt(Settings.HTTP_MAX_URI))
       .setMaxHeaderSize(settings.getInt(Settings.HTTP_MAX_HEADERS))
-      .setIdleTimeout(settings.getInt(Settings.HTTP_IDLE_SECONDS))
-      .setIdleTimeoutUnit(TimeUnit.SECONDS);
+      // as the HTTP port's (HttpVerticle.serverOptions): writes on the event loop only, timeouts in Connections
+      .setStrictThreadMode(true)
+      .setIdleTimeout(0);
     return listen(vertx.createHttpServer(options)
       .invalidRequestHandler(request -> Errors.invalidRequest(request, settings))
-      .connectionHandler(connection -> {
-        Wire.guardHttp(connection, options);
-        connections.opened(connection);
-      })
+      .connectionHandler(connection -> connections.opened(connection, options))
       .requestHandler(request -> {
-        if (!connections.requestStarted(request)) {
+        if (!connections.admitted(request)) {
           request.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE).setStatusCode(503)
             .putHeader(HttpHeaders.CONTENT_TYPE, HttpVerticle.APPLICATION_JSON)
             .end(new JsonObject().put("error", "too many connections (" + limit.max()
@@ -66,7 +62,6 @@ public final class OpsVerticle extends ServerVerticle {
             .onComplete(ar -> request.connection().close());
           return;
         }
-        request.response().endHandler(v -> connections.requestEnded(request));
         router.handle(request);
       }));
   }

@@ -1,11 +1,14 @@
 package dev.fibservice.net;
 
 import dev.fibservice.api.Text;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.impl.VertxHttpRequestDecoder;
 import io.vertx.core.json.JsonObject;
@@ -22,14 +25,48 @@ import java.util.Locale;
  * that is not host[:port] (section 3.2; Vert.x's router would fail on it with a 500). The check runs in the decoder because the decoder itself removes a Content-Length sent beside
  * {@code chunked}. A refused request becomes a failed decoder result carrying a {@link RejectedRequest}, and the
  * decoder skips every byte after it, so nothing sent behind it is ever parsed as a request of its own; {@link
- * HttpGuard} answers it. Per request it costs two header look-ups and a scan of the Host value, no allocation.
+ * HttpGuard} answers it. It also tells the guard when a request's first byte is in, which starts the header timeout.
+ * Per request it costs two header look-ups and a scan of the Host value, no allocation.
  */
 final class GuardedRequestDecoder extends VertxHttpRequestDecoder {
 
   private static final String CHUNKED = "chunked";
 
-  GuardedRequestDecoder(HttpServerOptions options) {
+  private final HttpGuard guard;
+  /** Bytes of a request have come and its headers are not all in yet. */
+  private boolean inHead;
+  /** A request's headers are in and its body (if any) is not yet. */
+  private boolean inBody;
+
+  GuardedRequestDecoder(HttpServerOptions options, HttpGuard guard) {
     super(options);
+    this.guard = guard;
+    guard.decoder(this);
+  }
+
+  /** Whether bytes of a request have come whose headers are not all in yet. */
+  boolean inHead() {
+    return inHead;
+  }
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+    if (!inHead && !inBody && buffer.isReadable()) {
+      inHead = true;
+      guard.headStarted();
+    }
+    int from = out.size();
+    super.decode(ctx, buffer, out);
+    for (int i = from; i < out.size(); i++) {
+      Object msg = out.get(i);
+      if (msg instanceof HttpRequest) {
+        inHead = false;
+        inBody = true;
+      }
+      if (msg instanceof LastHttpContent) {
+        inBody = false;
+      }
+    }
   }
 
   /** Called by the decoder once a request's headers are in, before it decides how the body is framed. */

@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import io.vertx.core.http.HttpConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,18 +31,81 @@ import org.slf4j.LoggerFactory;
  *       answered, or at once when nothing is pending;</li>
  *   <li>answers a request the decoder refused ({@link RejectedRequest}) in its turn, after the responses owed before
  *       it, with a JSON error and {@code Connection: close}, then closes. Vert.x never sees that request, and the
- *       decoder has skipped all that came after it.</li>
+ *       decoder has skipped all that came after it;</li>
+ *   <li>keeps the connection's header and idle timeouts ({@link HttpGuards}) on its sweep: waiting for a request
+ *       (idle), from a request's first byte to its headers (header), in a request (idle, counting traffic either way);
+ *       a WebSocket after its upgrade is only ever waiting (its frames count as traffic);</li>
+ *   <li>reports the connection's failures and its close ({@link HttpGuards.Listener}), so that nothing else needs a
+ *       handler or an entry of its own per connection.</li>
  * </ul>
- * Per request it costs two type checks and two increments; nothing is allocated.
+ * Per request it costs a few type checks, increments and flag writes; nothing is allocated.
  */
-final class HttpGuard extends ChannelDuplexHandler {
+final class HttpGuard extends ChannelDuplexHandler implements TimeoutSweep.Timed {
 
   private static final Logger log = LoggerFactory.getLogger(HttpGuard.class);
 
+  /** Waiting for a request: the idle timeout. */
+  private static final byte WAITING = 0;
+  /** A request's first bytes are in, its headers not yet: the header timeout, which traffic does not extend. */
+  private static final byte HEAD = 1;
+  /** Requests received are not all answered: the idle timeout, counting traffic either way. */
+  private static final byte BUSY = 2;
+
+  private final HttpGuards guards;
+  private final HttpConnection connection;
+  private GuardedRequestDecoder decoder;
   private int requests;
   private int responses;
   private boolean inputShutdown;
   private RejectedRequest rejected;
+  private byte phase = WAITING;
+  /** Traffic, or a change of phase, since the sweep's last tick. */
+  private boolean touched = true;
+  /** The tick at which the current timeout started. */
+  private long since;
+
+  HttpGuard(HttpGuards guards, HttpConnection connection) {
+    this.guards = guards;
+    this.connection = connection;
+  }
+
+  /** The decoder ahead of this guard, which tells it of a request's first byte. */
+  void decoder(GuardedRequestDecoder decoder) {
+    this.decoder = decoder;
+  }
+
+  /** The decoder has the first bytes of a request whose headers are not in yet. */
+  void headStarted() {
+    if (phase == WAITING) {
+      phase = HEAD;
+      touched = true;
+    } else if (phase == BUSY) {
+      touched = true;
+    }
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    guards.sweep.add(this);
+  }
+
+  @Override
+  public boolean due(long now) {
+    if (touched) {
+      touched = false;
+      since = now;
+      return false;
+    }
+    return now - since >= (phase == HEAD ? guards.headerTimeoutMs : guards.idleTimeoutMs);
+  }
+
+  @Override
+  public void expire() {
+    log.debug("closing HTTP connection from {}: {}", connection.remoteAddress(), phase == HEAD
+      ? "its request's headers took longer than the header timeout" : "no traffic within the idle timeout");
+    // through the whole pipeline: after a WebSocket upgrade, the HTTP connection no longer owns the channel
+    Wire.channel(connection).close();
+  }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
@@ -56,25 +120,58 @@ final class HttpGuard extends ChannelDuplexHandler {
         return;
       }
       requests++;
+      phase = BUSY;
+      touched = true;
+    } else if (phase != HEAD) {
+      // a request's body, or a WebSocket's frames
+      touched = true;
     }
     super.channelRead(ctx, msg);
   }
 
   @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
+    guards.listener.failed(connection, cause);
+    // an answer already written (a 405 before the body broke off) leaves before Vert.x closes the connection
+    ctx.channel().flush();
+    super.exceptionCaught(ctx, cause);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    guards.sweep.remove(this);
+    guards.listener.closed(connection);
+    super.channelInactive(ctx);
+  }
+
+  @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
-    if (msg instanceof LastHttpContent && !interim(msg) && ++responses == requests && (inputShutdown || rejected != null)) {
-      if (rejected != null) {
-        ctx.write(msg, promise);
-        reject(ctx);
-      } else {
-        // the last response owed to a client that half-closed: once it is out, so is the connection
-        ChannelPromise written = promise.unvoid();
-        ctx.write(msg, written);
-        written.addListener(ChannelFutureListener.CLOSE);
+    if (phase != HEAD) {
+      touched = true;
+    }
+    if (msg instanceof LastHttpContent && !interim(msg) && ++responses == requests) {
+      // all answered: waiting for the next request, unless its first bytes are in already
+      phase = decoder != null && decoder.inHead() ? HEAD : WAITING;
+      touched = true;
+      if (inputShutdown || rejected != null) {
+        lastResponse(ctx, msg, promise);
+        return;
       }
-      return;
     }
     super.write(ctx, msg, promise);
+  }
+
+  /** The last response owed to a client that half-closed, or before a refused request: then the connection closes. */
+  private void lastResponse(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    if (rejected != null) {
+      ctx.write(msg, promise);
+      reject(ctx);
+    } else {
+      // the last response owed to a client that half-closed: once it is out, so is the connection
+      ChannelPromise written = promise.unvoid();
+      ctx.write(msg, written);
+      written.addListener(ChannelFutureListener.CLOSE);
+    }
   }
 
   @Override

@@ -19,8 +19,11 @@ import java.util.Objects;
 public final class PendingWork {
 
   private final Vertx vertx;
-  /** Cancel id -> the client's own name for that request (its x-request-id), or null. */
-  private final Map<String, String> pending = new HashMap<>();
+  /**
+   * Cancel id -> the client's own name for that request (its x-request-id), or null. Made on first use and let go
+   * when empty again: an idle connection holds no map.
+   */
+  private Map<String, String> pending;
 
   public PendingWork(Vertx vertx) {
     this.vertx = vertx;
@@ -33,22 +36,33 @@ public final class PendingWork {
    */
   public String add(String clientId) {
     String id = CancelIds.next();
+    if (pending == null) {
+      pending = new HashMap<>();
+    }
     pending.put(id, clientId);
     return id;
   }
 
   /** The computation under this cancel id has ended. */
   public void remove(String cancelId) {
-    pending.remove(cancelId);
+    if (pending != null) {
+      pending.remove(cancelId);
+      if (pending.isEmpty()) {
+        pending = null;
+      }
+    }
   }
 
   /** Computations of this connection in flight (the server's own entries: repeated client ids count each time). */
   public int size() {
-    return pending.size();
+    return pending == null ? 0 : pending.size();
   }
 
   /** Cancels this connection's computations that its client named {@code clientId}: no other connection's. */
   public int cancel(String clientId) {
+    if (pending == null) {
+      return 0;
+    }
     List<String> ids = new ArrayList<>();
     pending.forEach((id, name) -> {
       if (Objects.equals(name, clientId)) {
@@ -61,8 +75,10 @@ public final class PendingWork {
 
   /** The connection really closed (not a half-close): nobody waits for what is left. */
   public void cancelAll() {
-    pending.keySet().forEach(id -> cancel(vertx, id));
-    pending.clear();
+    if (pending != null) {
+      pending.keySet().forEach(id -> cancel(vertx, id));
+      pending = null;
+    }
   }
 
   /** Cancels the computation sent with this cancel id, on whichever member runs it. */

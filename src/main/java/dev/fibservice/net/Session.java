@@ -14,12 +14,14 @@ import io.vertx.core.net.NetSocket;
  *   <li>a half-close (the client's FIN) ends the requests, not the connection: everything received before it is
  *       taken and answered, then the connection closes;</li>
  *   <li>a real close (RST, a failed write, the idle timeout) cancels the computations still pending
- *       ({@link PendingWork}).</li>
+ *       ({@link PendingWork});</li>
+ *   <li>the idle timeout is kept on the server's {@link TimeoutSweep}: a connection whose bytes neither come nor go
+ *       for that long is closed; and writes go straight to the channel ({@link Wire#writeDirect}).</li>
  * </ul>
  * Subclasses parse ({@link #take}), say when they are busy and when everything is answered, and call
  * {@link #changed()} when a reply was written or work ended. Used on the connection's event loop only.
  */
-public abstract class Session {
+public abstract class Session implements TimeoutSweep.Timed {
 
   private static final Buffer EMPTY = Buffer.buffer(0);
 
@@ -36,15 +38,26 @@ public abstract class Session {
   private boolean finishing;
   private boolean ended;
   private boolean closed;
+  private final TimeoutSweep sweep;
+  private final int idleTimeoutMs;
+  /** Bytes came or went since the sweep's last tick. */
+  private boolean touched = true;
+  /** The tick at which the idle time last started. */
+  private long since;
 
-  protected Session(Vertx vertx, NetSocket socket) {
+  /** @param sweep the server instance's sweep, which closes the connection after {@code idleTimeoutMs} without bytes */
+  protected Session(Vertx vertx, NetSocket socket, TimeoutSweep sweep, int idleTimeoutMs) {
     this.socket = socket;
     this.work = new PendingWork(vertx);
+    this.sweep = sweep;
+    this.idleTimeoutMs = idleTimeoutMs;
   }
 
   /** Call from the server's connect handler (before the first read completes, so that a FIN loses nothing). */
   public final void start() {
     Wire.allowHalfClose(socket);
+    Wire.writeDirect(socket);
+    sweep.add(this);
     socket.handler(this::received);
     socket.endHandler(v -> {
       // also runs just before the close handler on a real close, where there is nothing left to answer
@@ -55,6 +68,7 @@ public abstract class Session {
     });
     socket.closeHandler(v -> {
       closed = true;
+      sweep.remove(this);
       work.cancelAll();
       onClosed();
     });
@@ -85,9 +99,26 @@ public abstract class Session {
     return closed;
   }
 
+  @Override
+  public final boolean due(long now) {
+    if (touched) {
+      touched = false;
+      since = now;
+      return false;
+    }
+    return now - since >= idleTimeoutMs;
+  }
+
+  /** Idle for the whole idle timeout: closed, as a reset would close it. */
+  @Override
+  public final void expire() {
+    socket.close();
+  }
+
   /** Writes a reply. While the client does not read its replies, nothing more is read or taken. */
   protected final void write(Buffer data) {
     if (!closed && !ended) {
+      touched = true;
       socket.write(data);
       pauseIfFull();
     }
@@ -95,6 +126,7 @@ public abstract class Session {
 
   protected final void write(String text) {
     if (!closed && !ended) {
+      touched = true;
       socket.write(text);
       pauseIfFull();
     }
@@ -134,6 +166,7 @@ public abstract class Session {
   }
 
   private void received(Buffer data) {
+    touched = true;
     if (input.length() == 0) {
       input = data;
       owned = false;

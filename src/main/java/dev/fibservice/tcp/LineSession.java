@@ -8,6 +8,7 @@ import dev.fibservice.config.Settings;
 import dev.fibservice.math.Algorithm;
 import dev.fibservice.math.Fibonacci;
 import dev.fibservice.net.Session;
+import dev.fibservice.net.TimeoutSweep;
 import dev.fibservice.ops.Metrics;
 import dev.fibservice.ops.Traces;
 import io.opentelemetry.api.trace.Span;
@@ -19,7 +20,6 @@ import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.net.NetSocket;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 
 /**
  * One TCP connection: splits lines, answers each from a table when n is small and the algorithm the default,
@@ -43,6 +43,12 @@ final class LineSession extends Session {
     String reply;
     /** A reply ready in bytes (a table answer), instead of {@link #reply}. */
     Buffer bytes;
+    /** The slot of the next line: the slots are a queue of their own, so an idle connection holds no queue. */
+    Pending next;
+
+    boolean ready() {
+      return reply != null || bytes != null;
+    }
   }
 
   /**
@@ -65,10 +71,14 @@ final class LineSession extends Session {
   private final Metrics metrics;
   private final Runnable onClose;
   private final ComputeClient fib;
-  private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+  /** The replies owed, in the order of their lines: first and last slot, and how many. */
+  private Pending first;
+  private Pending last;
+  private int owed;
 
-  LineSession(Vertx vertx, NetSocket socket, Config config, ComputeClient fib, Metrics metrics, Runnable onClose) {
-    super(vertx, socket);
+  LineSession(Vertx vertx, NetSocket socket, TimeoutSweep sweep, int idleMs, Config config, ComputeClient fib,
+              Metrics metrics, Runnable onClose) {
+    super(vertx, socket, sweep, idleMs);
     this.config = config;
     this.fib = fib;
     this.metrics = metrics;
@@ -111,17 +121,19 @@ final class LineSession extends Session {
 
   @Override
   protected boolean busy() {
-    return pending.size() >= config.maxPipelined();
+    return owed >= config.maxPipelined();
   }
 
   @Override
   protected boolean answered() {
-    return pending.isEmpty();
+    return owed == 0;
   }
 
   @Override
   protected void onClosed() {
-    pending.clear();
+    first = null;
+    last = null;
+    owed = 0;
     onClose.run();
   }
 
@@ -166,17 +178,23 @@ final class LineSession extends Session {
       span.setAttribute("fib.algorithm", request.algorithm().wireName());
     }
     if (request.algorithm() == Algorithm.DOUBLING && request.n() <= Fibonacci.MAX_LONG_N) {
-      Pending slot = new Pending();
+      if (owed == 0) {
+        // nothing owed before it: out at once, without a slot
+        write(SMALL[request.n()]);
+        metrics.tcpLine();
+        changed();
+        Traces.end(span);
+        return;
+      }
+      Pending slot = enqueue();
       slot.bytes = SMALL[request.n()];
-      pending.add(slot);
       flush();
       Traces.end(span);
       return;
     }
     // the line protocol has no request ids of its own: the logs get a fresh one, never the cancel id
     String cancelId = work.add(null);
-    Pending slot = new Pending();
-    pending.add(slot);
+    Pending slot = enqueue();
     Scope scope = Traces.enter(span);
     fib.compute(request, RequestIds.next(), cancelId)
       .onComplete(ar -> {
@@ -194,10 +212,22 @@ final class LineSession extends Session {
   }
 
   private void enqueueDone(String reply) {
-    Pending slot = new Pending();
+    Pending slot = enqueue();
     slot.reply = reply;
-    pending.add(slot);
     flush();
+  }
+
+  /** A new slot at the end of the queue. */
+  private Pending enqueue() {
+    Pending slot = new Pending();
+    if (last == null) {
+      first = slot;
+    } else {
+      last.next = slot;
+    }
+    last = slot;
+    owed++;
+    return slot;
   }
 
   /** Writes every reply at the head of the queue that is ready, in order. */
@@ -205,8 +235,13 @@ final class LineSession extends Session {
     if (isClosed()) {
       return;
     }
-    while (!pending.isEmpty() && (pending.peek().reply != null || pending.peek().bytes != null)) {
-      Pending slot = pending.poll();
+    while (first != null && first.ready()) {
+      Pending slot = first;
+      first = slot.next;
+      if (first == null) {
+        last = null;
+      }
+      owed--;
       if (slot.bytes != null) {
         write(slot.bytes);
       } else {

@@ -5,13 +5,12 @@ import dev.fibservice.compute.ComputeClient;
 import dev.fibservice.config.Settings;
 import dev.fibservice.net.ConnectionLimit;
 import dev.fibservice.net.ServerVerticle;
+import dev.fibservice.net.TimeoutSweep;
 import dev.fibservice.ops.Metrics;
 import dev.fibservice.stats.NodeStats;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetServerOptions;
-
-import java.util.concurrent.TimeUnit;
 
 /** The plain TCP line protocol for netcat-style clients: send {@code 30\n}, receive F(30). */
 public final class TcpVerticle extends ServerVerticle {
@@ -43,11 +42,12 @@ public final class TcpVerticle extends ServerVerticle {
   public Future<?> start() {
     LineSession.Config config = LineSession.Config.from(settings);
     ComputeClient fib = ComputeClient.create(vertx, settings, cluster, stats);
+    int idleMs = settings.getInt(Settings.TCP_IDLE_SECONDS) * 1000;
+    // the idle timeout is the sessions' own, on one sweep: not a handler and a timer task per connection
+    TimeoutSweep sweep = new TimeoutSweep(vertx, TimeoutSweep.tickFor(idleMs));
     NetServerOptions options = new NetServerOptions()
       .setHost(settings.getString(Settings.HOST))
-      .setPort(port)
-      .setIdleTimeout(settings.getInt(Settings.TCP_IDLE_SECONDS))
-      .setIdleTimeoutUnit(TimeUnit.SECONDS);
+      .setPort(port);
     return listen(vertx.createNetServer(options)
       .connectHandler(socket -> {
         if (!connections.opened()) {
@@ -57,7 +57,7 @@ public final class TcpVerticle extends ServerVerticle {
           return;
         }
         metrics.tcpConnection(1);
-        new LineSession(vertx, socket, config, fib, metrics, () -> {
+        new LineSession(vertx, socket, sweep, idleMs, config, fib, metrics, () -> {
           connections.closed();
           metrics.tcpConnection(-1);
         }).start();

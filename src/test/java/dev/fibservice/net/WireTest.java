@@ -83,7 +83,7 @@ class WireTest {
     CompletableFuture<List<String>> pipeline = new CompletableFuture<>();
     HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(false);
     HttpServer server = vertx.createHttpServer(options).connectionHandler((HttpConnection connection) -> {
-      installed.complete(Wire.guardHttp(connection, options));
+      installed.complete(Wire.guardHttp(connection, options, guards(vertx)));
       Channel ch = Wire.channel(connection);
       decoder.complete(ch == null ? null : ch.pipeline().get(Wire.HTTP_DECODER));
       halfClosure.complete(ch == null ? null : ch.config().getOption(ChannelOption.ALLOW_HALF_CLOSURE));
@@ -101,5 +101,63 @@ class WireTest {
       assertTrue(names.indexOf(Wire.HTTP_DECODER) >= 0 && names.indexOf(Wire.HTTP_DECODER) < names.indexOf(Wire.HTTP_GUARD)
         && names.indexOf(Wire.HTTP_GUARD) < names.indexOf(Wire.VERTX_HANDLER), "pipeline: " + names);
     }
+  }
+
+  @Test
+  void aSocketWritesStraightToItsChannelAndStillHoldsBackWhenTheClientDoesNotRead(Vertx vertx) throws Exception {
+    CompletableFuture<Boolean> direct = new CompletableFuture<>();
+    CompletableFuture<String> writer = new CompletableFuture<>();
+    CompletableFuture<Long> written = new CompletableFuture<>();
+    CompletableFuture<Boolean> drained = new CompletableFuture<>();
+    Buffer chunk = Buffer.buffer("x".repeat(64 * 1024));
+    NetServer server = vertx.createNetServer().connectHandler(socket -> {
+      direct.complete(Wire.writeDirect(socket));
+      writer.complete(outboundQueue(socket));
+      long bytes = 0;
+      // the client reads nothing yet: the socket must say it is full long before 256 MB
+      while (!socket.writeQueueFull() && bytes < 256L * 1024 * 1024) {
+        socket.write(chunk);
+        bytes += chunk.length();
+      }
+      written.complete(bytes);
+      socket.drainHandler(v -> {
+        drained.complete(true);
+        socket.end();
+      });
+    }).listen(0, "127.0.0.1").await();
+    try (Socket client = Raw.connect(server.actualPort())) {
+      assertTrue(direct.get(30, TimeUnit.SECONDS), "the socket's writer cannot be replaced");
+      assertEquals("DirectOutboundMessageQueue", writer.get(30, TimeUnit.SECONDS));
+      long bytes = written.get(30, TimeUnit.SECONDS);
+      assertTrue(bytes < 256L * 1024 * 1024, "never full");
+      assertFalse(drained.isDone());
+      assertEquals(bytes, Raw.readToEnd(client).length, "every byte written before the drain, in one piece");
+      assertTrue(drained.get(30, TimeUnit.SECONDS));
+    }
+  }
+
+  /** The simple name of the class Vert.x writes a connection's messages through. */
+  private static String outboundQueue(NetSocket socket) {
+    try {
+      java.lang.reflect.Field field = io.vertx.core.net.impl.VertxConnection.class
+        .getDeclaredField("outboundMessageQueue");
+      field.setAccessible(true);
+      return field.get(socket).getClass().getSimpleName();
+    } catch (ReflectiveOperationException e) {
+      return e.toString();
+    }
+  }
+
+  /** Guards whose sweep never ticks within a test and whose reports go nowhere. */
+  static HttpGuards guards(Vertx vertx) {
+    return new HttpGuards(new TimeoutSweep(vertx, 3_600_000), 10_000, 60_000, new HttpGuards.Listener() {
+      @Override
+      public void failed(HttpConnection connection, Throwable failure) {
+      }
+
+      @Override
+      public void closed(HttpConnection connection) {
+      }
+    });
   }
 }

@@ -213,29 +213,57 @@ class OperationsTest {
     assertEquals(200, get("/hello").statusCode());
   }
 
+  /** The header timeout runs from a request's first byte, on a new connection and on one that served a request. */
   @Test
   void aTricklingClientIsCutOff() throws Exception {
+    // the idle timeout is left at its 60 s: a close within the trickle is the header timeout's
     start(Map.of("http.headerTimeoutMs", "500"));
     try (Socket s = open()) {
-      OutputStream out = s.getOutputStream();
-      boolean closed = false;
-      // one byte every 100 ms: the headers would take far longer than the 500 ms allowed
-      byte[] request = "GET /hello HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n"
-        .getBytes(StandardCharsets.US_ASCII);
-      for (int i = 0; i < request.length - 4 && !closed; i++) {
-        try {
-          out.write(request[i]);
-          out.flush();
-          Thread.sleep(100);
-        } catch (java.io.IOException e) {
-          closed = true;
-        }
+      assertTrue(cutOffWhileTrickling(s), "the server kept a trickling client");
+    }
+    try (Socket s = open()) {
+      assertTrue(exchange(s, HELLO).startsWith("HTTP/1.1 200"));
+      assertTrue(cutOffWhileTrickling(s), "the server kept a client trickling its second request");
+    }
+  }
+
+  /** nginx's model: between requests a keep-alive connection has http.idleTimeoutSeconds, not the header timeout. */
+  @Test
+  void aKeepAliveConnectionWaitsTheIdleTimeoutNotTheHeaderTimeout() throws Exception {
+    start(Map.of("http.headerTimeoutMs", "300", "http.idleTimeoutSeconds", "3"));
+    try (Socket s = open()) {
+      assertTrue(exchange(s, HELLO).startsWith("HTTP/1.1 200"));
+      // waiting for its next request for longer than the header timeout (and its sweep's tick)
+      Thread.sleep(1200);
+      String second = exchange(s, HELLO);
+      assertTrue(second.startsWith("HTTP/1.1 200"), "closed while waiting for its next request: '" + second + "'");
+      s.setSoTimeout(60_000);
+      assertEquals(-1, readToEnd(s), "the idle connection is closed after http.idleTimeoutSeconds");
+    }
+  }
+
+  /**
+   * Sends a request one byte every 100 ms (7 s for all of it, far longer than the header timeout and shorter than the
+   * idle timeout); whether the server cut it off.
+   */
+  private static boolean cutOffWhileTrickling(Socket s) throws Exception {
+    OutputStream out = s.getOutputStream();
+    byte[] request = "GET /hello HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n"
+      .getBytes(StandardCharsets.US_ASCII);
+    for (int i = 0; i < request.length - 4; i++) {
+      try {
+        out.write(request[i]);
+        out.flush();
+        Thread.sleep(100);
+      } catch (java.io.IOException e) {
+        return true;
       }
-      if (!closed) {
-        s.setSoTimeout(5000);
-        closed = readToEnd(s) == -1;
-      }
-      assertTrue(closed, "the server kept a trickling client");
+    }
+    s.setSoTimeout(2000);
+    try {
+      return readToEnd(s) == -1;
+    } catch (java.net.SocketTimeoutException e) {
+      return false;
     }
   }
 
@@ -279,6 +307,8 @@ class OperationsTest {
     ConfigException e = assertThrows(ConfigException.class, () -> start(Map.of("transport", "kqueue")));
     assertTrue(e.getMessage().contains("expected one of auto, epoll, io_uring, nio"), e.getMessage());
   }
+
+  private static final String HELLO = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
 
   private Socket open() throws Exception {
     Socket s = new Socket("127.0.0.1", service.httpPort());
