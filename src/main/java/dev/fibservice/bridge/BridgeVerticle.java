@@ -107,9 +107,8 @@ public final class BridgeVerticle extends ServerVerticle {
 
     /** Requests in flight that are not computations (jobs.*); computations are in {@link #work}. */
     private int jobCalls;
-    private final Map<String, Runnable> registrations = new HashMap<>();
-    /** The fib.stats registrations, made on the first one. */
-    private Map<String, StatsFeed.Subscription> registrations;
+    /** The registrations (fib.stats, jobs.events.<id>) and how each is ended, the map made on the first one. */
+    private Map<String, Runnable> registrations;
 
     Connection(NetSocket socket) {
       super(BridgeVerticle.this.vertx, socket, sweep, idleMs);
@@ -150,10 +149,8 @@ public final class BridgeVerticle extends ServerVerticle {
     @Override
     protected void onClosed() {
       connections.closed();
-      registrations.values().forEach(Runnable::run);
-      registrations.clear();
       if (registrations != null) {
-        registrations.values().forEach(StatsFeed.Subscription::cancel);
+        registrations.values().forEach(Runnable::run);
         registrations = null;
       }
     }
@@ -222,16 +219,14 @@ public final class BridgeVerticle extends ServerVerticle {
      */
     private void register(JsonObject msg) {
       String address = permitted(msg, Permissions.Kind.REGISTER);
-      if (address == null || registrations.containsKey(address)) {
-        return;
       if (address == null) {
         return;
       }
       if (registrations == null) {
         registrations = new HashMap<>();
       }
-      if (!registrations.containsKey(address)) {
-        registrations.put(address, feed.subscribe(body -> push(address, body)));
+      if (registrations.containsKey(address)) {
+        return;
       }
       if (registrations.size() >= maxHandlers) {
         writeError("max_handlers_reached: this connection has " + maxHandlers + " registrations ("
@@ -243,9 +238,7 @@ public final class BridgeVerticle extends ServerVerticle {
 
     private void unregister(JsonObject msg) {
       String address = permitted(msg, Permissions.Kind.REGISTER);
-      Runnable subscription = address == null ? null : registrations.remove(address);
-      StatsFeed.Subscription subscription = address == null || registrations == null ? null
-        : registrations.remove(address);
+      Runnable subscription = address == null || registrations == null ? null : registrations.remove(address);
       if (subscription != null) {
         subscription.run();
       }
