@@ -3,7 +3,7 @@ MVN ?= mvn -B
 JAR := target/fib-service.jar
 SOURCES := pom.xml $(shell find src/main -type f 2>/dev/null)
 
-.PHONY: build run test clean browser test-tools cluster cluster-certs cluster-await cluster-stop bench
+.PHONY: build run test clean browser test-tools cluster cluster-certs cluster-await cluster-stop bench fuzz
 
 build: $(JAR)
 
@@ -136,3 +136,27 @@ bench: $(JAR)
 	bench/install-peers.sh
 	$(MVN) -q -Pbench test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=$(BENCH_CP)
 	java $(BENCH_OPTS) -cp target/test-classes:target/classes:$$(cat $(BENCH_CP)) dev.fibservice.bench.BenchSuite $(ARGS)
+
+# Fuzzing (Jazzer): each @FuzzTest in turn, in a JVM of its own (Jazzer fuzzes one target per JVM), for SECONDS each;
+# TARGET=NttFuzzTest (or any part of a target's name) fuzzes the matching ones only. A crash is written into the
+# target's corpus, src/test/resources/<package>/<Class>Inputs/<method>/, where `make test` runs it from then on; the
+# inputs that found new coverage go to .cifuzz-corpus/ (git-ignored), the run's log to target/fuzz/.
+# `make test` runs every corpus once (regression mode) without fuzzing.
+SECONDS ?= 60
+TARGET ?=
+FUZZ_TARGETS := math/NttFuzzTest\#productsMatchBigInteger math/RadixFuzzTest\#decimalMatchesToString \
+  math/FibonacciFuzzTest\#fibMatchesReference+recursiveWholeRange
+
+fuzz:
+	$(MVN) -q test-compile
+	@mkdir -p target/fuzz; for t in $(FUZZ_TARGETS); do \
+	  case "$$t" in *"$(TARGET)"*) ;; *) continue;; esac; \
+	  path=$${t%%\#*}; class=$${path##*/}; method=$${t##*\#}; method=$${method%%+*}; pkg=dev/fibservice/$${path%/*}; \
+	  mkdir -p src/test/resources/$$pkg/$${class}Inputs/$$method; \
+	  echo "fuzzing $$class#$$method for $(SECONDS) s (log: target/fuzz/$$class-$$method.log)"; \
+	  JAZZER_FUZZ=1 $(MVN) -q surefire:test -Dtest="$${t##*/}" -Djazzer.max_duration=$(SECONDS)s \
+	    -Djazzer.internal.arg.0=fuzz -Djazzer.internal.arg.1=-report_slow_units=1000000 \
+	    > target/fuzz/$$class-$$method.log 2>&1; status=$$?; \
+	  grep -E '^#[0-9]+.*(cov|ft):' target/fuzz/$$class-$$method.log | tail -1; grep -E '^Done [0-9]+ runs' target/fuzz/$$class-$$method.log; \
+	  if [ $$status != 0 ]; then echo "$$class#$$method FAILED: see the log; the input is in src/test/resources/$$pkg/$${class}Inputs/$$method/"; failed=1; fi; \
+	done; [ -z "$$failed" ]
