@@ -144,18 +144,22 @@ bench: $(JAR)
 # `make test` runs every corpus once (regression mode) without fuzzing.
 SECONDS ?= 60
 TARGET ?=
-FUZZ_TARGETS := math/NttFuzzTest\#productsMatchBigInteger math/RadixFuzzTest\#decimalMatchesToString \
+FUZZ_TARGETS := net/HttpDecoderFuzzTest\#guardParsesLikeNettyOrRefuses http/HttpServerFuzzTest\#requestsGetDocumentedAnswers \
+  tcp/LineSessionFuzzTest\#linesGetTheirReplies bridge/BridgeFuzzTest\#framesGetDocumentedAnswers \
+  bridge/SockJsFuzzTest\#messagesGetDocumentedAnswers http/BodiesFuzzTest\#peopleBody http/BodiesFuzzTest\#jobsBody \
+  http/BodiesFuzzTest\#peoplePathName compute/FibRequestFuzzTest\#parse config/SettingsFuzzTest\#fileEnvAndFlags \
+  ./MainFuzzTest\#flags math/NttFuzzTest\#productsMatchBigInteger math/RadixFuzzTest\#decimalMatchesToString \
   math/FibonacciFuzzTest\#fibMatchesReference+recursiveWholeRange
 
 fuzz:
 	$(MVN) -q test-compile
 	@mkdir -p target/fuzz; for t in $(FUZZ_TARGETS); do \
 	  case "$$t" in *"$(TARGET)"*) ;; *) continue;; esac; \
-	  path=$${t%%\#*}; class=$${path##*/}; method=$${t##*\#}; method=$${method%%+*}; pkg=dev/fibservice/$${path%/*}; \
+	  path=$${t%%\#*}; class=$${path##*/}; method=$${t##*\#}; method=$${method%%+*}; pkg=dev/fibservice/$${path%/*}; pkg=$${pkg%/.}; \
 	  mkdir -p src/test/resources/$$pkg/$${class}Inputs/$$method; \
 	  echo "fuzzing $$class#$$method for $(SECONDS) s (log: target/fuzz/$$class-$$method.log)"; \
 	  JAZZER_FUZZ=1 $(MVN) -q surefire:test -Dtest="$${t##*/}" -Djazzer.max_duration=$(SECONDS)s \
-	    -Djazzer.internal.arg.0=fuzz -Djazzer.internal.arg.1=-report_slow_units=1000000 \
+	    -Djazzer.internal.arg.0=fuzz -Djazzer.internal.arg.1=-report_slow_units=1000000 -Djazzer.internal.arg.2=-len_control=0 \
 	    > target/fuzz/$$class-$$method.log 2>&1; status=$$?; \
 	  grep -E '^#[0-9]+.*(cov|ft):' target/fuzz/$$class-$$method.log | tail -1; grep -E '^Done [0-9]+ runs' target/fuzz/$$class-$$method.log; \
 	  if [ $$status != 0 ]; then echo "$$class#$$method FAILED: see the log; the input is in src/test/resources/$$pkg/$${class}Inputs/$$method/"; failed=1; fi; \

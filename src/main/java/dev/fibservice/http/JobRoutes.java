@@ -29,15 +29,23 @@ final class JobRoutes {
   private void submit(RoutingContext ctx) {
     Object body;
     try {
-      String text = ctx.body().asString();
-      body = text == null || text.isBlank() ? null : new JsonObject(text);
-    } catch (DecodeException | ClassCastException e) {
-      ctx.fail(ServiceError.badRequest("the body is not a JSON object like {\"n\":1000000,\"algorithm\":\"doubling\"}",
-        new JsonObject().put("param", "body")));
+      body = body(ctx.body().asString());
+    } catch (ServiceError e) {
+      ctx.fail(e);
       return;
     }
     json(ctx, 202, jobs.submit(body).onSuccess(job -> ctx.response().putHeader(HttpHeaders.LOCATION,
       "/jobs/" + job.getString("id"))));
+  }
+
+  /** A submitted body as {@link Jobs#submit} takes it: a JSON object, null when blank, or a 400. */
+  static Object body(String text) {
+    try {
+      return text == null || text.isBlank() ? null : new JsonObject(text);
+    } catch (DecodeException | ClassCastException e) {
+      throw ServiceError.badRequest("the body is not a JSON object like {\"n\":1000000,\"algorithm\":\"doubling\"}",
+        new JsonObject().put("param", "body"));
+    }
   }
 
   private void result(RoutingContext ctx) {

@@ -1,0 +1,273 @@
+package dev.fibservice.http;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.fibservice.FibService;
+import dev.fibservice.FuzzInput;
+import dev.fibservice.FuzzNode;
+import dev.fibservice.NoBlockedEventLoops;
+import dev.fibservice.TestNodes;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.vertx.core.json.JsonObject;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/**
+ * Fuzzes the whole HTTP server of a real node (the database on) over a loopback socket: the request guard, Vert.x's
+ * decoder, the router with its percent-decoded paths and queries, the routes (/fib, /hello, /people, /jobs, the
+ * page's files, the SockJS paths) and their bodies. The input is what a client sends ({@link FuzzInput}: seeds are
+ * real requests and the hand-written tests' attacks; {@code split=} sends it in pieces), then a half-close. Every
+ * answer has a documented status (never a 500), every error is JSON naming the problem, and the server answers every
+ * complete request it read (in order) before it closes, unless it closed after an error of its own (a refused or
+ * unreadable request), all within a bounded time: no hang.
+ */
+@NoBlockedEventLoops.Exempt(FuzzNode.INSTRUMENTED)
+class HttpServerFuzzTest {
+
+  /** The statuses docs/http-api.md lists (and 1xx interim answers, 101 for a WebSocket handshake). */
+  private static final Set<Integer> DOCUMENTED = Set.of(100, 101, 200, 201, 202, 204, 206, 304, 400, 403, 404, 405, 406,
+    409, 413, 414, 415, 416, 417, 431, 501, 503, 504);
+
+  private static FibService node;
+
+  @BeforeAll
+  static void start() throws Exception {
+    node = FuzzNode.start("fuzz_http");
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    TestNodes.stop(node);
+  }
+
+  @FuzzTest
+  @DictionaryEntries({"GET ", "POST ", "PUT ", "DELETE ", "HEAD ", "OPTIONS ", " HTTP/1.1\r\n", " HTTP/1.0\r\n",
+    "Host: x\r\n", "\r\n", "/fib/", "/fib?n=", "&algorithm=", "recursive", "iterative", "/hello?repeat=", "/people",
+    "/people/", "/jobs", "/jobs/", "/result", "/eventbus/info", "/index.html", "?limit=", "&offset=", "%", "%C3%A9",
+    "%FF", "%zz", "%%", "Content-Type: application/json\r\n", "Content-Length: ", "Transfer-Encoding: chunked\r\n",
+    "Connection: close\r\n", "Expect: 100-continue\r\n", "Origin: http://evil\r\n", "Accept: text/plain\r\n",
+    "If-None-Match: ", "Range: bytes=", "{\"name\":\"Ada\",\"age\":36}", "{\"n\":30}", "\n#! split="})
+  void requestsGetDocumentedAnswers(byte[] input) throws IOException {
+    FuzzInput o = FuzzInput.of(input);
+    List<HttpRequest> requests = completeRequests(o.stream);
+    byte[] answer = exchange(o.stream, o.splits());
+    List<Response> responses;
+    try {
+      responses = responses(answer, requests);
+    } catch (RuntimeException e) {
+      throw new AssertionError("unreadable answer: " + new String(answer, StandardCharsets.ISO_8859_1), e);
+    }
+    String what = "to " + printable(o.stream) + ": " + responses;
+    for (Response r : responses) {
+      assertTrue(DOCUMENTED.contains(r.status), "an undocumented status " + what);
+      if (r.status >= 400 && r.body.length > 0) {
+        JsonObject error;
+        try {
+          error = new JsonObject(new String(r.body, StandardCharsets.UTF_8));
+        } catch (RuntimeException e) {
+          throw new AssertionError("an error that is not JSON " + what, e);
+        }
+        assertTrue(error.getValue("error") instanceof String s && !s.isBlank(), "an error without words " + what);
+      }
+    }
+    // the requests the server owes an answer: every complete one, up to the first that does not keep the connection
+    int owed = 0;
+    for (HttpRequest r : requests) {
+      owed++;
+      if (!HttpUtil.isKeepAlive(r)) {
+        break;
+      }
+    }
+    long finals = responses.stream().filter(r -> r.status >= 200 || r.status == 101).count();
+    assertTrue(finals <= owed + 1, "more answers than requests " + what);
+    if (finals < owed && !responses.isEmpty() && responses.get(responses.size() - 1).status != 101) {
+      Response last = responses.get(responses.size() - 1);
+      assertTrue(last.status >= 400 || last.close, "closed with requests unanswered, after a " + last.status + " "
+        + what);
+    }
+    assertFalse(owed > 0 && responses.isEmpty(), "closed without an answer " + what);
+  }
+
+  /** The requests Netty's own decoder reads completely from the stream (until one it cannot read). */
+  private static List<HttpRequest> completeRequests(byte[] stream) {
+    EmbeddedChannel channel = new EmbeddedChannel(new HttpRequestDecoder(256, 1024, 8192));
+    List<HttpRequest> complete = new ArrayList<>();
+    try {
+      channel.writeInbound(Unpooled.wrappedBuffer(stream));
+      channel.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+      HttpRequest head = null;
+      Object msg;
+      while ((msg = channel.readInbound()) != null) {
+        try {
+          if (((HttpObject) msg).decoderResult().isFailure()) {
+            break;
+          }
+          if (msg instanceof HttpRequest r) {
+            head = r;
+          }
+          if (msg instanceof LastHttpContent && head != null) {
+            complete.add(head);
+            head = null;
+          }
+        } finally {
+          ReferenceCountUtil.release(msg);
+        }
+      }
+    } finally {
+      channel.finishAndReleaseAll();
+    }
+    return complete;
+  }
+
+  /** Sends the stream in pieces, half-closes, and reads until the server closes; a hang fails the test. */
+  private static byte[] exchange(byte[] stream, int[] splits) throws IOException {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress("127.0.0.1", node.httpPort()), 5000);
+      socket.setTcpNoDelay(true);
+      socket.setSoTimeout(15_000);
+      OutputStream out = socket.getOutputStream();
+      int at = 0;
+      try {
+        for (int i = 0; at < stream.length; i++) {
+          int size = i < splits.length ? Math.min(splits[i], stream.length - at) : stream.length - at;
+          out.write(stream, at, size);
+          out.flush();
+          at += size;
+        }
+        socket.shutdownOutput();
+      } catch (IOException e) {
+        // the server closed after an answer that ends the connection; what it sent is read below
+      }
+      ByteArrayOutputStream answer = new ByteArrayOutputStream();
+      InputStream in = socket.getInputStream();
+      byte[] buf = new byte[8192];
+      try {
+        for (int n; (n = in.read(buf)) >= 0; ) {
+          answer.write(buf, 0, n);
+        }
+      } catch (java.net.SocketTimeoutException e) {
+        fail("no close within 15 s (a hang) after " + printable(stream) + "; got "
+          + new String(answer.toByteArray(), StandardCharsets.ISO_8859_1));
+      } catch (SocketException e) {
+        // a reset after the server closed with input unread: the answers before it stand
+      }
+      return answer.toByteArray();
+    }
+  }
+
+  record Response(int status, boolean close, byte[] body) {
+    @Override
+    public String toString() {
+      return status + (close ? " (close)" : "") + " " + new String(body, 0, Math.min(body.length, 200),
+        StandardCharsets.UTF_8);
+    }
+  }
+
+  /** The responses in the answer, framed as HTTP/1.1 says (HEAD and 1xx/204/304 without a body). */
+  private static List<Response> responses(byte[] a, List<HttpRequest> requests) {
+    List<Response> out = new ArrayList<>();
+    int at = 0;
+    int finals = 0;
+    while (at < a.length) {
+      int headEnd = indexOf(a, "\r\n\r\n", at);
+      if (headEnd < 0) {
+        throw new IllegalStateException("a response head without its end at " + at);
+      }
+      String[] lines = new String(a, at, headEnd - at, StandardCharsets.ISO_8859_1).split("\r\n");
+      int status = Integer.parseInt(lines[0].split(" ")[1]);
+      long length = -1;
+      boolean chunked = false;
+      boolean close = false;
+      for (int i = 1; i < lines.length; i++) {
+        String[] kv = lines[i].split(":", 2);
+        String name = kv[0].trim().toLowerCase(Locale.ROOT);
+        String value = kv[1].trim().toLowerCase(Locale.ROOT);
+        switch (name) {
+          case "content-length" -> length = Long.parseLong(value);
+          case "transfer-encoding" -> chunked = value.contains("chunked");
+          case "connection" -> close = value.contains("close");
+          default -> {
+          }
+        }
+      }
+      at = headEnd + 4;
+      boolean head = finals < requests.size() && requests.get(finals).method().name().equals("HEAD");
+      ByteArrayOutputStream body = new ByteArrayOutputStream();
+      if (status == 101) {
+        out.add(new Response(status, close, new byte[0]));
+        return out; // the connection speaks WebSocket from here on
+      }
+      if (status >= 200 && !head && status != 204 && status != 304) {
+        if (chunked) {
+          while (true) {
+            int lineEnd = indexOf(a, "\r\n", at);
+            int size = Integer.parseInt(new String(a, at, lineEnd - at, StandardCharsets.ISO_8859_1).split(";")[0]
+              .trim(), 16);
+            at = lineEnd + 2;
+            if (size == 0) {
+              at = indexOf(a, "\r\n", at) + 2; // no trailers from this server
+              break;
+            }
+            body.write(a, at, size);
+            at += size + 2;
+          }
+        } else if (length >= 0) {
+          body.write(a, at, (int) length);
+          at += (int) length;
+        } else {
+          body.write(a, at, a.length - at);
+          at = a.length;
+        }
+      }
+      if (status >= 200) {
+        finals++;
+      }
+      out.add(new Response(status, close, body.toByteArray()));
+    }
+    return out;
+  }
+
+  private static int indexOf(byte[] a, String what, int from) {
+    byte[] w = what.getBytes(StandardCharsets.ISO_8859_1);
+    outer:
+    for (int i = from; i <= a.length - w.length; i++) {
+      for (int j = 0; j < w.length; j++) {
+        if (a[i + j] != w[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
+  private static String printable(byte[] stream) {
+    String s = new String(stream, 0, Math.min(stream.length, 600), StandardCharsets.ISO_8859_1);
+    return "'" + s.replace("\r", "\\r").replace("\n", "\\n") + "'";
+  }
+}
