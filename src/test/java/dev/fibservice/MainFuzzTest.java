@@ -1,6 +1,7 @@
 package dev.fibservice;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
@@ -52,5 +53,8 @@ class MainFuzzTest {
       return;
     }
     SettingsFuzzTest.assertValid(settings);
+    // a role needs a cluster: alone, a front would answer 503 to every computation and a worker serve nobody
+    assertTrue(settings.getBoolean(Settings.CLUSTER_ENABLED) || "all".equals(settings.getString(Settings.CLUSTER_ROLE)),
+      "a role without --cluster");
   }
 }

@@ -75,8 +75,9 @@ public class SettingsFuzzTest {
         case STRING -> assertTrue(!settings.getString(key).isBlank() || "".equals(key.defaultValue()), key.name());
       }
     }
-    assertTrue(settings.getString(Settings.SOCKJS_PATH).matches("(/[A-Za-z0-9._-]+)+"));
-    assertTrue(settings.getInt(Settings.SOCKJS_REPLY_TIMEOUT_MS) > settings.getInt(Settings.FIB_TIMEOUT_MS));
+    assertTrue(settings.getString(Settings.SOCKJS_PATH).matches("(/[A-Za-z0-9._-]+)+"), "sockjs.path");
+    assertTrue(settings.getInt(Settings.SOCKJS_REPLY_TIMEOUT_MS) > settings.getInt(Settings.FIB_TIMEOUT_MS),
+      "sockjs.replyTimeoutMs above fib.timeoutMs");
     assertEquals(Settings.KEYS.size(), settings.describe().size());
   }
 
