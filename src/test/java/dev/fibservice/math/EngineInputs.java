@@ -8,6 +8,10 @@ import java.util.SplittableRandom;
  * What the engine's differential fuzz tests draw from a fuzzer's input: sizes spread log-uniformly, or within a few of
  * a threshold of the engine's code, and operands whose limbs come in the patterns carries get wrong (all maximal,
  * runs of zeros and maxima, single bits) as well as random ones.
+ *
+ * <p>The tests that use it allow one input 10 minutes, not the suite's 2: on a shared 2-core machine at a load of 30,
+ * one of the largest products with its BigInteger oracle took 158 s (Jazzer reported a timeout); on a quiet machine the
+ * same input takes seconds.
  */
 final class EngineInputs {
 

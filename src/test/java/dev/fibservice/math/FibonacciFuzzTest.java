@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import org.junit.jupiter.api.Timeout;
 import dev.fibservice.config.Settings;
 
 import java.math.BigInteger;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
 
@@ -28,6 +30,7 @@ class FibonacciFuzzTest {
   private static final int[] DOUBLING_THRESHOLDS = doublingThresholds();
 
   @FuzzTest
+  @Timeout(value = 10, unit = TimeUnit.MINUTES) // a large input on a loaded machine (EngineInputs)
   void fibMatchesReference(FuzzedDataProvider data) {
     Algorithm algorithm = data.pickValue(Algorithm.values());
     int n = switch (algorithm) {

@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import org.junit.jupiter.api.Timeout;
 
 import java.math.BigInteger;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
 /**
@@ -25,6 +27,7 @@ class RadixFuzzTest {
   private static final BigInteger TWO_64 = BigInteger.ONE.shiftLeft(64);
 
   @FuzzTest
+  @Timeout(value = 10, unit = TimeUnit.MINUTES) // a large input on a loaded machine (EngineInputs)
   void decimalMatchesToString(FuzzedDataProvider data) {
     checkDivision(data.consumeLong(), data.consumeLong());
     int words = EngineInputs.size(data, MAX_WORDS, THRESHOLDS);
