@@ -3,7 +3,7 @@ package dev.fibservice;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.code_intelligence.jazzer.junit.DictionaryEntries;
+import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.fibservice.config.ConfigException;
 import dev.fibservice.config.Settings;
@@ -24,10 +24,7 @@ import java.util.Map;
 class MainFuzzTest {
 
   @FuzzTest
-  @DictionaryEntries({"\n", "--conf", "--host", "--http-port", "--tcp-port", "--instances", "--heavy-workers",
-    "--worker-instances", "--transport", "--log-format", "--cluster", "--role", "--cluster-config", "--cluster-host",
-    "--cluster-public-host", "--bridge-port", "--ports-file", "--set", "-s", "=", "http.port=", "fib.timeoutMs=",
-    "auto", "worker", "http", "all", "epoll", "json", "0", "65535", "65536", "-1", "bench", "--help", "--version"})
+  @DictionaryFile(resourcePath = "MainFuzzTest.dict")
   void flags(byte[] input) {
     String[] args = input.length == 0 ? new String[0]
       : new String(input, StandardCharsets.UTF_8).split("\n", -1);

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import com.code_intelligence.jazzer.junit.DictionaryEntries;
+import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.fibservice.FibService;
 import dev.fibservice.FuzzInput;
@@ -61,11 +61,7 @@ class BridgeFuzzTest {
   }
 
   @FuzzTest
-  @DictionaryEntries({"\n", "{\"type\":\"send\",\"address\":\"fib.compute\",\"replyAddress\":\"r\",\"body\":{\"n\":30}}",
-    "{\"type\":\"ping\"}", "{\"type\":\"register\",\"address\":\"fib.stats\"}", "{\"type\":\"unregister\"",
-    "{\"type\":\"publish\",\"address\":\"fib.cancel\",\"body\":{\"id\":\"a\"}}", "\"headers\":{\"x-request-id\":\"a\"}",
-    "\"address\":\"jobs.status\"", "\"address\":\"jobs.submit\"", "\"address\":\"fib.worker.heavy\"", "!len=",
-    "\"algorithm\":\"recursive\"", "\"n\":", "\"body\":", "null", "[]", "\n#! split="})
+  @DictionaryFile(resourcePath = "BridgeFuzzTest.dict")
   void framesGetDocumentedAnswers(byte[] input) throws IOException {
     FuzzInput o = FuzzInput.of(input);
     ByteArrayOutputStream frames = new ByteArrayOutputStream();

@@ -3,7 +3,7 @@ package dev.fibservice.bridge;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.code_intelligence.jazzer.junit.DictionaryEntries;
+import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.fibservice.FibService;
 import dev.fibservice.FuzzNode;
@@ -57,11 +57,7 @@ class SockJsFuzzTest {
   }
 
   @FuzzTest
-  @DictionaryEntries({"\n", "{\"type\":\"send\",\"address\":\"fib.compute\",\"replyAddress\":\"r\",\"body\":{\"n\":30}}",
-    "{\"type\":\"ping\"}", "{\"type\":\"register\",\"address\":\"fib.stats\"}", "{\"type\":\"unregister\"",
-    "{\"type\":\"publish\",\"address\":\"fib.cancel\",\"body\":{\"id\":\"a\"}}", "\"headers\":{\"x-request-id\":\"a\"}",
-    "\"address\":\"jobs.status\"", "\"address\":\"jobs.submit\"", "\"address\":\"fib.worker.heavy\"",
-    "\"algorithm\":\"recursive\"", "\"n\":", "\"body\":", "null", "[]"})
+  @DictionaryFile(resourcePath = "SockJsFuzzTest.dict")
   void messagesGetDocumentedAnswers(byte[] input) throws Exception {
     List<String> frames = new CopyOnWriteArrayList<>();
     CompletableFuture<JsonObject> last = new CompletableFuture<>();

@@ -3,7 +3,7 @@ package dev.fibservice.compute;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.code_intelligence.jazzer.junit.DictionaryEntries;
+import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.fibservice.api.ServiceError;
 import dev.fibservice.math.Algorithm;
@@ -22,8 +22,7 @@ class FibRequestFuzzTest {
   private static final FibRequest.Limits LIMITS = new FibRequest.Limits(45, 200_000, 10_000_000);
 
   @FuzzTest
-  @DictionaryEntries({"\n", "doubling", "iterative", "recursive", "-", "+", "0", "45", "46", "200000", "10000000",
-    "10000001", "2147483648", "9223372036854775808"})
+  @DictionaryFile(resourcePath = "FibRequestFuzzTest.dict")
   void parse(byte[] input) {
     String text = new String(input, StandardCharsets.UTF_8);
     int nl = text.indexOf('\n');

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.code_intelligence.jazzer.junit.DictionaryEntries;
+import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 
 import java.io.IOException;
@@ -28,10 +28,7 @@ public class SettingsFuzzTest {
   private static final Path FILE = tempFile();
 
   @FuzzTest
-  @DictionaryEntries({"env FIB_", "set ", "\nfile\n", "{", "}", "\"http\":", "\"port\":", "\"fib\":", "\"maxN\":",
-    "\"recursive\":", "auto", "true", "false", "null", "=", "http.port", "fib.maxN.doubling", "sockjs.path",
-    "sockjs.replyTimeoutMs", "fib.timeoutMs", "instances", "workerInstances", "fib.heavyWorkers", "FIB_HTTP_PORT",
-    "FIB_WORKER_INSTANCES", "transport", "io_uring", "-1", "65536", "999999999999999999999", "\"\"", " "})
+  @DictionaryFile(resourcePath = "SettingsFuzzTest.dict")
   void fileEnvAndFlags(byte[] input) throws IOException {
     String text = new String(input, StandardCharsets.UTF_8);
     int fileAt = text.indexOf("\nfile\n");

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.code_intelligence.jazzer.junit.DictionaryEntries;
+import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.fibservice.api.ServiceError;
 import dev.fibservice.compute.FibRequest;
@@ -31,9 +31,7 @@ class BodiesFuzzTest {
   private static final FibRequest.Limits LIMITS = new FibRequest.Limits(45, 200_000, 10_000_000);
 
   @FuzzTest
-  @DictionaryEntries({"{", "}", "\"name\":", "\"age\":", "\"career\":", "\"picture\":", "\"/images/a.png\"",
-    "\"https://x/y\"", "\\ud800", "\\udc00", "\\u0000", "null", "true", "1e400", "-0", "36", "150", "151",
-    "12345678901234567890", "[", "]", ",", "\"\"", "\"Ada\""})
+  @DictionaryFile(resourcePath = "BodiesFuzzTest-peopleBody.dict")
   void peopleBody(byte[] input) {
     String pathName = input.length > 0 && input[0] == '/' ? "Ada" : null; // a PUT to /people/Ada
     JsonObject person = documented(() -> PeopleRoutes.validPerson(PeopleRoutes.body(
@@ -56,8 +54,7 @@ class BodiesFuzzTest {
   }
 
   @FuzzTest
-  @DictionaryEntries({"{", "}", "\"n\":", "\"algorithm\":", "\"doubling\"", "\"iterative\"", "\"recursive\"",
-    "null", "1e3", "-1", "45", "46", "200000", "10000000", "10000001", "99999999999999999999", "[", "]", "\"30\""})
+  @DictionaryFile(resourcePath = "BodiesFuzzTest-jobsBody.dict")
   void jobsBody(byte[] input) {
     FibRequest request = documented(() -> FibRequest.fromJson(JobRoutes.body(new String(input,
       StandardCharsets.UTF_8)), LIMITS));
@@ -71,8 +68,7 @@ class BodiesFuzzTest {
    * are refused before routing ({@link HttpRules#escapes}), the router percent-decodes the rest, then the route.
    */
   @FuzzTest
-  @DictionaryEntries({"%", "%C3%A9", "%FF", "%EF%BF%BD", "%ED%A0%80", "%%", "%2F", "%00", "%zz", "+", "%F0%9F%98%80",
-    "\u00c3\u00a9"})
+  @DictionaryFile(resourcePath = "BodiesFuzzTest-peoplePathName.dict")
   void peoplePathName(byte[] input) {
     String raw = new String(input, StandardCharsets.ISO_8859_1).replaceAll("[/?# \r\n]", "");
     String routed;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import com.code_intelligence.jazzer.junit.DictionaryEntries;
+import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.fibservice.FibService;
 import dev.fibservice.FuzzInput;
@@ -66,12 +66,7 @@ class HttpServerFuzzTest {
   }
 
   @FuzzTest
-  @DictionaryEntries({"GET ", "POST ", "PUT ", "DELETE ", "HEAD ", "OPTIONS ", " HTTP/1.1\r\n", " HTTP/1.0\r\n",
-    "Host: x\r\n", "\r\n", "/fib/", "/fib?n=", "&algorithm=", "recursive", "iterative", "/hello?repeat=", "/people",
-    "/people/", "/jobs", "/jobs/", "/result", "/eventbus/info", "/index.html", "?limit=", "&offset=", "%", "%C3%A9",
-    "%FF", "%zz", "%%", "Content-Type: application/json\r\n", "Content-Length: ", "Transfer-Encoding: chunked\r\n",
-    "Connection: close\r\n", "Expect: 100-continue\r\n", "Origin: http://evil\r\n", "Accept: text/plain\r\n",
-    "If-None-Match: ", "Range: bytes=", "{\"name\":\"Ada\",\"age\":36}", "{\"n\":30}", "\n#! split="})
+  @DictionaryFile(resourcePath = "HttpServerFuzzTest.dict")
   void requestsGetDocumentedAnswers(byte[] input) throws IOException {
     FuzzInput o = FuzzInput.of(input);
     List<HttpRequest> requests = completeRequests(o.stream);

@@ -23,7 +23,7 @@ class RadixFuzzTest {
   private static final int[] THRESHOLDS = IntStream.concat(
       IntStream.iterate(Radix.LEAF_WORDS, w -> w <= MAX_WORDS, w -> 2 * w).flatMap(w -> IntStream.of(w, 2 * w + 1)),
       IntStream.of(1, 2, 1024, 3827)).toArray();
-  private static final BigInteger E18_NORM = BigInteger.valueOf(Nat.E18_NORM);
+  private static final BigInteger E18_NORM = new BigInteger(Long.toUnsignedString(Nat.E18_NORM));
   private static final BigInteger TWO_64 = BigInteger.ONE.shiftLeft(64);
 
   @FuzzTest

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.code_intelligence.jazzer.junit.DictionaryEntries;
+import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.fibservice.FuzzInput;
 import io.netty.buffer.ByteBuf;
@@ -59,10 +59,7 @@ class HttpDecoderFuzzTest {
    * short inputs reach them).
    */
   @FuzzTest
-  @DictionaryEntries({"GET ", "POST ", "HEAD ", "PUT ", " HTTP/1.1", " HTTP/1.0", "\r\n", "Host: x", "Host: ",
-    "Content-Length: ", "Transfer-Encoding: ", "chunked", "gzip", "identity", "Connection: close",
-    "Connection: keep-alive", "Expect: 100-continue", "Upgrade: ", "0\r\n\r\n", ";ext=", "Trailer: ", "\n#!",
-    "half-close", " split=", " uri=", " headers=", " chunk="})
+  @DictionaryFile(resourcePath = "HttpDecoderFuzzTest.dict")
   void guardParsesLikeNettyOrRefuses(byte[] input) {
     FuzzInput o = FuzzInput.of(input);
     HttpServerOptions options = new HttpServerOptions()

@@ -3,7 +3,7 @@ package dev.fibservice.tcp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.code_intelligence.jazzer.junit.DictionaryEntries;
+import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.fibservice.FibService;
 import dev.fibservice.FuzzInput;
@@ -57,8 +57,7 @@ class LineSessionFuzzTest {
   }
 
   @FuzzTest
-  @DictionaryEntries({"\n", "\r\n", " ", "\t", "quit", "QUIT", "doubling", "iterative", "recursive", "-0", "+",
-    "5000", "5001", "20", "\n#! split=", ","})
+  @DictionaryFile(resourcePath = "LineSessionFuzzTest.dict")
   void linesGetTheirReplies(byte[] input) throws IOException {
     FuzzInput o = FuzzInput.of(input);
     byte[] stream = o.stream;
