@@ -1,5 +1,6 @@
 package dev.fibservice;
 
+import com.code_intelligence.jazzer.api.BugDetectors;
 import dev.fibservice.db.DbTestNodes;
 
 import java.util.HashMap;
@@ -26,6 +27,20 @@ public final class FuzzNode {
   public static final String INSTRUMENTED = "Jazzer instruments classes as event loops load them";
 
   private FuzzNode() {
+  }
+
+  /**
+   * Lets connections to loopback through Jazzer's SSRF detector, which refuses every connection while fuzzing: the
+   * tests connect to the node there, and the node to its database. Call it first thing in a fuzz test (the detector
+   * exists once Jazzer has started); where Jazzer runs without its hooks (the corpora in `make test`) there is none.
+   */
+  public static void allowLoopback() {
+    try {
+      BugDetectors.allowNetworkConnections((host, port) -> host.equals("localhost") || host.startsWith("127.")
+        || host.equals("::1") || host.equals("0:0:0:0:0:0:0:1"));
+    } catch (IllegalStateException e) {
+      // no detector to configure
+    }
   }
 
   public static FibService start(String database) throws Exception {

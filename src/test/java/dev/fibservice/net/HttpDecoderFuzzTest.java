@@ -104,6 +104,7 @@ class HttpDecoderFuzzTest {
    * Content-Length beside chunked shows as the plain decoder's mark, which the guard's request lacks.)
    */
   private static void assertUnambiguous(Request r) {
+    assertTrue(r.version.equals("HTTP/1.1") || r.version.equals("HTTP/1.0"), "a " + r.version + " request passed");
     if (r.version.equals("HTTP/1.1")) {
       assertTrue(r.has("host"), "an HTTP/1.1 request without Host passed: " + r);
     }
@@ -143,10 +144,14 @@ class HttpDecoderFuzzTest {
     assertInstanceOf(String.class, body.getValue("error"), body.encode());
     assertEquals(refusal.content().readableBytes(), refusal.headers().getInt(HttpHeaderNames.CONTENT_LENGTH));
     if (plainView != null && !plainView.failed) {
-      // only framing and Host are refused: the plain decoder saw a Transfer-Encoding (it may have dropped a
-      // Content-Length beside it), or the Host is missing or not host[:port]
-      String header = body.getJsonObject("detail").getString("header");
-      if ("Transfer-Encoding".equals(header)) {
+      // only the version, framing and Host are refused: the plain decoder saw a version other than 1.x, a
+      // Transfer-Encoding (it may have dropped a Content-Length beside it), or the Host is missing or not host[:port]
+      JsonObject detail = body.getJsonObject("detail");
+      String header = detail.getString("header");
+      if (detail.containsKey("version")) {
+        assertTrue(!plainView.version.equals("HTTP/1.1") && !plainView.version.equals("HTTP/1.0"),
+          "refused the version of an HTTP/1.x request: " + body);
+      } else if ("Transfer-Encoding".equals(header)) {
         assertTrue(plainView.has("transfer-encoding"), "refused a Transfer-Encoding the request lacks: " + body);
       } else {
         assertEquals("Host", header, body.encode());
