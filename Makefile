@@ -138,7 +138,7 @@ bench: $(JAR)
 	java $(BENCH_OPTS) -cp target/test-classes:target/classes:$$(cat $(BENCH_CP)) dev.fibservice.bench.BenchSuite $(ARGS)
 
 # Fuzzing (Jazzer): each @FuzzTest in turn, in a JVM of its own (Jazzer fuzzes one target per JVM), for SECONDS each;
-# TARGET=NttFuzzTest (or any part of a target's name) fuzzes the matching ones only. A crash is written into the
+# TARGET=NttFuzzTest (or any part of a target's name; several, space-separated) fuzzes the matching ones only. A crash is written into the
 # target's corpus, src/test/resources/<package>/<Class>Inputs/<method>/, where `make test` runs it from then on; the
 # inputs that found new coverage go to .cifuzz-corpus/ (git-ignored), the run's log to target/fuzz/.
 # `make test` runs every corpus once (regression mode) without fuzzing.
@@ -154,7 +154,7 @@ FUZZ_TARGETS := net/HttpDecoderFuzzTest\#guardParsesLikeNettyOrRefuses http/Http
 fuzz:
 	$(MVN) -q test-compile
 	@mkdir -p target/fuzz; for t in $(FUZZ_TARGETS); do \
-	  case "$$t" in *"$(TARGET)"*) ;; *) continue;; esac; \
+	  match=; for w in $(or $(TARGET),/); do case "$$t" in *"$$w"*) match=1;; esac; done; [ -n "$$match" ] || continue; \
 	  path=$${t%%\#*}; class=$${path##*/}; method=$${t##*\#}; method=$${method%%+*}; pkg=dev/fibservice/$${path%/*}; pkg=$${pkg%/.}; \
 	  mkdir -p src/test/resources/$$pkg/$${class}Inputs/$$method; \
 	  echo "fuzzing $$class#$$method for $(SECONDS) s (log: target/fuzz/$$class-$$method.log)"; \

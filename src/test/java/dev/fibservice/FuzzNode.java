@@ -8,7 +8,7 @@ import java.util.Map;
 
 /**
  * The node the wire fuzz tests talk to over loopback sockets: HTTP, TCP, the TCP bridge and SockJS on free ports, the
- * database on (the tests' shared MariaDB, a database of the test's own), small limits so that every valid request is
+ * database on where a test names one (the tests' shared MariaDB, a database of the test's own), small limits so that every valid request is
  * computed in microseconds and the fuzzer's inputs reach every limit, and short body and header timeouts so that an
  * unfinished request ends soon with its documented answer.
  */
@@ -43,6 +43,7 @@ public final class FuzzNode {
     }
   }
 
+  /** A node with a database of this name, or with the database off (null). */
   public static FibService start(String database) throws Exception {
     Map<String, Object> settings = new HashMap<>();
     settings.put("fib.warmup", "false");
@@ -57,6 +58,6 @@ public final class FuzzNode {
     settings.put("bridge.enabled", "true");
     settings.put("bridge.port", "0");
     settings.put("bridge.maxFrameBytes", "256");
-    return DbTestNodes.start(database, settings);
+    return database == null ? TestNodes.start(settings) : DbTestNodes.start(database, settings);
   }
 }

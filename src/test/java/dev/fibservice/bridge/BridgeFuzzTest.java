@@ -25,9 +25,11 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Fuzzes the TCP event-bus bridge of a real node over a loopback socket. The input is one frame per line, each sent
@@ -51,8 +53,9 @@ class BridgeFuzzTest {
   private static FibService node;
 
   @BeforeAll
+  @Timeout(value = 10, unit = TimeUnit.MINUTES) // Jazzer instrumenting all it loads, on a busy machine
   static void start() throws Exception {
-    node = FuzzNode.start("fuzz_bridge");
+    node = FuzzNode.start(null);
   }
 
   @AfterAll

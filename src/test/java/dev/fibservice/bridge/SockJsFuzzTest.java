@@ -24,6 +24,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Fuzzes the SockJS event-bus bridge of a real node through its raw WebSocket endpoint ({@code /eventbus/websocket}),
@@ -46,8 +47,9 @@ class SockJsFuzzTest {
   private static HttpClient client;
 
   @BeforeAll
+  @Timeout(value = 10, unit = TimeUnit.MINUTES) // Jazzer instrumenting all it loads, on a busy machine
   static void start() throws Exception {
-    node = FuzzNode.start("fuzz_sockjs");
+    node = FuzzNode.start(null);
     client = HttpClient.newHttpClient();
   }
 

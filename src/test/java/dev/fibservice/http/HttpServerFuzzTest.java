@@ -32,10 +32,12 @@ import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.Locale;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Fuzzes the whole HTTP server of a real node (the database on) over a loopback socket: the request guard, Vert.x's
@@ -56,6 +58,7 @@ class HttpServerFuzzTest {
   private static FibService node;
 
   @BeforeAll
+  @Timeout(value = 10, unit = TimeUnit.MINUTES) // Jazzer instrumenting all it loads, on a busy machine
   static void start() throws Exception {
     node = FuzzNode.start("fuzz_http");
   }

@@ -24,8 +24,10 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Fuzzes the TCP line protocol on a real node over a loopback socket: the input is what the client sends, written in
@@ -44,8 +46,9 @@ class LineSessionFuzzTest {
   private static FibRequest.Limits limits;
 
   @BeforeAll
+  @Timeout(value = 10, unit = TimeUnit.MINUTES) // Jazzer instrumenting all it loads, on a busy machine
   static void start() throws Exception {
-    node = FuzzNode.start("fuzz_tcp");
+    node = FuzzNode.start(null);
     Settings settings = node.node().settings();
     maxLine = settings.getInt(Settings.TCP_MAX_LINE);
     limits = FibRequest.Limits.from(settings);
