@@ -3,6 +3,15 @@ package dev.fibservice;
 import com.code_intelligence.jazzer.api.BugDetectors;
 import dev.fibservice.db.DbTestNodes;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -59,5 +68,46 @@ public final class FuzzNode {
     settings.put("bridge.port", "0");
     settings.put("bridge.maxFrameBytes", "256");
     return database == null ? TestNodes.start(settings) : DbTestNodes.start(database, settings);
+  }
+
+  /**
+   * What a client that sends {@code stream} to 127.0.0.1:{@code port} in pieces of the sizes {@code splits} says (the
+   * rest at once), then half-closes, gets back until the server closes. A server that stops reading (it ended the
+   * session) or resets the connection after its last answer ends the sending or the reading, keeping what came; one
+   * that does not close within 15 s fails the test: a hang.
+   */
+  public static byte[] exchange(int port, byte[] stream, int[] splits) throws IOException {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+      socket.setTcpNoDelay(true);
+      socket.setSoTimeout(15_000);
+      OutputStream out = socket.getOutputStream();
+      try {
+        int at = 0;
+        for (int i = 0; at < stream.length; i++) {
+          int size = i < splits.length ? Math.min(splits[i], stream.length - at) : stream.length - at;
+          out.write(stream, at, size);
+          out.flush();
+          at += size;
+        }
+        socket.shutdownOutput();
+      } catch (IOException e) {
+        // the server closed after an answer that ends the connection; what it sent is read below
+      }
+      ByteArrayOutputStream answer = new ByteArrayOutputStream();
+      InputStream in = socket.getInputStream();
+      byte[] buf = new byte[8192];
+      try {
+        for (int n; (n = in.read(buf)) >= 0; ) {
+          answer.write(buf, 0, n);
+        }
+      } catch (SocketTimeoutException e) {
+        throw new AssertionError("no close within 15 s (a hang); " + answer.size() + " bytes came: "
+          + answer.toString(StandardCharsets.ISO_8859_1));
+      } catch (SocketException e) {
+        // a reset after the server closed with input unread: the answers before it stand
+      }
+      return answer.toByteArray();
+    }
   }
 }

@@ -2,7 +2,6 @@ package dev.fibservice.bridge;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
@@ -15,12 +14,6 @@ import io.vertx.core.json.JsonObject;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -84,7 +77,7 @@ class BridgeFuzzTest {
       frames.writeBytes(bytes);
       sent++;
     }
-    byte[] answer = exchange(frames.toByteArray(), o.splits());
+    byte[] answer = FuzzNode.exchange(node.bridgePort(), frames.toByteArray(), o.splits());
     List<JsonObject> replies = frames(answer);
     String what = "to " + text.replace("\n", "\\n") + ": " + replies;
     assertTrue(replies.size() <= sent + 1, "more answers than frames " + what); // +1: a fib.stats push
@@ -122,37 +115,4 @@ class BridgeFuzzTest {
     return out;
   }
 
-  private static byte[] exchange(byte[] stream, int[] splits) throws IOException {
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress("127.0.0.1", node.bridgePort()), 5000);
-      socket.setTcpNoDelay(true);
-      socket.setSoTimeout(15_000);
-      OutputStream out = socket.getOutputStream();
-      int at = 0;
-      try {
-        for (int i = 0; at < stream.length; i++) {
-          int size = i < splits.length ? Math.min(splits[i], stream.length - at) : stream.length - at;
-          out.write(stream, at, size);
-          out.flush();
-          at += size;
-        }
-        socket.shutdownOutput();
-      } catch (IOException e) {
-        // the bridge closed after an error frame; what it sent is read below
-      }
-      ByteArrayOutputStream answer = new ByteArrayOutputStream();
-      InputStream in = socket.getInputStream();
-      byte[] buf = new byte[8192];
-      try {
-        for (int n; (n = in.read(buf)) >= 0; ) {
-          answer.write(buf, 0, n);
-        }
-      } catch (SocketTimeoutException e) {
-        fail("no close within 15 s (a hang); got " + answer.size() + " bytes");
-      } catch (SocketException e) {
-        // reset after the bridge closed with input unread
-      }
-      return answer.toByteArray();
-    }
-  }
 }

@@ -2,7 +2,6 @@ package dev.fibservice.http;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
@@ -24,11 +23,6 @@ import io.vertx.core.json.JsonObject;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -74,7 +68,7 @@ class HttpServerFuzzTest {
     FuzzNode.allowLoopback();
     FuzzInput o = FuzzInput.of(input);
     List<HttpRequest> requests = completeRequests(o.stream);
-    byte[] answer = exchange(o.stream, o.splits());
+    byte[] answer = FuzzNode.exchange(node.httpPort(), o.stream, o.splits());
     List<Response> responses;
     try {
       responses = responses(answer, requests);
@@ -141,42 +135,6 @@ class HttpServerFuzzTest {
       channel.finishAndReleaseAll();
     }
     return complete;
-  }
-
-  /** Sends the stream in pieces, half-closes, and reads until the server closes; a hang fails the test. */
-  private static byte[] exchange(byte[] stream, int[] splits) throws IOException {
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress("127.0.0.1", node.httpPort()), 5000);
-      socket.setTcpNoDelay(true);
-      socket.setSoTimeout(15_000);
-      OutputStream out = socket.getOutputStream();
-      int at = 0;
-      try {
-        for (int i = 0; at < stream.length; i++) {
-          int size = i < splits.length ? Math.min(splits[i], stream.length - at) : stream.length - at;
-          out.write(stream, at, size);
-          out.flush();
-          at += size;
-        }
-        socket.shutdownOutput();
-      } catch (IOException e) {
-        // the server closed after an answer that ends the connection; what it sent is read below
-      }
-      ByteArrayOutputStream answer = new ByteArrayOutputStream();
-      InputStream in = socket.getInputStream();
-      byte[] buf = new byte[8192];
-      try {
-        for (int n; (n = in.read(buf)) >= 0; ) {
-          answer.write(buf, 0, n);
-        }
-      } catch (java.net.SocketTimeoutException e) {
-        fail("no close within 15 s (a hang) after " + printable(stream) + "; got "
-          + new String(answer.toByteArray(), StandardCharsets.ISO_8859_1));
-      } catch (SocketException e) {
-        // a reset after the server closed with input unread: the answers before it stand
-      }
-      return answer.toByteArray();
-    }
   }
 
   record Response(int status, boolean close, byte[] body) {

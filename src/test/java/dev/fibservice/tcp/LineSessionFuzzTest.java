@@ -14,13 +14,8 @@ import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
 import dev.fibservice.math.Algorithm;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.math.BigInteger;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,7 +63,7 @@ class LineSessionFuzzTest {
     int[] splits = o.splits();
 
     List<String> expected = model(stream);
-    String replies = exchange(stream, splits);
+    String replies = new String(FuzzNode.exchange(node.tcpPort(), stream, splits), StandardCharsets.UTF_8);
     assertTrue(replies.isEmpty() || replies.endsWith("\n"), "every reply ends with a newline: " + replies);
     List<String> got = replies.isEmpty() ? List.of()
       : List.of(replies.substring(0, replies.length() - 1).split("\n", -1));
@@ -76,43 +71,6 @@ class LineSessionFuzzTest {
     List<String> kinds = got.stream().map(r -> r.startsWith("[Error] ") && !r.equals(tooLong()) && r.length() > 8
       ? "[Error]" : r).toList();
     assertEquals(expected, kinds, () -> "replies to '" + new String(stream, StandardCharsets.ISO_8859_1) + "': " + got);
-  }
-
-  /** Writes the stream in pieces, half-closes, and reads until the server closes (a hang fails the test). */
-  private static String exchange(byte[] stream, int[] splits) throws IOException {
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress("127.0.0.1", node.tcpPort()), 5000);
-      socket.setTcpNoDelay(true);
-      socket.setSoTimeout(10_000);
-      OutputStream out = socket.getOutputStream();
-      int at = 0;
-      for (int i = 0; at < stream.length; i++) {
-        int size = i < splits.length ? Math.min(splits[i], stream.length - at) : stream.length - at;
-        try {
-          out.write(stream, at, size);
-          out.flush();
-        } catch (IOException e) {
-          break; // the server ended the session (a line too long, quit) and reset what came after
-        }
-        at += size;
-      }
-      try {
-        socket.shutdownOutput();
-      } catch (IOException ignored) {
-        // closed by the server already
-      }
-      ByteArrayOutputStream replies = new ByteArrayOutputStream();
-      InputStream in = socket.getInputStream();
-      byte[] buf = new byte[4096];
-      try {
-        for (int n; (n = in.read(buf)) >= 0; ) {
-          replies.write(buf, 0, n);
-        }
-      } catch (java.net.SocketException e) {
-        // a reset after the last reply (the server closed with unread input): what was read stands
-      }
-      return replies.toString(StandardCharsets.UTF_8);
-    }
   }
 
   /** The replies the protocol owes for this stream, followed by a half-close. */
