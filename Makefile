@@ -138,10 +138,11 @@ bench: $(JAR)
 	java $(BENCH_OPTS) -cp target/test-classes:target/classes:$$(cat $(BENCH_CP)) dev.fibservice.bench.BenchSuite $(ARGS)
 
 # Fuzzing (Jazzer): each @FuzzTest in turn, in a JVM of its own (Jazzer fuzzes one target per JVM), for SECONDS each;
-# TARGET=NttFuzzTest (or any part of a target's name; several, space-separated) fuzzes the matching ones only. A crash is written into the
-# target's corpus, src/test/resources/<package>/<Class>Inputs/<method>/, where `make test` runs it from then on; the
-# inputs that found new coverage go to .cifuzz-corpus/ (git-ignored), the run's log to target/fuzz/.
-# `make test` runs every corpus once (regression mode) without fuzzing.
+# TARGET=NttFuzzTest (any part of a target's name; several, space-separated) fuzzes the matching ones only. A crash is
+# written into the target's corpus, src/test/resources/<package>/<Class>Inputs/<method>/, where `make test` runs it from
+# then on; the inputs that found new coverage go to .cifuzz-corpus/ (git-ignored), the run's log to target/fuzz/.
+# `make test` runs every corpus once (regression mode) without fuzzing. The SSRF detector allows every connection until
+# a test configures it (the wire tests' node connects to its database before the first input).
 SECONDS ?= 60
 TARGET ?=
 FUZZ_TARGETS := net/HttpDecoderFuzzTest\#guardParsesLikeNettyOrRefuses http/HttpServerFuzzTest\#requestsGetDocumentedAnswers \
