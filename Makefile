@@ -142,7 +142,8 @@ bench: $(JAR)
 # written into the target's corpus, src/test/resources/<package>/<Class>Inputs/<method>/, where `make test` runs it from
 # then on; the inputs that found new coverage go to .cifuzz-corpus/ (git-ignored), the run's log to target/fuzz/.
 # `make test` runs every corpus once (regression mode) without fuzzing. The SSRF detector allows every connection until
-# a test configures it (the wire tests' node connects to its database before the first input).
+# a test configures it (the wire tests' node connects to its database before the first input). JUnit's timeouts are off:
+# they would count the whole fuzzing run as one test (Jazzer still takes them as the limit of one input).
 SECONDS ?= 60
 TARGET ?=
 FUZZ_TARGETS := net/HttpDecoderFuzzTest\#guardParsesLikeNettyOrRefuses http/HttpServerFuzzTest\#requestsGetDocumentedAnswers \
@@ -160,6 +161,7 @@ fuzz:
 	  mkdir -p src/test/resources/$$pkg/$${class}Inputs/$$method; \
 	  echo "fuzzing $$class#$$method for $(SECONDS) s (log: target/fuzz/$$class-$$method.log)"; \
 	  JAZZER_FUZZ=1 JAZZER_SSRF_PERMISSIVE_UNTIL_CONFIGURED=1 $(MVN) -q surefire:test -Dtest="$${t##*/}" -Djazzer.max_duration=$(SECONDS)s \
+	    -Djunit.jupiter.execution.timeout.mode=disabled \
 	    -Djazzer.internal.arg.0=fuzz -Djazzer.internal.arg.1=-report_slow_units=1000000 -Djazzer.internal.arg.2=-len_control=0 \
 	    > target/fuzz/$$class-$$method.log 2>&1; status=$$?; \
 	  grep -E '^#[0-9]+.*(cov|ft):' target/fuzz/$$class-$$method.log | tail -1; grep -E '^Done [0-9]+ runs' target/fuzz/$$class-$$method.log; \
