@@ -64,7 +64,8 @@ class SockJsFuzzTest {
     FuzzNode.allowLoopback();
     List<String> frames = new CopyOnWriteArrayList<>();
     CompletableFuture<JsonObject> last = new CompletableFuture<>();
-    WebSocket ws = client.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
+    // generous bounds (hang guards): under Jazzer, on a busy machine, a first handshake took over 5 s
+    WebSocket ws = client.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(30))
       .buildAsync(URI.create("ws://127.0.0.1:" + node.httpPort() + "/eventbus/websocket"), new WebSocket.Listener() {
         private final java.io.ByteArrayOutputStream message = new java.io.ByteArrayOutputStream();
 
@@ -105,7 +106,7 @@ class SockJsFuzzTest {
           last.completeExceptionally(new AssertionError("the bridge closed the socket: " + status + " " + reason));
           return null;
         }
-      }).get(10, TimeUnit.SECONDS);
+      }).get(30, TimeUnit.SECONDS);
     String text = new String(input, StandardCharsets.UTF_8);
     try {
       for (String message : text.split("\n")) {
