@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Calls fib-service's `fib.compute` through its TCP event-bus bridge and prints F(n).
 
-Standard library only. Start the service with the bridge on, e.g.
-    java -jar target/fib-service.jar --bridge-port 7000
+Standard library only. Start the service with the bridge on (it is off by default), from the project's directory:
+    make run ARGS="--bridge-port 7000"
 then
-    python3 examples/python/fib_client.py 50            # prints 12586269025
-    python3 examples/python/fib_client.py --json 30 iterative
+    python3 examples/python/fib_client.py --port 7000 50            # prints 12586269025
+    python3 examples/python/fib_client.py --port 7000 --json 30 iterative
+(examples/python/README.md; ExamplesIT runs its commands.)
 
 Frames are a 4-byte big-endian length, then that many bytes of UTF-8 JSON (the vertx-tcp-eventbus-bridge
 protocol). Exit codes: 0 answered, 1 the service answered with an error, 2 could not talk to the bridge.

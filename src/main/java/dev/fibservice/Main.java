@@ -25,7 +25,7 @@ import java.util.concurrent.CountDownLatch;
 
 /** The command line: {@code java -jar fib-service.jar [options]} starts the service. */
 @Command(name = "fib-service", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-  subcommands = BenchCommand.class,
+  subcommands = {BenchCommand.class, DbCommand.class},
   sortOptions = false, usageHelpAutoWidth = true,
   description = "Fibonacci over HTTP, TCP and the event bus, without ever blocking an event loop.",
   footer = {"", "Precedence: flag > environment (FIB_*) > config file > built-in default.",

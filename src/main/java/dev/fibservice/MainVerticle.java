@@ -8,6 +8,7 @@ import dev.fibservice.bridge.StatsFeed;
 import dev.fibservice.cluster.Role;
 import dev.fibservice.compute.ComputeGateway;
 import dev.fibservice.compute.FibonacciVerticle;
+import dev.fibservice.compute.Results;
 import dev.fibservice.compute.Warmup;
 import dev.fibservice.config.Settings;
 import dev.fibservice.http.BigResponseWarmup;
@@ -51,6 +52,7 @@ public final class MainVerticle extends VerticleBase {
   private volatile int bridgePort = -1;
   private volatile int opsPort = -1;
   private String gatewayId;
+  private String jobRunnerId;
   /** The fib.stats pushes of the bridges, when one runs here. */
   private StatsFeed feed;
   /** The SockJS event-bus bridge, when it runs here. */
@@ -110,9 +112,10 @@ public final class MainVerticle extends VerticleBase {
       .compose(v -> workers(Addresses.WORKER_LIGHT, "light", workers.light()))
       .compose(v -> workers(Addresses.WORKER_JOBS, "jobs", workers.jobs()))
       .compose(v -> workers.jobs() == 0 ? Future.succeededFuture()
-        : vertx.deployVerticle(new JobRunner(settings, node.name(), node.metrics(), node.database())))
+        : vertx.deployVerticle(new JobRunner(settings, node.name(), node.metrics(), node.database()))
+          .onSuccess(id -> jobRunnerId = id))
       .compose(v -> vertx.deployVerticle(() -> new ComputeGateway(settings, node.metrics(), node.admission(),
-        node.cluster()), new DeploymentOptions().setInstances(settings.getInt(Settings.INSTANCES))))
+        node.cluster(), node.results()), new DeploymentOptions().setInstances(settings.getInt(Settings.INSTANCES))))
       .map(id -> {
         gatewayId = id;
         return null;
@@ -155,7 +158,7 @@ public final class MainVerticle extends VerticleBase {
 
   /**
    * Waits for the warm-ups this node started, at most {@code fib.warmupWaitMs}: what comes after the start (its ready
-   * line) then finds the engine and the big-response path compiled. Never fails.
+   * line, readiness's warmup check) then finds the engine and the big-response path compiled. Never fails.
    */
   private Future<Void> warm(Settings settings) {
     List<Future<?>> warmups = new ArrayList<>();
@@ -170,6 +173,7 @@ public final class MainVerticle extends VerticleBase {
       if (!waited) {
         log.info("ready before the warm-up's end: it goes on in the background (fib.warmupWaitMs = {} ms)", waitMs);
       }
+      node.readiness().warmed(waited);
     }).mapEmpty();
   }
 
@@ -251,8 +255,10 @@ public final class MainVerticle extends VerticleBase {
       .setWorkerPoolSize(count);
     // the light lane keeps the normal priority: it is the one small requests wait on
     int nice = "light".equals(lane) ? 0 : node.settings().getInt(Settings.FIB_HEAVY_NICE);
+    // the heavy lane fills the node's result cache; the jobs keep their results in the database
+    Results results = "heavy".equals(lane) ? node.results() : Results.off();
     return vertx.deployVerticle(() -> new FibonacciVerticle(address, node.name() + "/" + lane + "-"
-      + index.incrementAndGet(), node.metrics(), node.stats(), nice), options).mapEmpty();
+      + index.incrementAndGet(), node.metrics(), node.stats(), nice, results), options).mapEmpty();
   }
 
   /**
@@ -294,17 +300,26 @@ public final class MainVerticle extends VerticleBase {
     return Future.join(undeploys).mapEmpty();
   }
 
+  /** First thing on a stop: the job runner stops and gives the jobs it runs back at once, for another runner. */
+  public Future<Void> stopJobs() {
+    String id = jobRunnerId;
+    jobRunnerId = null;
+    return undeploy(id);
+  }
+
   /**
    * After the front ends: the gateways stop taking requests (cluster-wide) and finish the ones they
    * have, so a worker member leaves without failing a request.
    */
   public Future<Void> drainCompute() {
-    if (gatewayId == null) {
-      return Future.succeededFuture();
-    }
     String id = gatewayId;
     gatewayId = null;
-    return vertx.undeploy(id);
+    return undeploy(id);
+  }
+
+  /** Undeploys a deployment of this node, if there is one (null: none, or undeployed already). */
+  private Future<Void> undeploy(String id) {
+    return id == null ? Future.succeededFuture() : vertx.undeploy(id);
   }
 
   public int bridgePort() {

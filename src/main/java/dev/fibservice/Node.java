@@ -1,7 +1,9 @@
 package dev.fibservice;
 
+import dev.fibservice.api.Version;
 import dev.fibservice.cluster.ClusterView;
 import dev.fibservice.compute.Admission;
+import dev.fibservice.compute.Results;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
 import dev.fibservice.http.HttpCounters;
@@ -20,25 +22,35 @@ import java.util.function.Function;
 
 /**
  * What one node shares, built once at start: its settings and facts, the services its verticles are handed
- * (metrics, live counters, drain, admission, database, cluster view) and the node-wide connection counters of its
- * servers. Each verticle gets the parts it needs through its constructor.
+ * (metrics, live counters, drain, readiness, admission, database, cluster view, result cache) and the node-wide
+ * connection counters of its servers. Each verticle gets the parts it needs through its constructor.
  *
  * @param cluster this member's view of the cluster, or null when the node runs alone
+ * @param results the result cache and the computations identical requests share, of the fronts and the gateways
  */
 public record Node(Settings settings, String name, String version, String transport, Metrics metrics, NodeStats stats,
-                   Drain drain, Admission admission, Database database, ClusterView cluster, HttpCounters http,
-                   ConnectionLimit tcpConnections, ConnectionLimit bridgeConnections, ConnectionLimit opsConnections) {
+                   Drain drain, Readiness readiness, Admission admission, Database database, ClusterView cluster,
+                   HttpCounters http, ConnectionLimit tcpConnections, ConnectionLimit bridgeConnections,
+                   ConnectionLimit opsConnections, Results results) {
 
   /** A node's shared parts, with fresh counters sized by the settings. */
-  static Node create(Settings settings, String transport, Metrics metrics, Admission admission, Database database,
-                     ClusterView cluster) {
+  static Node create(Vertx vertx, Settings settings, String transport, Metrics metrics, Admission admission,
+                     Database database, ClusterView cluster) {
+    Drain drain = new Drain();
     return new Node(settings, settings.getString(Settings.NODE_NAME), currentVersion(), transport, metrics,
-      new NodeStats(), new Drain(), admission, database, cluster,
+      new NodeStats(), drain, Readiness.create(vertx, settings, drain, database, cluster), admission, database, cluster,
       new HttpCounters(settings.getInt(Settings.HTTP_MAX_CONNECTIONS)),
       new ConnectionLimit(settings.getInt(Settings.TCP_MAX_CONNECTIONS)),
       new ConnectionLimit(settings.getInt(Settings.BRIDGE_MAX_CONNECTIONS)),
       // the ops port's own count, at HTTP's cap: probes get in while HTTP is full
-      new ConnectionLimit(settings.getInt(Settings.HTTP_MAX_CONNECTIONS)));
+      new ConnectionLimit(settings.getInt(Settings.HTTP_MAX_CONNECTIONS)),
+      results(settings, metrics));
+  }
+
+  private static Results results(Settings settings, Metrics metrics) {
+    Results results = Results.from(settings);
+    results.register(metrics.registry());
+    return results;
   }
 
   /**
@@ -47,8 +59,8 @@ public record Node(Settings settings, String name, String version, String transp
    * @param eventBus the SockJS event-bus bridge's routes for one HTTP instance, or null when it is off
    */
   HttpNode forHttp(Function<Vertx, Router> eventBus) {
-    return new HttpNode(settings, name, this::info, this::live, metrics, stats, drain, admission, database, cluster,
-      http, eventBus);
+    return new HttpNode(settings, name, this::info, this::live, metrics, stats, drain, readiness.checks(), admission,
+      database, cluster, http, eventBus, results);
   }
 
   /**
@@ -69,9 +81,9 @@ public record Node(Settings settings, String name, String version, String transp
     return live;
   }
 
+  /** This build's release (the pom's version): what /info, --version and the member attribute fib.version say. */
   public static String currentVersion() {
-    String version = Node.class.getPackage().getImplementationVersion();
-    return version != null ? version : "dev";
+    return Version.current();
   }
 
   /** The Vert.x version, from the resource vertx-core ships for that purpose. */

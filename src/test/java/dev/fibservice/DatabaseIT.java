@@ -11,12 +11,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
+import java.util.jar.JarFile;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The real jar with its embedded MariaDB: jobs survive a restart; the jar alone runs with the DB off. */
+/**
+ * The real jar with its embedded MariaDB: jobs survive a restart; the jar and target/lib/ copied anywhere are all it
+ * needs; the jar alone runs with the DB off.
+ */
 class DatabaseIT {
 
   private final HttpClient http = HttpClient.newHttpClient();
@@ -93,6 +100,49 @@ class DatabaseIT {
       assertEquals(200, get(second.httpPort(), "/people/Han%20Meimei").statusCode());
       second.terminate();
       assertEquals(0, second.awaitExit(60));
+    }
+  }
+
+  /**
+   * "One fat jar" is the jar plus lib/ beside it: its manifest's Class-Path names exactly the jars of target/lib/, and
+   * the two copied to a directory of their own (nothing else: no conf/, no checkout) start the embedded MariaDB there.
+   */
+  @Test
+  void theJarAndItsLibDirectoryAreAllItNeeds() throws Exception {
+    Path lib = Path.of("target", "lib");
+    List<String> classPath;
+    try (JarFile jar = new JarFile(ServiceProcess.jar().toFile())) {
+      classPath = List.of(jar.getManifest().getMainAttributes().getValue("Class-Path").split(" "));
+    }
+    List<String> shipped;
+    try (Stream<Path> jars = Files.list(lib)) {
+      shipped = jars.map(j -> "lib/" + j.getFileName()).toList();
+    }
+    assertEquals(new TreeSet<>(shipped), new TreeSet<>(classPath), "the manifest's Class-Path is target/lib/");
+
+    Path dir = Files.createTempDirectory("fib-jar-and-lib");
+    Path jar = Files.copy(ServiceProcess.jar(), dir.resolve("fib-service.jar"));
+    Files.createDirectories(dir.resolve("lib"));
+    for (String entry : classPath) {
+      Files.copy(lib.resolve(Path.of(entry).getFileName()), dir.resolve(entry));
+    }
+    Path data = Path.of("target", "it-data-" + System.nanoTime(), "mariadb").toAbsolutePath();
+    // started in that directory (env -C), as on a host that has these two and nothing of the project
+    try (ServiceProcess node = ServiceProcess.launch(List.of("env", "-C", dir.toString()), jar,
+      Path.of("target", "it-logs", "jar-and-lib-" + System.nanoTime() + ".log").toAbsolutePath(), List.of("-Xmx512m"),
+      Map.of(), List.of("--http-port", "0", "--tcp-port", "0", "--set", "mysql.port=0", "--set", "mysql.dataDir=" + data))
+      .awaitReady()) {
+      awaitDb(node.httpPort());
+      assertTrue(node.log().contains("embedded MariaDB started on"), node.log());
+      node.terminate();
+      assertEquals(0, node.awaitExit(60));
+    } finally {
+      // 180 MB of jars in the temporary directory
+      try (Stream<Path> files = Files.walk(dir)) {
+        for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      }
     }
   }
 

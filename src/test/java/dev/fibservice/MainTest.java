@@ -50,6 +50,13 @@ class MainTest {
   }
 
   @Test
+  void aResultCacheLargerThanTheJvmMayHoldOffTheHeapIsRefused() {
+    assertEquals(2, run("--set", "fib.cacheBytes=1099511627776", "--set", "mysql.host=off"));
+    assertTrue(err.toString().contains("fib.cacheBytes: 1099511627776 is more than half of what this JVM may hold off"
+      + " the heap"), err.toString());
+  }
+
+  @Test
   void unknownFlagAndUnknownKeyAreRefused() {
     assertEquals(2, run("--no-such-flag"));
     assertTrue(err.toString().contains("--no-such-flag"), err.toString());

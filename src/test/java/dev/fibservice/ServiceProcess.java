@@ -49,7 +49,8 @@ public final class ServiceProcess implements AutoCloseable {
 
   /**
    * Starts the jar with these JVM options and arguments, its output in {@code log} and its ports file beside it; no
-   * {@code FIB_*} variable of the caller's environment leaks in, only those of {@code env}.
+   * {@code FIB_*} variable of the caller's environment leaks in, only those of {@code env}. It reads
+   * {@link TestConf#CONFIG} unless the arguments name a {@code --conf} of their own.
    */
   public static ServiceProcess launch(Path jar, Path log, List<String> jvmOptions, Map<String, String> env,
                                       List<String> args) throws IOException {
@@ -69,7 +70,8 @@ public final class ServiceProcess implements AutoCloseable {
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmOptions);
     command.addAll(List.of("-jar", jar.toString(), "--ports-file", portsFile.toString()));
-    command.addAll(args);
+    // the tests' own configuration, never the checkout's conf/ (a user may tune it)
+    command.addAll(TestConf.withConf(args));
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("FIB_"));
     pb.environment().putAll(env);
@@ -130,6 +132,11 @@ public final class ServiceProcess implements AutoCloseable {
   /** The event-bus bridge port, or -1 when the node runs no bridge. */
   public int bridgePort() {
     return ports.getInteger("bridge", -1);
+  }
+
+  /** The port of the operations endpoints (ops.enabled), or -1. */
+  public int opsPort() {
+    return ports.getInteger("ops", -1);
   }
 
   /** The node's name (what replies show in "worker" before the slash). */

@@ -7,7 +7,6 @@ import java.io.BufferedReader;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -65,9 +64,7 @@ class StartIT {
   @Test
   void aClusterMemberNamesItsClusterPortsToo() throws Exception {
     int hazelcast;
-    try (ServerSocket probe = new ServerSocket(0)) {
-      hazelcast = probe.getLocalPort();
-    }
+    hazelcast = FreePorts.outsideEphemeralRange();
     try (ServiceProcess member = ServiceProcess.start("ports-cluster", Map.of(), "--cluster", "--role", "worker",
       "--set", "cluster.name=start-it-" + System.nanoTime(), "--set", "cluster.hazelcastPort=" + hazelcast,
       "--set", "cluster.members=127.0.0.1:" + hazelcast, "--set", "mysql.host=off").awaitReady()) {
@@ -97,6 +94,38 @@ class StartIT {
       assertEquals(2, new JsonObject(get(node.httpPort(), "/info").body()).getJsonObject("workers").getInteger("heavy"));
       assertTrue(node.log().contains("config key workerInstances (from environment FIB_WORKER_INSTANCES) is the old"
         + " name of fib.heavyWorkers"), node.log());
+    }
+  }
+
+  /**
+   * A rollback: this jar started beside a configuration file written for a later release. The later release's keys
+   * (they say which release added them) are ignored with a warning naming them; a key with an earlier release that
+   * does not exist is a typo, exit 2.
+   */
+  @Test
+  void aConfigurationOfALaterReleaseStartsThisOneWithAWarning() throws Exception {
+    java.nio.file.Path conf = Files.createTempFile("later-release", ".json");
+    try {
+      Files.writeString(conf, "{\"mysql\":{\"host\":\"off\"},\"fib\":{\"prefetchBytes@99.0.0\":67108864},"
+        + "\"tracing@99.0.0\":{\"enabled\":true}}");
+      try (ServiceProcess node = ServiceProcess.start("later-release", Map.of(), "--conf", conf.toString(),
+        "--http-port", "0", "--tcp-port", "0", "--set", "http.compression@99.0.0=true").awaitReady()) {
+        assertEquals(200, get(node.httpPort(), "/hello").statusCode());
+        String log = node.log();
+        for (String key : new String[] {"fib.prefetchBytes (from " + conf, "tracing.enabled (from " + conf,
+          "http.compression (from command line"}) {
+          assertEquals(1, log.lines().filter(l -> l.contains("WARN") && l.contains("config key " + key + ") comes with"
+            + " release 99.0.0, later than this one (0.") && l.endsWith("): ignored")).count(), log);
+        }
+      }
+      try (ServiceProcess typo = ServiceProcess.start("earlier-typo", Map.of(), "--conf", conf.toString(),
+        "--set", "fib.timeotMs@0.1.0=5000")) {
+        assertEquals(2, typo.awaitExit(30));
+        assertTrue(typo.log().strip().startsWith("fib-service: unknown config key 'fib.timeotMs' (from command line);"
+          + " it says it came with release 0.1.0, which is not later than this one"), typo.log());
+      }
+    } finally {
+      Files.deleteIfExists(conf);
     }
   }
 

@@ -1,6 +1,5 @@
 package dev.fibservice;
 
-import dev.fibservice.config.Settings;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -8,7 +7,7 @@ import io.vertx.ext.web.client.WebClientOptions;
 import java.util.HashMap;
 import java.util.Map;
 
-/** Starts real nodes for tests: built-in defaults, free ports, and the given overrides. */
+/** Starts real nodes for tests: the tests' configuration ({@link TestConf}), free ports, and the given overrides. */
 public final class TestNodes {
 
   private TestNodes() {
@@ -22,7 +21,7 @@ public final class TestNodes {
     // no database unless a test asks for one (see DbTestNodes)
     all.put("mysql.host", "off");
     all.putAll(overrides);
-    return FibService.start(Settings.defaults().with(all)).await();
+    return FibService.start(TestConf.settings().with(all)).await();
   }
 
   /** A web client on its own Vert.x instance, aimed at the node's HTTP port. */

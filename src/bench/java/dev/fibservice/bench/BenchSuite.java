@@ -41,7 +41,9 @@ public final class BenchSuite {
 
   /** Scenario ids, in run order; {@code make bench ARGS="hello tcp"} runs a subset. */
   static final List<String> SCENARIOS = List.of("hello", "conn", "big", "fib", "tcp", "db", "instances", "metrics",
-    "isolation", "bigfib", "cluster");
+    "isolation", "bigfib", "coalesce", "zipf", "cluster");
+  /** Scenarios that start the nodes and peers they need themselves: run alone, they need neither main nor nginx. */
+  static final Set<String> SELF_CONTAINED = Set.of("coalesce", "zipf", "cluster");
 
   static final int C = 100;
 
@@ -108,8 +110,7 @@ public final class BenchSuite {
 
   void run(Set<String> scenarios) throws Exception {
     report.machine(cores, wrk);
-    // the cluster scenario starts members of its own: run alone, it needs neither the main node nor nginx
-    if (scenarios.stream().anyMatch(s -> !"cluster".equals(s))) {
+    if (scenarios.stream().anyMatch(s -> !SELF_CONTAINED.contains(s))) {
       startPeers();
       warmUp();
     }
@@ -131,6 +132,8 @@ public final class BenchSuite {
           case "metrics" -> metrics();
           case "isolation" -> isolation();
           case "bigfib" -> bigFib();
+          case "coalesce" -> cache(CacheScenario::coalesce);
+          case "zipf" -> cache(CacheScenario::zipf);
           case "cluster" -> cluster();
           default -> throw new IllegalStateException(s);
         }
@@ -540,6 +543,17 @@ public final class BenchSuite {
           SuiteReport.median(engine), gmp == null ? Double.NaN : SuiteReport.median(gmpMs));
       }
     }
+  }
+
+  /** A scenario of the result cache and the shared computations, on nodes of its own, stopped after it. */
+  void cache(CacheRun run) throws Exception {
+    try (CacheScenario scenario = new CacheScenario(this)) {
+      run.run(scenario);
+    }
+  }
+
+  interface CacheRun {
+    void run(CacheScenario scenario) throws Exception;
   }
 
   /** The cluster: worker members of a fixed size added behind one front, then fronts sharing the load. */

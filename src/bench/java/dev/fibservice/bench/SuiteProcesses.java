@@ -229,23 +229,7 @@ final class SuiteProcesses {
       }
       int port = freePort();
       String d = dir.toAbsolutePath().toString();
-      String conf = String.join("\n",
-        "daemon off;",
-        "worker_processes " + workers + ";",
-        "pid " + d + "/nginx.pid;",
-        "error_log " + d + "/error.log warn;",
-        "events { worker_connections 8192; }",
-        "http {",
-        "  access_log off;",
-        "  sendfile on;",
-        "  tcp_nopush on;",
-        // the service never closes a keep-alive connection on its own; nginx's default does after 1000 requests
-        "  keepalive_requests 100000000;",
-        "  client_body_temp_path " + d + "/tmp/body;",
-        "  proxy_temp_path " + d + "/tmp/proxy;",
-        "  fastcgi_temp_path " + d + "/tmp/fastcgi;",
-        "  uwsgi_temp_path " + d + "/tmp/uwsgi;",
-        "  scgi_temp_path " + d + "/tmp/scgi;",
+      String conf = String.join("\n", prelude(d, workers),
         "  map $arg_repeat $hello_file { default /hello.html; 10000 /hello-10000.html; }",
         "  server {",
         "    listen 127.0.0.1:" + port + " reuseport backlog=4096;",
@@ -262,6 +246,74 @@ final class SuiteProcesses {
         "  }",
         "}",
         "");
+      return launch(dir, conf, port, version);
+    }
+
+    /**
+     * nginx as the standard answer to repeated heavy requests: a caching reverse proxy ({@code proxy_cache} on disk,
+     * {@code proxy_cache_lock} so that concurrent misses of one URL make one upstream request) in front of the service
+     * at {@code upstreamPort}, over kept-alive upstream connections. It keeps what the service's Cache-Control allows
+     * (a year) and one variant per Accept (the service's Vary).
+     */
+    static Nginx cachingProxy(Path dir, int upstreamPort, int workers) throws IOException, InterruptedException {
+      String version = version();
+      if (version == null) {
+        return null;
+      }
+      Path cache = Files.createDirectories(dir.resolve("cache"));
+      Files.createDirectories(dir.resolve("tmp"));
+      // when the suite runs as root, the workers run as nobody: they write the cache and the proxy's buffers
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+      for (Path p : List.of(cache, dir.resolve("tmp"))) {
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxrwxrwx"));
+      }
+      int port = freePort();
+      String d = dir.toAbsolutePath().toString();
+      String conf = String.join("\n", prelude(d, workers),
+        "  proxy_cache_path " + d + "/cache levels=1:2 keys_zone=fib:16m max_size=1g inactive=1h use_temp_path=off;",
+        "  upstream fib { server 127.0.0.1:" + upstreamPort + "; keepalive 64; }",
+        "  server {",
+        "    listen 127.0.0.1:" + port + " reuseport backlog=4096;",
+        "    location / {",
+        "      proxy_pass http://fib;",
+        "      proxy_http_version 1.1;",
+        "      proxy_set_header Connection \"\";",
+        "      proxy_cache fib;",
+        "      proxy_cache_lock on;",
+        "      proxy_cache_lock_age 60s;",
+        "      proxy_cache_lock_timeout 60s;",
+        "      proxy_read_timeout 60s;",
+        "    }",
+        "  }",
+        "}",
+        "");
+      return launch(dir, conf, port, version);
+    }
+
+    /** The configuration both kinds share, up to the inside of {@code http { }}: one process tree in {@code d}. */
+    private static String prelude(String d, int workers) {
+      return String.join("\n",
+        "daemon off;",
+        "worker_processes " + workers + ";",
+        "pid " + d + "/nginx.pid;",
+        "error_log " + d + "/error.log warn;",
+        "events { worker_connections 8192; }",
+        "http {",
+        "  access_log off;",
+        "  sendfile on;",
+        "  tcp_nopush on;",
+        // the service never closes a keep-alive connection on its own; nginx's default does after 1000 requests
+        "  keepalive_requests 100000000;",
+        "  client_body_temp_path " + d + "/tmp/body;",
+        "  proxy_temp_path " + d + "/tmp/proxy;",
+        "  fastcgi_temp_path " + d + "/tmp/fastcgi;",
+        "  uwsgi_temp_path " + d + "/tmp/uwsgi;",
+        "  scgi_temp_path " + d + "/tmp/scgi;");
+    }
+
+    private static Nginx launch(Path dir, String conf, int port, String version)
+      throws IOException, InterruptedException {
+      String d = dir.toAbsolutePath().toString();
       Path confFile = dir.resolve("nginx.conf");
       Files.writeString(confFile, conf);
       Process p = new ProcessBuilder("nginx", "-p", d, "-c", confFile.toAbsolutePath().toString(), "-e", d + "/error.log")
@@ -462,12 +514,18 @@ final class SuiteProcesses {
     }
 
     Sample run(Load load, Duration duration) throws IOException, InterruptedException {
+      return run(load, duration, List.of());
+    }
+
+    /** A run with more of wrk's options ({@code -s script.lua}, {@code -H header}) before the URL. */
+    Sample run(Load load, Duration duration, List<String> options) throws IOException, InterruptedException {
       List<String> cmd = new ArrayList<>(List.of("wrk", "-t", Integer.toString(Math.min(threads, load.concurrency())),
         "-c", Integer.toString(load.concurrency()), "-d", duration.toSeconds() + "s", "--latency", "--timeout", "10s"));
       if (!load.keepAlive()) {
         // wrk opens a new connection after the server closes one: the per-connection ("ab without -k") mode
         cmd.addAll(List.of("-H", "Connection: close"));
       }
+      cmd.addAll(options);
       cmd.add(load.url());
       String out = exec(duration.plusSeconds(30), cmd.toArray(String[]::new));
       if (out == null) {

@@ -82,6 +82,10 @@ final class SuiteReport {
   private final List<BigFibRow> bigFib = new ArrayList<>();
   private final Map<Integer, Double> bigFibCold = new LinkedHashMap<>();
   private final List<String> notes = new ArrayList<>();
+  /** Targets and sections a scenario writes itself (the cache scenarios): {what, measured, status}, {title, body}. */
+  private final List<String[]> ownTargets = new ArrayList<>();
+  private final List<String[]> sections = new ArrayList<>();
+  private final JsonObject sectionsJson = new JsonObject();
   private final List<String> machine = new ArrayList<>();
   private final String loadBefore = loadAverage();
   private final String started = BenchSuite.now();
@@ -153,6 +157,31 @@ final class SuiteReport {
   void note(String note) {
     notes.add(note);
     System.out.println("   note: " + note);
+  }
+
+  /** A target a scenario judges itself. */
+  void target(String what, String measured, boolean met) {
+    ownTargets.add(new String[] {what, measured, met ? "**met**" : "**not met**"});
+  }
+
+  /** A section of its own (markdown after "All scenarios"), and its raw numbers in the JSON under {@code key}. */
+  void section(String title, String markdown, String key, Object raw) {
+    sections.add(new String[] {title, markdown});
+    sectionsJson.put(key, raw);
+  }
+
+  /** The ratio of two req/s rows measured with wrk, as the targets table shows it (for a scenario's own target). */
+  String[] versusWrk(String what, String id, String server, String peer, double min) {
+    Row a = row(id, server, "wrk");
+    Row b = row(id, peer, "wrk");
+    double r = rps(a) / rps(b);
+    return new String[] {what, Double.isNaN(r) ? "n/a (not run)" : x(r) + " (wrk: " + num(rps(a)) + " vs " + num(rps(b))
+      + " req/s, p99 " + ms(a.p99()) + " vs " + ms(b.p99()) + " ms)", status(r, min, true)};
+  }
+
+  /** Adds a row made by {@link #versusWrk} to the targets. */
+  void target(String[] row) {
+    ownTargets.add(row);
   }
 
   void add(String id, String label, String server, String generator, Sample s) {
@@ -238,6 +267,7 @@ final class SuiteReport {
     t.add(versus("220 KB page keep-alive, c=100: ≥ 0.95× nginx serving the file", "3a", "nginx files", 0.95));
     t.add(isolation("Isolation `/fib/10`: loaded p99 ≤ 2× idle p99", "5a"));
     t.add(isolation("Isolation TCP `1\\n`: loaded p99 ≤ 2× idle p99", "5b"));
+    t.addAll(ownTargets);
     return t;
   }
 
@@ -270,7 +300,9 @@ final class SuiteReport {
 
   Path write(Duration took) throws IOException {
     Files.createDirectories(outDir);
-    String date = BenchSuite.today();
+    // bench.tag names a run of some scenarios apart from the day's full run: <date>-<tag>.md
+    String tag = System.getProperty("bench.tag", "");
+    String date = BenchSuite.today() + (tag.isEmpty() ? "" : "-" + tag);
     Path md = outDir.resolve(date + ".md");
     String rpsPng = date + "-throughput.png";
     String p99Png = date + "-p99.png";
@@ -337,6 +369,10 @@ final class SuiteReport {
         .append(" | ").append(r.errors()).append(" | ").append(each).append(" |\n");
     }
     sb.append("\n");
+
+    for (String[] section : sections) {
+      sb.append("## ").append(section[0]).append("\n\n").append(section[1]).append("\n");
+    }
 
     if (!bigFib.isEmpty()) {
       sb.append("## 9. Exact big Fibonacci (compute + all decimal digits)\n\n");
@@ -489,7 +525,7 @@ final class SuiteReport {
     }
     return new JsonObject().put("started", started).put("seconds", took.toSeconds()).put("machine",
       new JsonArray(new ArrayList<>(machine))).put("service", serviceInfo).put("rows", arr).put("bigFib", big)
-      .put("notes", new JsonArray(new ArrayList<>(notes)));
+      .put("sections", sectionsJson).put("notes", new JsonArray(new ArrayList<>(notes)));
   }
 
   // ---- formatting --------------------------------------------------------------------------------------------------

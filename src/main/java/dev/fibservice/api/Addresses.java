@@ -47,6 +47,15 @@ public final class Addresses {
   public static final String MEMBER_LEAVING = "fib.cluster.leaving";
 
   /**
+   * Cluster-internal, request/reply, from 0.2.0: {"member":"id"} -> {"member":"front id"}: the same news as
+   * {@link #MEMBER_LEAVING}, sent to each front on its own address, whose reply says it has seen it (it sends that
+   * member nothing new); a front of 0.1.0 has no such address (NO_HANDLERS) and hears the publish alone.
+   */
+  public static String leavingOn(String frontId) {
+    return MEMBER_LEAVING + "." + frontId;
+  }
+
+  /**
    * Cluster-internal, request/reply, no body -> {"member":"id"}: every member answers on its own address. A
    * front sends requests to a member only after it answered this over the event bus, which with TLS on
    * proves that it holds a certificate from the cluster's CA.

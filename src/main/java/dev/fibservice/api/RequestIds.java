@@ -6,7 +6,7 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * The ids of requests, in one format: the service makes 16 lowercase hex digits (64 random bits: unique across a
  * cluster's work in flight for all practical purposes, and no secret); a client may name its request itself
- * ({@code X-Request-Id}), for the logs.
+ * ({@code X-Request-Id}), for the logs. A request id never cancels anything: that takes a {@link CancelIds} id.
  */
 public final class RequestIds {
 

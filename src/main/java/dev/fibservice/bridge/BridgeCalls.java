@@ -5,6 +5,8 @@ import dev.fibservice.api.ServiceError;
 import dev.fibservice.compute.ComputeClient;
 import dev.fibservice.compute.FibRequest;
 import dev.fibservice.config.Settings;
+import dev.fibservice.ops.Traces;
+import io.opentelemetry.api.trace.Span;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -68,5 +70,36 @@ final class BridgeCalls {
     String type = cause instanceof ReplyException re ? re.failureType().name() : "RECIPIENT_FAILURE";
     return new JsonObject().put("type", "err").put("address", replyAddress).put("sourceAddress", address)
       .put("failureCode", error.status()).put("failureType", type).put("message", error.getMessage());
+  }
+
+  /**
+   * The span of a client's send: a trace of its own, or the client's when its headers carry a {@code traceparent}.
+   * Null when the node does not trace.
+   */
+  static Span span(String address, Object headers) {
+    if (!Traces.active()) {
+      return null;
+    }
+    Span span = Traces.startRequest("bridge " + address, headers instanceof JsonObject h ? h : null);
+    if (span != null) {
+      span.setAttribute("messaging.destination.name", address);
+    }
+    return span;
+  }
+
+  /**
+   * A reply frame, success or failure, that names the send's trace in its {@code headers} ({@code traceparent}),
+   * as event-bus replies carry headers; the span ends with it.
+   */
+  static JsonObject traced(JsonObject reply, Span span) {
+    if (span != null) {
+      reply.put("headers", new JsonObject().put(Traces.TRACEPARENT, Traces.traceparent(span)));
+      if ("err".equals(reply.getString("type"))) {
+        Traces.fail(span, reply.getString("message"));
+      } else {
+        span.end();
+      }
+    }
+    return reply;
   }
 }

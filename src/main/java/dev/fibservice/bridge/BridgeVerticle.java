@@ -8,7 +8,10 @@ import dev.fibservice.config.Settings;
 import dev.fibservice.net.ConnectionLimit;
 import dev.fibservice.net.ServerVerticle;
 import dev.fibservice.net.Session;
+import dev.fibservice.ops.Traces;
 import dev.fibservice.stats.NodeStats;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Scope;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -177,9 +180,13 @@ public final class BridgeVerticle extends ServerVerticle {
       if (!computation) {
         jobCalls++;
       }
-      String requestId = clientId != null ? clientId : cancelId != null ? cancelId : RequestIds.next();
+      // the logs name the request by the client's id or a fresh one, never by the cancel id
+      String requestId = clientId != null ? clientId : RequestIds.next();
+      Span span = BridgeCalls.span(address, msg.getValue("headers"));
+      Scope scope = Traces.enter(span);
       calls.send(address, msg.getValue("body"), requestId, cancelId).onComplete(ar -> {
         if (isClosed()) {
+          Traces.end(span);
           return;
         }
         if (computation) {
@@ -188,13 +195,14 @@ public final class BridgeVerticle extends ServerVerticle {
           jobCalls--;
         }
         if (ar.succeeded()) {
-          write(Frames.frame(new JsonObject().put("type", "message").put("address", replyAddress).put("send", true)
-            .put("body", ar.result())));
+          write(Frames.frame(BridgeCalls.traced(new JsonObject().put("type", "message").put("address", replyAddress)
+            .put("send", true).put("body", ar.result()), span)));
         } else {
-          write(Frames.frame(BridgeCalls.failure(address, replyAddress, ar.cause())));
+          write(Frames.frame(BridgeCalls.traced(BridgeCalls.failure(address, replyAddress, ar.cause()), span)));
         }
         changed();
       });
+      Traces.exit(scope);
     }
 
     /** {@code fib.stats}: this node's counters pushed once a second, until unregistered or closed. */

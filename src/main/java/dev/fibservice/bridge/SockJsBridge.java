@@ -10,7 +10,10 @@ import dev.fibservice.config.Settings;
 import dev.fibservice.net.ConnectionLimit;
 import dev.fibservice.net.Origins;
 import dev.fibservice.net.PendingWork;
+import dev.fibservice.ops.Traces;
 import dev.fibservice.stats.NodeStats;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Scope;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
@@ -334,17 +337,20 @@ public final class SockJsBridge {
       if (!computation) {
         jobCalls++;
       }
-      String requestId = clientId != null ? clientId : cancelId != null ? cancelId : RequestIds.next();
+      // the logs name the request by the client's id or a fresh one, never by the cancel id
+      String requestId = clientId != null ? clientId : RequestIds.next();
       boolean[] answered = new boolean[1];
+      Span span = BridgeCalls.span(address, msg.getValue("headers"));
       long timer = vertx.setTimer(replyTimeoutMs, t -> {
         answered[0] = true;
         ended(cancelId);
         if (cancelId != null) {
           PendingWork.cancel(vertx, cancelId);
         }
-        fail(address, replyAddress, new ServiceError(ServiceError.TIMEOUT, address + " did not answer within "
-          + replyTimeoutMs + " ms (sockjs.replyTimeoutMs)", null));
+        write(BridgeCalls.traced(BridgeCalls.failure(address, replyAddress, new ServiceError(ServiceError.TIMEOUT,
+          address + " did not answer within " + replyTimeoutMs + " ms (sockjs.replyTimeoutMs)", null)), span));
       });
+      Scope scope = Traces.enter(span);
       calls.send(address, msg.getValue("body"), requestId, cancelId).onComplete(ar -> {
         if (answered[0]) {
           return;
@@ -352,11 +358,13 @@ public final class SockJsBridge {
         vertx.cancelTimer(timer);
         ended(cancelId);
         if (ar.succeeded()) {
-          write(new JsonObject().put("type", "rec").put("address", replyAddress).put("body", ar.result()));
+          write(BridgeCalls.traced(new JsonObject().put("type", "rec").put("address", replyAddress)
+            .put("body", ar.result()), span));
         } else {
-          fail(address, replyAddress, ar.cause());
+          write(BridgeCalls.traced(BridgeCalls.failure(address, replyAddress, ar.cause()), span));
         }
       });
+      Traces.exit(scope);
     }
 
     private void ended(String cancelId) {

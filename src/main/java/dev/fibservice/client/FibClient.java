@@ -8,14 +8,17 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.tracing.TracingPolicy;
 
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -28,10 +31,11 @@ import java.util.concurrent.TimeUnit;
  *   <li>its member leaves the cluster, or is suspected (it stopped answering: see {@link Members}) while another
  *       member is alive, whatever the size of the computation;</li>
  *   <li>the member has no gateway registered (NO_HANDLERS: starting or leaving) or cannot be reached;</li>
- *   <li>a <em>light</em> computation got no answer within {@link FibClientOptions#attemptTimeoutMs()}.</li>
+ *   <li>a <em>light</em> computation got no answer within {@link FibClientOptions#attemptTimeoutMs()};</li>
+ *   <li>a member that announced its leave answered 503: it handed the computation back.</li>
  * </ul>
  * The attempt given up is cancelled on its member ({@code fib.cancel}, delivered when the member answers again) and
- * its late reply is ignored. An answer from a gateway, a failure included (400, 503 busy, 504, 499), is final.
+ * its late reply is ignored. Any other answer from a gateway, a failure included (400, 503 busy, 504, 499), is final.
  *
  * <p>Each attempt carries its own cancel id ({@code <cancel id>#<attempt>}); {@link #cancel} and a {@code fib.cancel}
  * published in this JVM with the caller's cancel id reach whichever attempt runs. One client per event loop: it
@@ -43,6 +47,7 @@ public final class FibClient {
   private final Context context;
   private final Members members;
   private final FibClientOptions options;
+  private final CallTracer tracer;
   /** Calls in flight by the caller's cancel id. */
   private final Map<String, Call> calls = new HashMap<>();
   /** Attempts waiting on each member, so that a member's loss retries exactly its attempts. */
@@ -55,6 +60,9 @@ public final class FibClient {
    * that a cluster losing one member after another still ends the call.
    */
   private static final int MAX_LOSSES_PER_CALL = 3;
+  private static final SecureRandom CANCEL_IDS = new SecureRandom();
+  /** What a leaving member answers for what it hands back (its gateways' 503). */
+  private static final int HANDED_BACK_CODE = 503;
   private final Runnable stopListening;
   private final MessageConsumer<Object> cancels;
 
@@ -63,18 +71,25 @@ public final class FibClient {
     final String requestId;
     final String cancelId;
     final boolean light;
+    /** What picks its member ({@link Members#pick(Set, Object)}), or null for the least loaded. */
+    final Object affinity;
     final Promise<JsonObject> promise = Promise.promise();
     final Set<String> tried = new HashSet<>();
+    /** The tracer's handle of the call, or null. */
+    Object trace;
+    /** The context the call came from (a request's own, on this client's event loop): where its replies go. */
+    ContextInternal origin;
     int retriesLeft;
     int lossesLeft = MAX_LOSSES_PER_CALL;
     int attempts;
     Attempt current;
 
-    Call(JsonObject body, String requestId, String cancelId, boolean light, int retries) {
+    Call(JsonObject body, String requestId, String cancelId, boolean light, Object affinity, int retries) {
       this.body = body;
       this.requestId = requestId;
       this.cancelId = cancelId;
       this.light = light;
+      this.affinity = affinity;
       this.retriesLeft = retries;
     }
   }
@@ -87,6 +102,8 @@ public final class FibClient {
     final long timeoutMs;
     final long sentAt = System.nanoTime();
     boolean over;
+    /** The tracer's handle of the attempt, or null. */
+    Object trace;
 
     Attempt(Call call, String member, String cancelId, boolean shortTimeout, long timeoutMs) {
       this.call = call;
@@ -106,11 +123,12 @@ public final class FibClient {
     }
   }
 
-  private FibClient(Vertx vertx, Members members) {
+  private FibClient(Vertx vertx, Members members, CallTracer tracer) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.members = members;
     this.options = members.options();
+    this.tracer = tracer;
     this.stopListening = members.onLost((member, reason) -> context.runOnContext(v -> lost(member, reason)));
     // the caller's own fib.cancel, published in this JVM, is passed on to the attempt that runs now
     this.cancels = vertx.eventBus().localConsumer(Protocol.FIB_CANCEL, m -> {
@@ -122,7 +140,12 @@ public final class FibClient {
 
   /** A client for the event loop of the calling verticle (or a new context when called outside Vert.x). */
   public static FibClient create(Vertx vertx, Members members) {
-    return new FibClient(vertx, members);
+    return new FibClient(vertx, members, CallTracer.NONE);
+  }
+
+  /** The same, telling {@code tracer} about each call and attempt. */
+  public static FibClient create(Vertx vertx, Members members, CallTracer tracer) {
+    return new FibClient(vertx, members, tracer);
   }
 
   /** Stops listening; calls in flight still complete. */
@@ -146,16 +169,43 @@ public final class FibClient {
    * @param light     microseconds of work: an attempt gets {@link FibClientOptions#attemptTimeoutMs()} at most
    */
   public Future<JsonObject> compute(JsonObject request, String requestId, String cancelId, boolean light) {
-    if (Vertx.currentContext() != context) {
+    return compute(request, requestId, cancelId, light, null);
+  }
+
+  /**
+   * The same, on the member {@code affinity} chooses among the live ones while it is not too loaded (rendezvous
+   * hashing, see {@link Members#pick(Set, Object)}): the same key goes to the same member, so that what the member
+   * keeps of one computation (its result cache) serves the next. Null: the least loaded member, as above.
+   */
+  public Future<JsonObject> compute(JsonObject request, String requestId, String cancelId, boolean light,
+                                    Object affinity) {
+    return compute(request, requestId, cancelId, light, affinity, tracer.callStarted(request, light));
+  }
+
+  private Future<JsonObject> compute(JsonObject request, String requestId, String cancelId, boolean light,
+                                     Object affinity, Object trace) {
+    // a request's own (duplicated) context on this client's event loop is as good as the client's: no hop, and the
+    // replies come back on the request's context
+    if (!((ContextInternal) context).nettyEventLoop().inEventLoop()) {
       Promise<JsonObject> result = Promise.promise();
-      context.runOnContext(v -> compute(request, requestId, cancelId, light).onComplete(result));
+      context.runOnContext(v -> compute(request, requestId, cancelId, light, affinity, trace).onComplete(result));
       return result.future();
     }
-    Call call = new Call(request, requestId, cancelId != null ? cancelId : newId(), light, options.retries());
+    Call call = new Call(request, requestId, cancelId != null ? cancelId : newId(), light, affinity, options.retries());
+    call.trace = trace;
+    call.origin = ContextInternal.current();
     if (calls.putIfAbsent(call.cancelId, call) != null) {
+      if (trace != null) {
+        tracer.callEnded(trace, new IllegalArgumentException("cancel id in use"));
+      }
       return Future.failedFuture(new IllegalArgumentException("cancel id " + call.cancelId + " is already in use"));
     }
-    call.promise.future().onComplete(ar -> calls.remove(call.cancelId, call));
+    call.promise.future().onComplete(ar -> {
+      calls.remove(call.cancelId, call);
+      if (call.trace != null) {
+        tracer.callEnded(call.trace, ar.cause());
+      }
+    });
     attempt(call, null);
     return call.promise.future();
   }
@@ -172,14 +222,19 @@ public final class FibClient {
     }
   }
 
-  /** A fresh cancel id: 128 random bits. */
+  /**
+   * A fresh cancel id: 128 bits from a {@link SecureRandom}, as 32 lowercase hex digits (whoever knows it can cancel
+   * the call), the format of the service's own ({@code api.CancelIds}, which this library cannot use: it ships alone).
+   * Used only for calls made without an id of the caller's, so the one shared generator is no bottleneck.
+   */
   public static String newId() {
-    ThreadLocalRandom random = ThreadLocalRandom.current();
-    return Long.toHexString(random.nextLong() | Long.MIN_VALUE) + Long.toHexString(random.nextLong() | Long.MIN_VALUE);
+    byte[] bits = new byte[16];
+    CANCEL_IDS.nextBytes(bits);
+    return HexFormat.of().formatHex(bits);
   }
 
   private void attempt(Call call, RetryReason retryOf) {
-    String member = members.pick(call.tried);
+    String member = members.pick(call.tried, call.affinity);
     if (member == null) {
       call.promise.tryFail(members.unavailable());
       return;
@@ -192,6 +247,9 @@ public final class FibClient {
     boolean shortTimeout = call.light && call.retriesLeft > 0;
     long timeoutMs = shortTimeout ? options.attemptTimeoutMs() : options.requestTimeoutMs();
     Attempt attempt = new Attempt(call, member, call.cancelId + "#" + (++call.attempts), shortTimeout, timeoutMs);
+    if (call.trace != null) {
+      attempt.trace = tracer.attemptStarted(call.trace, member, members.nameOf(member), call.attempts, retryOf);
+    }
     call.current = attempt;
     call.tried.add(member);
     byMember.computeIfAbsent(member, k -> new HashSet<>()).add(attempt);
@@ -201,6 +259,11 @@ public final class FibClient {
       .addHeader(Protocol.CANCEL_ID_HEADER, attempt.cancelId);
     if (call.requestId != null) {
       delivery.addHeader(Protocol.REQUEST_ID_HEADER, call.requestId);
+    }
+    if (attempt.trace != null) {
+      // the attempt is the event-bus hop's span: Vert.x's own would hang under whatever span is current here
+      delivery.setTracingPolicy(TracingPolicy.IGNORE);
+      tracer.inject(attempt.trace, delivery::addHeader);
     }
     vertx.eventBus().<JsonObject>request(Protocol.computeOn(member), call.body, delivery).onComplete(ar -> {
       if (ar.succeeded() || (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE)) {
@@ -212,10 +275,12 @@ public final class FibClient {
         return; // given up already (its member was lost): a late reply is ignored
       }
       if (ar.succeeded()) {
+        traceEnd(attempt, null, null);
         call.promise.complete(ar.result().body());
         return;
       }
       RetryReason reason = retryReason(ar.cause(), attempt);
+      traceEnd(attempt, ar.cause(), reason);
       if (reason == null) {
         call.promise.fail(ar.cause());
         return;
@@ -229,7 +294,7 @@ public final class FibClient {
     });
   }
 
-  private static RetryReason retryReason(Throwable failure, Attempt attempt) {
+  private RetryReason retryReason(Throwable failure, Attempt attempt) {
     if (failure instanceof ReplyException re) {
       if (attempt.discarded(re)) {
         return RetryReason.NO_HANDLERS;
@@ -237,6 +302,9 @@ public final class FibClient {
       return switch (re.failureType()) {
         case NO_HANDLERS -> RetryReason.NO_HANDLERS;
         case TIMEOUT -> attempt.shortTimeout ? RetryReason.ATTEMPT_TIMEOUT : null;
+        // a leaving member's 503 says nothing about the computation: it is given back, not failed
+        case RECIPIENT_FAILURE -> re.failureCode() == HANDED_BACK_CODE
+          && members.state(attempt.member) == MemberState.LEAVING ? RetryReason.HANDED_BACK : null;
         default -> null;
       };
     }
@@ -265,6 +333,7 @@ public final class FibClient {
       case NO_HANDLERS -> "the worker member had no gateway registered";
       case UNREACHABLE -> "the worker member could not be reached";
       case ATTEMPT_TIMEOUT -> "the worker member did not answer in time";
+      case HANDED_BACK -> "the worker member left and handed it back";
     };
   }
 
@@ -283,10 +352,12 @@ public final class FibClient {
         continue;
       }
       end(attempt);
+      traceEnd(attempt, null, reason);
       if (reason == RetryReason.SUSPECTED) {
         publishCancel(attempt); // delivered if it comes back; the computation it started then stops
       }
-      retry(call, reason, null);
+      // sent from the call's own context, as the first attempt was: its reply, and the caller's callbacks, run there
+      call.origin.dispatch(v -> retry(call, reason, null));
     }
   }
 
@@ -299,6 +370,12 @@ public final class FibClient {
     Set<Attempt> attempts = byMember.get(attempt.member);
     if (attempts != null && attempts.remove(attempt) && attempts.isEmpty()) {
       byMember.remove(attempt.member);
+    }
+  }
+
+  private void traceEnd(Attempt attempt, Throwable failure, RetryReason retry) {
+    if (attempt.trace != null) {
+      tracer.attemptEnded(attempt.trace, failure, retry);
     }
   }
 

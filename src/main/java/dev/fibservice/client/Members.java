@@ -52,6 +52,12 @@ public final class Members {
   static final long KNOWN_BACKOFF_MAX_MS = 2_000;
   /** A member that announced its leave gets nothing new for this long (it leaves the cluster well before). */
   static final long LEAVING_MS = 60_000;
+  /**
+   * How far above the average load (this JVM's computations in flight per live member) the member a key prefers may
+   * be before the key goes to its next member: 1.25, the bound of "consistent hashing with bounded loads" (Mirrokni,
+   * Thorup, Zadimoghaddam, 2018) as load balancers use it; the load of any member stays within it.
+   */
+  static final double LOAD_BOUND = 1.25;
   /** Removed members kept for {@link #snapshot()}: the most recent ones. */
   static final int REMOVED_KEPT = 16;
 
@@ -176,6 +182,71 @@ public final class Members {
     return best == null ? null : best.id;
   }
 
+  /**
+   * A live member for the next attempt of a computation with this affinity key: of the members {@link #pick(Set)}
+   * would consider, the one with the highest rendezvous weight for the key (highest-random-weight hashing: every front
+   * orders the members the same way from the key and the member ids alone, and a member that leaves moves only its own
+   * keys, to each key's next member), unless it holds more than its share of this JVM's computations in flight
+   * ({@link #LOAD_BOUND} times the average, rounded up, counting this one): then the next in the key's order that does
+   * not, so that one hot key, or many keys landing on one member, cannot pile the work onto it. Members not in
+   * {@code tried} first. A null key is {@link #pick(Set)}: the least loaded.
+   */
+  public String pick(Set<String> tried, Object affinity) {
+    if (affinity == null) {
+      return pick(tried);
+    }
+    List<Entry> list = alive;
+    long now = System.nanoTime();
+    int max = options.maxInFlightPerMember();
+    int eligible = 0;
+    long load = 0;
+    for (Entry e : list) {
+      if (takes(e, now, max)) {
+        eligible++;
+        load += e.inFlight.get();
+      }
+    }
+    if (eligible == 0) {
+      return null;
+    }
+    long bound = (long) Math.ceil(LOAD_BOUND * (load + 1) / eligible);
+    int key = affinity.hashCode();
+    Entry best = null;
+    boolean bestTried = true;
+    long bestWeight = 0;
+    for (Entry e : list) {
+      if (!takes(e, now, max) || e.inFlight.get() >= bound) {
+        continue;
+      }
+      boolean wasTried = tried.contains(e.id);
+      long weight = weight(key, e.id);
+      if (best == null || (bestTried && !wasTried)
+        || (bestTried == wasTried && (weight > bestWeight || (weight == bestWeight && e.id.compareTo(best.id) > 0)))) {
+        best = e;
+        bestTried = wasTried;
+        bestWeight = weight;
+      }
+    }
+    return best != null ? best.id : pick(tried);
+  }
+
+  /** The rendezvous weight of a member for a key: a 64-bit mix of both (MurmurHash3's finalizer, a bijection). */
+  static long weight(int key, String member) {
+    long h = ((long) member.hashCode() << 32) ^ (key & 0xffffffffL);
+    h ^= h >>> 33;
+    h *= 0xff51afd7ed558ccdL;
+    h ^= h >>> 33;
+    h *= 0xc4ceb9fe1a85ec53L;
+    h ^= h >>> 33;
+    return h;
+  }
+
+  /** Whether {@link #pick} may choose the member now: alive, not avoided, below the per-member cap. */
+  private static boolean takes(Entry e, long now, int max) {
+    long avoid = e.avoidUntil;
+    return e.state == MemberState.ALIVE && (avoid == 0 || avoid - now <= 0) && e.inFlight.get() < max;
+  }
+
   /** Whether {@link #pick} has a member other than {@code member} to offer. */
   boolean anyOtherAlive(String member) {
     for (Entry e : alive) {
@@ -229,15 +300,18 @@ public final class Members {
     }
   }
 
-  /** The member announced its graceful leave: nothing new goes to it. */
-  public void leaving(String member) {
+  /** The member announced its graceful leave: nothing new goes to it once the returned future completes. */
+  public Future<Void> leaving(String member) {
+    Promise<Void> seen = Promise.promise();
     context.runOnContext(v -> {
       Entry e = entries.get(member);
       if (e != null && e.state != MemberState.REMOVED && !e.self) {
         e.leavingUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LEAVING_MS);
         setState(e, MemberState.LEAVING, "announced its leave");
       }
+      seen.complete();
     });
+    return seen.future();
   }
 
   void started(String member) {
@@ -292,6 +366,12 @@ public final class Members {
   }
 
   // --- what owners show ---
+
+  /** The node name of a member, or null when it is not known. */
+  public String nameOf(String member) {
+    Entry e = entries.get(member);
+    return e == null ? null : e.name;
+  }
 
   /** The state of a member, or null when it is not known. */
   public MemberState state(String member) {

@@ -22,6 +22,8 @@ public final class Protocol {
   public static final String ROLE_ATTRIBUTE = "fib.role";
   /** Set by fib-service before joining: the member's node name. */
   public static final String NODE_ATTRIBUTE = "fib.node";
+  /** Set by fib-service 0.2.0 and later before joining: the member's release (older members have none). */
+  public static final String VERSION_ATTRIBUTE = "fib.version";
 
   private Protocol() {
   }

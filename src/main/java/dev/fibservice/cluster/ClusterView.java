@@ -18,9 +18,15 @@ import dev.fibservice.config.Settings;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.healthchecks.Status;
+import io.vertx.spi.cluster.hazelcast.ClusterHealthCheck;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,6 +58,8 @@ public final class ClusterView implements MembershipListener, MemberListener {
   /** Our member attributes, set before joining: the member's role and node name. */
   static final String ROLE_ATTRIBUTE = Protocol.ROLE_ATTRIBUTE;
   static final String NODE_ATTRIBUTE = Protocol.NODE_ATTRIBUTE;
+  /** The member's release; members of 0.1.0 have none. */
+  static final String VERSION_ATTRIBUTE = Protocol.VERSION_ATTRIBUTE;
 
   private final HazelcastInstance hazelcast;
   private final String clusterName;
@@ -60,6 +68,8 @@ public final class ClusterView implements MembershipListener, MemberListener {
   private final FibClientOptions options;
   /** The computing members as this front sees them; null on a worker, which sends no computation. */
   private volatile Members members;
+  /** The per-member state metric, once bound. */
+  private volatile MultiGauge memberStates;
 
   ClusterView(HazelcastInstance hazelcast, String selfId, Role role, FibClientOptions options) {
     this.hazelcast = hazelcast;
@@ -112,14 +122,40 @@ public final class ClusterView implements MembershipListener, MemberListener {
     if (members == null) {
       throw new IllegalStateException("a " + role.wireName() + " member sends no computations");
     }
-    return FibClient.create(vertx, members);
+    return FibClient.create(vertx, members, CallSpans.INSTANCE);
   }
 
-  /** A member announced its graceful leave: this front's clients send it nothing new. */
-  void leaving(String memberId) {
-    if (members != null) {
-      members.leaving(memberId);
+  /** Members of the cluster now, this one included. */
+  public int size() {
+    return hazelcast.getCluster().getMembers().size();
+  }
+
+  /**
+   * Whether Hazelcast's partitions are safe now (every backup in place, no migration running: {@code isClusterSafe},
+   * asked through vertx-hazelcast's health-check procedure, on a worker thread).
+   */
+  public Future<Boolean> safe(Vertx vertx) {
+    Promise<Status> status = Promise.promise();
+    ClusterHealthCheck.createProcedure(vertx).handle(status);
+    return status.future().map(Status::isOk);
+  }
+
+  /** The ids of the other members that run front ends (role all or http): those a leaving member tells. */
+  public List<String> fronts() {
+    List<String> fronts = new ArrayList<>();
+    for (Member m : hazelcast.getCluster().getMembers()) {
+      String id = m.getAttribute(NODE_ID_ATTRIBUTE);
+      String r = m.getAttribute(ROLE_ATTRIBUTE);
+      if (id != null && !id.equals(selfId) && r != null && !Role.WORKER.wireName().equals(r)) {
+        fronts.add(id);
+      }
     }
+    return fronts;
+  }
+
+  /** A member announced its graceful leave: this front's clients send it nothing new once the future completes. */
+  Future<Void> leaving(String memberId) {
+    return members != null ? members.leaving(memberId) : Future.succeededFuture();
   }
 
   @Override
@@ -134,6 +170,7 @@ public final class ClusterView implements MembershipListener, MemberListener {
 
   @Override
   public void stateChanged(String id, String name, MemberState from, MemberState to, String reason) {
+    refreshMemberStates();
     String who = name + " (" + id + ")";
     if (to == MemberState.ALIVE && from == MemberState.JOINING) {
       log.info("cluster member {} answers over the event bus: it gets requests", who);
@@ -175,10 +212,32 @@ public final class ClusterView implements MembershipListener, MemberListener {
         .description("Computations this front sent again to another member, by reason")
         .tag("reason", reason.wireName()).register(registry);
     }
+    memberStates = MultiGauge.builder("fib_cluster_member_state")
+      .description("Each computing member as this front sees it, by node name: 1 for its state now (removed: the"
+        + " latest few that left)")
+      .register(registry);
+    refreshMemberStates();
   }
 
   /**
-   * The members as shown by /info: id, Hazelcast address, role, node name; on a front, each computing member's
+   * fib_cluster_member_state{member,state}: one series per member that this front knows, for its state now. Node
+   * names are bounded by the cluster's size; a member that restarts under a new name replaces its old series.
+   */
+  private void refreshMemberStates() {
+    Members m = members;
+    MultiGauge gauge = memberStates;
+    if (m == null || gauge == null) {
+      return;
+    }
+    List<MultiGauge.Row<?>> rows = new ArrayList<>();
+    for (MemberView view : m.snapshot()) {
+      rows.add(MultiGauge.Row.of(Tags.of("member", nodeOf(view.name()), "state", view.state().wireName()), 1));
+    }
+    gauge.register(rows, true);
+  }
+
+  /**
+   * The members as shown by /info: id, Hazelcast address, role, node name, release (from 0.2.0 on); on a front, each computing member's
    * state (with "reachable" when it gets requests), and the retries by reason; members removed lately too.
    */
   public JsonObject toJson() {
@@ -195,6 +254,9 @@ public final class ClusterView implements MembershipListener, MemberListener {
         .put("address", member.getAddress().getHost() + ":" + member.getAddress().getPort())
         .put("role", member.getAttribute(ROLE_ATTRIBUTE) != null ? member.getAttribute(ROLE_ATTRIBUTE) : "client")
         .put("node", member.getAttribute(NODE_ATTRIBUTE));
+      if (member.getAttribute(VERSION_ATTRIBUTE) != null) {
+        json.put("version", member.getAttribute(VERSION_ATTRIBUTE));
+      }
       if (selfId.equals(id)) {
         json.put("self", true);
       }
@@ -228,6 +290,15 @@ public final class ClusterView implements MembershipListener, MemberListener {
       .put("inFlight", view.inFlight())
       .put("retriedAway", view.retriedAway())
       .put("suspicions", view.suspicions());
+  }
+
+  /** The node name in a member's name as the client library has it ({@code host-42 [worker] at 127.0.0.1:5702}). */
+  static String nodeOf(String described) {
+    if (described == null) {
+      return "unknown";
+    }
+    int role = described.indexOf(" [");
+    return role > 0 ? described.substring(0, role) : described;
   }
 
   static String describe(Member m) {

@@ -7,9 +7,11 @@ import com.hazelcast.config.XmlConfigBuilder;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.LifecycleEvent;
 import dev.fibservice.api.Addresses;
+import dev.fibservice.api.Version;
 import dev.fibservice.config.ConfigException;
 import dev.fibservice.config.Settings;
 import dev.fibservice.ops.Metrics;
+import dev.fibservice.ops.Tracing;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -62,12 +64,13 @@ public final class Clustering {
 
   /** Joins the cluster and returns the clustered Vert.x, with its {@link ClusterView} installed. */
   public static Future<Joined> start(Settings settings, String nodeName, VertxOptions options, Transport transport,
-                                    Metrics metrics) {
+                                    Metrics metrics, Tracing tracing) {
     Role role = Role.of(settings);
     Config hazelcast = hazelcastConfig(settings);
     hazelcast.getMemberAttributeConfig()
       .setAttribute(ClusterView.ROLE_ATTRIBUTE, role.wireName())
-      .setAttribute(ClusterView.NODE_ATTRIBUTE, nodeName);
+      .setAttribute(ClusterView.NODE_ATTRIBUTE, nodeName)
+      .setAttribute(ClusterView.VERSION_ATTRIBUTE, Version.current());
     ClusterTls tls = eventBus(settings, options.getEventBusOptions(), hazelcast);
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcast);
     long start = System.nanoTime();
@@ -75,6 +78,9 @@ public final class Clustering {
     VertxBuilder builder = Vertx.builder().with(options).withTransport(transport).withClusterManager(manager);
     if (metrics.enabled()) {
       builder.withMetrics(metrics.factory());
+    }
+    if (tracing.enabled()) {
+      builder.withTracer(tracing.vertxTracer());
     }
     return builder.buildClustered()
       .compose(vertx -> joined(vertx, manager, role, settings, metrics, start));
@@ -131,7 +137,7 @@ public final class Clustering {
       view.clusterName(), (System.nanoTime() - start) / 1_000_000, view.selfId(), self.getHost(), self.getPort(),
       busAddress.host(), busAddress.port(), role.wireName(), view.describeAll());
     watchMerges(vertx, instance, manager, view);
-    return Future.all(leavingConsumer(vertx, view), pingConsumer(vertx, view))
+    return Future.all(leavingConsumer(vertx, view), leavingAckConsumer(vertx, view, role), pingConsumer(vertx, view))
       .map(new Joined(vertx, view, busAddress.port(), self.getPort()))
       .onFailure(e -> {
         view.close();
@@ -144,6 +150,25 @@ public final class Clustering {
     return vertx.eventBus().<JsonObject>consumer(Addresses.MEMBER_LEAVING, m -> {
         if (m.body() != null && m.body().getValue("member") instanceof String id) {
           view.leaving(id);
+        }
+      })
+      .completion();
+  }
+
+  /**
+   * On a front: a leaving member asks it on its own address, and is told once this front has seen it (sends it nothing
+   * new), so that the member can wait for exactly that before it goes.
+   */
+  private static Future<Void> leavingAckConsumer(Vertx vertx, ClusterView view, Role role) {
+    if (!role.fronts()) {
+      return Future.succeededFuture();
+    }
+    JsonObject seen = new JsonObject().put("member", view.selfId());
+    return vertx.eventBus().<Object>consumer(Addresses.leavingOn(view.selfId()), m -> {
+        if (m.body() instanceof JsonObject body && body.getValue("member") instanceof String id) {
+          view.leaving(id).onComplete(ar -> m.reply(seen));
+        } else {
+          m.fail(400, "body must be a JSON object like {\"member\":\"<member id>\"}");
         }
       })
       .completion();

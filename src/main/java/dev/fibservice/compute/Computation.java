@@ -1,6 +1,7 @@
 package dev.fibservice.compute;
 
 import dev.fibservice.math.Cancellation;
+import io.opentelemetry.api.trace.Span;
 import io.vertx.core.eventbus.EventBus;
 
 /**
@@ -12,6 +13,9 @@ public final class Computation {
   private final String id;
   private final FibRequest request;
   private final Cancellation cancellation = new Cancellation();
+  /** With tracing on: the trace the computation belongs to, and the span of its wait for a worker (or null). */
+  private Object traceParent;
+  private Span queued;
 
   public Computation(String id, FibRequest request) {
     this.id = id;
@@ -43,5 +47,24 @@ public final class Computation {
 
   public void cancel() {
     cancellation.cancel();
+  }
+
+  /**
+   * Makes the computation part of a trace: {@code parent} (from {@code Traces.capture}) is where the worker's span
+   * goes, {@code queued} the span of its wait for a worker, which the worker ends as it starts.
+   */
+  public void traced(Object parent, Span queued) {
+    this.traceParent = parent;
+    this.queued = queued;
+  }
+
+  /** The trace the computation belongs to, or null. */
+  public Object traceParent() {
+    return traceParent;
+  }
+
+  /** The span of the wait for a worker, or null. */
+  public Span queued() {
+    return queued;
   }
 }

@@ -1,6 +1,7 @@
 package dev.fibservice.compute;
 
 import dev.fibservice.api.Addresses;
+import dev.fibservice.api.RequestIds;
 import dev.fibservice.api.ServiceError;
 import dev.fibservice.client.FibClient;
 import dev.fibservice.cluster.ClusterView;
@@ -12,6 +13,9 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
+
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * How the front ends (HTTP, TCP, bridge) call {@code fib.compute}. One per front verticle instance, used on its
@@ -25,6 +29,12 @@ import io.vertx.core.json.JsonObject;
  * computations get no short attempt timeout: they legitimately run for seconds; their guard is the member's
  * liveness, which pings keep checking while they run, plus the gateway's own deadline ({@code fib.timeoutMs}, 504).
  * An answer from a gateway, including a failure (400, 503 busy, 504), is final: it is not retried.
+ *
+ * <p>With the node's {@link Results} (the HTTP front's), a heavy {@code doubling} request is answered from the node's
+ * result cache when it is there, without the event bus, and identical ones in flight at once on this node's fronts
+ * share one call: each caller may leave it (its cancel id, published on {@code fib.cancel}, is answered 499 at once),
+ * and the call is cancelled when the last one does. In a cluster the same heavy n goes to the same worker member
+ * (see {@link dev.fibservice.client.Members#pick(java.util.Set, Object)}), so that the members' caches share the work.
  */
 public final class ComputeClient {
 
@@ -33,13 +43,29 @@ public final class ComputeClient {
   private final FibClient client;
   /** Where this front counts what each worker member computed for it, or null. */
   private final NodeStats stats;
+  private final Results results;
+  /** This client's callers of shared calls, by their cancel id. */
+  private final Map<String, SingleFlight<Integer, JsonObject>.Caller> sharing = new HashMap<>();
 
-  private ComputeClient(Vertx vertx, Settings settings, ClusterView view, NodeStats stats) {
+  private ComputeClient(Vertx vertx, Settings settings, ClusterView view, NodeStats stats, Results results) {
     this.vertx = vertx;
     this.stats = stats;
+    this.results = results;
     // a little longer than the gateway's own deadline, so its 504 (with the reason) arrives first
     this.busTimeoutMs = settings.getInt(Settings.FIB_TIMEOUT_MS) + 5_000L;
     this.client = view != null ? view.newClient(vertx) : null;
+    if (results.singleFlight()) {
+      // a caller's own cancel id, as the fronts publish it, makes it leave the call it shares
+      vertx.eventBus().<Object>localConsumer(Addresses.FIB_CANCEL, m -> {
+        if (m.body() instanceof JsonObject body && body.getValue("id") instanceof String id) {
+          SingleFlight<Integer, JsonObject>.Caller caller = sharing.get(id);
+          if (caller != null) {
+            results.front().leave(caller, new ReplyException(ReplyFailure.RECIPIENT_FAILURE,
+              FibonacciVerticle.CANCELLED, "cancelled"));
+          }
+        }
+      });
+    }
   }
 
   /**
@@ -48,7 +74,7 @@ public final class ComputeClient {
    * @param view this member's view of the cluster, or null when the node runs alone
    */
   public static ComputeClient create(Vertx vertx, Settings settings, ClusterView view) {
-    return new ComputeClient(vertx, settings, view, null);
+    return new ComputeClient(vertx, settings, view, null, Results.off());
   }
 
   /**
@@ -56,7 +82,48 @@ public final class ComputeClient {
    * alone has its own workers' counters).
    */
   public static ComputeClient create(Vertx vertx, Settings settings, ClusterView view, NodeStats stats) {
-    return new ComputeClient(vertx, settings, view, stats);
+    return new ComputeClient(vertx, settings, view, stats, Results.off());
+  }
+
+  /** The same, with the node's result cache and shared calls (see above). */
+  public static ComputeClient create(Vertx vertx, Settings settings, ClusterView view, NodeStats stats,
+                                     Results results) {
+    return new ComputeClient(vertx, settings, view, stats, results);
+  }
+
+  /**
+   * F(n) as the front answers it: from the node's result cache when it is there (no event bus), else computed, and
+   * then kept when it is of the kind kept. The caller releases the reply once its body is written.
+   */
+  public Future<Reply> reply(FibRequest request, String requestId, String cancelId) {
+    boolean cached = results.cached(request);
+    if (cached) {
+      CachedResult hit = results.lookUp(Results.Side.FRONT, request.n());
+      if (hit != null) {
+        return Future.succeededFuture(Reply.of(hit));
+      }
+    }
+    return compute(request, requestId, cancelId).map(json -> {
+      CachedResult kept = cached ? keep(request.n(), json) : null;
+      return kept != null ? Reply.of(kept) : Reply.of(json);
+    });
+  }
+
+  /**
+   * The computed result in the node's cache: the one this node's worker kept, or a copy of a reply from another
+   * member; null when it is not kept (larger than the cache, or a reply without its fields).
+   */
+  private CachedResult keep(int n, JsonObject json) {
+    if (!(json.getValue("value") instanceof String value) || !(json.getValue("computeMicros") instanceof Number micros)
+      || !(json.getValue("worker") instanceof String worker)) {
+      return null;
+    }
+    try {
+      return results.cache().put(n, value, micros.longValue(), worker);
+    } catch (OutOfMemoryError | RuntimeException e) {
+      // the memory off the heap is used up: answered from the reply itself, not kept
+      return null;
+    }
   }
 
   /**
@@ -66,13 +133,51 @@ public final class ComputeClient {
    * @param cancelId  the id the front made to cancel it with ({@code fib.cancel}); never a client's
    */
   public Future<JsonObject> compute(FibRequest request, String requestId, String cancelId) {
+    if (results.coalesced(request)) {
+      return share(request, requestId, cancelId);
+    }
+    return send(request, requestId, cancelId);
+  }
+
+  /**
+   * The call identical requests in flight on this node's fronts share (or starts it), under a cancel id of its own: a
+   * caller's cancel id makes that caller leave; the call is cancelled when nobody is left.
+   */
+  private Future<JsonObject> share(FibRequest request, String requestId, String cancelId) {
+    SingleFlight<Integer, JsonObject>.Caller caller = results.front().join(request.n(), n -> {
+      String callId = RequestIds.next();
+      Future<JsonObject> sent = send(request, requestId, callId);
+      return new SingleFlight.Work<>() {
+        @Override
+        public Future<JsonObject> outcome() {
+          return sent;
+        }
+
+        @Override
+        public void cancel() {
+          vertx.eventBus().publish(Addresses.FIB_CANCEL, new JsonObject().put("id", callId));
+        }
+      };
+    });
+    if (cancelId == null) {
+      return caller.outcome().map(JsonObject::copy);
+    }
+    sharing.put(cancelId, caller);
+    // each caller its own copy of the reply (the digits' String is shared: it is immutable)
+    return caller.outcome().andThen(ar -> sharing.remove(cancelId, caller)).map(JsonObject::copy);
+  }
+
+  /** One call of fib.compute: on this node's gateways, or in a cluster on a worker member. */
+  private Future<JsonObject> send(FibRequest request, String requestId, String cancelId) {
     if (client == null) {
       DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(busTimeoutMs)
         .addHeader(Addresses.REQUEST_ID_HEADER, requestId).addHeader(Addresses.CANCEL_ID_HEADER, cancelId);
       return vertx.eventBus().<JsonObject>request(Addresses.FIB_COMPUTE, request.toJson(), delivery)
         .map(reply -> reply.body());
     }
-    Future<JsonObject> reply = client.compute(request.toJson(), requestId, cancelId, request.light());
+    // the same heavy doubling n to the same member, whose cache then has it
+    Object affinity = Results.heavyDoubling(request) ? request.n() : null;
+    Future<JsonObject> reply = client.compute(request.toJson(), requestId, cancelId, request.light(), affinity);
     if (stats != null) {
       reply = reply.onSuccess(body -> stats.computedFor(body.getString("worker")));
     }

@@ -2,6 +2,7 @@ package dev.fibservice.compute;
 
 import dev.fibservice.api.ServiceError;
 import dev.fibservice.api.Text;
+import dev.fibservice.config.Key;
 import dev.fibservice.config.Settings;
 import dev.fibservice.math.Algorithm;
 import dev.fibservice.math.Fibonacci;
@@ -26,6 +27,15 @@ public record FibRequest(int n, Algorithm algorithm) {
         case RECURSIVE -> recursive;
         case ITERATIVE -> iterative;
         case DOUBLING -> doubling;
+      };
+    }
+
+    /** The config key of the algorithm's limit, which the error names. */
+    public static Key key(Algorithm algorithm) {
+      return switch (algorithm) {
+        case RECURSIVE -> Settings.FIB_MAX_RECURSIVE;
+        case ITERATIVE -> Settings.FIB_MAX_ITERATIVE;
+        case DOUBLING -> Settings.FIB_MAX_DOUBLING;
       };
     }
   }
@@ -105,10 +115,11 @@ public record FibRequest(int n, Algorithm algorithm) {
   private static FibRequest checked(long n, Algorithm algorithm, Limits limits, String raw) {
     int max = limits.maxN(algorithm);
     if (n > max) {
+      String key = Limits.key(algorithm).name();
       throw ServiceError.badRequest("n = " + Text.abbreviate(raw) + " is above the limit of algorithm "
-          + algorithm.wireName() + " (n <= " + max + ")",
+          + algorithm.wireName() + " (n <= " + max + ", " + key + ")",
         new JsonObject().put("param", "n").put("value", Text.abbreviate(raw)).put("algorithm", algorithm.wireName())
-          .put("max", max));
+          .put("limit", key).put("max", max));
     }
     return new FibRequest((int) n, algorithm);
   }

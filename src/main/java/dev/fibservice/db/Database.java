@@ -3,7 +3,11 @@ package dev.fibservice.db;
 import dev.fibservice.api.ServiceError;
 import dev.fibservice.api.Text;
 import dev.fibservice.config.Settings;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClientOptions;
@@ -13,6 +17,7 @@ import io.vertx.sqlclient.DatabaseException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnectOptions;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
@@ -27,6 +32,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -56,18 +62,31 @@ public final class Database {
   private final String offReason;
   private final EmbeddedMariaDb embedded;
   private final MySQLConnectOptions connect;
+  /** Where the password is read at each new connection (the cluster's database process writes it), or null. */
+  private final Path passwordFile;
   private final String poolName = "fib-mysql-" + POOL_NAMES.incrementAndGet();
   private volatile boolean ready;
   /** Why the last attempt to prepare the database failed, or null. */
   private volatile String problem;
+  /** Whether the last bounded call found the database unavailable (no connection, no answer in time). */
+  private volatile boolean unavailable;
+  /** Notes each bounded call's outcome; one handler for all of them. */
+  private final Handler<AsyncResult<Object>> outcome = ar -> unavailable = ar.failed()
+    && failure(ar.cause()).status() == ServiceError.UNAVAILABLE;
   private Pool setupPool;
   private long retryTimer = -1;
 
   private Database(Settings settings, String offReason, EmbeddedMariaDb embedded, String host, int port,
                    String password) {
+    this(settings, offReason, embedded, host, port, password, null);
+  }
+
+  private Database(Settings settings, String offReason, EmbeddedMariaDb embedded, String host, int port,
+                   String password, Path passwordFile) {
     this.settings = settings;
     this.offReason = offReason;
     this.embedded = embedded;
+    this.passwordFile = passwordFile;
     this.connect = offReason != null ? null : new MySQLConnectOptions()
       .setHost(host)
       .setPort(port)
@@ -92,20 +111,20 @@ public final class Database {
    * Finds or starts the database the settings ask for. Never fails: when it cannot be had, the
    * result is a database that is off, and says why.
    *
-   * @param workerMember whether this node is a cluster member that only computes (it starts no embedded server)
+   * @param clusterMember whether this node is a cluster member: "embedded" then means the cluster's database process
+   *                      ({@code java -jar fib-service.jar db}), which it reaches; it starts no server of its own
    */
-  public static Future<Database> start(Vertx vertx, Settings settings, boolean workerMember) {
+  public static Future<Database> start(Vertx vertx, Settings settings, boolean clusterMember) {
     String host = settings.getString(Settings.MYSQL_HOST);
     if ("off".equals(host)) {
       return Future.succeededFuture(off(settings, "mysql.host is off; set it to a MySQL host, or to \"embedded\""));
     }
     Future<Database> found;
-    if ("embedded".equals(host)) {
-      if (workerMember) {
-        // one embedded server per cluster, on the member that fronts it: workers would all fight for its data dir
-        return Future.succeededFuture(off(settings, "a worker member does not start the embedded MariaDB; set mysql.host"
-          + " to the database the cluster shares (e.g. the http member's embedded one, 127.0.0.1:3306) to run jobs here"));
-      }
+    if ("embedded".equals(host) && clusterMember) {
+      // one server for the whole cluster, a process of its own: a member can be replaced without stopping it, and two
+      // members never start two servers on one data directory
+      found = Future.succeededFuture(clusterProcess(settings));
+    } else if ("embedded".equals(host)) {
       if (!embeddedAvailable()) {
         return Future.succeededFuture(off(settings, "mysql.host is \"embedded\" but the embedded MariaDB is not here"
           + " (it sits in lib/ beside the jar after `make build`); set mysql.host (FIB_MYSQL_HOST) to a MySQL server"));
@@ -141,6 +160,44 @@ public final class Database {
         db.prepare(vertx);
       }
     });
+  }
+
+  /**
+   * The cluster's database process, as {@code java -jar fib-service.jar db} runs it with the same settings: on this
+   * host at mysql.port, the password in its data directory (read at each new connection, so a member may start before
+   * it), unless mysql.passwordFile or mysql.password say otherwise.
+   */
+  private static Database clusterProcess(Settings settings) {
+    int port = settings.getInt(Settings.MYSQL_PORT);
+    if (port == 0) {
+      return off(settings, "mysql.port is 0: in a cluster, mysql.host \"embedded\" is the cluster's database process"
+        + " (java -jar fib-service.jar db), which the members reach on its port: set mysql.port to the port it printed");
+    }
+    if (!settings.getString(Settings.MYSQL_PASSWORD_FILE).isEmpty() || !settings.getString(Settings.MYSQL_PASSWORD)
+      .isEmpty()) {
+      try {
+        return new Database(settings, null, null, "127.0.0.1", port, password(settings));
+      } catch (IOException e) {
+        return off(settings, "mysql.passwordFile " + settings.getString(Settings.MYSQL_PASSWORD_FILE)
+          + " cannot be read (" + e + ")");
+      }
+    }
+    Path file = Path.of(settings.getString(Settings.MYSQL_DATA_DIR)).resolve(EmbeddedMariaDb.PASSWORD_FILE);
+    return new Database(settings, null, null, "127.0.0.1", port, "", file);
+  }
+
+  /** Where new connections go: the settings' server, with the password of {@link #passwordFile} read at each. */
+  private Supplier<Future<SqlConnectOptions>> connectTo(Vertx vertx, String database) {
+    MySQLConnectOptions fixed = new MySQLConnectOptions(connect).setDatabase(database);
+    if (passwordFile == null) {
+      return () -> Future.succeededFuture(fixed);
+    }
+    return () -> vertx.fileSystem().readFile(passwordFile.toString())
+      .<SqlConnectOptions>map(text -> new MySQLConnectOptions(fixed)
+        .setPassword(text.toString(StandardCharsets.UTF_8).lines().findFirst().orElse("")))
+      .recover(e -> Future.failedFuture(new IOException("no password file " + passwordFile + " to read ("
+        + Text.firstLine(String.valueOf(e.getMessage())) + "): is the cluster's database process running? (java -jar"
+        + " fib-service.jar db, with the same mysql.dataDir)")));
   }
 
   /**
@@ -182,7 +239,7 @@ public final class Database {
         .with(new PoolOptions().setMaxSize(1).setConnectionTimeout(settings.getInt(Settings.MYSQL_CONNECT_TIMEOUT_MS))
           .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
         .with(netOptions())
-        .connectingTo(new MySQLConnectOptions(connect).setDatabase(""))
+        .connectingTo(connectTo(vertx, ""))
         .using(vertx)
         .build();
     }
@@ -226,7 +283,7 @@ public final class Database {
 
   public String target() {
     return enabled() ? connect.getHost() + ":" + connect.getPort() + "/" + connect.getDatabase()
-      + (embedded != null ? " (embedded)" : "") : "off";
+      + (embedded != null ? " (embedded)" : passwordFile != null ? " (the cluster's database process)" : "") : "off";
   }
 
   /** Why the database could not be prepared, as a sentence for a 503. */
@@ -273,14 +330,33 @@ public final class Database {
         .setIdleTimeout(settings.getInt(Settings.MYSQL_IDLE_TIMEOUT_SECONDS))
         .setIdleTimeoutUnit(TimeUnit.SECONDS))
       .with(netOptions())
-      .connectingTo(connect)
+      .connectingTo(connectTo(vertx, connect.getDatabase()))
       .using(vertx)
       .build();
   }
 
-  /** Bounds a database call: a server that stopped answering gets 503, never a hang. */
+  /** Bounds a database call: a server that stopped answering gets 503, never a hang. Its outcome feeds {@link #up}. */
+  @SuppressWarnings({"unchecked", "rawtypes"})
   public <T> Future<T> bounded(Future<T> call) {
-    return call.timeout(settings.getInt(Settings.MYSQL_QUERY_TIMEOUT_MS), TimeUnit.MILLISECONDS);
+    Future<T> bounded = call.timeout(settings.getInt(Settings.MYSQL_QUERY_TIMEOUT_MS), TimeUnit.MILLISECONDS);
+    return bounded.onComplete((Handler) outcome);
+  }
+
+  /**
+   * Whether the database serves: on, prepared, its embedded server running, and the last call this node made
+   * through {@link #bounded} did not find it unavailable (the job runners' polls keep that fresh).
+   */
+  public boolean up() {
+    return check() == null && !unavailable;
+  }
+
+  /** {@code fib_database_up} (1 or 0), where the database is on at all: what the "database unavailable" alert reads. */
+  public void bindMetrics(MeterRegistry registry) {
+    if (enabled()) {
+      Gauge.builder("fib_database_up", this, db -> db.up() ? 1 : 0)
+        .description("Whether the database serves this node: prepared, and its last call did not find it unavailable")
+        .register(registry);
+    }
   }
 
   /**

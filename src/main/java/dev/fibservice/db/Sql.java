@@ -49,6 +49,13 @@ public final class Sql {
   public static final String JOB_FAILED =
     "UPDATE jobs SET status = 'FAILED', error = ?, finished_at = UTC_TIMESTAMP(3), lease_until = NULL"
       + " WHERE id = ? AND owner = ? AND attempts = ? AND status = 'RUNNING'";
+  /**
+   * A stopping runner gives a job it computes back at once: PENDING again, for any runner (any release: they all look
+   * for PENDING jobs), instead of RUNNING until its lease runs out. Only its own claim, as the lease's statements.
+   */
+  public static final String JOB_GIVE_BACK =
+    "UPDATE jobs SET status = 'PENDING', owner = NULL, lease_until = NULL, started_at = NULL"
+      + " WHERE id = ? AND owner = ? AND attempts = ? AND status = 'RUNNING'";
   public static final String JOB_CANCEL =
     "UPDATE jobs SET status = 'CANCELLED', finished_at = UTC_TIMESTAMP(3), lease_until = NULL"
       + " WHERE id = ? AND status IN ('PENDING', 'RUNNING')";
@@ -57,6 +64,9 @@ public final class Sql {
   public static final String JOB_CHUNKS_DELETE = "DELETE FROM job_chunks WHERE job_id = ?";
   public static final String JOB_CHUNK = "SELECT digits FROM job_chunks WHERE job_id = ? AND seq = ?";
   public static final String JOB_COUNT_BY_STATUS = "SELECT status, COUNT(*) FROM jobs GROUP BY status";
+  /** How long the oldest PENDING job has waited, in milliseconds (NULL when none waits). */
+  public static final String JOB_OLDEST_PENDING_MS =
+    "SELECT TIMESTAMPDIFF(MICROSECOND, MIN(created_at), UTC_TIMESTAMP(3)) DIV 1000 FROM jobs WHERE status = 'PENDING'";
 
   // --- migrations
   public static final String CREATE_SCHEMA_VERSION =

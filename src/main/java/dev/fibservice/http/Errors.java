@@ -4,6 +4,7 @@ import dev.fibservice.api.ServiceError;
 import dev.fibservice.api.Text;
 import dev.fibservice.config.Key;
 import dev.fibservice.config.Settings;
+import dev.fibservice.ops.Traces;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -20,7 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The one place where failures become HTTP responses: a JSON body {"error": "...", "detail": {...}}
  * with the status the failure carries, in words also where vertx-web or Vert.x made the status (413, 414, 431, ...).
- * 503 adds Retry-After. Only unexpected (500) failures are logged, with their stack trace; a client's mistake (a
+ * 503 adds Retry-After; with tracing on, the body names the request's trace ({@code traceId}). Only unexpected (500)
+ * failures are logged, with their stack trace; a client's mistake (a
  * malformed request, a body that breaks off) costs at most one DEBUG line.
  */
 final class Errors {
@@ -106,6 +108,7 @@ final class Errors {
         + Text.oneLine(cause == null ? "" : cause.getMessage()), null);
     }
     HttpServerResponse response = request.response();
+    HttpVerticle.traceparent(response);
     response.setStatusCode(error.status()).putHeader(HttpHeaders.CONTENT_TYPE, HttpVerticle.APPLICATION_JSON)
       .putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE).end(body(error, false).toBuffer());
     request.connection().close();
@@ -133,6 +136,11 @@ final class Errors {
     body.put("error", error.getMessage());
     if (error.detail() != null) {
       body.put("detail", error.detail());
+    }
+    // with tracing on, the trace a person can quote when reporting the error (the traceparent header has it too)
+    String traceId = Traces.currentTraceId();
+    if (traceId != null) {
+      body.put("traceId", traceId);
     }
     return body;
   }

@@ -9,11 +9,13 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.internal.http.HttpServerRequestInternal;
 import io.vertx.core.internal.http.HttpServerRequestWrapper;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 /**
  * The HTTP server's metrics, recorded by the HTTP verticles themselves instead of by Vert.x's metrics SPI:
@@ -31,9 +33,16 @@ final class HttpMetrics {
   private record Key(String route, HttpMethod method, int status) {
   }
 
+  /** The buckets of the /fib latency histogram: from a table lookup's answer to a huge computation's. */
+  private static final Duration[] FIB_BUCKETS = Stream.of(0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0,
+    250.0, 500.0, 1e3, 2.5e3, 5e3, 10e3, 30e3, 60e3).map(ms -> Duration.ofNanos((long) (ms * 1_000_000))).toArray(Duration[]::new);
+
   private final MeterRegistry registry;
   private final boolean enabled;
   private final Map<Key, Timer> timers = new HashMap<>();
+  /** /fib by status (the index), light lane and heavy lane: looked up without boxing the status. */
+  private final Timer[] lightFibTimers = new Timer[600];
+  private final Timer[] heavyFibTimers = new Timer[600];
   private final LongAdder active;
 
   private HttpMetrics(MeterRegistry registry, boolean enabled, LongAdder active) {
@@ -83,6 +92,29 @@ final class HttpMetrics {
     if (enabled) {
       record(timer(route, method, status), startNanos);
     }
+  }
+
+  /**
+   * A /fib request answered: {@code fib_http_fib_requests_seconds{lane,code}}, a histogram (buckets from 0.5 ms to
+   * 60 s), from its handler to its answer, by lane: what the light requests' p99 alert reads. Recorded while the
+   * request's span is current, so that with tracing on a bucket's exemplar is the trace of a request it counted.
+   */
+  void fib(boolean light, int status, long startNanos) {
+    if (!enabled || status < 100 || status > 599) {
+      return;
+    }
+    Timer[] timers = light ? lightFibTimers : heavyFibTimers;
+    Timer timer = timers[status];
+    if (timer == null) {
+      timer = Timer.builder("fib_http_fib_requests")
+        .description("/fib requests by lane (light: cheap computations, heavy: the rest) and status: time from the"
+          + " route's handler to the answer")
+        .tag("lane", light ? "light" : "heavy").tag("code", Integer.toString(status))
+        .serviceLevelObjectives(FIB_BUCKETS)
+        .register(registry);
+      timers[status] = timer;
+    }
+    record(timer, startNanos);
   }
 
   /** A request of a timer got from {@link #timer} (null when the metrics are off: nothing is recorded). */

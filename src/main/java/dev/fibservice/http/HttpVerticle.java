@@ -1,10 +1,12 @@
 package dev.fibservice.http;
 
+import dev.fibservice.api.CancelIds;
 import dev.fibservice.api.RequestIds;
 import dev.fibservice.api.ServiceError;
 import dev.fibservice.api.Text;
 import dev.fibservice.compute.ComputeClient;
 import dev.fibservice.compute.FibRequest;
+import dev.fibservice.compute.Reply;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
 import dev.fibservice.db.PeopleStore;
@@ -13,7 +15,10 @@ import dev.fibservice.jobs.Jobs;
 import dev.fibservice.net.PendingWork;
 import dev.fibservice.net.ServerVerticle;
 import dev.fibservice.net.Wire;
+import dev.fibservice.ops.Traces;
 import io.micrometer.core.instrument.Timer;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Scope;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
@@ -38,6 +43,7 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 import java.nio.channels.FileChannel;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -50,6 +56,11 @@ public final class HttpVerticle extends ServerVerticle {
   static final CharSequence TEXT_PLAIN = HttpHeaders.createOptimized("text/plain; charset=utf-8");
   static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
   static final CharSequence X_REQUEST_ID = HttpHeaders.createOptimized("X-Request-Id");
+  static final CharSequence TRACEPARENT = HttpHeaders.createOptimized(Traces.TRACEPARENT);
+  /** The request header /fib's body depends on (JSON or text), as Vary names it. */
+  static final CharSequence ACCEPT = HttpHeaders.createOptimized("Accept");
+  /** F(n) of a URL never changes: any cache may keep a /fib answer for good (a year, the customary longest). */
+  static final CharSequence IMMUTABLE = HttpHeaders.createOptimized("public, max-age=31536000, immutable");
 
   /** Routing-context key of the request id. */
   static final String REQUEST_ID = "requestId";
@@ -74,6 +85,8 @@ public final class HttpVerticle extends ServerVerticle {
   private FibRequest.Limits limits;
   private int maxRepeat;
   private boolean accessLog;
+  /** Whether this node traces (tracing.exporter): every response then names its trace. */
+  private boolean tracing;
   private PreparedQuery<RowSet<Row>> selectOne;
   private ComputeClient fib;
 
@@ -96,11 +109,12 @@ public final class HttpVerticle extends ServerVerticle {
     pages = HelloPages.atLeast(maxRepeat);
     files = new PageFiles(vertx, settings.getInt(Settings.HTTP_PAGE_FILE_CACHE_MB), counters.pageFiles());
     limits = FibRequest.Limits.from(settings);
-    fib = ComputeClient.create(vertx, settings, node.cluster(), node.stats());
+    fib = ComputeClient.create(vertx, settings, node.cluster(), node.stats(), node.results());
     connections = new Connections(vertx, counters.connections(), settings.getInt(Settings.HTTP_HEADER_TIMEOUT_MS));
     metrics = HttpMetrics.create(node.metrics(), counters.requestsInProgress(), connections::open);
     helloTimer = metrics.timer(HELLO, HttpMethod.GET, 200);
     accessLog = settings.getBoolean(Settings.HTTP_ACCESS_LOG);
+    tracing = Traces.enabled(vertx);
     Router router = router(settings);
     ServedBy served = new ServedBy(node.stats(), name);
     HttpServerOptions options = serverOptions(settings);
@@ -170,7 +184,7 @@ public final class HttpVerticle extends ServerVerticle {
     }
     Database database = node.database();
     Pool pool = database.enabled() ? database.pool(vertx) : null;
-    OpsRoutes.mount(vertx, router, node.metrics(), node.drain(), database, pool);
+    OpsRoutes.mount(vertx, router, node.metrics(), node.readiness());
     if (database.enabled()) {
       selectOne = pool.preparedQuery(Sql.SELECT_ONE);
       router.get("/db").handler(this::db);
@@ -219,6 +233,11 @@ public final class HttpVerticle extends ServerVerticle {
   private void route(HttpServerRequest request, Router router, ServedBy served) {
     int repeat;
     served.count();
+    if (node.drain().draining()) {
+      // the node leaves: clients learn this response is the connection's last; once the server shuts down (the next
+      // step of the stop) Vert.x closes each connection as its response in flight is sent, idle ones at once
+      request.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+    }
     HttpMethod method = request.method();
     if (!accessLog && (method == HttpMethod.GET || method == HttpMethod.HEAD) && HELLO.equals(request.path())
       && (repeat = fastRepeat(request.query())) > 0 && connections.requestStarted(request)) {
@@ -227,6 +246,9 @@ public final class HttpVerticle extends ServerVerticle {
       String id = request.getHeader(X_REQUEST_ID);
       if (id != null) {
         response.putHeader(X_REQUEST_ID, id);
+      }
+      if (tracing) {
+        traceparent(response);
       }
       sendPage(request, repeat);
       connections.requestEnded(request);
@@ -281,6 +303,7 @@ public final class HttpVerticle extends ServerVerticle {
     HttpMetrics.Routed routed = routing;
     long start = System.nanoTime();
     metrics.started();
+    Span span = tracing ? traced(ctx, routed) : null;
     if (request.method() == HttpMethod.HEAD) {
       ctx.addHeadersEndHandler(v -> HttpRules.headContentLength(ctx.response()));
     }
@@ -308,8 +331,11 @@ public final class HttpVerticle extends ServerVerticle {
         ctx.response().getStatusCode(), start);
       if (accessLog) {
         MDC.put("requestId", id);
+        // the request's span has ended with its response: entered again, the line still names it
+        Scope scope = Traces.enter(span);
         ACCESS.info("{} {} {} {} bytes {} us", request.method(), request.uri(), ctx.response().getStatusCode(),
           ctx.response().bytesWritten(), (System.nanoTime() - start) / 1000);
+        Traces.exit(scope);
         MDC.remove("requestId");
       }
     };
@@ -324,6 +350,31 @@ public final class HttpVerticle extends ServerVerticle {
       return;
     }
     ctx.next();
+  }
+
+  /**
+   * The response names its trace; the request's span is named after its route once it is known. Returns that span
+   * (null when the request is not traced).
+   */
+  private static Span traced(RoutingContext ctx, HttpMetrics.Routed routed) {
+    traceparent(ctx.response());
+    Span span = Traces.current();
+    if (span != null && routed != null) {
+      ctx.addHeadersEndHandler(v -> {
+        String route = routed.route();
+        span.updateName(ctx.request().method().name() + " " + route);
+        span.setAttribute("http.route", route);
+      });
+    }
+    return span;
+  }
+
+  /** The traceparent header of the request's span: the trace id a caller can report, and its parent to continue. */
+  static void traceparent(HttpServerResponse response) {
+    String traceparent = Traces.currentTraceparent();
+    if (traceparent != null) {
+      response.putHeader(TRACEPARENT, traceparent);
+    }
   }
 
   private void hello(RoutingContext ctx) {
@@ -364,36 +415,86 @@ public final class HttpVerticle extends ServerVerticle {
       new JsonObject().put("param", "repeat").put("min", 1).put("max", maxRepeat));
   }
 
+  /**
+   * {@code GET /fib/n} (and HEAD): its entity tag is known up front (F(n) never changes), so a matching If-None-Match is
+   * answered 304 at once, computing nothing; else the reply, from the node's result cache without a copy of the digits
+   * when it is there. Every 200 and 304 may be kept by any cache for good (immutable).
+   */
   private void fib(RoutingContext ctx) {
+    long start = System.nanoTime();
     MultiMap query = ctx.queryParams();
     FibRequest request = FibRequest.parse(ctx.pathParam("n"), query.get("algorithm"), limits);
     boolean text = "text/plain".equals(ctx.getAcceptableContentType());
+    HttpServerResponse response = ctx.response();
+    String tag = EntityTags.of(request, text);
+    List<String> ifNoneMatch = ctx.request().headers().getAll(HttpHeaders.IF_NONE_MATCH);
+    if (!ifNoneMatch.isEmpty() && EntityTags.noneMatchHits(ifNoneMatch, tag)) {
+      validators(response, tag).setStatusCode(304).end();
+      metrics.fib(request.light(), 304, start);
+      return;
+    }
+    boolean head = ctx.request().method() == HttpMethod.HEAD;
     String id = ctx.get(REQUEST_ID);
     // the client's X-Request-Id names the request in the logs; only this id, made here, can cancel it
-    String cancelId = RequestIds.next();
-    HttpServerResponse response = ctx.response();
+    String cancelId = CancelIds.next();
     response.closeHandler(v -> {
       if (!response.ended()) {
         // the connection really closed (a half-close does not): stop burning CPU for it
         PendingWork.cancel(vertx, cancelId);
       }
     });
-    fib.compute(request, id, cancelId)
+    fib.reply(request, id, cancelId)
       .onComplete(ar -> {
-        if (response.closed()) {
-          return;
-        }
         if (ar.failed()) {
-          ctx.fail(ServiceError.from(ar.cause()));
+          ServiceError error = ServiceError.from(ar.cause());
+          metrics.fib(request.light(), error.status(), start);
+          if (!response.closed()) {
+            ctx.fail(error);
+          }
           return;
         }
-        JsonObject result = ar.result();
-        if (text) {
-          response.putHeader(HttpHeaders.CONTENT_TYPE, TEXT_PLAIN).end(result.getString("value") + "\n");
-        } else {
-          response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON).end(result.toBuffer());
+        Reply reply = ar.result();
+        if (response.closed()) {
+          reply.release();
+          return;
+        }
+        // counted while the request's span is current: the histogram's exemplar is its trace
+        metrics.fib(request.light(), 200, start);
+        Span span = Traces.start("fib.reply");
+        Future<Void> written = send(validators(response, tag), reply, text, head);
+        if (span != null) {
+          span.setAttribute("fib.reply.bytes", response.bytesWritten());
+          written.onComplete(v -> span.end());
         }
       });
+  }
+
+  /**
+   * A /fib 200: the reply's body, or for HEAD its length alone. A cached body is a view of the cache's memory: its
+   * reference is given up once the socket has taken it.
+   */
+  static Future<Void> send(HttpServerResponse response, Reply reply, boolean text, boolean head) {
+    response.putHeader(HttpHeaders.CONTENT_TYPE, text ? TEXT_PLAIN : APPLICATION_JSON);
+    if (head) {
+      response.putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(reply.length(text)));
+      reply.release();
+      return response.end();
+    }
+    Future<Void> written;
+    try {
+      written = response.end(reply.body(text));
+    } catch (RuntimeException e) {
+      reply.release();
+      throw e;
+    }
+    return written.onComplete(v -> reply.release());
+  }
+
+  /** The headers of a /fib 200 and 304 (RFC 9111 and 9110, 15.4.5: a 304 carries those its 200 would). */
+  private static HttpServerResponse validators(HttpServerResponse response, String tag) {
+    response.putHeader(HttpHeaders.ETAG, tag).putHeader(HttpHeaders.CACHE_CONTROL, IMMUTABLE);
+    response.headers().add(HttpHeaders.VARY, ACCEPT);
+    return response;
   }
 
   /** The classic per-request database round trip: one prepared SELECT 1 on the shared pool. */

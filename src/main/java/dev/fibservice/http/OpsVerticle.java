@@ -1,7 +1,6 @@
 package dev.fibservice.http;
 
 import dev.fibservice.config.Settings;
-import dev.fibservice.db.Database;
 import dev.fibservice.net.ConnectionLimit;
 import dev.fibservice.net.ServerVerticle;
 import dev.fibservice.net.Wire;
@@ -9,8 +8,8 @@ import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.ext.web.Router;
-import io.vertx.sqlclient.Pool;
 
 import java.util.concurrent.TimeUnit;
 
@@ -36,9 +35,7 @@ public final class OpsVerticle extends ServerVerticle {
     Settings settings = node.settings();
     Connections connections = new Connections(vertx, limit, settings.getInt(Settings.HTTP_HEADER_TIMEOUT_MS));
     Router router = Router.router(vertx);
-    Database database = node.database();
-    Pool pool = database.enabled() ? database.pool(vertx) : null;
-    OpsRoutes.mount(vertx, router, node.metrics(), node.drain(), database, pool);
+    OpsRoutes.mount(vertx, router, node.metrics(), node.readiness());
     router.get("/info").handler(ctx -> ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, HttpVerticle.APPLICATION_JSON)
       .end(node.info().get().put("servedBy", "ops").toBuffer()));
     AllowedMethods.headWhereGet(router);
@@ -46,6 +43,8 @@ public final class OpsVerticle extends ServerVerticle {
     HttpServerOptions options = new HttpServerOptions()
       .setHost(settings.getString(Settings.HOST))
       .setPort(settings.getInt(Settings.OPS_PORT))
+      // probes and scrapes are no requests worth a trace
+      .setTracingPolicy(TracingPolicy.IGNORE)
       .setHttp2ClearTextEnabled(false)
       .setMaxInitialLineLength(settings.getInt(Settings.HTTP_MAX_URI))
       .setMaxHeaderSize(settings.getInt(Settings.HTTP_MAX_HEADERS))

@@ -10,9 +10,12 @@ import dev.fibservice.config.Settings;
 import dev.fibservice.db.Database;
 import dev.fibservice.db.Sql;
 import dev.fibservice.ops.Metrics;
+import dev.fibservice.ops.Traces;
+import io.opentelemetry.api.trace.Span;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
@@ -33,7 +36,8 @@ import java.util.concurrent.TimeUnit;
  * interactive workers), stores the digits in chunks and marks them DONE. While a job runs, its lease is
  * renewed; a cancelled job's computation is stopped. A runner that cannot renew a lease for as long as
  * the lease lasts (it lost its database) gives that job up, since another runner may take it by then, and
- * takes jobs again once the database is back.
+ * takes jobs again once the database is back. A runner that stops gives its jobs back at once (PENDING again) and
+ * wakes the other runners, so that one of them takes them without waiting for the leases to run out.
  */
 public final class JobRunner extends VerticleBase {
 
@@ -113,12 +117,45 @@ public final class JobRunner extends VerticleBase {
       }).completion());
   }
 
+  /**
+   * Stops computing and gives every job it holds back (PENDING, for any runner), each statement bounded by
+   * mysql.queryTimeoutMs; one it could not give back (the database away) runs again once its lease runs out. A job
+   * already storing its digits finishes that store (one transaction, bounded) rather than be given back.
+   */
   @Override
   public Future<?> stop() {
     stopped = true;
-    // jobs still running stay RUNNING: their lease runs out and another runner (or the next start) takes them
-    running.values().forEach(claim -> claim.computation.cancel());
-    return Future.succeededFuture();
+    List<Future<Boolean>> given = new ArrayList<>();
+    for (Map.Entry<String, Claim> entry : running.entrySet()) {
+      Claim claim = entry.getValue();
+      if (claim.storing) {
+        continue;
+      }
+      claim.givenUp = true;
+      claim.computation.cancel();
+      given.add(database.bounded(pool.preparedQuery(Sql.JOB_GIVE_BACK).execute(Tuple.of(entry.getKey(), owner,
+          claim.attempt)))
+        .map(rows -> {
+          if (rows.rowCount() == 1) {
+            // the other runners look at once, as for a new job (the same message: its id)
+            vertx.eventBus().publish(Addresses.JOBS_WAKEUP, entry.getKey());
+          }
+          return rows.rowCount() == 1;
+        })
+        .otherwise(e -> {
+          log.warn("job {}: could not give it back ({}); it runs again once its lease ({} ms) runs out", entry.getKey(),
+            Database.failure(e).getMessage(), leaseMs);
+          return false;
+        }));
+    }
+    if (given.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return Future.join(given).transform(ar -> {
+      long back = given.stream().filter(f -> Boolean.TRUE.equals(f.result())).count();
+      log.info("job runner stopping: gave {} of {} running jobs back (PENDING) for another runner", back, given.size());
+      return Future.succeededFuture();
+    });
   }
 
   /** Claims as many runnable jobs as there are free job workers. */
@@ -182,7 +219,12 @@ public final class JobRunner extends VerticleBase {
       });
   }
 
+  /** A claimed job runs in a trace of its own (with tracing on): its computation and the SQL that stores it. */
   private void run(Row row) {
+    Traces.inNewTrace("fib.job", span -> run(row, span));
+  }
+
+  private void run(Row row, Span span) {
     String id = row.getString("id");
     FibRequest request = new FibRequest(row.getInteger("n"), Algorithm.fromWireName(row.getString("algorithm")));
     Computation computation = new Computation(id, request);
@@ -190,8 +232,16 @@ public final class JobRunner extends VerticleBase {
     running.put(id, claim);
     log.info("job {} F({}) {} running (attempt {})", id, request.n(), request.algorithm().wireName(), claim.attempt);
     long timer = vertx.setTimer(timeoutMs, t -> computation.cancel());
-    vertx.eventBus().<ComputeResult>request(Addresses.WORKER_JOBS, computation, new DeliveryOptions().setLocalOnly(true)
-        .setSendTimeout(timeoutMs + 60_000))
+    DeliveryOptions delivery = new DeliveryOptions().setLocalOnly(true).setSendTimeout(timeoutMs + 60_000);
+    if (span != null) {
+      span.setAttribute("fib.job.id", id);
+      span.setAttribute("fib.job.attempt", claim.attempt);
+      span.setAttribute("fib.n", request.n());
+      span.setAttribute("fib.algorithm", request.algorithm().wireName());
+      computation.traced(Traces.capture(span), null);
+      delivery.setTracingPolicy(TracingPolicy.IGNORE);
+    }
+    vertx.eventBus().<ComputeResult>request(Addresses.WORKER_JOBS, computation, delivery)
       .transform(computed -> {
         if (claim.givenUp) {
           return Future.<Void>succeededFuture();
@@ -212,8 +262,15 @@ public final class JobRunner extends VerticleBase {
         if (ar.failed()) {
           log.warn("job {}: could not record its outcome ({}); its lease will run out and it will run again", id,
             ar.cause().getMessage());
+          Traces.fail(span, ar.cause().getMessage());
+        } else {
+          Traces.end(span);
         }
-        poll();
+        if (span != null) {
+          context.runOnContext(v -> poll()); // out of the job's trace: the next poll is no part of it
+        } else {
+          poll();
+        }
       });
   }
 
@@ -256,7 +313,7 @@ public final class JobRunner extends VerticleBase {
     return database.bounded(pool.preparedQuery(Sql.JOB_FAILED).execute(Tuple.of(error, id, owner, claim.attempt))).mapEmpty();
   }
 
-  /** Refreshes the jobs-by-status gauges. */
+  /** Refreshes the jobs-by-status gauges and the age of the oldest waiting job. */
   private void countJobs() {
     if (database.check() != null) {
       return;
@@ -265,6 +322,10 @@ public final class JobRunner extends VerticleBase {
       Map<String, Long> counts = new HashMap<>();
       rows.forEach(row -> counts.put(row.getString(0), row.getLong(1)));
       metrics.jobs(counts);
+    });
+    database.bounded(pool.preparedQuery(Sql.JOB_OLDEST_PENDING_MS).execute()).onSuccess(rows -> {
+      Long ms = rows.iterator().next().getLong(0);
+      metrics.oldestPendingJob(ms == null ? 0 : ms);
     });
   }
 

@@ -151,6 +151,8 @@ public final class Jobs {
       .put("status", row.getString("status"))
       .put("digits", row.getInteger("digits"))
       .put("error", row.getString("error"))
+      // how many times a runner took it: more than 1 after a runner gave it back (stopping) or died
+      .put("attempts", row.getInteger("attempts"))
       .put("createdAt", instant(row.getLocalDateTime("created_at")))
       .put("startedAt", instant(row.getLocalDateTime("started_at")))
       .put("finishedAt", instant(row.getLocalDateTime("finished_at")));

@@ -1,7 +1,7 @@
 package dev.fibservice.net;
 
 import dev.fibservice.api.Addresses;
-import dev.fibservice.api.RequestIds;
+import dev.fibservice.api.CancelIds;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
@@ -12,9 +12,9 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The computations one connection waits for, each under a cancel id the server made (sent to the gateway as the
- * {@code x-cancel-id} header), never under an id a client chose: a client can only ever cancel its own work. A real
- * close of the connection cancels what is left. Used on the connection's event loop only.
+ * The computations one connection waits for, each under a cancel id the server made ({@link CancelIds}, sent to the
+ * gateway as the {@code x-cancel-id} header), never under an id a client chose: a client can only ever cancel its own
+ * work. A real close of the connection cancels what is left. Used on the connection's event loop only.
  */
 public final class PendingWork {
 
@@ -26,9 +26,13 @@ public final class PendingWork {
     this.vertx = vertx;
   }
 
-  /** A new computation of this connection; {@code clientId} is the client's name for it (may repeat, may be null). */
+  /**
+   * A new computation of this connection; {@code clientId} is the client's name for it (may repeat, may be null).
+   *
+   * @return its cancel id: for the {@code x-cancel-id} header only, never a request id (which the logs show)
+   */
   public String add(String clientId) {
-    String id = RequestIds.next();
+    String id = CancelIds.next();
     pending.put(id, clientId);
     return id;
   }

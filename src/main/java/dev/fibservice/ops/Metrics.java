@@ -1,6 +1,7 @@
 package dev.fibservice.ops;
 
 import dev.fibservice.math.Algorithm;
+import io.micrometer.core.instrument.Clock;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -10,6 +11,7 @@ import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsFactory;
@@ -20,6 +22,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -42,6 +45,25 @@ public final class Metrics {
   private static final Set<String> RENAMED_JVM_METERS = Set.of("jvm.compilation.time", "process.cpu.time",
     "system.cpu.count");
 
+  /**
+   * Micrometer's defaults put exemplars on every series that has one, histograms' {@code _count} too, which the
+   * OpenMetrics parser of Prometheus 2.x (Debian's 2.42) refuses, failing the whole scrape: exemplars here go on
+   * counters and histogram buckets only, as OpenMetrics 1.0 has them.
+   */
+  private static final PrometheusConfig EXEMPLARS_WHERE_PROMETHEUS_TAKES_THEM = new PrometheusConfig() {
+    @Override
+    public String get(String key) {
+      return null;
+    }
+
+    @Override
+    public Properties prometheusProperties() {
+      Properties properties = PrometheusConfig.super.prometheusProperties();
+      properties.setProperty("io.prometheus.exporter.exemplarsOnAllMetricTypes", "false");
+      return properties;
+    }
+  };
+
   private final PrometheusMeterRegistry prometheus;
   private final MeterRegistry registry;
   private final Map<Algorithm, Timer> computeTimers = new EnumMap<>(Algorithm.class);
@@ -50,9 +72,12 @@ public final class Metrics {
   private final Counter tcpLines;
   private final AtomicLong tcpConnections = new AtomicLong();
   private final Map<String, AtomicLong> jobs = new ConcurrentHashMap<>();
+  private final AtomicLong oldestPendingJobMs = new AtomicLong();
 
-  private Metrics(boolean enabled) {
-    prometheus = enabled ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) : null;
+  private Metrics(boolean enabled, boolean exemplars) {
+    // with tracing on, a latency histogram's buckets carry the trace id of a request they counted (OpenMetrics scrapes)
+    prometheus = !enabled ? null : exemplars ? new PrometheusMeterRegistry(EXEMPLARS_WHERE_PROMETHEUS_TAKES_THEM,
+      new PrometheusRegistry(), Clock.SYSTEM, new Exemplars()) : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     registry = enabled ? prometheus : new CompositeMeterRegistry();
     if (enabled) {
       // before Vert.x binds its JVM meters: a filter applies to meters registered after it
@@ -78,6 +103,9 @@ public final class Metrics {
       Gauge.builder("fib_jobs", count, AtomicLong::get).description("Background jobs by status")
         .tag("status", status.toLowerCase(java.util.Locale.ROOT)).register(registry);
     }
+    Gauge.builder("fib_jobs_oldest_pending", oldestPendingJobMs, ms -> ms.get() / 1000.0).baseUnit("seconds")
+      .description("How long the oldest PENDING background job has waited (0: none waits); the same on every job"
+        + " runner of a cluster, which share the database").register(registry);
   }
 
   /**
@@ -101,7 +129,12 @@ public final class Metrics {
   }
 
   public static Metrics create(boolean enabled) {
-    return new Metrics(enabled);
+    return new Metrics(enabled, false);
+  }
+
+  /** @param exemplars whether histograms take the current trace id as exemplar (tracing is on) */
+  public static Metrics create(boolean enabled, boolean exemplars) {
+    return new Metrics(enabled, exemplars);
   }
 
   public boolean enabled() {
@@ -158,6 +191,11 @@ public final class Metrics {
   /** A gauge read from elsewhere (in-flight per lane, ...), tagged by a bounded value. */
   public void gauge(String name, String description, String tagKey, String tagValue, Supplier<Number> value) {
     Gauge.builder(name, value).description(description).tag(tagKey, tagValue).register(registry);
+  }
+
+  /** The latest wait of the oldest PENDING job, in milliseconds (the job runner refreshes it). */
+  public void oldestPendingJob(long millis) {
+    oldestPendingJobMs.set(millis);
   }
 
   /** The latest job counts by status (the job runner refreshes them). */

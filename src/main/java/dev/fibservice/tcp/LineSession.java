@@ -1,5 +1,6 @@
 package dev.fibservice.tcp;
 
+import dev.fibservice.api.RequestIds;
 import dev.fibservice.api.ServiceError;
 import dev.fibservice.compute.ComputeClient;
 import dev.fibservice.compute.FibRequest;
@@ -8,6 +9,9 @@ import dev.fibservice.math.Algorithm;
 import dev.fibservice.math.Fibonacci;
 import dev.fibservice.net.Session;
 import dev.fibservice.ops.Metrics;
+import dev.fibservice.ops.Traces;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Scope;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -152,11 +156,14 @@ final class LineSession extends Session {
       finish();
       return;
     }
+    // each line is a request of its own, in a trace of its own (the protocol has no room for a caller's)
+    Span span = Traces.startRequest("TCP line", null);
     // words are separated by any run of whitespace (a CR, VT or FF too: "7\riterative" was one bad word, found by
     // fuzzing, while "7 \riterative" was two)
     String[] parts = spaced(line) ? line.split("\\s+") : new String[] {line};
     if (parts.length > 2) {
       enqueueDone("[Error] expected 'n' or 'n algorithm', got " + parts.length + " words");
+      Traces.fail(span, "bad line");
       return;
     }
     FibRequest request;
@@ -164,29 +171,39 @@ final class LineSession extends Session {
       request = FibRequest.parse(parts[0], parts.length == 2 ? parts[1] : null, config.limits());
     } catch (ServiceError e) {
       enqueueDone("[Error] " + e.getMessage());
+      Traces.fail(span, e.getMessage());
       return;
+    }
+    if (span != null) {
+      span.setAttribute("fib.n", request.n());
+      span.setAttribute("fib.algorithm", request.algorithm().wireName());
     }
     if (request.algorithm() == Algorithm.DOUBLING && request.n() <= Fibonacci.MAX_LONG_N) {
       Pending slot = new Pending();
       slot.bytes = SMALL[request.n()];
       pending.add(slot);
       flush();
+      Traces.end(span);
       return;
     }
-    // the line protocol has no request ids of its own: the server's cancel id names the request in the logs too
+    // the line protocol has no request ids of its own: the logs get a fresh one, never the cancel id
     String cancelId = work.add(null);
     Pending slot = new Pending();
     pending.add(slot);
-    fib.compute(request, cancelId, cancelId)
+    Scope scope = Traces.enter(span);
+    fib.compute(request, RequestIds.next(), cancelId)
       .onComplete(ar -> {
         work.remove(cancelId);
         if (ar.succeeded()) {
           slot.reply = ar.result().getString("value");
+          Traces.end(span);
         } else {
           slot.reply = "[Error] " + ServiceError.from(ar.cause()).getMessage();
+          Traces.fail(span, slot.reply);
         }
         flush();
       });
+    Traces.exit(scope);
   }
 
   private void enqueueDone(String reply) {

@@ -1,6 +1,8 @@
 package dev.fibservice.bridge;
 
+import dev.fibservice.ExampleReadme;
 import dev.fibservice.ServiceProcess;
+import dev.fibservice.TestConf;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -25,14 +27,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The official JavaScript client ({@code @vertx/eventbus-bridge-client.js}, installed by {@code npm ci} from
  * examples/node's package-lock.json into a copy of that directory) in Node.js, against the real jar at
- * {@code /eventbus}: the issue's checklist, then the example client as its README shows it. Skipped, with one line
- * saying why, when node or npm is not installed or npm cannot reach its registry.
+ * {@code /eventbus}: the issue's checklist, then the example client, and its README's commands as written. Skipped,
+ * with one line saying why, when node or npm is not installed or npm cannot reach its registry.
  */
 @EnabledIf(value = "dev.fibservice.bridge.NodeClientIT#installed", disabledReason = NodeClientIT.MISSING)
 class NodeClientIT {
 
   static final String MISSING = "Node.js client tests skipped: node or npm is not installed (on PATH)";
 
+  /** A temporary copy of the project's examples/node, at examples/node under it (the README's commands cd there). */
+  private static Path root;
   private static Path dir;
   private static ServiceProcess node;
   private static String url;
@@ -43,7 +47,8 @@ class NodeClientIT {
 
   @BeforeAll
   static void start() throws Exception {
-    dir = Files.createTempDirectory("fib-node-client");
+    root = Files.createTempDirectory("fib-node-client");
+    dir = Files.createDirectories(root.resolve("examples").resolve("node"));
     for (String file : List.of("package.json", "package-lock.json", "fib_client.js")) {
       Files.copy(Path.of("examples", "node", file), dir.resolve(file));
     }
@@ -64,8 +69,8 @@ class NodeClientIT {
     if (node != null) {
       node.close();
     }
-    if (dir != null) {
-      run(Path.of("."), 60, "rm", "-rf", dir.toString());
+    if (root != null) {
+      run(Path.of("."), 60, "rm", "-rf", root.toString());
     }
   }
 
@@ -122,6 +127,19 @@ class NodeClientIT {
     Result stats = run(dir, 120, "node", "fib_client.js", "--url", url, "--stats");
     assertEquals(0, stats.code, stats.out);
     assertEquals("node-client-it", new JsonObject(stats.out.trim()).getString("node"), stats.out);
+  }
+
+  /** examples/node/README.md's commands as written, against the service its own `make run` starts (port 8080 free). */
+  @Test
+  void theReadmesCommandsRunAsWritten() throws Exception {
+    ExampleReadme readme = ExampleReadme.of("node");
+    assertEquals("make run", readme.service().line(), "the SockJS bridge is on by default: no flag needed");
+    try (ExampleReadme.Service service = readme.startService(Path.of("").toAbsolutePath(), List.of("--conf",
+      TestConf.CONFIG.toString(), "--http-port", "0", "--tcp-port", "0", "--set", "mysql.host=off"))) {
+      int http = service.ports().getInteger("http", -1);
+      readme.runCommands(root, ExampleReadme.substitutions("http://127.0.0.1:8080/", "http://127.0.0.1:" + http + "/"),
+        Map.of());
+    }
   }
 
   private record Result(int code, String out) {

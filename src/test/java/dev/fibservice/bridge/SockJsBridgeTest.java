@@ -53,7 +53,7 @@ class SockJsBridgeTest {
       ws.send("fib.compute", "r2", new JsonObject().put("n", -1));
       assertFailure(ws.next(), "r2", 400, "n must not be negative, got -1");
       ws.send("fib.compute", "r3", new JsonObject().put("n", 50).put("algorithm", "recursive"));
-      assertFailure(ws.next(), "r3", 400, "n = 50 is above the limit of algorithm recursive (n <= 45)");
+      assertFailure(ws.next(), "r3", 400, "n = 50 is above the limit of algorithm recursive (n <= 45, fib.maxN.recursive)");
       ws.send("fib.compute", "r4", "thirty");
       assertFailure(ws.next(), "r4", 400, "body must be a JSON object");
       // jobs.* answer, not silence: 503 with the database off

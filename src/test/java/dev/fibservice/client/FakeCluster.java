@@ -40,6 +40,11 @@ final class FakeCluster implements Membership {
     return w;
   }
 
+  /** The members, by id. */
+  Map<String, Worker> workers() {
+    return workers;
+  }
+
   /** The member leaves the membership, as when the cluster manager removes it. */
   void remove(String id) {
     Worker w = workers.remove(id);

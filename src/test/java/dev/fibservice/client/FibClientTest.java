@@ -394,4 +394,95 @@ class FibClientTest {
       e.getMessage());
     assertEquals(3, members.retries(RetryReason.NO_HANDLERS), "four attempts: the first and 3 moves");
   }
+
+  /** F(n) heavy, on the member the key {@code n} chooses. */
+  private Future<JsonObject> computeKeyed(FibClient on, int n) {
+    return on.compute(new JsonObject().put("n", n), null, null, false, n);
+  }
+
+  @Test
+  void aHeavyKeyGoesToTheSameMemberOnEveryFrontAndKeysSpreadOverTheMembers() throws Exception {
+    cluster.add("a");
+    cluster.add("b");
+    cluster.add("c");
+    connect(options(), "a", "b", "c");
+    Members otherFront = Members.create(vertx, cluster, options(), null);
+    try {
+      FibClient other = FibClient.create(vertx, otherFront);
+      for (String id : List.of("a", "b", "c")) {
+        eventually(id + " alive for the other front", () -> otherFront.state(id) == MemberState.ALIVE);
+      }
+      java.util.Set<String> used = new java.util.HashSet<>();
+      for (int n = 100_000; n < 100_060; n++) {
+        String member = worker(await(computeKeyed(client, n)));
+        assertEquals(member, worker(await(computeKeyed(client, n))), "F(" + n + ") again");
+        assertEquals(member, worker(await(computeKeyed(other, n))), "F(" + n + ") from another front");
+        used.add(member);
+      }
+      assertEquals(java.util.Set.of("a", "b", "c"), used, "60 keys spread over the three members");
+    } finally {
+      otherFront.close();
+    }
+  }
+
+  @Test
+  void whenItsMemberLeavesAKeyMovesToOneOtherAndNoOtherKeyMoves() throws Exception {
+    for (String id : List.of("a", "b", "c")) {
+      cluster.add(id);
+    }
+    connect(options(), "a", "b", "c");
+    java.util.Map<Integer, String> owners = new java.util.HashMap<>();
+    for (int n = 100_000; n < 100_030; n++) {
+      owners.put(n, worker(await(computeKeyed(client, n))));
+    }
+    String gone = owners.get(100_000);
+    FakeCluster.Worker leaving = cluster.workers().get(gone);
+    leaving.answersComputations = false;
+    Future<JsonObject> held = computeKeyed(client, 100_000);
+    eventually(gone + " holds F(100000)", () -> leaving.received.get() > 0 && !leaving.cancelIds.isEmpty()
+      && members.snapshot().stream().anyMatch(v -> v.id().equals(gone) && v.inFlight() == 1));
+    cluster.remove(gone);
+    String next = worker(await(held));
+    assertTrue(!next.equals(gone), "moved when its member left");
+    for (int n = 100_000; n < 100_030; n++) {
+      String now = worker(await(computeKeyed(client, n)));
+      if (owners.get(n).equals(gone)) {
+        assertTrue(!now.equals(gone), "F(" + n + ") moved off " + gone);
+      } else {
+        assertEquals(owners.get(n), now, "F(" + n + ") stays where it was: only the keys of the member that left move");
+      }
+    }
+    assertEquals(next, worker(await(computeKeyed(client, 100_000))), "and stays on its next member");
+  }
+
+  @Test
+  void aMemberPastItsShareOfTheLoadPassesItsKeysOn() throws Exception {
+    FakeCluster.Worker a = cluster.add("a");
+    FakeCluster.Worker b = cluster.add("b");
+    connect(options(), "a", "b");
+    List<Integer> keysOfA = new ArrayList<>();
+    for (int n = 100_000; keysOfA.size() < 10; n++) {
+      if (worker(await(computeKeyed(client, n))).equals("a")) {
+        keysOfA.add(n);
+      }
+    }
+    int beforeA = a.received.get();
+    int beforeB = b.received.get();
+    a.answersComputations = false; // both hold what they get: the load only grows
+    b.answersComputations = false;
+    List<Future<JsonObject>> calls = new ArrayList<>();
+    for (int n : keysOfA) {
+      calls.add(computeKeyed(client, n));
+      int sent = calls.size();
+      eventually("call " + sent + " arrived", () -> a.received.get() - beforeA + b.received.get() - beforeB == sent);
+    }
+    int onA = a.received.get() - beforeA;
+    assertTrue(b.received.get() > beforeB, "some of a's keys went to b");
+    assertTrue(onA <= Math.ceil(Members.LOAD_BOUND * calls.size() / 2), "a holds " + onA + " of " + calls.size());
+    a.resume();
+    b.resume();
+    for (Future<JsonObject> call : calls) {
+      await(call);
+    }
+  }
 }

@@ -1,6 +1,7 @@
 package dev.fibservice.cluster;
 
 import com.hazelcast.config.Config;
+import dev.fibservice.TestConf;
 import dev.fibservice.config.ConfigException;
 import dev.fibservice.config.Settings;
 import io.vertx.core.eventbus.EventBusOptions;
@@ -49,7 +50,7 @@ class ClusterTlsTest {
   }
 
   private static Settings tls(Object cert, Object key, Object ca) {
-    return Settings.defaults().with(Map.of("cluster.tls.cert", cert.toString(), "cluster.tls.key", key.toString(),
+    return TestConf.settings().with(Map.of("cluster.tls.cert", cert.toString(), "cluster.tls.key", key.toString(),
       "cluster.tls.ca", ca.toString()));
   }
 
@@ -59,12 +60,12 @@ class ClusterTlsTest {
 
   @Test
   void noKeysMeansClearText() {
-    assertNull(ClusterTls.from(Settings.defaults()));
+    assertNull(ClusterTls.from(TestConf.settings()));
   }
 
   @Test
   void allThreeOrNone() {
-    String message = refused(Settings.defaults().with(Map.of("cluster.tls.cert", good.cert().toString())));
+    String message = refused(TestConf.settings().with(Map.of("cluster.tls.cert", good.cert().toString())));
     assertEquals("cluster.tls: set all three of cluster.tls.cert, cluster.tls.key and cluster.tls.ca, or none;"
       + " missing: cluster.tls.key, cluster.tls.ca", message);
   }
@@ -144,12 +145,12 @@ class ClusterTlsTest {
 
   @Test
   void hazelcastListensOnTheClusterHostOnly() {
-    Config fromFile = Clustering.hazelcastConfig(Settings.defaults());
+    Config fromFile = Clustering.hazelcastConfig(TestConf.settings());
     assertEquals("false", fromFile.getProperty("hazelcast.socket.bind.any"));
     assertEquals("false", Clustering.builtIn().getProperty("hazelcast.socket.bind.any"));
-    // auto: the event bus binds where Hazelcast does (conf/cluster.xml's interface)
-    assertEquals("127.0.0.1", Clustering.busHost(Settings.defaults(), fromFile));
-    Settings host = Settings.defaults().with(Map.of("cluster.host", "198.18.0.7"));
+    // auto: the event bus binds where Hazelcast does (the cluster file's interface)
+    assertEquals("127.0.0.1", Clustering.busHost(TestConf.settings(), fromFile));
+    Settings host = TestConf.settings().with(Map.of("cluster.host", "198.18.0.7"));
     Config config = Clustering.hazelcastConfig(host);
     assertEquals(List.of("198.18.0.7"), List.copyOf(config.getNetworkConfig().getInterfaces().getInterfaces()));
     assertEquals("198.18.0.7", Clustering.busHost(host, config));

@@ -3,6 +3,7 @@ package dev.fibservice.cluster;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import dev.fibservice.TestConf;
 import dev.fibservice.config.Settings;
 import org.junit.jupiter.api.Test;
 
@@ -20,14 +21,14 @@ class HazelcastPortTest {
 
   @Test
   void autoKeepsTheFilesPortAndANumberReplacesIt() {
-    assertEquals(5701, Clustering.hazelcastConfig(Settings.defaults()).getNetworkConfig().getPort());
-    assertEquals(18999, Clustering.hazelcastConfig(Settings.defaults().with(Map.of("cluster.hazelcastPort", "18999")))
+    assertEquals(5701, Clustering.hazelcastConfig(TestConf.settings()).getNetworkConfig().getPort());
+    assertEquals(18999, Clustering.hazelcastConfig(TestConf.settings().with(Map.of("cluster.hazelcastPort", "18999")))
       .getNetworkConfig().getPort());
   }
 
   @Test
   void zeroListensOnAFreePortAndTakesItAsTheMembersAddress() throws Exception {
-    Settings settings = Settings.defaults().with(Map.of("cluster.hazelcastPort", "0",
+    Settings settings = TestConf.settings().with(Map.of("cluster.hazelcastPort", "0",
       "cluster.name", "hazelcast-port-test-" + System.nanoTime()));
     Config config = Clustering.hazelcastConfig(settings);
     assertEquals(0, config.getNetworkConfig().getPort());

@@ -70,7 +70,7 @@ class EventBusContractTest {
     assertFails(400, "n must be a JSON integer, got 1.0E99", new JsonObject().put("n", 1e99));
     assertFails(400, "n must be a JSON integer, got 2.5", new JsonObject().put("n", 2.5));
     assertFails(400, "n must not be negative", new JsonObject().put("n", -7));
-    assertFails(400, "above the limit of algorithm recursive", new JsonObject().put("n", 46).put("algorithm", "recursive"));
+    assertFails(400, "above the limit of algorithm recursive (n <= 45, fib.maxN.recursive)", new JsonObject().put("n", 46).put("algorithm", "recursive"));
     assertFails(400, "unknown algorithm 'quantum'", new JsonObject().put("n", 4).put("algorithm", "quantum"));
     assertFails(400, "algorithm must be a string", new JsonObject().put("n", 4).put("algorithm", new JsonObject()));
   }

@@ -27,8 +27,8 @@ class FibRequestTest {
     assertBad("n must be a whole number, got 'abc'", () -> FibRequest.parse("abc", null, LIMITS));
     assertBad("n must be a whole number, got '1.5'", () -> FibRequest.parse("1.5", null, LIMITS));
     assertBad("n must not be negative, got -3", () -> FibRequest.parse("-3", null, LIMITS));
-    assertBad("n = 46 is above the limit of algorithm recursive (n <= 45)", () -> FibRequest.parse("46", "recursive", LIMITS));
-    assertBad("n = 99999999999999999999999 is above the limit of algorithm doubling (n <= 10000000)",
+    assertBad("n = 46 is above the limit of algorithm recursive (n <= 45, fib.maxN.recursive)", () -> FibRequest.parse("46", "recursive", LIMITS));
+    assertBad("n = 99999999999999999999999 is above the limit of algorithm doubling (n <= 10000000, fib.maxN.doubling)",
       () -> FibRequest.parse("99999999999999999999999", null, LIMITS));
     assertBad("unknown algorithm 'fast'; expected one of doubling, iterative, recursive",
       () -> FibRequest.parse("3", "fast", LIMITS));

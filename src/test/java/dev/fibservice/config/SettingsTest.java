@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
+import dev.fibservice.api.Version;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,10 +20,45 @@ class SettingsTest {
   @TempDir
   Path dir;
 
+  /**
+   * conf/config.json is the user's file (`make run` reads it; no other test does): whatever they tuned, it must load,
+   * every key known and every value accepted, and it has no slot for a secret, which would invite committing one.
+   */
   @Test
-  void shippedConfigFileHoldsExactlyTheBuiltInDefaults() throws Exception {
-    JsonObject shipped = new JsonObject(Files.readString(Path.of("conf", "config.json")));
-    assertEquals(Settings.defaultsAsJson(), shipped, "conf/config.json drifted from the built-in defaults");
+  void confConfigJsonIsValidAndHoldsNoSecret() throws Exception {
+    Path conf = Path.of("conf", "config.json");
+    Settings.load(conf, true, Map.of(), Map.of()); // throws, naming the key, on an unknown key or a refused value
+    Map<String, Object> keys = new java.util.LinkedHashMap<>();
+    flatten("", new JsonObject(Files.readString(conf)), keys);
+    for (Key key : Settings.KEYS) {
+      if (key.secret()) {
+        assertTrue(!keys.containsKey(key.name()), conf + " has a slot for the secret " + key.name()
+          + ": give it in " + key.envName() + " or a file (mysql.passwordFile) instead");
+      }
+    }
+  }
+
+  /** The built-in defaults still make a complete config file: every key but the secrets, each at its default. */
+  @Test
+  void theDefaultsAsAFileLoadBack() throws Exception {
+    JsonObject defaults = Settings.defaultsAsJson();
+    Path file = write(defaults.encodePrettily());
+    Settings loaded = Settings.load(file, true, Map.of(), Map.of());
+    assertEquals(Settings.defaults().describe(), loaded.describe().stream()
+      .map(line -> line.replace(" (" + file + ")", " (default)")).toList());
+    Map<String, Object> keys = new java.util.LinkedHashMap<>();
+    flatten("", defaults, keys);
+    assertTrue(!keys.containsKey(Settings.MYSQL_PASSWORD.name()), "no secret slot: " + keys.keySet());
+  }
+
+  private static void flatten(String prefix, JsonObject json, Map<String, Object> into) {
+    json.forEach(e -> {
+      if (e.getValue() instanceof JsonObject nested) {
+        flatten(prefix + e.getKey() + ".", nested, into);
+      } else {
+        into.put(prefix + e.getKey(), e.getValue());
+      }
+    });
   }
 
   /**
@@ -67,6 +103,7 @@ class SettingsTest {
       case BOOLEAN -> "true or false";
       case STRING -> "a string";
       case CHOICE -> String.join(", ", key.choices());
+      case DECIMAL -> key.min() + "–" + key.max();
     };
   }
 
@@ -152,6 +189,46 @@ class SettingsTest {
     assertBad("fib.heavyWorkers: '0' is not accepted (from command line); expected \"auto\" or an integer from 1 to 256",
       null, Map.of(), Map.of("workerInstances", "0"));
     assertTrue(Settings.defaults().deprecations().isEmpty());
+  }
+
+  /**
+   * A rollback starts an earlier jar beside a configuration written for a later release: a key that says the release
+   * that added it is ignored, with a warning, by a jar before that release, and read by one that knows it. Without a
+   * release, or with one that is not later, an unknown key is still a typo.
+   */
+  @Test
+  void keysOfALaterReleaseAreIgnoredWithAWarningAndTyposStillFail() throws Exception {
+    String later = "99.0.0";
+    Path file = write("{\"fib\":{\"timeoutMs\":4000,\"prefetchBytes@" + later + "\":67108864},\"tracing@" + later
+      + "\":{\"enabled\":true}}");
+    Settings s = Settings.load(file, true, Map.of(), Map.of("http.compression@" + later, "true"));
+    assertEquals(4000, s.getInt(Settings.FIB_TIMEOUT_MS), "the file's other keys still load");
+    assertEquals(List.of("config key fib.prefetchBytes (from " + file + ") comes with release " + later + ", later than"
+        + " this one (" + Version.current() + "): ignored",
+      "config key tracing.enabled (from " + file + ") comes with release " + later + ", later than this one ("
+        + Version.current() + "): ignored",
+      "config key http.compression (from command line) comes with release " + later + ", later than this one ("
+        + Version.current() + "): ignored"), s.ignored());
+    assertTrue(s.deprecations().isEmpty());
+    assertTrue(Settings.defaults().ignored().isEmpty());
+    // a release that knows the key reads it, whatever release it names, with the checks of the key itself
+    assertEquals(5000, Settings.load(write("{\"fib\":{\"timeoutMs@0.1.0\":5000}}"), true, Map.of(), Map.of())
+      .getInt(Settings.FIB_TIMEOUT_MS));
+    assertEquals(6000, Settings.defaults().with(Map.of("fib.timeoutMs@" + later, "6000")).getInt(Settings.FIB_TIMEOUT_MS));
+    assertEquals(3, Settings.load(null, false, Map.of(), Map.of("workerInstances@0.1.0", "3"))
+      .getInt(Settings.FIB_HEAVY_WORKERS), "an old name with its release");
+    assertBad("fib.timeoutMs: '0' is not accepted (from command line)", null, Map.of(),
+      Map.of("fib.timeoutMs@0.1.0", "0"));
+    Path quoted = write("{\"fib\":{\"timeoutMs@0.1.0\":\"5000\"}}");
+    assertBad("fib.timeoutMs@0.1.0: '5000' is not accepted (from " + quoted + ")", quoted, Map.of(), Map.of());
+    // an unknown key that says an earlier release (or this one) is a typo: exit 2, as without a release
+    assertBad("unknown config key 'fib.timeotMs' (from command line); it says it came with release 0.1.0, which is not"
+      + " later than this one (" + Version.current() + "), so it is no key of a later release", null, Map.of(),
+      Map.of("fib.timeotMs@0.1.0", "5000"));
+    assertBad("unknown config key 'fib.timeotMs'", null, Map.of(),
+      Map.of("fib.timeotMs@" + Version.current(), "5000"));
+    assertBad("config key fib.cacheBytes@latest (from command line): 'latest' after the @ is not a release; expected"
+      + " MAJOR.MINOR.PATCH", null, Map.of(), Map.of("fib.cacheBytes@latest", "1"));
   }
 
   @Test

@@ -68,4 +68,12 @@ class DocLinksTest {
     List<Markdown.Link> links = Markdown.links("see [a](a.md#x), `[b](b.md)`\n```\n[c](c.md)\n```\n[d]: d.md\n");
     assertEquals(List.of("a.md#x", "d.md"), links.stream().map(Markdown.Link::target).toList());
   }
+
+  /** A link whose text wraps onto the next line is a link too (wrapped prose has many), found on its target's line. */
+  @Test
+  void linksWrappedOverLinesAreLinks() {
+    List<Markdown.Link> links = Markdown.links("one [link that\nwraps](a.md#x) and\n[another\n  one](b.md)\n");
+    assertEquals(List.of("a.md#x", "b.md"), links.stream().map(Markdown.Link::target).toList());
+    assertEquals(List.of(2, 4), links.stream().map(Markdown.Link::line).toList());
+  }
 }

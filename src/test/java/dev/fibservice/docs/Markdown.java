@@ -93,15 +93,20 @@ final class Markdown {
     return String.join("\n", lines);
   }
 
-  /** Every link target (inline, image or reference definition) in the prose, with its line number (1-based). */
+  /**
+   * Every link target (inline, image or reference definition) in the prose, with the line number (1-based) where its
+   * target stands. An inline link's text may wrap onto the next lines, as wrapped prose does; its target may not.
+   */
   static List<Link> links(String text) {
     List<Link> links = new ArrayList<>();
     List<String> lines = prose(text);
+    String joined = String.join("\n", lines);
+    Matcher m = LINK.matcher(joined);
+    while (m.find()) {
+      int line = (int) joined.substring(0, m.start(1)).chars().filter(c -> c == '\n').count();
+      links.add(new Link(m.group(1), line + 1));
+    }
     for (int i = 0; i < lines.size(); i++) {
-      Matcher m = LINK.matcher(lines.get(i));
-      while (m.find()) {
-        links.add(new Link(m.group(1), i + 1));
-      }
       Matcher r = REFERENCE.matcher(lines.get(i));
       if (r.matches()) {
         links.add(new Link(r.group(1), i + 1));

@@ -108,13 +108,15 @@ class HttpApiTest {
   void fibBadInput() throws Exception {
     assertError(node.get("/fib/abc"), 400, "n must be a whole number, got 'abc'");
     assertError(node.get("/fib/-5"), 400, "n must not be negative");
-    assertError(node.get("/fib/46?algorithm=recursive"), 400, "above the limit of algorithm recursive (n <= 45)");
-    assertError(node.get("/fib/200001?algorithm=iterative"), 400, "(n <= 200000)");
-    assertError(node.get("/fib/10000001"), 400, "(n <= 10000000)");
+    assertError(node.get("/fib/46?algorithm=recursive"), 400, "above the limit of algorithm recursive (n <= 45, fib.maxN.recursive)");
+    assertError(node.get("/fib/200001?algorithm=iterative"), 400, "(n <= 200000, fib.maxN.iterative)");
+    assertError(node.get("/fib/10000001"), 400, "(n <= 10000000, fib.maxN.doubling)");
     assertError(node.get("/fib/5?algorithm=magic"), 400, "unknown algorithm 'magic'");
     JsonObject detail = node.get("/fib/46?algorithm=recursive").bodyAsJsonObject().getJsonObject("detail");
     assertEquals(45, detail.getInteger("max"));
     assertEquals("n", detail.getString("param"));
+    // named as the other limits name theirs (http.maxUriBytes, ...)
+    assertEquals("fib.maxN.recursive", detail.getString("limit"));
   }
 
   @Test

@@ -16,6 +16,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,16 +26,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * A real scrape of /metrics, after traffic on every front end, piped into Prometheus's own linter: {@code promtool
- * check metrics} (Debian's prometheus package; {@code make test-tools} installs it) must find nothing to warn about.
+ * A real scrape of /metrics, after traffic on every front end: it has every metric the alerting rules of
+ * conf/prometheus/ read (those a cluster front makes are checked by ClusterIT), and piped into Prometheus's own linter,
+ * {@code promtool check metrics} (Debian's prometheus package; {@code make test-tools} installs it), it gives nothing
+ * to warn about.
  */
 class PromtoolTest {
 
   @Test
-  void aRealScrapePassesPromtoolWithoutWarnings() throws Exception {
-    Path promtool = promtool();
-    assumeTrue(promtool != null, "promtool is not installed: skipping the /metrics lint (make test-tools, as root,"
-      + " installs it)");
+  void aRealScrapeHasWhatTheRulesReadAndPassesPromtoolWithoutWarnings() throws Exception {
     FibService service = DbTestNodes.start("promtool", Map.of());
     Vertx vertx = Vertx.vertx();
     try {
@@ -59,6 +60,14 @@ class PromtoolTest {
       assertTrue(text.contains("vertx_pool_"), "the pools' series are there to be checked too");
       assertFalse(text.contains("jvm_compilation_time_ms_total") || text.contains("process_cpu_time_ns_total")
         || text.contains("system_cpu_count"), "the names promtool warns about are gone");
+      Set<String> named = new TreeSet<>(RuleMetrics.names());
+      named.removeAll(RuleMetrics.FROM_PROMETHEUS);
+      named.removeIf(n -> n.startsWith("fib_cluster_"));
+      assertEquals(Set.of(), RuleMetrics.missingFrom(named, text), "metrics the rules read but this node has not");
+
+      Path promtool = promtool();
+      assumeTrue(promtool != null, "promtool is not installed: skipping the /metrics lint (make test-tools, as root,"
+        + " installs it)");
 
       Process check = new ProcessBuilder(promtool.toString(), "check", "metrics").redirectErrorStream(true).start();
       try (OutputStream in = check.getOutputStream()) {
@@ -74,7 +83,7 @@ class PromtoolTest {
     }
   }
 
-  private static Path promtool() {
+  static Path promtool() {
     for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(":")) {
       Path candidate = Path.of(dir, "promtool");
       if (Files.isExecutable(candidate)) {

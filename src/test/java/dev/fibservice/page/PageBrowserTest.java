@@ -96,7 +96,7 @@ class PageBrowserTest {
     new Select(byId("fib-algorithm")).selectByValue("recursive");
     byId("fib-go").click();
     wait.until(d -> text("fib-error").contains("above the limit"));
-    assertEquals("n = 50 is above the limit of algorithm recursive (n <= 45)", text("fib-error"));
+    assertEquals("n = 50 is above the limit of algorithm recursive (n <= 45, fib.maxN.recursive)", text("fib-error"));
     assertTrue(!byId("fib-result").isDisplayed(), "no stale result beside the error");
 
     // a huge value is folded, and the error is gone

@@ -132,7 +132,7 @@ class TcpProtocolTest {
       c.send("abc\n-4\n46 recursive\n5 magic\n1 2 3\n10\n");
       assertEquals("[Error] n must be a whole number, got 'abc'", c.line());
       assertEquals("[Error] n must not be negative, got -4", c.line());
-      assertEquals("[Error] n = 46 is above the limit of algorithm recursive (n <= 45)", c.line());
+      assertEquals("[Error] n = 46 is above the limit of algorithm recursive (n <= 45, fib.maxN.recursive)", c.line());
       assertEquals("[Error] unknown algorithm 'magic'; expected one of doubling, iterative, recursive", c.line());
       assertEquals("[Error] expected 'n' or 'n algorithm', got 3 words", c.line());
       assertEquals("55", c.line());

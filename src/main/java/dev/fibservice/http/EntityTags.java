@@ -1,0 +1,93 @@
+package dev.fibservice.http;
+
+import dev.fibservice.compute.FibRequest;
+
+import java.util.List;
+
+/**
+ * The validators of {@code /fib/n} (RFC 9110, 8.8.3) and the If-None-Match check (13.1.2). F(n) never changes, so a
+ * representation's entity tag is known before anything is computed: from n, the media type and, for JSON, the algorithm
+ * (the body names it; the text body is the same digits whatever the algorithm).
+ *
+ * <p>The text body is exactly the digits and a newline: its tag is strong. The JSON body says how long its computation
+ * took and which worker did it ({@code computeMicros}, {@code worker}), which differ between computations, so two JSON
+ * bodies of one n are the same value without being the same bytes: its tag is weak (RFC 9110, 8.8.1), which is what
+ * If-None-Match compares anyway (weak comparison). A strong tag there would promise byte-identical bodies, which a
+ * range request or a cache combining parts could rely on.
+ */
+final class EntityTags {
+
+  private EntityTags() {
+  }
+
+  /** The entity tag of F(n) in this representation. */
+  static String of(FibRequest request, boolean text) {
+    return text ? "\"fib-" + request.n() + "\"" : "W/\"fib-" + request.n() + "-" + request.algorithm().wireName() + "\"";
+  }
+
+  /**
+   * Whether If-None-Match (every line of it) matches {@code tag} by weak comparison: {@code *}, or any entity tag of
+   * the list whose opaque part equals the tag's. A list that stops being a valid list (RFC 9110's grammar) matches
+   * nothing from that point on, so a malformed header costs a full answer, never a wrong 304.
+   */
+  static boolean noneMatchHits(List<String> ifNoneMatch, String tag) {
+    String opaque = opaque(tag);
+    for (String line : ifNoneMatch) {
+      if (listHas(line, opaque)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The quoted part of a tag, weak or strong: {@code W/"x"} and {@code "x"} both give {@code "x"}. */
+  private static String opaque(String tag) {
+    return tag.startsWith("W/") ? tag.substring(2) : tag;
+  }
+
+  /** Whether one field line, {@code *} (alone) or {@code #entity-tag}, has the opaque tag, or is {@code *}. */
+  private static boolean listHas(String line, String opaque) {
+    if (line.strip().equals("*")) {
+      return true;
+    }
+    int i = 0;
+    int end = line.length();
+    while (true) {
+      // empty list elements and optional whitespace between them are allowed (RFC 9110, 5.6.1)
+      while (i < end && (line.charAt(i) == ',' || line.charAt(i) == ' ' || line.charAt(i) == '\t')) {
+        i++;
+      }
+      if (i == end) {
+        return false;
+      }
+      if (line.startsWith("W/", i)) {
+        i += 2;
+      }
+      if (i == end || line.charAt(i) != '"') {
+        return false;
+      }
+      int close = i + 1;
+      while (close < end && etagc(line.charAt(close))) {
+        close++;
+      }
+      if (close == end || line.charAt(close) != '"') {
+        return false;
+      }
+      if (line.regionMatches(i, opaque, 0, opaque.length()) && close + 1 - i == opaque.length()) {
+        return true;
+      }
+      i = close + 1;
+      while (i < end && (line.charAt(i) == ' ' || line.charAt(i) == '\t')) {
+        i++;
+      }
+      if (i < end && line.charAt(i) != ',') {
+        return false;
+      }
+    }
+  }
+
+  /** etagc = %x21 / %x23-7E / obs-text: anything visible but the double quote. */
+  private static boolean etagc(char c) {
+    return c == 0x21 || (c >= 0x23 && c <= 0x7E) || (c >= 0x80 && c <= 0xFF);
+  }
+}
