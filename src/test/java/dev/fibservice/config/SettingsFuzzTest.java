@@ -67,6 +67,10 @@ public class SettingsFuzzTest {
             assertTrue(v >= key.min() && v <= key.max(), key.name() + " = " + v);
           }
         }
+        case DECIMAL -> {
+          double v = settings.getDouble(key);
+          assertTrue(v >= key.min() && v <= key.max(), key.name() + " = " + v); // false for NaN too
+        }
         case CHOICE -> assertTrue(key.choices().contains(settings.getString(key)), key.name());
         case BOOLEAN -> settings.getBoolean(key);
         case STRING -> assertTrue(!settings.getString(key).isBlank() || "".equals(key.defaultValue()), key.name());
