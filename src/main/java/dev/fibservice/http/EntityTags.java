@@ -47,14 +47,23 @@ final class EntityTags {
 
   /** Whether one field line, {@code *} (alone) or {@code #entity-tag}, has the opaque tag, or is {@code *}. */
   private static boolean listHas(String line, String opaque) {
-    if (line.strip().equals("*")) {
-      return true;
-    }
     int i = 0;
     int end = line.length();
+    // only SP and HTAB are whitespace here (RFC 9110's OWS): strip() took "\u000b*" for "*"
+    int from = 0;
+    int to = end;
+    while (from < to && ows(line.charAt(from))) {
+      from++;
+    }
+    while (to > from && ows(line.charAt(to - 1))) {
+      to--;
+    }
+    if (to - from == 1 && line.charAt(from) == '*') {
+      return true;
+    }
     while (true) {
       // empty list elements and optional whitespace between them are allowed (RFC 9110, 5.6.1)
-      while (i < end && (line.charAt(i) == ',' || line.charAt(i) == ' ' || line.charAt(i) == '\t')) {
+      while (i < end && (line.charAt(i) == ',' || ows(line.charAt(i)))) {
         i++;
       }
       if (i == end) {
@@ -73,17 +82,22 @@ final class EntityTags {
       if (close == end || line.charAt(close) != '"') {
         return false;
       }
+      int next = close + 1;
+      while (next < end && ows(line.charAt(next))) {
+        next++;
+      }
+      if (next < end && line.charAt(next) != ',') {
+        return false; // the tag is not an element of the list ("x"y" is not "x"): checked before it is compared
+      }
       if (line.regionMatches(i, opaque, 0, opaque.length()) && close + 1 - i == opaque.length()) {
         return true;
       }
-      i = close + 1;
-      while (i < end && (line.charAt(i) == ' ' || line.charAt(i) == '\t')) {
-        i++;
-      }
-      if (i < end && line.charAt(i) != ',') {
-        return false;
-      }
+      i = next;
     }
+  }
+
+  private static boolean ows(char c) {
+    return c == ' ' || c == '\t';
   }
 
   /** etagc = %x21 / %x23-7E / obs-text: anything visible but the double quote. */
