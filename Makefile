@@ -240,7 +240,8 @@ TARGET ?=
 FUZZ_TARGETS := net/HttpDecoderFuzzTest\#guardParsesLikeNettyOrRefuses http/HttpServerFuzzTest\#requestsGetDocumentedAnswers \
   tcp/LineSessionFuzzTest\#linesGetTheirReplies bridge/BridgeFuzzTest\#framesGetDocumentedAnswers \
   bridge/SockJsFuzzTest\#messagesGetDocumentedAnswers http/BodiesFuzzTest\#peopleBody http/BodiesFuzzTest\#jobsBody \
-  http/BodiesFuzzTest\#peoplePathName http/EntityTagsFuzzTest\#ifNoneMatch compute/FibRequestFuzzTest\#parse config/SettingsFuzzTest\#fileEnvAndFlags \
+  http/BodiesFuzzTest\#peoplePathName http/EntityTagsFuzzTest\#ifNoneMatch compute/FibRequestFuzzTest\#parse \
+  config/SettingsFuzzTest\#fileEnvAndFlags \
   ./MainFuzzTest\#flags math/NttFuzzTest\#productsMatchBigInteger math/RadixFuzzTest\#decimalMatchesToString \
   math/FibonacciFuzzTest\#fibMatchesReference+recursiveWholeRange
 
