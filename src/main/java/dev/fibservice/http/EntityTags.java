@@ -27,8 +27,8 @@ final class EntityTags {
 
   /**
    * Whether If-None-Match (every line of it) matches {@code tag} by weak comparison: {@code *}, or any entity tag of
-   * the list whose opaque part equals the tag's. A list that stops being a valid list (RFC 9110's grammar) matches
-   * nothing from that point on, so a malformed header costs a full answer, never a wrong 304.
+   * the list whose opaque part equals the tag's. A line that is not a valid list (RFC 9110's grammar) as a whole
+   * matches nothing, so a malformed header costs a full answer, never a wrong 304.
    */
   static boolean noneMatchHits(List<String> ifNoneMatch, String tag) {
     String opaque = opaque(tag);
@@ -47,6 +47,7 @@ final class EntityTags {
 
   /** Whether one field line, {@code *} (alone) or {@code #entity-tag}, has the opaque tag, or is {@code *}. */
   private static boolean listHas(String line, String opaque) {
+    boolean has = false;
     int i = 0;
     int end = line.length();
     // only SP and HTAB are whitespace here (RFC 9110's OWS): strip() took "\u000b*" for "*"
@@ -67,7 +68,7 @@ final class EntityTags {
         i++;
       }
       if (i == end) {
-        return false;
+        return has; // the whole line was a list
       }
       if (line.startsWith("W/", i)) {
         i += 2;
@@ -87,11 +88,9 @@ final class EntityTags {
         next++;
       }
       if (next < end && line.charAt(next) != ',') {
-        return false; // the tag is not an element of the list ("x"y" is not "x"): checked before it is compared
+        return false; // not a list: '"x"y"' is no element, and '"x", y' no list, even though "x" is in it
       }
-      if (line.regionMatches(i, opaque, 0, opaque.length()) && close + 1 - i == opaque.length()) {
-        return true;
-      }
+      has |= line.regionMatches(i, opaque, 0, opaque.length()) && close + 1 - i == opaque.length();
       i = next;
     }
   }

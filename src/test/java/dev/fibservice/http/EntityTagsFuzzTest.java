@@ -16,15 +16,15 @@ import java.util.regex.Pattern;
 /**
  * Fuzzes the If-None-Match check of {@code /fib/n} ({@link EntityTags#noneMatchHits}) against a model written from RFC
  * 9110's grammar with regular expressions: a field line is {@code *} alone (with optional whitespace, SP or HTAB) or a
- * list of entity tags, and it hits when {@code *} or when a tag of the list's valid beginning has the opaque part of
- * F(n)'s tag (weak comparison). A malformed line never hits beyond its valid beginning: a wrong 304 would hand a client
- * a body it never had. The input is a first line {@code text N} or {@code json N ALGORITHM} (the representation asked
+ * list of entity tags, and it hits when {@code *} or when a tag of the list has the opaque part of F(n)'s tag (weak
+ * comparison). A line that is not a list as a whole never hits (docs/http-api.md): a wrong 304 would hand a client a
+ * body it never had. The input is a first line {@code text N} or {@code json N ALGORITHM} (the representation asked
  * for), then the field lines of If-None-Match, one per line, read as ISO-8859-1 as the server reads them.
  */
 class EntityTagsFuzzTest {
 
   private static final FibRequest.Limits LIMITS = new FibRequest.Limits(45, 200_000, 10_000_000);
-  /** One element of the list and what may follow it: optional whitespace, then a comma or the end. */
+  /** The next element of the list and what may follow it: optional whitespace, then a comma or the end. */
   private static final Pattern ELEMENT =
     Pattern.compile("\\G[ \\t,]*(?:W/)?(\"[\\x21\\x23-\\x7E\\x80-\\xFF]*\")[ \\t]*(?=,|$)");
 
@@ -51,18 +51,19 @@ class EntityTagsFuzzTest {
       () -> "If-None-Match " + ifNoneMatch + " against " + tag);
   }
 
-  /** The model: {@code *}, or the opaque tag among the list's elements up to the first that is not one. */
+  /** The model: {@code *}, or a list (elements, then only empty ones) with the opaque tag among its elements. */
   private static boolean hits(String line, String opaque) {
     if (line.matches("[ \\t]*\\*[ \\t]*")) {
       return true;
     }
     Matcher m = ELEMENT.matcher(line);
+    boolean has = false;
+    int end = 0;
     while (m.find()) {
-      if (m.group(1).equals(opaque)) {
-        return true;
-      }
+      has |= m.group(1).equals(opaque);
+      end = m.end();
     }
-    return false;
+    return has && line.substring(end).matches("[ \\t,]*");
   }
 
   /** The tags the model builds are those of the service (the same opaque parts, weak for JSON). */
