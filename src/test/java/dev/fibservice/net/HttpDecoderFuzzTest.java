@@ -74,9 +74,15 @@ class HttpDecoderFuzzTest {
     int passed = guarded.requests.size();
     List<FullHttpResponse> answers = guarded.responses;
     FullHttpResponse refusal = answers.size() > guarded.answered ? answers.get(answers.size() - 1) : null;
+    // Netty's decoder fails a bad request line at once; the guard judges a request's version once its head is whole:
+    // while the input has ended inside that head, the guard has neither passed nor refused it yet, and waits
+    boolean waiting = refusal == null && guarded.channel.isOpen() && plain.requests.size() == passed + 1
+      && plain.requests.get(passed).failed;
     try {
       guarded.requests.stream().filter(r -> !r.failed).forEach(HttpDecoderFuzzTest::assertUnambiguous);
-      if (refusal == null) {
+      if (waiting) {
+        assertEquals(plain.requests.subList(0, passed), guarded.requests, "the requests before an unfinished head");
+      } else if (refusal == null) {
         assertEquals(plain.requests, guarded.requests, "the guard let through what the plain decoder parsed");
       } else {
         assertEquals(plain.requests.subList(0, Math.min(passed, plain.requests.size())), guarded.requests,
