@@ -4,7 +4,7 @@ JAR := target/fib-service.jar
 SOURCES := pom.xml $(shell find src/main -type f 2>/dev/null)
 
 .PHONY: build run install-client test clean browser test-tools cluster cluster-certs cluster-await cluster-stop \
-  bench zipkin zipkin-stop prometheus prometheus-stop contracts-capture release-jar
+  bench zipkin zipkin-stop prometheus prometheus-stop contracts-capture release-jar fuzz
 
 build: $(JAR)
 
@@ -227,3 +227,35 @@ contracts-capture:
 release-jar:
 	@[ -n "$(TAG)" ] && [ -n "$(OUT)" ] || { echo "make release-jar TAG=vX.Y.Z OUT=DIR"; exit 2; }
 	src/main/scripts/release-jar.sh $(TAG) $(OUT)
+
+# Fuzzing (Jazzer): each @FuzzTest in turn, in a JVM of its own (Jazzer fuzzes one target per JVM), for SECONDS each;
+# TARGET=NttFuzzTest (any part of a target's name; several, space-separated) fuzzes the matching ones only. A crash is
+# written into the target's corpus, src/test/resources/<package>/<Class>Inputs/<method>/, where `make test` runs it from
+# then on; the inputs that found new coverage go to .cifuzz-corpus/ (git-ignored), the run's log to target/fuzz/.
+# `make test` runs every corpus once (regression mode) without fuzzing. The SSRF detector allows every connection until
+# a test configures it (the wire tests' node connects to its database before the first input). JUnit's timeouts are off:
+# they would count the whole fuzzing run as one test (Jazzer still takes them as the limit of one input).
+SECONDS ?= 60
+TARGET ?=
+FUZZ_TARGETS := net/HttpDecoderFuzzTest\#guardParsesLikeNettyOrRefuses http/HttpServerFuzzTest\#requestsGetDocumentedAnswers \
+  tcp/LineSessionFuzzTest\#linesGetTheirReplies bridge/BridgeFuzzTest\#framesGetDocumentedAnswers \
+  bridge/SockJsFuzzTest\#messagesGetDocumentedAnswers http/BodiesFuzzTest\#peopleBody http/BodiesFuzzTest\#jobsBody \
+  http/BodiesFuzzTest\#peoplePathName http/EntityTagsFuzzTest\#ifNoneMatch compute/FibRequestFuzzTest\#parse \
+  config/SettingsFuzzTest\#fileEnvAndFlags \
+  ./MainFuzzTest\#flags math/NttFuzzTest\#productsMatchBigInteger math/RadixFuzzTest\#decimalMatchesToString \
+  math/FibonacciFuzzTest\#fibMatchesReference+recursiveWholeRange
+
+fuzz:
+	$(MVN) -q test-compile
+	@mkdir -p target/fuzz; for t in $(FUZZ_TARGETS); do \
+	  match=; for w in $(or $(TARGET),/); do case "$$t" in *"$$w"*) match=1;; esac; done; [ -n "$$match" ] || continue; \
+	  path=$${t%%\#*}; class=$${path##*/}; method=$${t##*\#}; method=$${method%%+*}; pkg=dev/fibservice/$${path%/*}; pkg=$${pkg%/.}; \
+	  mkdir -p src/test/resources/$$pkg/$${class}Inputs/$$method; \
+	  echo "fuzzing $$class#$$method for $(SECONDS) s (log: target/fuzz/$$class-$$method.log)"; \
+	  JAZZER_FUZZ=1 JAZZER_SSRF_PERMISSIVE_UNTIL_CONFIGURED=1 $(MVN) -q surefire:test -Dtest="$${t##*/}" -Djazzer.max_duration=$(SECONDS)s \
+	    -Djunit.jupiter.execution.timeout.mode=disabled \
+	    -Djazzer.internal.arg.0=fuzz -Djazzer.internal.arg.1=-report_slow_units=1000000 -Djazzer.internal.arg.2=-len_control=0 \
+	    > target/fuzz/$$class-$$method.log 2>&1; status=$$?; \
+	  grep -E '^#[0-9]+.*(cov|ft):' target/fuzz/$$class-$$method.log | tail -1; grep -E '^Done [0-9]+ runs' target/fuzz/$$class-$$method.log; \
+	  if [ $$status != 0 ]; then echo "$$class#$$method FAILED: see the log; the input is in src/test/resources/$$pkg/$${class}Inputs/$$method/"; failed=1; fi; \
+	done; [ -z "$$failed" ]

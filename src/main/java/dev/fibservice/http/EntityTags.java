@@ -27,8 +27,8 @@ final class EntityTags {
 
   /**
    * Whether If-None-Match (every line of it) matches {@code tag} by weak comparison: {@code *}, or any entity tag of
-   * the list whose opaque part equals the tag's. A list that stops being a valid list (RFC 9110's grammar) matches
-   * nothing from that point on, so a malformed header costs a full answer, never a wrong 304.
+   * the list whose opaque part equals the tag's. A line that is not a valid list (RFC 9110's grammar) as a whole
+   * matches nothing, so a malformed header costs a full answer, never a wrong 304.
    */
   static boolean noneMatchHits(List<String> ifNoneMatch, String tag) {
     String opaque = opaque(tag);
@@ -47,18 +47,28 @@ final class EntityTags {
 
   /** Whether one field line, {@code *} (alone) or {@code #entity-tag}, has the opaque tag, or is {@code *}. */
   private static boolean listHas(String line, String opaque) {
-    if (line.strip().equals("*")) {
-      return true;
-    }
+    boolean has = false;
     int i = 0;
     int end = line.length();
+    // only SP and HTAB are whitespace here (RFC 9110's OWS): strip() took "\u000b*" for "*"
+    int from = 0;
+    int to = end;
+    while (from < to && ows(line.charAt(from))) {
+      from++;
+    }
+    while (to > from && ows(line.charAt(to - 1))) {
+      to--;
+    }
+    if (to - from == 1 && line.charAt(from) == '*') {
+      return true;
+    }
     while (true) {
       // empty list elements and optional whitespace between them are allowed (RFC 9110, 5.6.1)
-      while (i < end && (line.charAt(i) == ',' || line.charAt(i) == ' ' || line.charAt(i) == '\t')) {
+      while (i < end && (line.charAt(i) == ',' || ows(line.charAt(i)))) {
         i++;
       }
       if (i == end) {
-        return false;
+        return has; // the whole line was a list
       }
       if (line.startsWith("W/", i)) {
         i += 2;
@@ -73,17 +83,20 @@ final class EntityTags {
       if (close == end || line.charAt(close) != '"') {
         return false;
       }
-      if (line.regionMatches(i, opaque, 0, opaque.length()) && close + 1 - i == opaque.length()) {
-        return true;
+      int next = close + 1;
+      while (next < end && ows(line.charAt(next))) {
+        next++;
       }
-      i = close + 1;
-      while (i < end && (line.charAt(i) == ' ' || line.charAt(i) == '\t')) {
-        i++;
+      if (next < end && line.charAt(next) != ',') {
+        return false; // not a list: '"x"y"' is no element, and '"x", y' no list, even though "x" is in it
       }
-      if (i < end && line.charAt(i) != ',') {
-        return false;
-      }
+      has |= line.regionMatches(i, opaque, 0, opaque.length()) && close + 1 - i == opaque.length();
+      i = next;
     }
+  }
+
+  private static boolean ows(char c) {
+    return c == ' ' || c == '\t';
   }
 
   /** etagc = %x21 / %x23-7E / obs-text: anything visible but the double quote. */

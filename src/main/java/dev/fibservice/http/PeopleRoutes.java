@@ -5,6 +5,7 @@ import dev.fibservice.api.Text;
 import dev.fibservice.db.Database;
 import dev.fibservice.db.PeopleStore;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -134,35 +135,45 @@ final class PeopleRoutes {
   }
 
   /**
-   * The name in the path. The router decodes %XX escapes that are not UTF-8 to U+FFFD; a name holding
-   * U+FFFD is therefore decoded again from the raw path, strictly, to tell a real U+FFFD from bad bytes.
+   * The name in the path: the segment's bytes, %XX escapes decoded, read as UTF-8. The router's decoding serves when
+   * the segment is ASCII and its result holds no U+FFFD; otherwise the name is decoded again from the raw path,
+   * strictly: the router turns bytes that are no UTF-8 into U+FFFD, and reads bytes above 0x7F sent unescaped as
+   * ISO-8859-1 (an unescaped "é" became "Ã©"; found by fuzzing), where the name must be refused or read as UTF-8.
    */
   private static String pathName(RoutingContext ctx) {
-    String name = ctx.pathParam("name");
-    if (name.indexOf('\uFFFD') < 0) {
-      return name;
-    }
-    String path = ctx.request().path();
-    String raw = path.substring(path.lastIndexOf('/') + 1);
-    byte[] bytes;
-    try {
-      bytes = percentDecoded(raw);
-    } catch (IllegalArgumentException e) {
-      return name;
-    }
-    return strictUtf8(bytes, "the name in the path, once percent-decoded,", "name");
+    return pathName(ctx.pathParam("name"), ctx.request().path());
   }
 
-  /** The raw path segment's bytes (Netty reads the request line as ISO-8859-1), its %XX escapes decoded. */
+  /** The name from the router's decoding of it and the raw path it came from (see {@link #pathName(RoutingContext)}). */
+  static String pathName(String name, String path) {
+    String segment = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+    String raw = segment.substring(segment.lastIndexOf('/') + 1);
+    if (name.indexOf('\uFFFD') < 0 && ascii(raw)) {
+      return name;
+    }
+    return strictUtf8(percentDecoded(raw), "the name in the path, once percent-decoded,", "name");
+  }
+
+  private static boolean ascii(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      if (text.charAt(i) > 0x7f) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The raw path segment's bytes (Netty reads the request line as ISO-8859-1), its %XX escapes decoded; the escapes are
+   * valid ({@link HttpRules#escapes} checked them before routing).
+   */
   private static byte[] percentDecoded(String raw) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length());
     for (int i = 0; i < raw.length(); i++) {
       char c = raw.charAt(i);
       if (c == '%' && i + 2 < raw.length()) {
-        out.write(Integer.parseInt(raw.substring(i + 1, i + 3), 16));
+        out.write(HttpRules.hex(raw.charAt(i + 1)) * 16 + HttpRules.hex(raw.charAt(i + 2)));
         i += 2;
-      } else if (c == '%' || c > 0xff) {
-        throw new IllegalArgumentException("not a percent-encoded segment");
       } else {
         out.write(c);
       }
@@ -203,7 +214,12 @@ final class PeopleRoutes {
   }
 
   private static JsonObject body(RoutingContext ctx) {
-    String text = ctx.body().buffer() == null ? null : strictUtf8(ctx.body().buffer().getBytes(), "the body", "body");
+    return body(ctx.body().buffer());
+  }
+
+  /** The request body (null when there was none) as a JSON object, or a 400 saying why it is not one. */
+  static JsonObject body(Buffer buffer) {
+    String text = buffer == null ? null : strictUtf8(buffer.getBytes(), "the body", "body");
     if (text == null || text.isBlank()) {
       throw bad("the body must be a JSON object like {\"name\":\"Ada\",\"age\":36,\"career\":\"engineer\"}", "body");
     }

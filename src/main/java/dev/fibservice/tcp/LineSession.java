@@ -137,6 +137,17 @@ final class LineSession extends Session {
     onClose.run();
   }
 
+  /** Whether the text has a character of regex {@code \s}: space, tab, LF, VT, FF or CR. */
+  private static boolean spaced(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == ' ' || (c >= '\t' && c <= '\r')) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static int indexOf(Buffer buffer, byte b, int from, int to) {
     for (int i = from; i < to; i++) {
       if (buffer.getByte(i) == b) {
@@ -159,7 +170,9 @@ final class LineSession extends Session {
     }
     // each line is a request of its own, in a trace of its own (the protocol has no room for a caller's)
     Span span = Traces.startRequest("TCP line", null);
-    String[] parts = line.indexOf(' ') < 0 && line.indexOf('\t') < 0 ? new String[] {line} : line.split("\\s+");
+    // words are separated by any run of whitespace (a CR, VT or FF too: "7\riterative" was one bad word, found by
+    // fuzzing, while "7 \riterative" was two)
+    String[] parts = spaced(line) ? line.split("\\s+") : new String[] {line};
     if (parts.length > 2) {
       enqueueDone("[Error] expected 'n' or 'n algorithm', got " + parts.length + " words");
       Traces.fail(span, "bad line");
