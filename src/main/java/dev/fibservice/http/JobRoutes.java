@@ -91,16 +91,6 @@ final class JobRoutes {
       .onComplete(ar -> ended(ctx, ar));
   }
 
-  /** A submitted body as {@link Jobs#submit} takes it: a JSON object, null when blank, or a 400. */
-  static Object body(String text) {
-    try {
-      return text == null || text.isBlank() ? null : new JsonObject(text);
-    } catch (DecodeException | ClassCastException e) {
-      throw ServiceError.badRequest("the body is not a JSON object like {\"n\":1000000,\"algorithm\":\"doubling\"}",
-        new JsonObject().put("param", "body"));
-    }
-  }
-
   private void result(RoutingContext ctx) {
     HttpServerResponse response = ctx.response();
     jobs.streamResult(ctx.pathParam("id"), length -> response

@@ -26,8 +26,12 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -50,6 +54,21 @@ class HttpDecoderFuzzTest {
 
   private static final HttpServerOptions DEFAULTS = new HttpServerOptions();
 
+  /** The guards' timeouts, kept by a sweep that never ticks within a run (each input is fed at once). */
+  private static Vertx vertx;
+  private static HttpGuards guards;
+
+  @BeforeAll
+  static void startSweep() {
+    vertx = Vertx.vertx();
+    guards = WireTest.guards(vertx);
+  }
+
+  @AfterAll
+  static void stopSweep() {
+    vertx.close().await();
+  }
+
   /**
    * The input is the byte stream a client sends, optionally followed by a line of options ({@link FuzzInput}):
    * {@code half-close} (a FIN after the stream), {@code split=3,10,...} (the sizes of the reads the
@@ -69,7 +88,8 @@ class HttpDecoderFuzzTest {
     boolean halfClose = o.has("half-close");
 
     Parsed plain = parse(new PlainDecoder(options), null, stream, new int[0], halfClose);
-    Parsed guarded = parse(new GuardedRequestDecoder(options), new HttpGuard(), stream, o.splits(), halfClose);
+    HttpGuard guard = new HttpGuard(guards, null);
+    Parsed guarded = parse(new GuardedRequestDecoder(options, guard), guard, stream, o.splits(), halfClose);
 
     int passed = guarded.requests.size();
     List<FullHttpResponse> answers = guarded.responses;
