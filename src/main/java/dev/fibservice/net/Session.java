@@ -14,7 +14,10 @@ import io.vertx.core.net.NetSocket;
  *   <li>a half-close (the client's FIN) ends the requests, not the connection: everything received before it is
  *       taken and answered, then the connection closes;</li>
  *   <li>a real close (RST, a failed write, the idle timeout) cancels the computations still pending
- *       ({@link PendingWork}).</li>
+ *       ({@link PendingWork});</li>
+ *   <li>when the server shuts down (the node leaves), nothing more is taken: what was taken is answered, then the
+ *       connection closes (an idle one at once); a record not taken yet gets no reply, the client sends it again
+ *       elsewhere.</li>
  * </ul>
  * Subclasses parse ({@link #take}), say when they are busy and when everything is answered, and call
  * {@link #changed()} when a reply was written or work ended. Used on the connection's event loop only.
@@ -60,6 +63,9 @@ public abstract class Session {
     });
     socket.drainHandler(v -> flow());
     socket.exceptionHandler(e -> socket.close());
+    // the server stops (its node leaves): what was taken is answered, then the connection closes; without this an
+    // idle connection held the stop for the whole grace period and was then cut, with whatever it had in flight
+    socket.shutdownHandler(v -> finish());
   }
 
   /**
