@@ -7,7 +7,6 @@ import java.io.BufferedReader;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -65,9 +64,7 @@ class StartIT {
   @Test
   void aClusterMemberNamesItsClusterPortsToo() throws Exception {
     int hazelcast;
-    try (ServerSocket probe = new ServerSocket(0)) {
-      hazelcast = probe.getLocalPort();
-    }
+    hazelcast = FreePorts.outsideEphemeralRange();
     try (ServiceProcess member = ServiceProcess.start("ports-cluster", Map.of(), "--cluster", "--role", "worker",
       "--set", "cluster.name=start-it-" + System.nanoTime(), "--set", "cluster.hazelcastPort=" + hazelcast,
       "--set", "cluster.members=127.0.0.1:" + hazelcast, "--set", "mysql.host=off").awaitReady()) {

@@ -1,6 +1,7 @@
 package dev.fibservice.cluster;
 
 import dev.fibservice.Eventually;
+import dev.fibservice.FreePorts;
 import dev.fibservice.ServiceProcess;
 import dev.fibservice.api.Version;
 import io.vertx.core.json.JsonArray;
@@ -18,7 +19,6 @@ import org.junit.jupiter.api.Timeout;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -78,15 +78,11 @@ class ClusterIT {
 
   @BeforeAll
   void startCluster() throws Exception {
-    try (ServerSocket probe = new ServerSocket(0)) {
-      hazelcastPort = probe.getLocalPort();
-    }
+    hazelcastPort = FreePorts.outsideEphemeralRange();
     // the members trace into Zipkin, which starts once they are up (it costs a JVM's start, its own CPU): the spans
     // of the first tests are refused meanwhile (and counted), and no test reads them
-    int zipkinPort;
-    try (ServerSocket probe = new ServerSocket(0)) {
-      zipkinPort = probe.getLocalPort();
-    }
+    // a port that stays free until then: none an outgoing connection of the cluster can be given
+    int zipkinPort = FreePorts.outsideEphemeralRange();
     zipkinEndpoint = Zipkin.endpoint(zipkinPort);
     joinList = "127.0.0.1:" + hazelcastPort;
     // first the database, which every member reaches and no member runs

@@ -1,8 +1,9 @@
 package dev.fibservice.cluster;
 
 import com.hazelcast.config.Config;
-import dev.fibservice.api.Addresses;
+import dev.fibservice.FreePorts;
 import dev.fibservice.ServiceProcess;
+import dev.fibservice.api.Addresses;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -29,7 +30,6 @@ import java.io.IOException;
 import java.math.BigInteger;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -87,9 +87,7 @@ class ClusterTlsIT {
     Path dir = Path.of("target", "it-certs", clusterName).toAbsolutePath();
     cluster = Certs.make(dir.resolve("cluster"));
     Certs other = Certs.make(dir.resolve("other"));
-    try (ServerSocket probe = new ServerSocket(0)) {
-      hazelcastPort = probe.getLocalPort();
-    }
+    hazelcastPort = FreePorts.outsideEphemeralRange();
     // the front's cluster.host is auto (the cluster file's interface); the worker names it, as the issue did
     front = start("front", cluster, "--role", "http", "--http-port", "0", "--tcp-port", "0").awaitReady();
     worker = start("worker", cluster, "--role", "worker", "--cluster-host", "127.0.0.1");

@@ -1,6 +1,7 @@
 package dev.fibservice.contracts;
 
 import dev.fibservice.FibService;
+import dev.fibservice.FreePorts;
 import dev.fibservice.config.Settings;
 import dev.fibservice.db.DbTestNodes;
 import dev.fibservice.db.TestDatabase;
@@ -13,7 +14,6 @@ import io.vertx.core.json.JsonObject;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -65,9 +65,7 @@ final class ContractNode implements AutoCloseable {
   /** A fresh node with a database of its own (named after {@code tag}), migrated before this returns. */
   static ContractNode start(String tag) throws Exception {
     int hazelcast;
-    try (ServerSocket probe = new ServerSocket(0)) {
-      hazelcast = probe.getLocalPort();
-    }
+    hazelcast = FreePorts.outsideEphemeralRange();
     String db = "contracts_" + tag.replaceAll("[^A-Za-z0-9]", "_") + "_" + ProcessHandle.current().pid();
     Map<String, Object> settings = new HashMap<>(TestDatabase.settings(db));
     settings.putAll(Map.of("http.port", "0", "tcp.port", "0", "node.name", "contracts", "bridge.enabled", "true",
