@@ -10,7 +10,8 @@
 # (1), WORKERS (2), LB (empty, or nginx), ARGS (more arguments for every member, split at spaces), CERTS_DIR
 # ($RUN_DIR/certs), DATA_DIR (the database's data directory; empty: the jar's default, data/mariadb), NGINX (nginx),
 # ORDER (upgrade: fronts-first or workers-first; by default fronts first when JAR is newer, workers first when older),
-# READY_TIMEOUT (120 s), SAFE_TIMEOUT (120 s), STOP_TIMEOUT (90 s).
+# READY_TIMEOUT (120 s), SAFE_TIMEOUT (120 s), STOP_TIMEOUT (90 s), JAVA_OPTS (JVM options of every process, e.g.
+# -Xmx512m, split at spaces).
 #
 # Each member has a record in RUN_DIR, which `upgrade` replays with another jar: NAME.role (http or worker), NAME.args
 # (its arguments, one a line), NAME.jar (the jar it runs), NAME.pid, NAME.log, NAME.ports (its --ports-file, written
@@ -25,6 +26,7 @@ RUN_DIR=${RUN_DIR:-run}
 mkdir -p "$RUN_DIR" || fail "cannot make $RUN_DIR"
 RUN=$(cd "$RUN_DIR" && pwd)
 JAVA=${JAVA:-java}
+read -r -a JVM <<< "${JAVA_OPTS:-}"
 FRONTS=${FRONTS:-1}
 WORKERS=${WORKERS:-2}
 LB=${LB:-}
@@ -75,10 +77,10 @@ start_member() {
   [ -n "$seeds" ] && args+=(--set "cluster.members=$seeds")
   rm -f "$RUN/$m.ports"
   echo "--- $(date '+%F %T') $m: $jar" >> "$RUN/$m.log"
-  say "  ${prefix[*]}${prefix[*]:+ }$JAVA -jar $jar --ports-file $RUN/$m.ports ${args[*]} >> $RUN/$m.log"
+  say "  ${prefix[*]}${prefix[*]:+ }$JAVA ${JVM[*]}${JVM[*]:+ }-jar $jar --ports-file $RUN/$m.ports ${args[*]} >> $RUN/$m.log"
   # from the directory the cluster was started in (ARGS may name files relative to it; data/mariadb is)
-  (cd "$(cat "$RUN/cwd")" && exec nohup "${prefix[@]}" "$JAVA" -jar "$jar" --ports-file "$RUN/$m.ports" "${args[@]}" \
-    >> "$RUN/$m.log" 2>&1 < /dev/null) &
+  (cd "$(cat "$RUN/cwd")" && exec nohup "${prefix[@]}" "$JAVA" "${JVM[@]}" -jar "$jar" --ports-file "$RUN/$m.ports" \
+    "${args[@]}" >> "$RUN/$m.log" 2>&1 < /dev/null) &
   echo $! > "$RUN/$m.pid"
 }
 
@@ -114,12 +116,15 @@ readiness() {
   [ -n "$port" ] && curl -s --max-time 5 "http://$(host_of "$1"):$port/health/ready"
 }
 
-# waits until every running member says the cluster is safe and has $1 members, at most SAFE_TIMEOUT; says what it
-# waits for every 10 s
+# waits until every running member says the cluster is safe and counts every running member, at most SAFE_TIMEOUT;
+# says what it waits for every 10 s. A member found dead is said once, and not waited for: the roll starts it first.
 await_safe() {
-  local want=$1 i m body why
+  local total=$1 i m body why want dead
   for i in $(seq $((SAFE_TIMEOUT * 2))); do
-    why=""
+    why=""; want=0; dead=""
+    for m in $(members); do
+      if alive "$m"; then want=$((want + 1)); else dead="$dead $m"; fi
+    done
     for m in $(members); do
       alive "$m" || continue
       body=$(readiness "$m")
@@ -131,7 +136,10 @@ await_safe() {
         why="$why; $m sees $(echo "$body" | grep -o '"members":[0-9]*' | cut -d: -f2) members"
       fi
     done
-    [ -z "$why" ] && return 0
+    if [ -z "$why" ]; then
+      [ -n "$dead" ] && say "  the cluster is safe with the $want of $total members that run;${dead} not running (see its log)"
+      return 0
+    fi
     [ $((i % 20)) -eq 0 ] && say "  waiting for the cluster to be safe with $want members (${why#; })"
     sleep 0.5
   done
@@ -234,6 +242,9 @@ $(upstreams http)
     }
     location ~ ^/eventbus/[^/]+/([^/]+)/ {
       set \$sockjs_session \$1;
+      # a location's proxy_set_header replaces all of the server's: Host again (the bridge compares Origin with it)
+      proxy_set_header Host \$http_host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
       proxy_set_header Upgrade \$http_upgrade;
       proxy_set_header Connection \$connection_upgrade;
       proxy_read_timeout 1h;
@@ -241,6 +252,9 @@ $(upstreams http)
       proxy_pass http://fib_sockjs;
     }
     location /eventbus/ {
+      # a location's proxy_set_header replaces all of the server's: Host again (the bridge compares Origin with it)
+      proxy_set_header Host \$http_host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
       proxy_set_header Upgrade \$http_upgrade;
       proxy_set_header Connection \$connection_upgrade;
       proxy_read_timeout 1h;
@@ -404,8 +418,8 @@ cmd_start() {
   # the database first, a process of its own: members come and go (an upgrade replaces each), it stays
   db=(db --port 0)
   [ -n "$DATA_DIR" ] && db+=(--data-dir "$DATA_DIR")
-  say "  $JAVA -jar $jar --ports-file $RUN/db.ports ${db[*]} > $RUN/db.log"
-  nohup "$JAVA" -jar "$jar" --ports-file "$RUN/db.ports" "${db[@]}" > "$RUN/db.log" 2>&1 &
+  say "  $JAVA ${JVM[*]}${JVM[*]:+ }-jar $jar --ports-file $RUN/db.ports ${db[*]} > $RUN/db.log"
+  nohup "$JAVA" "${JVM[@]}" -jar "$jar" --ports-file "$RUN/db.ports" "${db[@]}" > "$RUN/db.log" 2>&1 < /dev/null &
   echo $! > "$RUN/db.pid"
   for i in $(seq 900); do
     [ -s "$RUN/db.ports" ] && break
@@ -562,6 +576,13 @@ cmd_upgrade() {
     say "  the cluster is safe with $total members"
     replace "$m" "$jar" "$total"
     say "  done: $m runs $to, the cluster is safe with $total members"
+  done
+  # a member that died after its own step (killed, crashed) is started last
+  for m in $(members); do
+    if ! alive "$m"; then
+      say "$m is not running (pid $(pid_of "$m") exited; see $RUN/$m.log): it is started again, with $jar"
+      replace "$m" "$jar" "$total"
+    fi
   done
   say "every member runs $jar ($to)"
   status

@@ -41,9 +41,9 @@ public final class BenchSuite {
 
   /** Scenario ids, in run order; {@code make bench ARGS="hello tcp"} runs a subset. */
   static final List<String> SCENARIOS = List.of("hello", "conn", "big", "fib", "tcp", "db", "instances", "metrics",
-    "isolation", "bigfib", "coalesce", "zipf", "cluster");
+    "isolation", "bigfib", "coalesce", "zipf", "cluster", "upgrade");
   /** Scenarios that start the nodes and peers they need themselves: run alone, they need neither main nor nginx. */
-  static final Set<String> SELF_CONTAINED = Set.of("coalesce", "zipf", "cluster");
+  static final Set<String> SELF_CONTAINED = Set.of("coalesce", "zipf", "cluster", "upgrade");
 
   static final int C = 100;
 
@@ -135,6 +135,8 @@ public final class BenchSuite {
           case "coalesce" -> cache(CacheScenario::coalesce);
           case "zipf" -> cache(CacheScenario::zipf);
           case "cluster" -> cluster();
+          case "upgrade" -> new UpgradeScenario(work, outDir, Duration.ofSeconds(Long.getLong("bench.upgradeSteadySeconds",
+            30))).run();
           default -> throw new IllegalStateException(s);
         }
       } catch (Exception e) {
