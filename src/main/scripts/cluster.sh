@@ -52,7 +52,16 @@ alive() { local pid; pid=$(pid_of "$1") && [ -n "$pid" ] && kill -0 "$pid" 2>/de
 port_of() { [ -f "$RUN/$1.ports" ] && sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" "$RUN/$1.ports"; }
 # where readiness is asked: a front's HTTP port, a worker's ops port
 probe_port() { if [ "$(role_of "$1")" = http ]; then port_of "$1" http; else port_of "$1" ops; fi; }
-version_of_jar() { "$JAVA" -jar "$1" --version 2>/dev/null | head -1 | awk '$1 == "fib-service" { print $2 }'; }
+# a jar's release, asked once per jar and kept in RUN_DIR/versions (a JVM's start each: slow on a loaded host)
+version_of_jar() {
+  local v
+  v=$(awk -v j="$1" -v s="$(stat -c %Y "$1" 2>/dev/null)" '$1 == j && $2 == s { print $3 }' "$RUN/versions" 2>/dev/null)
+  if [ -z "$v" ]; then
+    v=$("$JAVA" -jar "$1" --version 2>/dev/null | head -1 | awk '$1 == "fib-service" { print $2 }')
+    [ -n "$v" ] && echo "$1 $(stat -c %Y "$1") $v" >> "$RUN/versions"
+  fi
+  echo "$v"
+}
 sum_of() { sha256sum "$1" | cut -c1-64; }
 
 # the Hazelcast addresses of the running members but $1: where a member (re)starting joins
