@@ -95,8 +95,9 @@ start_member() {
 
 # waits until the member has written its ports file (it does once ready), at most READY_TIMEOUT
 await_member() {
-  local m=$1 i
-  for i in $(seq $((READY_TIMEOUT * 10))); do
+  local m=$1 end=$((SECONDS + READY_TIMEOUT))
+  # deadlines in seconds, not in rounds: on a loaded host a round takes far longer than its sleep
+  while [ $SECONDS -lt $end ]; do
     [ -s "$RUN/$m.ports" ] && return 0
     alive "$m" || { tail -20 "$RUN/$m.log" >&2; fail "$m exited before it was ready (its log: $RUN/$m.log)"; }
     sleep 0.1
@@ -107,11 +108,11 @@ await_member() {
 
 # SIGTERM, and waits until the process is gone (it leaves as docs/operations.md's Drain says), at most STOP_TIMEOUT
 stop_member() {
-  local m=$1 pid i
+  local m=$1 pid end=$((SECONDS + STOP_TIMEOUT))
   pid=$(pid_of "$m") || return 0
   kill -0 "$pid" 2>/dev/null || return 0
   kill -TERM "$pid"
-  for i in $(seq $((STOP_TIMEOUT * 10))); do
+  while [ $SECONDS -lt $end ]; do
     kill -0 "$pid" 2>/dev/null || return 0
     sleep 0.1
   done
@@ -128,8 +129,8 @@ readiness() {
 # waits until every running member says the cluster is safe and counts every running member, at most SAFE_TIMEOUT;
 # says what it waits for every 10 s. A member found dead is said once, and not waited for: the roll starts it first.
 await_safe() {
-  local total=$1 i m body why want dead
-  for i in $(seq $((SAFE_TIMEOUT * 2))); do
+  local total=$1 m body why="" want=0 dead end=$((SECONDS + SAFE_TIMEOUT)) next=$((SECONDS + 10))
+  while [ $SECONDS -lt $end ]; do
     why=""; want=0; dead=""
     for m in $(members); do
       if alive "$m"; then want=$((want + 1)); else dead="$dead $m"; fi
@@ -149,7 +150,10 @@ await_safe() {
       [ -n "$dead" ] && say "  the cluster is safe with the $want of $total members that run;${dead} not running (see its log)"
       return 0
     fi
-    [ $((i % 20)) -eq 0 ] && say "  waiting for the cluster to be safe with $want members (${why#; })"
+    if [ $SECONDS -ge $next ]; then
+      say "  waiting for the cluster to be safe with $want members (${why#; })"
+      next=$((SECONDS + 10))
+    fi
     sleep 0.5
   done
   fail "the cluster is not safe with $want members after ${SAFE_TIMEOUT} s: ${why#; }"
@@ -157,9 +161,9 @@ await_safe() {
 
 # waits until the member's /health/ready is 200, at most READY_TIMEOUT
 await_ready() {
-  local m=$1 i port code
+  local m=$1 port code end=$((SECONDS + READY_TIMEOUT))
   port=$(probe_port "$m")
-  for i in $(seq $((READY_TIMEOUT * 2))); do
+  while [ $SECONDS -lt $end ]; do
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$(host_of "$m"):$port/health/ready")
     [ "$code" = 200 ] && return 0
     alive "$m" || fail "$m exited (its log: $RUN/$m.log)"

@@ -49,6 +49,9 @@ public final class UpgradeCluster implements AutoCloseable {
     env.put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
     env.put("JAVA_OPTS", "-Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1");
     env.put("ARGS", args);
+    // a member's start took minutes at a load average of 78 here: the script's waits are its, not the machine's
+    env.put("READY_TIMEOUT", "900");
+    env.put("SAFE_TIMEOUT", "600");
   }
 
   /** Whether Debian's nginx, and its stream module, are installed (make test-tools installs them). */
@@ -115,7 +118,7 @@ public final class UpgradeCluster implements AutoCloseable {
 
   /** `cluster.sh start` with this jar: the database, the fronts, the workers, nginx. */
   public Result start(Path jar) throws Exception {
-    Result r = script(Map.of("JAR", jar.toString()), 600, "start");
+    Result r = script(Map.of("JAR", jar.toString()), 3600, "start");
     if (r.exit() == 0) {
       ports = new Properties();
       try (var in = Files.newBufferedReader(runDir.resolve("cluster.env"))) {
@@ -127,7 +130,7 @@ public final class UpgradeCluster implements AutoCloseable {
 
   /** `cluster.sh upgrade JAR`: every member replaced by the jar, one at a time (the same command rolls back). */
   public Result upgrade(Path jar) throws Exception {
-    return script(Map.of(), 900, "upgrade", jar.toString());
+    return script(Map.of(), 7200, "upgrade", jar.toString());
   }
 
   public Result stop() throws Exception {
