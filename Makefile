@@ -3,7 +3,7 @@ MVN ?= mvn -B
 JAR := target/fib-service.jar
 SOURCES := pom.xml $(shell find src/main -type f 2>/dev/null)
 
-.PHONY: build run install-client test clean browser test-tools cluster cluster-certs cluster-await cluster-stop \
+.PHONY: build run install-client test clean browser test-tools cluster cluster-certs cluster-upgrade cluster-stop \
   bench zipkin zipkin-stop prometheus prometheus-stop contracts-capture release-jar fuzz
 
 build: $(JAR)
@@ -40,21 +40,28 @@ browser:
 	  echo "make browser: as root, run: apt-get install -y chromium chromium-driver"; exit 1; \
 	fi
 
-# Debian packages of the tools some tests drive (Debian's nc, promtool, nft); CI runs this before `make test`.
+# Debian packages of the tools some tests drive (Debian's nc, promtool, nft, nginx); CI runs this before `make test`.
 # The prometheus package is there for promtool alone: its server must not be left running.
 TEST_TOOLS_MISSING := { nc -h 2>&1 | grep -q OpenBSD || printf ' netcat-openbsd'; \
-  command -v promtool >/dev/null || printf ' prometheus'; command -v nft >/dev/null || printf ' nftables'; }
+  command -v promtool >/dev/null || printf ' prometheus'; command -v nft >/dev/null || printf ' nftables'; \
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || printf ' nginx'; \
+  [ -f /usr/lib/nginx/modules/ngx_stream_module.so ] || printf ' libnginx-mod-stream'; }
 
 test-tools:
 	@missing="$$($(TEST_TOOLS_MISSING))"; \
 	if [ -z "$$missing" ]; then \
-	  echo "test tools present: nc (OpenBSD), promtool, nft"; \
+	  echo "test tools present: nc (OpenBSD), promtool, nft, nginx (with its stream module)"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  apt-get update -q && apt-get install -y -q --no-install-recommends $$missing || exit 1; \
 	  case "$$missing" in *prometheus*) \
 	    if command -v systemctl >/dev/null; then systemctl disable --now prometheus >/dev/null 2>&1; fi; \
 	    if command -v service >/dev/null; then service prometheus stop >/dev/null 2>&1; fi; \
 	    echo "prometheus installed for promtool only: its server is stopped and disabled";; \
+	  esac; \
+	  case "$$missing" in *nginx*) \
+	    if command -v systemctl >/dev/null; then systemctl disable --now nginx >/dev/null 2>&1; fi; \
+	    if command -v service >/dev/null; then service nginx stop >/dev/null 2>&1; fi; \
+	    echo "nginx installed for the tests' own instances (make cluster LB=nginx): its service is stopped and disabled";; \
 	  esac; \
 	else \
 	  echo "make test-tools: as root, run: apt-get install -y --no-install-recommends$$missing"; exit 1; \
@@ -63,91 +70,36 @@ test-tools:
 clean:
 	$(MVN) clean
 
-# A local cluster on loopback: the database as a process of its own (`java -jar ... db`, the embedded MariaDB alone),
-# one `http` member and two `worker` members, in the background, every port picked free (HTTP, TCP, bridge,
-# Hazelcast, event bus, MariaDB) and a cluster name of its own, so that it never meets another cluster on this host; it
-# prints where each listens and writes it to run/cluster.env. Logs and PIDs under run/; `make cluster-stop` stops exactly
-# those PIDs, the members first and the database last.
-CLUSTER_WORKERS := worker-1 worker-2
-CLUSTER_MEMBERS := http $(CLUSTER_WORKERS)
-# as --set, so that ARGS can still give any of them (--http-port 8080 or --set http.port=8080)
-FRONT_ARGS := --set http.port=0 --set tcp.port=0 --set bridge.enabled=true --set bridge.port=0 --set cluster.hazelcastPort=0
-# a worker member has no HTTP port: its /metrics and /health/* are on an ops port of its own
-WORKER_OPS := --set ops.enabled=true --set ops.port=0
+# A local cluster on loopback (src/main/scripts/cluster.sh, docs/cluster.md): the database as a process of its own
+# (`java -jar ... db`, the embedded MariaDB alone), one `http` member (FRONTS=N: N of them, front-1 ...) and two `worker`
+# members, in the background, every port picked free (HTTP, TCP, bridge, Hazelcast, event bus, MariaDB) and a cluster
+# name of its own, so that it never meets another cluster on this host; LB=nginx puts Debian's nginx in front of the
+# fronts (HTTP, SockJS, and the TCP line protocol and the bridge through its stream module). It prints where each
+# listens and writes it to run/cluster.env. Logs, PIDs and each member's record under run/; `make cluster-stop` stops
+# exactly those PIDs, the members first and the database last. `make cluster-upgrade JAR=...` replaces every member
+# with that jar, one at a time, waiting for the cluster to be safe between steps; the same with the old jar rolls back.
+# JAR= on the command line starts the cluster from that jar (an earlier release's: make release-jar) instead of this build.
+FRONTS ?= 1
+LB ?=
 # Event-bus TLS with mutual authentication: the cluster's CA and member certificates (git-ignored, under run/)
 CERTS_DIR ?= run/certs
 # the members' cluster addresses: one certificate each, with the address as its IP SAN
 CLUSTER_CERT_ADDRS ?= 127.0.0.1
-CLUSTER_TLS := --set cluster.tls.cert=$(CERTS_DIR)/member-127.0.0.1.pem \
-  --set cluster.tls.key=$(CERTS_DIR)/member-127.0.0.1-key.pem --set cluster.tls.ca=$(CERTS_DIR)/ca.pem
-# a process's port, from the lines of its log: `ready: HTTP on H:P, TCP on H:P`, `bridge ready: ... bridge on H:P`,
-# `joined ... (Hazelcast H:P, event bus H:P)` and `embedded MariaDB started on H:P`
-PORT_OF = sed -n 's/.*$(1) [0-9.]*:\([0-9]*\).*/\1/p' run/$(2).log | head -1
+CLUSTER_ENV = FRONTS="$(FRONTS)" LB="$(LB)" ARGS="$(ARGS)" CERTS_DIR="$(CERTS_DIR)" JAR="$(JAR)"
 
 cluster-certs:
 	src/main/scripts/cluster-certs.sh $(CERTS_DIR) $(CLUSTER_CERT_ADDRS)
 
-cluster: $(JAR)
-	@mkdir -p run
-	@[ -f $(CERTS_DIR)/ca.pem ] && [ -f $(CERTS_DIR)/member-127.0.0.1.pem ] && [ -f $(CERTS_DIR)/member-127.0.0.1-key.pem ] \
-	  || $(MAKE) --no-print-directory cluster-certs CLUSTER_CERT_ADDRS=127.0.0.1
-	@for f in run/*.pid; do [ -f "$$f" ] && kill -0 "$$(cat $$f)" 2>/dev/null \
-	  && { echo "a cluster member is still running ($$f); run 'make cluster-stop' first"; exit 1; }; done; true
-	@# a log of an earlier run would be read as this one's (its ready line, its ports)
-	@echo "fib-local-$$(date +%s)-$$$$" > run/cluster.name; rm -f run/cluster.env $(foreach m,db $(CLUSTER_MEMBERS),run/$(m).log)
-	@# the database first, a process of its own: members come and go (a rolling upgrade replaces each), it stays
-	@echo "nohup java -jar $(JAR) db --port 0 > run/db.log 2>&1 &"; \
-	  nohup java -jar $(JAR) db --port 0 > run/db.log 2>&1 & echo $$! > run/db.pid
-	@for i in $$(seq 900); do grep -q " database ready: " run/db.log 2>/dev/null && { sed -n 's/.* - \(database ready: [^;]*\);.*/\1/p' run/db.log; exit 0; }; \
-	  kill -0 "$$(cat run/db.pid)" 2>/dev/null || { echo "the database exited; see run/db.log"; exit 1; }; sleep 0.1; done; \
-	  echo "the database is not ready after 90 s; see run/db.log"; exit 1
-	@# every member reaches it: mysql.host "embedded" in a cluster is that process, on this host at mysql.port, its
-	@# password in the data directory they share (data/mariadb, owner-only)
-	@db=$$($(call PORT_OF,embedded MariaDB started on,db)); \
-	  args="--cluster --role http $(FRONT_ARGS) --set mysql.port=$$db --set cluster.name=$$(cat run/cluster.name)"; \
-	  echo "nohup java -jar $(JAR) $$args $(CLUSTER_TLS) $(ARGS) > run/http.log 2>&1 &"; \
-	  nohup java -jar $(JAR) $$args $(CLUSTER_TLS) $(ARGS) > run/http.log 2>&1 & echo $$! > run/http.pid
-	@$(MAKE) --no-print-directory cluster-await MEMBER=http
-	@# workers join through the front's Hazelcast port; they run the background jobs (every member that computes and
-	@# reaches the database does)
-	@seed=$$($(call PORT_OF,Hazelcast,http)); db=$$($(call PORT_OF,embedded MariaDB started on,db)); \
-	  for w in $(CLUSTER_WORKERS); do \
-	    args="--cluster --role worker --set cluster.hazelcastPort=0 --set cluster.members=127.0.0.1:$$seed --set mysql.port=$$db --set cluster.name=$$(cat run/cluster.name) $(WORKER_OPS)"; \
-	    echo "nohup java -jar $(JAR) $$args $(CLUSTER_TLS) $(ARGS) > run/$$w.log 2>&1 &"; \
-	    nohup java -jar $(JAR) $$args $(CLUSTER_TLS) $(ARGS) > run/$$w.log 2>&1 & echo $$! > run/$$w.pid; \
-	  done
-	@for w in $(CLUSTER_WORKERS); do $(MAKE) --no-print-directory cluster-await MEMBER=$$w; done
-	@http=$$($(call PORT_OF,HTTP on,http)); db=$$($(call PORT_OF,embedded MariaDB started on,db)); \
-	  { echo "CLUSTER_NAME=$$(cat run/cluster.name)"; echo "HTTP_PORT=$$http"; echo "TCP_PORT=$$($(call PORT_OF,TCP on,http))"; \
-	    echo "BRIDGE_PORT=$$($(call PORT_OF,event-bus bridge on,http))"; echo "HAZELCAST_PORT=$$($(call PORT_OF,Hazelcast,http))"; \
-	    echo "MYSQL_PORT=$$db"; \
-	    for w in $(CLUSTER_WORKERS); do echo "$$(echo $$w | tr a-z- A-Z_)_OPS_PORT=$$($(call PORT_OF,info on,$$w))"; done; \
-	  } > run/cluster.env; \
-	  echo "cluster $$(cat run/cluster.name), every process on 127.0.0.1 (also in run/cluster.env):"; \
-	  printf '  %-9s %s (pid %s, run/%s.log)\n' db "MariaDB $$db" "$$(cat run/db.pid)" db; \
-	  for m in $(CLUSTER_MEMBERS); do \
-	    ports="Hazelcast $$($(call PORT_OF,Hazelcast,$$m)), event bus $$($(call PORT_OF,event bus,$$m))"; \
-	    ops=$$($(call PORT_OF,info on,$$m)); [ -n "$$ops" ] && ports="$$ports, ops $$ops"; \
-	    [ $$m = http ] && ports="HTTP $$http, TCP $$($(call PORT_OF,TCP on,http)), bridge $$($(call PORT_OF,event-bus bridge on,http)), $$ports"; \
-	    printf '  %-9s %s (pid %s, run/%s.log)\n' $$m "$$ports" "$$(cat run/$$m.pid)" $$m; \
-	  done; \
-	  for i in $$(seq 300); do curl -s localhost:$$http/info 2>/dev/null | grep -q '"reachable":false' || break; sleep 0.1; done; \
-	  curl -s localhost:$$http/info 2>/dev/null | head -c 2000; echo
+cluster: $(if $(filter command line,$(origin JAR)),,$(JAR))
+	@$(CLUSTER_ENV) src/main/scripts/cluster.sh start
 
-# waits (at most 90 s) for run/$(MEMBER).log to say the node is ready
-cluster-await:
-	@for i in $$(seq 900); do grep -q " node [^ ]* ready: " run/$(MEMBER).log 2>/dev/null && { grep -h " ready: " run/$(MEMBER).log | sed 's/.* - //'; exit 0; }; \
-	  kill -0 "$$(cat run/$(MEMBER).pid)" 2>/dev/null || { echo "$(MEMBER) exited; see run/$(MEMBER).log"; exit 1; }; sleep 0.1; done; \
-	  echo "$(MEMBER) not ready after 90 s; see run/$(MEMBER).log"; exit 1
+# every member replaced by JAR (default: this build), one at a time; JAR= an earlier release's jar rolls back
+cluster-upgrade:
+	@$(CLUSTER_ENV) src/main/scripts/cluster.sh upgrade "$(JAR)"
 
-# the members first (each leaves gracefully: SIGTERM, waited for), the database last, once no member uses it
+# the members first (each leaves gracefully: SIGTERM, waited for), then nginx, the database last
 cluster-stop:
-	@stop() { for f in "$$@"; do [ -f "$$f" ] || continue; pid=$$(cat $$f); \
-	    if kill -0 $$pid 2>/dev/null; then echo "stopping $$f (pid $$pid)"; kill -TERM $$pid; fi; done; \
-	  for f in "$$@"; do [ -f "$$f" ] || continue; pid=$$(cat $$f); \
-	    for i in $$(seq 300); do kill -0 $$pid 2>/dev/null || break; sleep 0.1; done; rm -f $$f; done; }; \
-	stop $$(ls run/*.pid 2>/dev/null | grep -v '^run/db.pid$$'); stop run/db.pid; \
-	rm -f run/cluster.env
+	@src/main/scripts/cluster.sh stop
 
 # Zipkin (its server's exec jar from Maven Central), on loopback, in the background: where the members' traces go with
 # --set tracing.exporter=zipkin (its default endpoint is this server's). Log and PID under run/zipkin/.
@@ -173,7 +125,7 @@ zipkin-stop:
 	@src/main/scripts/stop-pid.sh run/zipkin/zipkin.pid
 
 # Debian's Prometheus (make test-tools installs it; its own system service stays stopped), on loopback, in the
-# background, scraping the members of `make cluster` (run/cluster.env: the front's HTTP port, the workers' ops ports)
+# background, scraping the members of `make cluster` (run/cluster.env: the fronts' HTTP ports, the workers' ops ports)
 # with the rules of conf/prometheus/ loaded. Data, log and PID under run/prometheus/.
 PROMETHEUS_PORT ?= 9090
 
@@ -183,12 +135,13 @@ prometheus:
 	@[ -f run/prometheus/prometheus.pid ] && kill -0 "$$(cat run/prometheus/prometheus.pid)" 2>/dev/null \
 	  && { echo "Prometheus is running already; make prometheus-stop first"; exit 1; }; true
 	@mkdir -p run/prometheus
-	@. ./run/cluster.env; workers=""; for w in $(CLUSTER_WORKERS); do \
-	    port=$$(sed -n "s/^$$(echo $$w | tr a-z- A-Z_)_OPS_PORT=//p" run/cluster.env); workers="$$workers'127.0.0.1:$$port', "; done; \
+	@. ./run/cluster.env; workers=""; for port in $$(sed -n "s/^WORKER_[0-9]*_OPS_PORT=//p" run/cluster.env); do \
+	    workers="$$workers'127.0.0.1:$$port', "; done; fronts=""; for port in $$FRONT_HTTP_PORTS; do \
+	    fronts="$$fronts'127.0.0.1:$$port', "; done; \
 	  { echo "global: {scrape_interval: 5s, evaluation_interval: 5s}"; \
 	    echo "rule_files: ['$(CURDIR)/conf/prometheus/fib-service.rules.yml']"; \
 	    echo "scrape_configs:"; \
-	    echo "  - {job_name: fib-front, static_configs: [{targets: ['127.0.0.1:$$HTTP_PORT']}]}"; \
+	    echo "  - {job_name: fib-front, static_configs: [{targets: [$$fronts]}]}"; \
 	    echo "  - {job_name: fib-workers, static_configs: [{targets: [$$workers]}]}"; } > run/prometheus/prometheus.yml
 	promtool check config run/prometheus/prometheus.yml
 	nohup prometheus --config.file=run/prometheus/prometheus.yml --storage.tsdb.path=run/prometheus/data \

@@ -319,6 +319,10 @@ public final class MainVerticle extends VerticleBase {
 
   /** Stops the front ends first: they stop accepting and finish in-flight requests within the grace period. */
   public Future<Void> drainFrontEnds() {
+    if (sockJs != null) {
+      // Vert.x's server shutdown leaves WebSockets open to the end of the grace period: the bridge closes its own
+      sockJs.leave();
+    }
     List<Future<Void>> undeploys = new ArrayList<>();
     for (String id : frontEnds) {
       undeploys.add(vertx.undeploy(id));

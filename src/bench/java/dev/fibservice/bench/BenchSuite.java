@@ -44,9 +44,9 @@ public final class BenchSuite {
 
   /** Scenario ids, in run order; {@code make bench ARGS="hello tcp"} runs a subset. */
   static final List<String> SCENARIOS = List.of("hello", "conn", "big", "fib", "tcp", "db", "instances", "metrics",
-    "isolation", "bigfib", "coalesce", "zipf", "tracing", "connmem", "cluster", "jobs");
+    "isolation", "bigfib", "coalesce", "zipf", "tracing", "connmem", "cluster", "jobs", "upgrade");
   /** Scenarios that start the nodes and peers they need themselves: run alone, they need neither main nor nginx. */
-  static final Set<String> SELF_CONTAINED = Set.of("bigfib", "coalesce", "zipf", "tracing", "connmem", "cluster", "jobs");
+  static final Set<String> SELF_CONTAINED = Set.of("bigfib", "coalesce", "zipf", "tracing", "connmem", "cluster", "jobs", "upgrade");
 
   static final int C = 100;
 
@@ -151,6 +151,8 @@ public final class BenchSuite {
             + new ConnMemScenario(jar, work, outDir, report).run().toAbsolutePath());
           case "cluster" -> cluster();
           case "jobs" -> jobs();
+          case "upgrade" -> new UpgradeScenario(work, outDir, Duration.ofSeconds(Long.getLong("bench.upgradeSteadySeconds",
+            30))).run();
           default -> throw new IllegalStateException(s);
         }
       } catch (Exception e) {

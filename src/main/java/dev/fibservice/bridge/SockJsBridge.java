@@ -15,6 +15,7 @@ import dev.fibservice.ops.Traces;
 import dev.fibservice.stats.NodeStats;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Scope;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
@@ -40,7 +41,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The event bus for browsers and Node.js: vertx-web's SockJS event-bus bridge, the protocol of the official
@@ -68,6 +73,9 @@ import java.util.Map;
  *       from {@link EventBusBridgeImpl}, as {@code SockJSHandler.bridge} builds it, around the wrapped socket.</li>
  *   <li>A client's mistakes cost no log line above DEBUG: malformed frames are answered here, with vertx-web's own
  *       error words, before its bridge (which logs an unknown frame type at ERROR) sees them.</li>
+ *   <li>When the node leaves ({@link #leave}), each socket answers what it has in flight and then closes, an idle one
+ *       at once; a request sent meanwhile is answered 503, for the client to send again once connected elsewhere.
+ *       Vert.x leaves a WebSocket open when its server shuts down, until the end of the grace period.</li>
  * </ul>
  */
 public final class SockJsBridge {
@@ -92,6 +100,8 @@ public final class SockJsBridge {
   private final int maxAddress;
   private final long replyTimeoutMs;
   private final long maxQueued;
+  /** Every HTTP instance's bridge, each on its own event loop. */
+  private final List<Instance> instances = new CopyOnWriteArrayList<>();
 
   /**
    * @param cluster this member's view of the cluster, or null when the node runs alone
@@ -137,7 +147,19 @@ public final class SockJsBridge {
    * on its event loop (the sockets it opens, and their computations, live there).
    */
   public Router router(Vertx vertx) {
-    return new Instance(vertx).router();
+    Instance instance = new Instance(vertx);
+    instances.add(instance);
+    return instance.router();
+  }
+
+  /**
+   * The node leaves (the first step of closing the front ends): every socket answers what it has in flight, then
+   * closes; from now on a request it sends is answered 503 at once.
+   */
+  public void leave() {
+    for (Instance instance : instances) {
+      instance.context.runOnContext(v -> instance.leave());
+    }
   }
 
   /** The bridge of one HTTP instance: its compute client and its sockets, on its event loop. */
@@ -145,10 +167,22 @@ public final class SockJsBridge {
 
     private final Vertx vertx;
     private final BridgeCalls calls;
+    private final Context context;
+    /** Its open sockets. */
+    private final Set<Client> clients = new HashSet<>();
+    private boolean leaving;
 
     Instance(Vertx vertx) {
       this.vertx = vertx;
       this.calls = new BridgeCalls(vertx, settings, ComputeClient.create(vertx, settings, cluster, stats));
+      this.context = vertx.getOrCreateContext();
+    }
+
+    void leave() {
+      leaving = true;
+      for (Client client : List.copyOf(clients)) {
+        client.leave();
+      }
     }
 
     Router router() {
@@ -188,8 +222,11 @@ public final class SockJsBridge {
             event.complete(false); // vertx-web closes it
             return;
           }
-          client.start(origins);
+          client.start(origins, this);
           event.complete(true);
+          if (leaving) {
+            client.leave();
+          }
         }
         case SOCKET_CLOSED -> event.complete(true);
         // no ping for sockjs.pingTimeoutMs: closed, as vertx-web would (1001 on a WebSocket)
@@ -223,6 +260,8 @@ public final class SockJsBridge {
     private int jobCalls;
     private boolean counted;
     private boolean closed;
+    private boolean leaving;
+    private Instance instance;
     private boolean mayWrite;
     private String origin;
 
@@ -235,8 +274,10 @@ public final class SockJsBridge {
     }
 
     /** The socket counts toward sockjs.maxConnections from now on; frames are checked before the bridge sees them. */
-    void start(Origins origins) {
+    void start(Origins origins, Instance instance) {
       counted = true;
+      this.instance = instance;
+      instance.clients.add(this);
       if (socket.routingContext().request().headers().contains(HttpHeaders.UPGRADE)) {
         // the WebSocket transport: its writes are all made on this event loop, as the HTTP port's
         Wire.writeDirectUpgraded(socket.routingContext().request().connection());
@@ -260,6 +301,9 @@ public final class SockJsBridge {
         return;
       }
       closed = true;
+      if (instance != null) {
+        instance.clients.remove(this);
+      }
       work.cancelAll();
       registrations.values().forEach(Runnable::run);
       registrations.clear();
@@ -330,6 +374,11 @@ public final class SockJsBridge {
           + " http.corsWriteOrigins only", null));
         return;
       }
+      if (leaving) {
+        fail(address, replyAddress, new ServiceError(ServiceError.UNAVAILABLE, "unavailable: this front is shutting"
+          + " down; connect again and send it again (another front serves it)", null));
+        return;
+      }
       if (work.size() + jobCalls >= maxInFlight) {
         fail(address, replyAddress, new ServiceError(ServiceError.UNAVAILABLE, "busy: this socket has " + maxInFlight
           + " requests in flight (sockjs.maxInFlightPerSocket); wait for their replies", null));
@@ -377,6 +426,22 @@ public final class SockJsBridge {
         work.remove(cancelId);
       } else {
         jobCalls--;
+      }
+      if (leaving) {
+        // after the reply, which ended() precedes: the close frame follows it on the same connection
+        vertx.runOnContext(v -> closeIfIdle());
+      }
+    }
+
+    /** The node leaves: no new request is taken; the socket closes once what is in flight is answered. */
+    void leave() {
+      leaving = true;
+      closeIfIdle();
+    }
+
+    private void closeIfIdle() {
+      if (!closed && work.size() + jobCalls == 0) {
+        socket.close();
       }
     }
 

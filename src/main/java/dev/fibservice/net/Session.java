@@ -17,6 +17,9 @@ import io.vertx.core.net.NetSocket;
  *       ({@link PendingWork});</li>
  *   <li>the idle timeout is kept on the server's {@link TimeoutSweep}: a connection whose bytes neither come nor go
  *       for that long is closed; and writes go straight to the channel ({@link Wire#writeDirect}).</li>
+ *   <li>when the server shuts down (the node leaves), nothing more is taken: what was taken is answered, then the
+ *       connection closes (an idle one at once); a record not taken yet gets no reply, the client sends it again
+ *       elsewhere.</li>
  * </ul>
  * Subclasses parse ({@link #take}), say when they are busy and when everything is answered, and call
  * {@link #changed()} when a reply was written or work ended. Used on the connection's event loop only.
@@ -74,6 +77,9 @@ public abstract class Session implements TimeoutSweep.Timed {
     });
     socket.drainHandler(v -> flow());
     socket.exceptionHandler(e -> socket.close());
+    // the server stops (its node leaves): what was taken is answered, then the connection closes; without this an
+    // idle connection held the stop for the whole grace period and was then cut, with whatever it had in flight
+    socket.shutdownHandler(v -> finish());
   }
 
   /**
