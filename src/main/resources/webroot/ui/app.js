@@ -559,6 +559,8 @@ function followJob(item, job, since, seen) {
     watchJob(item, job, since, seen);
     return;
   }
+  // the job as its submit answered (PENDING, or SCHEDULED): a change that came before the read below is still shown
+  if (renderJob(item, job, since, seen, null)) return;
   const eb = bus;
   const address = 'jobs.events.' + job.id;
   let current = job;
