@@ -155,7 +155,8 @@ class TracingTest {
         assertEquals("SELECT 1", one(dbSpans, "Query").attribute("db.query.text"));
         assertEquals(one(dbSpans, "GET /db").spanId(), one(dbSpans, "Query").parentSpanId());
 
-        // a background job runs in a trace of its own: its computation and the statements that store it
+        // a background job runs in the trace of the request that submitted it: its computation and the statements that
+        // store it
         assertEquals(202, job.statusCode(), job.bodyAsString());
         String jobId = job.bodyAsJsonObject().getString("id");
         Eventually.await("a traced run of job " + jobId, EXPORTED_WITHIN, () -> receiver.spans().stream()
@@ -163,7 +164,9 @@ class TracingTest {
         ReceivedSpan run = receiver.spans().stream()
           .filter(s -> s.name().equals("fib.job") && jobId.equals(s.attribute("fib.job.id"))).findFirst().orElseThrow();
         List<ReceivedSpan> jobSpans = awaitSpans(receiver, run.traceId(), "fib.compute", "Query");
-        assertEquals("", run.parentSpanId(), "a job's run starts its own trace");
+        assertEquals(traceOf(job), run.traceId(), "a job's run continues the trace of its submit");
+        assertTrue(receiver.trace(traceOf(job)).stream().anyMatch(s -> s.spanId().equals(run.parentSpanId())),
+          "a job's run is the child of a span of its submit: " + names(receiver.trace(traceOf(job))));
         assertEquals(run.spanId(), one(jobSpans, "fib.compute").parentSpanId());
         assertTrue(jobSpans.stream().anyMatch(s -> s.name().equals("Query") && run.spanId().equals(s.parentSpanId())
           && String.valueOf(s.attribute("db.query.text")).startsWith("UPDATE jobs SET status = 'DONE'")),
