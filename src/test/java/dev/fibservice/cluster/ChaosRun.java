@@ -1,6 +1,5 @@
 package dev.fibservice.cluster;
 
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
@@ -348,10 +347,6 @@ public final class ChaosRun implements AutoCloseable {
       }
     });
     return b.toString();
-  }
-
-  static JsonArray json(List<String> lines) {
-    return new JsonArray(new ArrayList<>(lines));
   }
 
   @Override
