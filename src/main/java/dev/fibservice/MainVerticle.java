@@ -20,6 +20,7 @@ import dev.fibservice.jobs.JobRunner;
 import dev.fibservice.jobs.JobsApiVerticle;
 import dev.fibservice.math.EngineThreads;
 import dev.fibservice.net.ServerVerticle;
+import dev.fibservice.ops.EventLoopLag;
 import dev.fibservice.tcp.TcpVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -257,11 +258,14 @@ public final class MainVerticle extends VerticleBase {
    * drains (readiness then says so) and closes with Vert.x.
    */
   private Future<Void> ops(Settings settings) {
+    Future<Void> lag = !node.metrics().enabled() ? Future.succeededFuture()
+      : vertx.deployVerticle(() -> new EventLoopLag(node.metrics().registry()),
+        new DeploymentOptions().setInstances(settings.getInt(Settings.EVENT_LOOPS))).mapEmpty();
     if (!settings.getBoolean(Settings.OPS_ENABLED)) {
-      return Future.succeededFuture();
+      return lag;
     }
     OpsVerticle ops = new OpsVerticle(node.forHttp(null), node.opsConnections());
-    return vertx.deployVerticle(ops).map(id -> {
+    return lag.compose(v -> vertx.deployVerticle(ops)).map(id -> {
       opsPort = ops.actualPort();
       log.info("ops ready: /health/live, /health/ready, /metrics and /info on {}:{}", settings.getString(Settings.HOST),
         opsPort);

@@ -45,8 +45,14 @@ public final class BenchSuite {
   /** Scenario ids, in run order; {@code make bench ARGS="hello tcp"} runs a subset. */
   static final List<String> SCENARIOS = List.of("hello", "conn", "big", "fib", "tcp", "db", "instances", "metrics",
     "isolation", "bigfib", "coalesce", "zipf", "tracing", "connmem", "cluster", "jobs", "upgrade");
+  /**
+   * Scenarios run only when named ({@code make bench ARGS=soak}): long, and each writes a results file of its own
+   * ({@code <date>-soak.md}, {@code <date>-chaos.md}) instead of the suite's.
+   */
+  static final List<String> ON_REQUEST = List.of("soak", "chaos");
   /** Scenarios that start the nodes and peers they need themselves: run alone, they need neither main nor nginx. */
-  static final Set<String> SELF_CONTAINED = Set.of("bigfib", "coalesce", "zipf", "tracing", "connmem", "cluster", "jobs", "upgrade");
+  static final Set<String> SELF_CONTAINED = Set.of("bigfib", "coalesce", "zipf", "tracing", "connmem", "cluster", "jobs",
+    "upgrade", "soak", "chaos");
 
   static final int C = 100;
 
@@ -90,9 +96,14 @@ public final class BenchSuite {
   public static void main(String[] args) throws Exception {
     System.setProperty("java.awt.headless", "true");
     Set<String> only = new LinkedHashSet<>(Arrays.asList(args));
+    if (only.stream().anyMatch(ON_REQUEST::contains) && !ON_REQUEST.containsAll(only)) {
+      System.err.println("bench: " + String.join(" ", ON_REQUEST) + " run on their own (make bench ARGS=soak)");
+      System.exit(2);
+    }
     for (String s : only) {
-      if (!SCENARIOS.contains(s)) {
-        System.err.println("bench: unknown scenario '" + s + "'; known: " + String.join(" ", SCENARIOS));
+      if (!SCENARIOS.contains(s) && !ON_REQUEST.contains(s)) {
+        System.err.println("bench: unknown scenario '" + s + "'; known: " + String.join(" ", SCENARIOS) + " (and, only"
+          + " when named: " + String.join(" ", ON_REQUEST) + ")");
         System.exit(2);
       }
     }
@@ -105,6 +116,17 @@ public final class BenchSuite {
       Duration.ofSeconds(Long.getLong("bench.seconds", 6)), Duration.ofSeconds(Long.getLong("bench.warmup", 2)),
       Integer.getInteger("bench.rounds", 3));
     Runtime.getRuntime().addShutdownHook(new Thread(suite::closeAll, "bench-cleanup"));
+    if (!only.isEmpty() && ON_REQUEST.containsAll(only)) {
+      for (String s : only) {
+        System.out.println("== " + s);
+        switch (s) {
+          case "soak" -> new SoakScenario(jar, suite.outDir, suite.work).run();
+          case "chaos" -> ChaosScenario.run(jar, suite.outDir, suite.work);
+          default -> throw new IllegalStateException(s);
+        }
+      }
+      return;
+    }
     long t0 = System.nanoTime();
     try {
       suite.run(only.isEmpty() ? new LinkedHashSet<>(SCENARIOS) : only);

@@ -81,6 +81,8 @@ public final class FibClient {
     ContextInternal origin;
     int retriesLeft;
     int lossesLeft = MAX_LOSSES_PER_CALL;
+    /** When the whole call is over, whatever its attempts (System.nanoTime()): the request timeout from its start. */
+    long deadlineNanos;
     int attempts;
     Attempt current;
 
@@ -192,6 +194,7 @@ public final class FibClient {
       return result.future();
     }
     Call call = new Call(request, requestId, cancelId != null ? cancelId : newId(), light, affinity, options.retries());
+    call.deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.requestTimeoutMs());
     call.trace = trace;
     call.origin = ContextInternal.current();
     if (calls.putIfAbsent(call.cancelId, call) != null) {
@@ -234,6 +237,14 @@ public final class FibClient {
   }
 
   private void attempt(Call call, RetryReason retryOf) {
+    // the request's deadline holds for the call as a whole: retries share it, they never add to it (a light call's
+    // short attempts and a lost member's detection would otherwise push the answer past what the caller waits for)
+    long leftMs = TimeUnit.NANOSECONDS.toMillis(call.deadlineNanos - System.nanoTime());
+    if (leftMs <= 0) {
+      call.promise.tryFail(new ReplyException(ReplyFailure.TIMEOUT, -1, "no answer within "
+        + options.requestTimeoutMs() + " ms over " + call.attempts + " attempts"));
+      return;
+    }
     String member = members.pick(call.tried, call.affinity);
     if (member == null) {
       call.promise.tryFail(members.unavailable());
@@ -245,7 +256,7 @@ public final class FibClient {
     // the last attempt always gets the full timeout: on a starved machine a short timer would only turn a slow
     // answer into a 504
     boolean shortTimeout = call.light && call.retriesLeft > 0;
-    long timeoutMs = shortTimeout ? options.attemptTimeoutMs() : options.requestTimeoutMs();
+    long timeoutMs = Math.min(shortTimeout ? options.attemptTimeoutMs() : options.requestTimeoutMs(), leftMs);
     Attempt attempt = new Attempt(call, member, call.cancelId + "#" + (++call.attempts), shortTimeout, timeoutMs);
     if (call.trace != null) {
       attempt.trace = tracer.attemptStarted(call.trace, member, members.nameOf(member), call.attempts, retryOf);

@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.util.internal.PlatformDependent;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MetricsDomain;
@@ -111,6 +112,11 @@ public final class Metrics {
     FunctionCounter.builder("fib_event_loop_blocked", BlockedThreadCounter.class,
         c -> BlockedThreadCounter.eventLoopBlocked())
       .description("Times Vert.x reported an event loop blocked (process-wide)").register(registry);
+    // Netty's buffers off the heap that it allocates without a Cleaner, so the JVM's own count (jvm_buffer_memory_used
+    // _bytes{id="direct"}) misses them; -1 when Netty does not count them (then the JVM's count has them)
+    Gauge.builder("fib_netty_direct_memory", PlatformDependent::usedDirectMemory).baseUnit("bytes")
+      .description("Memory off the heap that Netty holds for buffers it allocated without a Cleaner (-1: not counted"
+        + " here, see jvm_buffer_memory_used_bytes{id=\"direct\"})").register(registry);
     for (String status : JOB_STATUSES) {
       AtomicLong count = new AtomicLong();
       jobs.put(status, count);

@@ -352,6 +352,28 @@ class FibClientTest {
     assertEquals(2, a.received.get() + b.received.get() + c.received.get());
   }
 
+  /**
+   * The chaos run's finding: a light call's retries added their short attempts to the last one's full timeout, so the
+   * answer came later than fib.timeoutMs + 5 s. The call's timeout holds for all its attempts: with 500 ms in all and
+   * 300 ms per attempt, the second attempt gets the 200 ms left and no third one is sent.
+   */
+  @Test
+  void retriesShareTheCallsTimeoutAndNeverExtendIt() throws Exception {
+    FakeCluster.Worker a = cluster.add("a");
+    FakeCluster.Worker b = cluster.add("b");
+    FakeCluster.Worker c = cluster.add("c");
+    connect(options().retries(2).requestTimeoutMs(500), "a", "b", "c");
+    a.answersComputations = false; // all alive (they answer pings), all stuck
+    b.answersComputations = false;
+    c.answersComputations = false;
+    ExecutionException failed = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+      () -> await(client.compute(new JsonObject().put("n", 10), null, null, true)));
+    ReplyException e = assertInstanceOf(ReplyException.class, failed.getCause());
+    assertEquals(ReplyFailure.TIMEOUT, e.failureType(), e.getMessage());
+    assertEquals(2, a.received.get() + b.received.get() + c.received.get(),
+      "the first attempt (300 ms) and the second (the 200 ms left); a third would outlive the call");
+  }
+
   @Test
   void membersWithoutAGatewayUseNoRetries() throws Exception {
     FakeCluster.Worker a = cluster.add("a");

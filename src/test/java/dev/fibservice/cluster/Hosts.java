@@ -29,17 +29,17 @@ import java.util.regex.Pattern;
 final class Hosts implements AutoCloseable {
 
   static final String PREFIX = "fh";
-  private static final Pattern LEFTOVER_NS = Pattern.compile(PREFIX + "(\\d+)[a-z]+");
-  private static final Pattern LEFTOVER_LINK = Pattern.compile("\\d+: (" + PREFIX + "(\\d+)r)[@:]");
   private static final Path CGROUP_CPU = Path.of("/sys/fs/cgroup/cpu");
-  private static final Pattern LEFTOVER_CGROUP = Pattern.compile(PREFIX + "-(\\d+)-[a-z0-9]+");
-  private static final String PARTITION_TABLE = PREFIX + "part";
 
+  /** What every name made here starts with ({@value #PREFIX} unless a caller names its own). */
+  private final String prefix;
+  private final String partitionTable;
   private final String id;
   private final int octet;
   private final List<Host> hosts = new ArrayList<>();
   private final List<Member> members = new CopyOnWriteArrayList<>();
   private final List<Path> cgroups = new CopyOnWriteArrayList<>();
+  private final List<Process> helpers = new CopyOnWriteArrayList<>();
   private final Thread hook = new Thread(this::cleanUp, "hosts-cleanup");
   private boolean closed;
 
@@ -47,7 +47,9 @@ final class Hosts implements AutoCloseable {
   record Host(String name, String ns, String address, String clientAddress) {
   }
 
-  private Hosts(String id, int octet) {
+  private Hosts(String prefix, String id, int octet) {
+    this.prefix = prefix;
+    this.partitionTable = prefix + "part";
     this.id = id;
     this.octet = octet;
   }
@@ -76,9 +78,17 @@ final class Hosts implements AutoCloseable {
    * runs first.
    */
   static Hosts create(List<String> names) throws IOException {
-    removeLeftovers();
+    return create(PREFIX, names);
+  }
+
+  /**
+   * The same with names that start with {@code prefix} (lowercase letters; with the pid and two more characters it
+   * must fit a network interface's 15).
+   */
+  static Hosts create(String prefix, List<String> names) throws IOException {
+    removeLeftovers(prefix);
     long pid = ProcessHandle.current().pid();
-    Hosts made = new Hosts(PREFIX + pid, freeOctet((int) (pid % 256)));
+    Hosts made = new Hosts(prefix, prefix + pid, freeOctet((int) (pid % 256)));
     Runtime.getRuntime().addShutdownHook(made.hook);
     try {
       made.build(names);
@@ -135,9 +145,9 @@ final class Hosts implements AutoCloseable {
 
   /** Drops every packet in and out of the host, loopback excepted: a partition without RST. */
   void cut(Host host) throws IOException {
-    String rules = "table inet " + PARTITION_TABLE + " {\n"
-      + "  chain " + PREFIX + "in { type filter hook input priority -300; policy accept; iifname != \"lo\" drop; }\n"
-      + "  chain " + PREFIX + "out { type filter hook output priority -300; policy accept; oifname != \"lo\" drop; }\n"
+    String rules = "table inet " + partitionTable + " {\n"
+      + "  chain " + prefix + "in { type filter hook input priority -300; policy accept; iifname != \"lo\" drop; }\n"
+      + "  chain " + prefix + "out { type filter hook output priority -300; policy accept; oifname != \"lo\" drop; }\n"
       + "}\n";
     Run r = run(List.of("ip", "netns", "exec", host.ns(), "nft", "-f", "-"), rules);
     if (r.exit != 0) {
@@ -146,7 +156,7 @@ final class Hosts implements AutoCloseable {
   }
 
   void heal(Host host) throws IOException {
-    must("ip", "netns", "exec", host.ns(), "nft", "delete", "table", "inet", PARTITION_TABLE);
+    must("ip", "netns", "exec", host.ns(), "nft", "delete", "table", "inet", partitionTable);
   }
 
   /** The fat jar on a host, with the given arguments; its log goes to target/it-logs/. */
@@ -158,9 +168,36 @@ final class Hosts implements AutoCloseable {
     return m;
   }
 
+  /** The jar on a host with these JVM options (the database process: {@code db ...}); its log goes to target/it-logs/. */
+  Member start(Host host, String name, List<String> jvmOptions, List<String> args) throws IOException {
+    Path log = Path.of("target", "it-logs").resolve("hosts-" + name + "-" + System.nanoTime() + ".log");
+    Member m = new Member(name, host, ServiceProcess.launch(List.of("ip", "netns", "exec", host.ns()),
+      ServiceProcess.jar(), log, jvmOptions, Map.of(), args));
+    members.add(m);
+    return m;
+  }
+
+  /** Any other process on a host (a helper it needs), stopped with the hosts. */
+  Process spawn(Host host, Path log, List<String> command) throws IOException {
+    List<String> all = new ArrayList<>(List.of("ip", "netns", "exec", host.ns()));
+    all.addAll(command);
+    Files.createDirectories(log.toAbsolutePath().getParent());
+    Process p = new ProcessBuilder(all).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    helpers.add(p);
+    return p;
+  }
+
+  /** Runs a short command on a host and returns its exit code and output (curl of a port only that host reaches). */
+  String[] exec(Host host, List<String> command) throws IOException {
+    List<String> all = new ArrayList<>(List.of("ip", "netns", "exec", host.ns()));
+    all.addAll(command);
+    Run r = run(all);
+    return new String[] {Integer.toString(r.exit), r.out};
+  }
+
   /** Puts the process in a cgroup v1 CPU group of {@code cpus} CPUs (a host of that size); removed by close(). */
   void quota(Member member, double cpus) throws IOException {
-    Path group = CGROUP_CPU.resolve(PREFIX + "-" + ProcessHandle.current().pid() + "-" + member.name.toLowerCase());
+    Path group = CGROUP_CPU.resolve(prefix + "-" + ProcessHandle.current().pid() + "-" + member.name.toLowerCase());
     Files.createDirectories(group);
     cgroups.add(group);
     Files.writeString(group.resolve("cpu.cfs_period_us"), "100000");
@@ -184,7 +221,10 @@ final class Hosts implements AutoCloseable {
     }
     closed = true;
     for (Member m : members) {
-      m.process.kill();
+      m.killTree();
+    }
+    for (Process p : helpers) {
+      p.destroyForcibly();
     }
     for (Member m : members) {
       try {
@@ -204,17 +244,20 @@ final class Hosts implements AutoCloseable {
   }
 
   /** Namespaces, client links and cgroups of earlier runs whose JVM has exited (a kill -9 of the test, say). */
-  private static void removeLeftovers() throws IOException {
+  private static void removeLeftovers(String prefix) throws IOException {
+    Pattern leftoverNs = Pattern.compile(prefix + "(\\d+)[a-z]+");
+    Pattern leftoverLink = Pattern.compile("\\d+: (" + prefix + "(\\d+)r)[@:]");
+    Pattern leftoverCgroup = Pattern.compile(prefix + "-(\\d+)-[a-z0-9]+");
     Run list = run(List.of("ip", "netns", "list"));
     for (String line : list.out.split("\n")) {
       String name = line.split(" ")[0].strip();
-      Matcher m = LEFTOVER_NS.matcher(name);
+      Matcher m = leftoverNs.matcher(name);
       if (m.matches() && dead(m.group(1))) {
         quietly("ip", "netns", "del", name);
       }
     }
     for (String line : run(List.of("ip", "-o", "link", "show")).out.split("\n")) {
-      Matcher m = LEFTOVER_LINK.matcher(line);
+      Matcher m = leftoverLink.matcher(line);
       if (m.find() && dead(m.group(2))) {
         quietly("ip", "link", "del", m.group(1));
       }
@@ -222,7 +265,7 @@ final class Hosts implements AutoCloseable {
     if (Files.isDirectory(CGROUP_CPU)) {
       try (var groups = Files.list(CGROUP_CPU)) {
         for (Path g : groups.toList()) {
-          Matcher m = LEFTOVER_CGROUP.matcher(g.getFileName().toString());
+          Matcher m = leftoverCgroup.matcher(g.getFileName().toString());
           if (m.matches() && dead(m.group(1))) {
             removeCgroup(g);
           }
@@ -332,7 +375,12 @@ final class Hosts implements AutoCloseable {
 
     /** Waits (at most 120 s) until the member has written its ports file. */
     Member awaitReady() throws Exception {
-      process.awaitReady(Duration.ofSeconds(120));
+      return awaitReady(Duration.ofSeconds(120));
+    }
+
+    /** Waits (at most {@code max}) until the member has written its ports file. */
+    Member awaitReady(Duration max) throws Exception {
+      process.awaitReady(max);
       return this;
     }
 
@@ -350,6 +398,27 @@ final class Hosts implements AutoCloseable {
 
     boolean isAlive() {
       return process.isAlive();
+    }
+
+    /** The ports file's JSON, once ready. */
+    io.vertx.core.json.JsonObject ports() {
+      return process.ports();
+    }
+
+    /** SIGTERM, and a bounded wait for the exit (a graceful stop: the member drains first). */
+    void stop() {
+      process.close();
+    }
+
+    /** SIGKILL of its children (the database process's MariaDB), then of the JVM, waited for. */
+    void killTree() {
+      ProcessHandle.of(pid()).ifPresent(h -> h.descendants().forEach(ProcessHandle::destroyForcibly));
+      process.kill();
+      try {
+        process.awaitExit(30);
+      } catch (Exception e) {
+        System.err.println("hosts: " + name + " did not exit after SIGKILL: " + e.getMessage());
+      }
     }
 
     /** SIGSTOP: the JVM freezes, its sockets stay open (the kernel still acknowledges what arrives). */

@@ -58,6 +58,26 @@ class OperationsTest {
     return prometheusText.lines().filter(l -> !l.startsWith("#") && !l.isBlank()).count();
   }
 
+  /** The soak reads these two: how late each event loop runs its timers, and Netty's memory off the heap. */
+  @Test
+  void eventLoopLagAndNettysDirectMemoryAreMeasured() throws Exception {
+    start(Map.of("eventLoops", 2));
+    // two loops, a timer every 100 ms on each: 30 lateness records within a few seconds
+    dev.fibservice.Eventually.await("the lag timers to run on both loops", java.time.Duration.ofSeconds(30), () -> {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^fib_event_loop_lag_seconds_count (\\S+)")
+        .matcher(get("/metrics").bodyAsString());
+      return m.find() && Double.parseDouble(m.group(1)) > 30;
+    }, () -> "");
+    String text = get("/metrics").bodyAsString();
+    assertTrue(text.contains("fib_event_loop_lag_seconds_max "), text);
+    java.util.regex.Matcher netty = java.util.regex.Pattern.compile("(?m)^fib_netty_direct_memory_bytes (\\S+)")
+      .matcher(text);
+    assertTrue(netty.find(), text);
+    // the node has sockets open: Netty holds some memory off the heap, or says it leaves the count to the JVM
+    double bytes = Double.parseDouble(netty.group(1));
+    assertTrue(bytes > 0 || bytes == -1, netty.group());
+  }
+
   @Test
   void metricsHaveBoundedLabels() throws Exception {
     start(Map.of());
