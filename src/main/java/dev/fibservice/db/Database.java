@@ -387,6 +387,14 @@ public final class Database {
   }
 
   /**
+   * Whether InnoDB chose this statement's transaction as a deadlock's victim: it was rolled back whole, so the same
+   * statement (or transaction) may simply run again.
+   */
+  public static boolean deadlocked(Throwable e) {
+    return e instanceof DatabaseException de && de.getErrorCode() == ER_LOCK_DEADLOCK;
+  }
+
+  /**
    * The server turned the account away (a configuration problem, not a broken statement, so a 503): what
    * to say, naming the user as the server does (its text never holds the password), or null.
    */

@@ -19,7 +19,6 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.tracing.TracingPolicy;
-import io.vertx.sqlclient.DatabaseException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
@@ -57,8 +56,6 @@ import java.util.concurrent.TimeUnit;
 public final class JobRunner extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
-  /** MariaDB's "Deadlock found when trying to get lock": the transaction was rolled back and may simply run again. */
-  private static final int ER_LOCK_DEADLOCK = 1213;
   /** How many due jobs one promotion moves, and how many overdue ones one look finds. */
   private static final int UPKEEP_ROWS = 500;
   /** How often the retention sweep runs, at most. */
@@ -270,7 +267,7 @@ public final class JobRunner extends VerticleBase {
       .onComplete(ar -> {
         polling = false;
         if (ar.failed()) {
-          if (ar.cause() instanceof DatabaseException de && de.getErrorCode() == ER_LOCK_DEADLOCK) {
+          if (Database.deadlocked(ar.cause())) {
             // the claim's locks crossed another statement's (a promotion, a cancel): it was rolled back; look again
             vertx.setTimer(1 + ThreadLocalRandom.current().nextInt(20), t -> poll());
             return;

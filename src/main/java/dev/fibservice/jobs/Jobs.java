@@ -38,6 +38,8 @@ public final class Jobs {
   static final int CHUNK = 1 << 20;
   private static final SecureRandom IDS = new SecureRandom();
   private static final int ER_DUP_ENTRY = 1062;
+  /** How often a submit whose statement a deadlock rolled back runs again before the client hears "busy". */
+  private static final int DEADLOCK_RETRIES = 3;
   private static final String ID = "[0-9a-f]{32}";
   /** How many finished runs the run-time percentiles of {@link #stats} read. */
   static final int RUN_TIME_SAMPLE = 1000;
@@ -92,10 +94,19 @@ public final class Jobs {
       return Future.failedFuture(e);
     }
     String hash = idempotencyKey == null ? null : request.hash();
-    return insert(request, idempotencyKey, hash, traceparent, true);
+    return insert(request, idempotencyKey, hash, traceparent, true, DEADLOCK_RETRIES);
   }
 
   private Future<Submitted> insert(JobRequest request, String key, String hash, String traceparent, boolean again) {
+    return insert(request, key, hash, traceparent, again, DEADLOCK_RETRIES);
+  }
+
+  /**
+   * The submit's one statement; a deadlock's victim (its locks crossed a runner's claim) was rolled back whole and runs
+   * again, at most {@code retries} times, before the client is told the database is busy.
+   */
+  private Future<Submitted> insert(JobRequest request, String key, String hash, String traceparent, boolean again,
+      int retries) {
     String id = newId();
     String status = request.delayed() ? "SCHEDULED" : "PENDING";
     return database.bounded(pool.preparedQuery(Sql.JOB_INSERT).execute(insertRow(id, request, status, key, hash, null,
@@ -109,6 +120,9 @@ public final class Jobs {
         }
         if (key != null && duplicateKey(ar.cause())) {
           return sameKey(request, key, hash, traceparent, again);
+        }
+        if (retries > 0 && Database.deadlocked(ar.cause())) {
+          return insert(request, key, hash, traceparent, again, retries - 1);
         }
         return Future.failedFuture(Database.failure(ar.cause()));
       });
