@@ -7,7 +7,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The jar of an earlier release, for the tests that run it beside this build (its job runner against this schema).
+ * The jar of an earlier release, for the tests that run it beside this build (its job runner against this schema, a
+ * cluster upgraded from it and back), built once for all of them.
  * Built once per machine and release commit with {@code src/main/scripts/release-jar.sh} (what {@code make release-jar}
  * runs) into {@code ~/.cache/fib-service/releases/<tag>-<commit>/}, since a release's jar never changes; the system
  * property {@code fib.previousJar} names a jar to use instead.
@@ -27,7 +28,8 @@ public final class PreviousRelease {
     Path dir = Path.of(System.getProperty("user.home"), ".cache", "fib-service", "releases",
       tag + "-" + commit.substring(0, 7));
     Path jar = dir.resolve("fib-service.jar");
-    if (Files.exists(jar)) {
+    // lib/ may link to the target/lib of the checkout that built it, since gone: then it is built again
+    if (Files.exists(jar) && Files.isDirectory(dir.resolve("lib"))) {
       return jar;
     }
     Path log = Path.of("target", "release-jar-" + tag + ".log").toAbsolutePath();

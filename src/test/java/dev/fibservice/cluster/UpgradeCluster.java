@@ -1,5 +1,6 @@
 package dev.fibservice.cluster;
 
+import dev.fibservice.PreviousRelease;
 import dev.fibservice.api.Version;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -91,25 +92,15 @@ public final class UpgradeCluster implements AutoCloseable {
   }
 
   /**
-   * The previous release's jar: {@code -Dupgrade.previousJar} when given, else built by release-jar.sh into
-   * target/releases/TAG (once: a jar there that says its version is reused).
+   * The previous release's jar: {@code -Dupgrade.previousJar} when given, else {@link PreviousRelease}'s (built once per
+   * machine and release, shared with the other tests that run it).
    */
   public static Path previousJar(String tag, Path log) throws Exception {
     String given = System.getProperty("upgrade.previousJar", "");
     if (!given.isEmpty()) {
       return Path.of(given).toAbsolutePath();
     }
-    Path out = Path.of("target", "releases", tag).toAbsolutePath();
-    Path jar = out.resolve("fib-service.jar");
-    if (Files.exists(jar) && sh(log, Map.of(), 60, "java", "-jar", jar.toString(), "--version").output().strip()
-      .startsWith("fib-service " + tag.substring(1) + " ")) {
-      return jar;
-    }
-    Result built = sh(log, Map.of(), 900, "src/main/scripts/release-jar.sh", tag, out.toString());
-    if (built.exit() != 0) {
-      throw new IllegalStateException("release-jar.sh " + tag + " failed:\n" + built.output());
-    }
-    return jar;
+    return PreviousRelease.jar(tag);
   }
 
   /** What a run of the script printed, and its exit code. */
